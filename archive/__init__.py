@@ -1,0 +1,13 @@
+"""The archive: every version of every file a unit drops into its inbox folder, kept as an
+immutable content-addressed object, recorded in a SQLite catalog with where it came from, what
+text it holds and when it was made. It knows nothing of search or of standards.
+"""
+from .catalog import Catalog
+from .errors import ArchiveError, CatalogBusy, ReadError
+from .ingest import Ingestor, Limits, PassSummary
+from .store import ObjectStore
+
+__all__ = [
+    "ArchiveError", "Catalog", "CatalogBusy", "Ingestor", "Limits", "ObjectStore",
+    "PassSummary", "ReadError",
+]

@@ -1,0 +1,348 @@
+"""The catalog: the record of everything the archive holds (SQLite in WAL mode).
+
+- `objects`: one row per distinct content (SHA-256): its format, kind, extracted text, pages,
+  evidence date and whether it could be read (`state` ok / problem / pending, and a `reason`).
+- `sources`: one row per path below the inbox (zip members included, below their zip's path):
+  its unit, the current object, the stat of what we archived, present or withdrawn.
+- `versions`: every content a source has had, oldest first; nothing is ever deleted.
+- `changes`: an append-only log; its `seq` is the change sequence that the search index and
+  reports follow to catch up after a restart or a crash.
+Every write is one short transaction, so killing the process never leaves half a record.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from .errors import CatalogBusy
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS objects (
+    sha TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    format TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    reason TEXT,
+    pages INTEGER,
+    text TEXT NOT NULL DEFAULT '',
+    text_chars INTEGER NOT NULL DEFAULT 0,
+    info TEXT NOT NULL DEFAULT '{}',
+    date TEXT,
+    date_source TEXT,
+    created_at TEXT NOT NULL,
+    extracted_at TEXT
+);
+CREATE INDEX IF NOT EXISTS objects_state ON objects(state);
+CREATE TABLE IF NOT EXISTS sources (
+    id INTEGER PRIMARY KEY,
+    unit TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    container_id INTEGER REFERENCES sources(id),
+    sha TEXT REFERENCES objects(sha),
+    size INTEGER,
+    mtime_ns INTEGER,
+    state TEXT NOT NULL DEFAULT 'present',
+    reason TEXT,
+    expanded_sha TEXT,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sources_sha ON sources(sha);
+CREATE INDEX IF NOT EXISTS sources_unit ON sources(unit);
+CREATE INDEX IF NOT EXISTS sources_container ON sources(container_id);
+CREATE TABLE IF NOT EXISTS versions (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    sha TEXT NOT NULL REFERENCES objects(sha),
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER,
+    seen_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS versions_source ON versions(source_id);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    source_id INTEGER NOT NULL,
+    what TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+@dataclass
+class Source:
+    id: int
+    unit: str
+    path: str
+    name: str
+    container_id: int | None
+    sha: str | None
+    size: int | None
+    mtime_ns: int | None
+    state: str
+    reason: str | None
+    expanded_sha: str | None
+
+
+@dataclass
+class Recorded:
+    """What recording a content at a path did."""
+    source_id: int
+    new_version: bool      # the path now points at content it did not point at before
+    new_object: bool       # the content was not in the catalog at all
+    duplicate_of: str | None  # another present path holding the same content, if any
+
+
+class Catalog:
+    def __init__(self, path: Path, busy_timeout: float = 30.0):
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self.db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
+                                  check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        with self.transaction():
+            for stmt in SCHEMA.split(";"):
+                if stmt.strip():
+                    self.db.execute(stmt)
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)",
+                            (str(SCHEMA_VERSION),))
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE: take the write lock up front so that two writers never deadlock."""
+        start = time.monotonic()
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e) or "busy" in str(e):
+                raise CatalogBusy(self.path, time.monotonic() - start) from e
+            raise
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def source(self, path: str) -> Source | None:
+        row = self.db.execute("SELECT * FROM sources WHERE path = ?", (path,)).fetchone()
+        return _source(row) if row else None
+
+    def source_by_id(self, source_id: int) -> Source | None:
+        row = self.db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
+        return _source(row) if row else None
+
+    def present_paths(self, top_level_only: bool = True) -> dict[str, int]:
+        q = "SELECT path, id FROM sources WHERE state = 'present'"
+        if top_level_only:
+            q += " AND container_id IS NULL"
+        return {r["path"]: r["id"] for r in self.db.execute(q)}
+
+    def has_object(self, sha: str) -> bool:
+        return self.db.execute("SELECT 1 FROM objects WHERE sha = ?", (sha,)).fetchone() is not None
+
+    def object(self, sha: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM objects WHERE sha = ?", (sha,)).fetchone()
+
+    def pending_objects(self) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT sha, size, format, kind FROM objects WHERE state = 'pending' ORDER BY rowid"
+        ).fetchall()
+
+    def unexpanded_containers(self) -> list[Source]:
+        rows = self.db.execute(
+            "SELECT s.* FROM sources s JOIN objects o ON o.sha = s.sha "
+            "WHERE o.format = 'zip' AND s.state = 'present' "
+            "AND (s.expanded_sha IS NULL OR s.expanded_sha != s.sha)").fetchall()
+        return [_source(r) for r in rows]
+
+    def container_depth(self, source_id: int) -> int:
+        depth, sid = 0, source_id
+        while sid is not None:
+            row = self.db.execute("SELECT container_id FROM sources WHERE id = ?", (sid,)).fetchone()
+            sid = row["container_id"] if row else None
+            depth += 1 if sid is not None else 0
+        return depth
+
+    def files(self, unit: str | None = None, include_withdrawn: bool = True) -> list[dict]:
+        """One row per source, joined with its current object: what `yingjian files` shows."""
+        q = ("SELECT s.id AS source_id, s.unit, s.path, s.name, s.state AS source_state, "
+             "s.reason AS source_reason, s.sha, s.container_id, o.kind, o.format, o.state, "
+             "o.reason, o.pages, o.text_chars, o.date, o.date_source, o.size, "
+             "(SELECT COUNT(*) FROM versions v WHERE v.source_id = s.id) AS versions, "
+             "(SELECT MIN(s2.path) FROM sources s2 WHERE s2.sha = s.sha AND s2.id != s.id "
+             " AND s2.state = 'present' AND s2.first_seen <= s.first_seen) AS duplicate_of "
+             "FROM sources s LEFT JOIN objects o ON o.sha = s.sha")
+        where, args = [], []
+        if unit is not None:
+            where.append("s.unit = ?")
+            args.append(unit)
+        if not include_withdrawn:
+            where.append("s.state = 'present'")
+        if where:
+            q += " WHERE " + " AND ".join(where)
+        q += " ORDER BY s.unit, s.path"
+        return [dict(r) for r in self.db.execute(q, args)]
+
+    def versions(self, source_id: int) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM versions WHERE source_id = ? ORDER BY id",
+                               (source_id,)).fetchall()
+
+    def last_seq(self) -> int:
+        row = self.db.execute("SELECT MAX(seq) FROM changes").fetchone()
+        return row[0] or 0
+
+    def changed_since(self, seq: int) -> tuple[int, list[int]]:
+        """The newest seq and the distinct sources changed after `seq`: what a follower redoes."""
+        rows = self.db.execute("SELECT seq, source_id FROM changes WHERE seq > ? ORDER BY seq",
+                               (seq,)).fetchall()
+        if not rows:
+            return seq, []
+        return rows[-1]["seq"], list(dict.fromkeys(r["source_id"] for r in rows))
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def record(self, *, unit: str, path: str, name: str, sha: str, size: int, fmt: str,
+               kind: str, mtime_ns: int | None, container_id: int | None = None) -> Recorded:
+        """Point `path` at content `sha`: adds the object if new and a version if the path held
+        something else before. Idempotent: recording the same thing twice changes nothing."""
+        now = now_iso()
+        with self.transaction() as db:
+            new_object = db.execute(
+                "INSERT OR IGNORE INTO objects (sha, size, format, kind, created_at) "
+                "VALUES (?, ?, ?, ?, ?)", (sha, size, fmt, kind, now)).rowcount == 1
+            row = db.execute("SELECT id, sha, state FROM sources WHERE path = ?", (path,)).fetchone()
+            if row is None:
+                source_id = db.execute(
+                    "INSERT INTO sources (unit, path, name, container_id, sha, size, mtime_ns, "
+                    "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (unit, path, name, container_id, sha, size, mtime_ns, now, now)).lastrowid
+                old_sha, old_state = None, None
+            else:
+                source_id, old_sha, old_state = row["id"], row["sha"], row["state"]
+                db.execute("UPDATE sources SET sha = ?, size = ?, mtime_ns = ?, state = 'present', "
+                           "reason = NULL, last_seen = ?, container_id = ? WHERE id = ?",
+                           (sha, size, mtime_ns, now, container_id, source_id))
+            new_version = old_sha != sha
+            if new_version:
+                db.execute("INSERT INTO versions (source_id, sha, size, mtime_ns, seen_at) "
+                           "VALUES (?, ?, ?, ?, ?)", (source_id, sha, size, mtime_ns, now))
+            if new_version or old_state != "present":
+                self._log(db, source_id, "version" if new_version else "restored", now)
+            dup = None
+            if not new_object and new_version:
+                r = db.execute("SELECT path FROM sources WHERE sha = ? AND id != ? AND "
+                               "state = 'present' ORDER BY id LIMIT 1", (sha, source_id)).fetchone()
+                dup = r["path"] if r else None
+        return Recorded(source_id, new_version, new_object, dup)
+
+    def touch(self, source_id: int, mtime_ns: int) -> None:
+        """The file's time changed but not its bytes: remember the stat so we skip it next time."""
+        with self.transaction() as db:
+            db.execute("UPDATE sources SET mtime_ns = ?, last_seen = ? WHERE id = ?",
+                       (mtime_ns, now_iso(), source_id))
+
+    def record_unarchived(self, *, unit: str, path: str, name: str, reason: str,
+                          container_id: int | None = None) -> int:
+        """A path we will not copy (a link out of the inbox, too large): listed as a problem."""
+        now = now_iso()
+        with self.transaction() as db:
+            row = db.execute("SELECT id, reason, state FROM sources WHERE path = ?",
+                             (path,)).fetchone()
+            if row is None:
+                sid = db.execute(
+                    "INSERT INTO sources (unit, path, name, container_id, reason, first_seen, "
+                    "last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (unit, path, name, container_id, reason, now, now)).lastrowid
+                self._log(db, sid, "problem", now)
+                return sid
+            if row["reason"] != reason or row["state"] != "present":
+                db.execute("UPDATE sources SET reason = ?, state = 'present', last_seen = ? "
+                           "WHERE id = ?", (reason, now, row["id"]))
+                self._log(db, row["id"], "problem", now)
+            return row["id"]
+
+    def save_extraction(self, sha: str, *, state: str, reason: str | None, pages: int | None,
+                        text: str, info: dict, date: str | None, date_source: str | None) -> None:
+        now = now_iso()
+        with self.transaction() as db:
+            db.execute("UPDATE objects SET state = ?, reason = ?, pages = ?, text = ?, "
+                       "text_chars = ?, info = ?, date = ?, date_source = ?, extracted_at = ? "
+                       "WHERE sha = ?",
+                       (state, reason, pages, text, len(text), json.dumps(info, ensure_ascii=False,
+                        default=str), date, date_source, now, sha))
+            for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
+                self._log(db, r["id"], "extracted", now)
+
+    def set_object_date(self, sha: str, date: str | None, date_source: str | None) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE objects SET date = ?, date_source = ? WHERE sha = ?",
+                       (date, date_source, sha))
+
+    def set_problem(self, sha: str, reason: str) -> None:
+        """The object cannot serve as evidence (a zip that will not open, say)."""
+        now = now_iso()
+        with self.transaction() as db:
+            db.execute("UPDATE objects SET state = 'problem', reason = ? WHERE sha = ?",
+                       (reason, sha))
+            for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
+                self._log(db, r["id"], "problem", now)
+
+    def set_source_reason(self, source_id: int, reason: str | None) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE sources SET reason = ? WHERE id = ?", (reason, source_id))
+            self._log(db, source_id, "problem", now_iso())
+
+    def mark_expanded(self, source_id: int, sha: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE sources SET expanded_sha = ? WHERE id = ?", (sha, source_id))
+
+    def withdraw(self, source_ids: list[int]) -> int:
+        """The unit deleted these paths: keep everything, mark them (and zip members) withdrawn."""
+        now = now_iso()
+        n = 0
+        with self.transaction() as db:
+            todo = list(source_ids)
+            while todo:
+                sid = todo.pop()
+                if db.execute("UPDATE sources SET state = 'withdrawn', last_seen = ? "
+                              "WHERE id = ? AND state = 'present'", (now, sid)).rowcount:
+                    n += 1
+                    self._log(db, sid, "withdrawn", now)
+                todo.extend(r["id"] for r in db.execute(
+                    "SELECT id FROM sources WHERE container_id = ? AND state = 'present'", (sid,)))
+        return n
+
+    @staticmethod
+    def _log(db: sqlite3.Connection, source_id: int, what: str, at: str) -> None:
+        db.execute("INSERT INTO changes (source_id, what, at) VALUES (?, ?, ?)",
+                   (source_id, what, at))
+
+
+def _source(row: sqlite3.Row) -> Source:
+    return Source(row["id"], row["unit"], row["path"], row["name"], row["container_id"],
+                  row["sha"], row["size"], row["mtime_ns"], row["state"], row["reason"],
+                  row["expanded_sha"])

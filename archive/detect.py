@@ -1,0 +1,135 @@
+"""What a file is, decided from its bytes rather than its name: units rename files, phones save
+HEIC as .jpg, and a scanner's .pdf may really be a JPEG. The extension only breaks ties between
+formats that look the same inside (a CSV and a text file).
+"""
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+KINDS = ("document", "photo", "ledger", "video", "other")
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str   # pdf, jpeg, png, docx, xlsx, doc, xls, zip, txt, csv, mp4 ...
+    kind: str   # one of KINDS
+
+
+_MAGIC = [
+    (b"%PDF", "pdf", "document"),
+    (b"\xff\xd8\xff", "jpeg", "photo"),
+    (b"\x89PNG\r\n\x1a\n", "png", "photo"),
+    (b"GIF87a", "gif", "photo"),
+    (b"GIF89a", "gif", "photo"),
+    (b"II*\x00", "tiff", "photo"),
+    (b"MM\x00*", "tiff", "photo"),
+    (b"BM", "bmp", "photo"),
+    (b"\x1aE\xdf\xa3", "mkv", "video"),
+    (b"{\\rtf", "rtf", "document"),
+]
+_FTYP = {
+    b"heic": ("heic", "photo"), b"heix": ("heic", "photo"), b"mif1": ("heic", "photo"),
+    b"msf1": ("heic", "photo"), b"avif": ("avif", "photo"), b"qt  ": ("mov", "video"),
+}
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_TEXT_EXT = {".csv": ("csv", "ledger"), ".tsv": ("csv", "ledger")}
+_LEDGER_EXT = {".xls", ".et"}
+
+
+def detect(path: Path, name: str | None = None) -> Format:
+    """Classify the file at `path`; `name` (the original file name) only breaks ties."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    ext = Path(name or path.name).suffix.lower()
+    if not head:
+        return Format("empty", "other")
+    for magic, fmt, kind in _MAGIC:
+        if head.startswith(magic):
+            return Format(fmt, kind)
+    if b"%PDF-" in head[:1024]:          # some scanners put junk before the header
+        return Format("pdf", "document")
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        return Format(*_FTYP.get(brand, ("mp4", "video")))
+    if head[:4] == b"RIFF":
+        if head[8:12] == b"WEBP":
+            return Format("webp", "photo")
+        if head[8:12] == b"AVI ":
+            return Format("avi", "video")
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return _detect_zip(path)
+    if head.startswith(_OLE):
+        return _detect_ole(path, ext)
+    if _looks_like_text(head):
+        return Format(*_TEXT_EXT.get(ext, ("txt", "document")))
+    return Format("unknown", "other")
+
+
+def _detect_zip(path: Path) -> Format:
+    """Office Open XML files are zips; tell them apart by the parts they hold."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return Format("zip", "other")
+    if "[Content_Types].xml" in names:
+        if "word/document.xml" in names:
+            return Format("docx", "document")
+        if "xl/workbook.xml" in names:
+            return Format("xlsx", "ledger")
+        if "ppt/presentation.xml" in names:
+            return Format("pptx", "document")
+    if "mimetype" in names and "content.xml" in names:
+        return Format("odf", "document")
+    return Format("zip", "other")
+
+
+def _detect_ole(path: Path, ext: str) -> Format:
+    """Old Office / WPS files share one container; their stream names tell what is inside."""
+    with open(path, "rb") as f:
+        blob = f.read(8 * 1024 * 1024)
+    if "EncryptedPackage".encode("utf-16-le") in blob:
+        return Format("office-encrypted", "document")
+    if "WordDocument".encode("utf-16-le") in blob:
+        return Format("wps" if ext == ".wps" else "doc", "document")
+    if "Workbook".encode("utf-16-le") in blob or "Book".encode("utf-16-le") in blob \
+            or ext in _LEDGER_EXT:
+        return Format("xls", "ledger")
+    if "PowerPoint".encode("utf-16-le") in blob:
+        return Format("ppt", "document")
+    return Format("ole", "other")
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    for enc in ("utf-8", "gb18030"):
+        try:
+            # the 4 KB cut may split a multi-byte character: allow a short tail
+            head.decode(enc) if len(head) < 4096 else head[:-4].decode(enc, errors="strict")
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+TRAILER_FORMATS = ("pdf", "jpeg", "png", "zip", "docx", "xlsx", "pptx")
+
+
+def has_trailer(path: Path, fmt: str) -> bool:
+    """True when the end marker of a format that has one is present: a half-copied file lacks it."""
+    if fmt not in TRAILER_FORMATS:
+        return True
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        f.seek(max(0, size - 70 * 1024))
+        tail = f.read()
+    if fmt == "pdf":
+        return b"%%EOF" in tail[-2048:]
+    if fmt == "jpeg":
+        return b"\xff\xd9" in tail[-4096:]
+    if fmt == "png":
+        return b"IEND" in tail[-64:]
+    return b"PK\x05\x06" in tail            # zip family: end of central directory

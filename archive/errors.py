@@ -1,0 +1,31 @@
+"""Domain errors of the archive. They carry data; the application turns them into sentences."""
+
+
+class ArchiveError(Exception):
+    """Base of every error the archive raises."""
+
+
+class ReadError(ArchiveError):
+    """A file could not be read or understood; `reason` is the sentence a clerk reads."""
+
+    def __init__(self, reason: str, path=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.path = path
+
+
+class CatalogBusy(ArchiveError):
+    """Another process held the catalog longer than we were willing to wait."""
+
+    def __init__(self, path, waited: float):
+        super().__init__(f"catalog {path} locked for {waited:.0f}s")
+        self.path = path
+        self.waited = waited
+
+
+class InboxUnavailable(ArchiveError):
+    """The inbox folder (often a network share) is not reachable right now."""
+
+    def __init__(self, path):
+        super().__init__(f"inbox not reachable: {path}")
+        self.path = path

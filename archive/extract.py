@@ -1,0 +1,297 @@
+"""Reading what a stored object says, without OCR: the PDF text layer and page count, image size,
+EXIF and orientation, Word and Excel text, plain text. Every failure becomes a reason a clerk
+understands; nothing here raises for a bad file.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import reasons
+from .limits import Limits
+
+PAGE_BREAK = "\f"
+
+# pypdf logs every oddity of a damaged file; our verdict is the reason we record instead
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+
+@dataclass
+class Extraction:
+    pages: list[str] = field(default_factory=list)   # text of each page (one page for non-PDF)
+    page_count: int | None = None
+    info: dict = field(default_factory=dict)         # width, height, orientation, exif_date ...
+    problem: str | None = None                       # why this file cannot serve as evidence
+    note: str | None = None                          # worth knowing, not a problem
+
+    @property
+    def text(self) -> str:
+        return PAGE_BREAK.join(self.pages)
+
+
+def extract(path: Path, fmt: str, limits: Limits) -> Extraction:
+    """Everything we can read from the object at `path`, whose format `fmt` came from its bytes."""
+    size = path.stat().st_size
+    if size == 0:
+        return Extraction(problem=reasons.EMPTY)
+    if size > limits.max_extract_bytes:
+        return Extraction(note=reasons.TOO_LARGE_TO_READ.format(
+            size=reasons.human_size(size), limit=reasons.human_size(limits.max_extract_bytes)))
+    reader = _READERS.get(fmt)
+    if reader is None:
+        return _unreadable_format(fmt)
+    try:
+        ex = reader(path, limits)
+    except MemoryError:
+        return Extraction(problem=reasons.OFFICE_BOMB)
+    except Exception as e:      # a bad file must never stop the pipeline
+        return Extraction(problem=reasons.EXTRACT_FAILED.format(error=type(e).__name__))
+    total = sum(len(p) for p in ex.pages)
+    if total > limits.max_text_chars:
+        ex.pages = _cap_pages(ex.pages, limits.max_text_chars)
+        ex.info["text_truncated"] = True
+    return ex
+
+
+def _unreadable_format(fmt: str) -> Extraction:
+    if fmt in ("doc", "xls", "wps", "ppt"):
+        return Extraction(note=reasons.OLD_OFFICE.format(fmt=fmt))
+    if fmt in ("mp4", "mov", "avi", "mkv", "rtf", "odf"):
+        return Extraction()
+    if fmt == "office-encrypted":
+        return Extraction(problem=reasons.OFFICE_ENCRYPTED)
+    if fmt in ("heic", "avif"):
+        return Extraction(note=reasons.IMAGE_UNSUPPORTED.format(fmt=fmt.upper()))
+    if fmt == "zip":
+        return Extraction()     # expanded into its members by the ingest
+    return Extraction(problem=reasons.UNKNOWN_FORMAT)
+
+
+def _cap_pages(pages: list[str], limit: int) -> list[str]:
+    out, left = [], limit
+    for p in pages:
+        out.append(p[:left])
+        left -= len(out[-1])
+        if left <= 0:
+            break
+    return out
+
+
+# -- PDF -----------------------------------------------------------------------------------
+
+def _pdf(path: Path, limits: Limits) -> Extraction:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+
+    from .detect import has_trailer
+    truncated = not has_trailer(path, "pdf")
+    try:
+        reader = PdfReader(str(path), strict=False)
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(""):
+                    return Extraction(problem=reasons.PDF_ENCRYPTED)
+            except (NotImplementedError, FileNotDecryptedError, DependencyError):
+                return Extraction(problem=reasons.PDF_ENCRYPTED)
+        count = len(reader.pages)
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            RecursionError, OSError, AssertionError):
+        return Extraction(problem=reasons.TRUNCATED if truncated else reasons.PDF_CORRUPT)
+    ex = Extraction(page_count=count)
+    failed = 0
+    for i, page in enumerate(reader.pages):
+        if i >= limits.max_pdf_pages:
+            ex.note = reasons.PDF_TOO_MANY_PAGES.format(pages=count, limit=limits.max_pdf_pages)
+            break
+        try:
+            ex.pages.append(page.extract_text() or "")
+        except Exception:
+            failed += 1
+            ex.pages.append("")
+    if count and failed == min(count, limits.max_pdf_pages):
+        ex.problem = reasons.PDF_CORRUPT
+    if truncated:
+        ex.problem = reasons.TRUNCATED
+    try:
+        meta = reader.metadata
+        if meta is not None:
+            ex.info["pdf_date"] = str(meta.get("/CreationDate") or meta.get("/ModDate") or "") or None
+            for key in ("title", "author", "producer", "creator"):
+                value = getattr(meta, key, None)
+                if value:
+                    ex.info[key] = str(value)[:200]
+    except Exception:
+        pass
+    return ex
+
+
+# -- images ---------------------------------------------------------------------------------
+
+_EXIF_ORIENTATION = 0x0112
+_EXIF_DATETIME = 0x0132
+_EXIF_IFD = 0x8769
+_EXIF_DATETIME_ORIGINAL = 0x9003
+
+
+def _image(path: Path, limits: Limits) -> Extraction:
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = limits.max_image_pixels
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            img = Image.open(path)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            return Extraction(problem=reasons.IMAGE_BOMB.format(
+                pixels="超过上限", limit=f"{limits.max_image_pixels:,}"))
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            return Extraction(problem=reasons.IMAGE_CORRUPT)
+        with img:
+            w, h = img.size
+            if w * h > limits.max_image_pixels:
+                # refused on the header alone: the pixels are never decoded
+                return Extraction(problem=reasons.IMAGE_BOMB.format(
+                    pixels=f"{w}×{h}", limit=f"{limits.max_image_pixels:,}"))
+            info = {"width": w, "height": h, "image_format": img.format}
+            try:
+                exif = img.getexif()
+                orientation = exif.get(_EXIF_ORIENTATION)
+                if orientation:
+                    info["orientation"] = int(orientation)
+                dt = exif.get_ifd(_EXIF_IFD).get(_EXIF_DATETIME_ORIGINAL) or exif.get(_EXIF_DATETIME)
+                if dt:
+                    info["exif_date"] = str(dt)
+                for tag, key in ((0x010F, "camera_make"), (0x0110, "camera_model")):
+                    if exif.get(tag):
+                        info[key] = str(exif.get(tag)).strip("\x00 ")[:100]
+            except Exception:
+                pass
+            try:
+                if img.format == "JPEG":
+                    img.draft("RGB", (max(1, w // 8), max(1, h // 8)))   # decode every block, cheaply
+                img.load()
+            except (OSError, SyntaxError, ValueError) as e:
+                problem = reasons.IMAGE_TRUNCATED if "truncated" in str(e) else reasons.IMAGE_CORRUPT
+                return Extraction(info=info, problem=problem)
+            except Image.DecompressionBombError:
+                return Extraction(info=info, problem=reasons.IMAGE_BOMB.format(
+                    pixels=f"{w}×{h}", limit=f"{limits.max_image_pixels:,}"))
+    return Extraction(pages=[""], info=info)
+
+
+# -- Office ---------------------------------------------------------------------------------
+
+def _guard_ooxml(path: Path, limits: Limits) -> str | None:
+    """Refuse a docx / xlsx whose parts would inflate past the limit, before a library reads them."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return "corrupt"
+    return "bomb" if total > limits.max_office_bytes else None
+
+
+def _docx(path: Path, limits: Limits) -> Extraction:
+    guard = _guard_ooxml(path, limits)
+    if guard:
+        return Extraction(problem=reasons.OFFICE_BOMB if guard == "bomb" else reasons.DOCX_CORRUPT)
+    import docx
+    try:
+        d = docx.Document(str(path))
+    except Exception:
+        return Extraction(problem=reasons.DOCX_CORRUPT)
+    lines = [p.text for p in d.paragraphs if p.text.strip()]
+    for table in d.tables:
+        for row in table.rows:
+            cells = []
+            for cell in row.cells:
+                t = cell.text.strip()
+                if t and (not cells or cells[-1] != t):     # merged cells repeat their text
+                    cells.append(t)
+            if cells:
+                lines.append("\t".join(cells))
+    info = {}
+    try:
+        cp = d.core_properties
+        if cp.created:
+            info["doc_date"] = cp.created.isoformat()
+        if cp.title:
+            info["title"] = cp.title[:200]
+    except Exception:
+        pass
+    return Extraction(pages=["\n".join(lines)], info=info)
+
+
+def _xlsx(path: Path, limits: Limits) -> Extraction:
+    guard = _guard_ooxml(path, limits)
+    if guard:
+        return Extraction(problem=reasons.OFFICE_BOMB if guard == "bomb" else reasons.XLSX_CORRUPT)
+    import openpyxl
+    fh = open(path, "rb")       # a file object: openpyxl refuses names not ending in .xlsx
+    try:
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+    except Exception:
+        fh.close()
+        return Extraction(problem=reasons.XLSX_CORRUPT)
+    sheets, rows_total = [], 0
+    try:
+        for ws in wb.worksheets:
+            lines = [f"【{ws.title}】"]
+            for row in ws.iter_rows(values_only=True):
+                values = [_cell(v) for v in row if v is not None and str(v).strip()]
+                if values:
+                    lines.append("\t".join(values))
+                    rows_total += 1
+            sheets.append("\n".join(lines))
+    finally:
+        wb.close()
+        fh.close()
+    return Extraction(pages=["\n".join(sheets)],
+                      info={"sheets": len(sheets), "rows": rows_total})
+
+
+def _cell(v) -> str:
+    if hasattr(v, "isoformat"):
+        return v.isoformat()[:10]
+    return str(v).strip()
+
+
+_XML_TEXT = re.compile(rb"<(?:a:t|w:t|text:p|text:span)[^>]*>([^<]*)<")
+
+
+def _ooxml_generic(path: Path, limits: Limits) -> Extraction:
+    """pptx and OpenDocument: the text runs of their XML parts, good enough for search."""
+    guard = _guard_ooxml(path, limits)
+    if guard:
+        return Extraction(problem=reasons.OFFICE_BOMB if guard == "bomb" else reasons.DOCX_CORRUPT)
+    texts = []
+    with zipfile.ZipFile(path) as zf:
+        for name in sorted(zf.namelist()):
+            if name.endswith(".xml") and ("slides/slide" in name or name == "content.xml"):
+                texts.extend(t.decode("utf-8", "replace") for t in _XML_TEXT.findall(zf.read(name)))
+    import html
+    return Extraction(pages=[html.unescape("\n".join(t for t in texts if t.strip()))])
+
+
+# -- text -----------------------------------------------------------------------------------
+
+def _text(path: Path, limits: Limits) -> Extraction:
+    data = path.read_bytes()
+    for enc in ("utf-8-sig", "gb18030", "utf-16"):
+        try:
+            return Extraction(pages=[data.decode(enc)], info={"encoding": enc})
+        except UnicodeDecodeError:
+            continue
+    return Extraction(note=reasons.TEXT_UNDECODABLE)
+
+
+_READERS = {
+    "pdf": _pdf,
+    "jpeg": _image, "png": _image, "gif": _image, "tiff": _image, "bmp": _image, "webp": _image,
+    "docx": _docx, "xlsx": _xlsx, "pptx": _ooxml_generic, "odf": _ooxml_generic,
+    "txt": _text, "csv": _text,
+}

@@ -1,0 +1,356 @@
+"""Ingest: how a file in a unit's folder becomes an archived, catalogued, readable record.
+
+For each candidate path, in order:
+  1. settle   the file is complete: unchanged over the stability window, end marker present
+  2. store    its bytes are copied once into the object store while hashed; if the file changed
+              during the copy, nothing is committed and it is tried again later
+  3. record   one catalog transaction: the source, a version if the content is new for the
+              path, the object if the content is new to the archive
+  4. extract  text, pages, image facts and the evidence date, read from the stored object
+  5. expand   a zip's members become sources of their own, below the zip's path
+A pass over the inbox also marks paths the unit deleted as withdrawn (kept, never removed), and
+first catches up on work a killed process left half done (steps 4 and 5 are redone from the
+catalog). The original file is only ever opened for reading.
+"""
+from __future__ import annotations
+
+import os
+import time
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from pathlib import Path, PurePosixPath
+from typing import Callable
+
+from . import reasons
+from .catalog import Catalog, Source
+from .dates import evidence_date
+from .detect import detect, has_trailer
+from .errors import InboxUnavailable, ReadError
+from .extract import extract
+from .limits import Limits
+from .scan import NO_UNIT, Candidate, candidate, scan
+from .stability import StabilityTracker
+from .store import ObjectStore, ObjectTooLarge
+from .zips import open_members
+
+__all__ = ["Ingestor", "Limits", "Outcome", "PassSummary", "Result"]
+
+
+class Outcome(str, Enum):
+    INGESTED = "ingested"      # new content archived for this path
+    DUPLICATE = "duplicate"    # new for this path, but the archive already held the bytes
+    UNCHANGED = "unchanged"
+    PENDING = "pending"        # still being written; tried again later
+    REFUSED = "refused"        # not read at all (a link out of the inbox, too large)
+    GONE = "gone"              # vanished before we could read it
+
+
+@dataclass
+class Result:
+    outcome: Outcome
+    rel: str
+    problems: list[tuple[str, str]] = field(default_factory=list)   # (path, reason)
+
+
+@dataclass
+class PassSummary:
+    scanned: int = 0
+    ingested: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    pending: int = 0
+    withdrawn: int = 0
+    problems: list[dict] = field(default_factory=list)
+
+    def add(self, r: Result) -> None:
+        if r.outcome is Outcome.INGESTED:
+            self.ingested += 1
+        elif r.outcome is Outcome.DUPLICATE:
+            self.duplicates += 1
+        elif r.outcome is Outcome.UNCHANGED:
+            self.unchanged += 1
+        self.problems.extend({"path": p, "reason": why} for p, why in r.problems)
+
+    def to_json(self) -> dict:
+        return {"scanned": self.scanned, "ingested": self.ingested, "unchanged": self.unchanged,
+                "duplicates": self.duplicates, "problems": self.problems,
+                "pending": self.pending, "withdrawn": self.withdrawn}
+
+
+Progress = Callable[[str], None]
+
+
+class Ingestor:
+    def __init__(self, inbox: Path, store: ObjectStore, catalog: Catalog,
+                 limits: Limits = Limits(), stable_seconds: float = 5.0,
+                 incomplete_after: float = 300.0, clock=time.monotonic):
+        self.inbox = Path(inbox)
+        self.store = store
+        self.catalog = catalog
+        self.limits = limits
+        self.incomplete_after = incomplete_after
+        self.tracker = StabilityTracker(stable_seconds, clock)
+        self.clock = clock
+
+    # -- a pass over the whole inbox -------------------------------------------------------
+
+    def ingest_pass(self, progress: Progress | None = None, max_wait: float | None = None,
+                    on_total: Callable[[int], None] | None = None) -> PassSummary:
+        """Ingest everything new or changed below the inbox, waiting a little (`max_wait`, by
+        default three stability windows) for files still being written, which are otherwise
+        left for the next pass; then mark deleted paths withdrawn."""
+        self.catch_up()
+        if not self.inbox.is_dir():
+            raise InboxUnavailable(self.inbox)
+        cands = list(scan(self.inbox))
+        summary = PassSummary(scanned=len(cands))
+        if on_total:
+            on_total(len(cands))
+        todo = []
+        for c in cands:
+            if c.problem is None and self.unchanged(self.catalog.source(c.rel), c.stat):
+                summary.unchanged += 1
+                progress and progress(c.rel)
+                continue
+            if c.stat is not None:
+                self.tracker.observe(c.rel, c.stat)
+            todo.append(c)
+        if max_wait is None:
+            max_wait = max(3 * self.tracker.window, 10.0)
+        deadline = self.clock() + max_wait
+        while todo:
+            waiting = []
+            for c in todo:
+                r = self.ingest_candidate(c)
+                if r.outcome is Outcome.PENDING:
+                    waiting.append(c)
+                    continue
+                summary.add(r)
+                progress and progress(c.rel)
+            todo = waiting
+            if not todo or self.clock() >= deadline:
+                break
+            time.sleep(max(0.05, min(self.tracker.next_due(), 1.0)))
+        summary.pending = len(todo)
+        summary.withdrawn = self.withdraw_missing({c.rel for c in cands})
+        return summary
+
+    def withdraw_missing(self, seen: set[str]) -> int:
+        """Paths the catalog has as present that the scan no longer saw: the unit deleted them.
+        A unit folder that is missing entirely (an unmounted share) withdraws nothing."""
+        gone = []
+        for path, sid in self.catalog.present_paths().items():
+            if path in seen:
+                continue
+            unit = path.split("/", 1)[0] if "/" in path else None
+            folder = self.inbox / unit if unit else self.inbox
+            if folder.is_dir():
+                gone.append(sid)
+        return self.catalog.withdraw(gone) if gone else 0
+
+    def catch_up(self) -> None:
+        """Finish what a killed process left: extractions not saved, zips not fully expanded."""
+        for row in self.catalog.pending_objects():
+            src = self.catalog.db.execute(
+                "SELECT name, mtime_ns FROM sources WHERE sha = ? ORDER BY id LIMIT 1",
+                (row["sha"],)).fetchone()
+            self._extract(row["sha"], row["format"], src["name"] if src else "",
+                          src["mtime_ns"] if src else None)
+        for src in self.catalog.unexpanded_containers():
+            self._expand(src, [])
+
+    # -- one path ----------------------------------------------------------------------------
+
+    def ingest_path(self, path: Path) -> Result | None:
+        """Ingest one path (from a watcher event); None if it is not a candidate."""
+        c = candidate(self.inbox, Path(path))
+        return self.ingest_candidate(c) if c else None
+
+    def ingest_candidate(self, c: Candidate) -> Result:
+        """The stages, in order, for one candidate."""
+        if c.problem:
+            self.catalog.record_unarchived(unit=c.unit, path=c.rel, name=c.name, reason=c.problem)
+            return Result(Outcome.REFUSED, c.rel, [(c.rel, c.problem)])
+        try:
+            st = os.stat(c.path)
+        except OSError:
+            self.tracker.forget(c.rel)
+            return Result(Outcome.GONE, c.rel)
+        src = self.catalog.source(c.rel)
+        if self.unchanged(src, st):
+            self.tracker.forget(c.rel)
+            return Result(Outcome.UNCHANGED, c.rel)
+        if st.st_size > self.limits.max_archive_bytes:
+            return self._refuse(c, reasons.TOO_LARGE_TO_ARCHIVE.format(
+                size=reasons.human_size(st.st_size),
+                limit=reasons.human_size(self.limits.max_archive_bytes)))
+        try:
+            fmt = detect(c.path, c.name)
+            if not self._settled(c, st, fmt.name):
+                return Result(Outcome.PENDING, c.rel)
+            stored = self._store(c, st)
+        except PermissionError:
+            return self._refuse(c, reasons.UNREADABLE)
+        except FileNotFoundError:
+            self.tracker.forget(c.rel)
+            return Result(Outcome.GONE, c.rel)
+        except OSError:
+            return Result(Outcome.PENDING, c.rel)      # a share hiccup: try again later
+        if stored is None:
+            return Result(Outcome.PENDING, c.rel)
+        self.tracker.forget(c.rel)
+        sha, size = stored
+        rec = self.catalog.record(unit=c.unit, path=c.rel, name=c.name, sha=sha, size=size,
+                                  fmt=fmt.name, kind=fmt.kind, mtime_ns=st.st_mtime_ns)
+        problems: list[tuple[str, str]] = []
+        if rec.new_object:
+            self._extract(sha, fmt.name, c.name, st.st_mtime_ns)
+        if rec.new_version:
+            problems += self._object_problem(c.rel, sha)
+            if fmt.name == "zip":
+                self._expand(self.catalog.source_by_id(rec.source_id), problems)
+        outcome = (Outcome.UNCHANGED if not rec.new_version
+                   else Outcome.DUPLICATE if rec.duplicate_of else Outcome.INGESTED)
+        return Result(outcome, c.rel, problems)
+
+    # -- the stages --------------------------------------------------------------------------
+
+    @staticmethod
+    def unchanged(src: Source | None, st: os.stat_result | None) -> bool:
+        """Same size and mtime as the version we archived: not read again (the fast path)."""
+        return (src is not None and st is not None and src.state == "present"
+                and src.sha is not None and src.reason is None
+                and src.size == st.st_size and src.mtime_ns == st.st_mtime_ns)
+
+    def _settled(self, c: Candidate, st: os.stat_result, fmt: str) -> bool:
+        """Stage 1: unchanged for the window and, if the format has one, its end marker present.
+        A file stuck without its marker is let through after `incomplete_after` seconds, to be
+        archived and reported as truncated by the extractor."""
+        stable_for = self.tracker.stable_for(c.rel, st)
+        if stable_for < self.tracker.window:
+            return False
+        if has_trailer(c.path, fmt):
+            return True
+        age = time.time() - st.st_mtime
+        return stable_for >= self.incomplete_after or age >= self.incomplete_after
+
+    def _store(self, c: Candidate, st: os.stat_result) -> tuple[str, int] | None:
+        """Stage 2: copy and hash in one read; commit only if the file did not change meanwhile."""
+        def unchanged_since_stat() -> bool:
+            try:
+                now = os.stat(c.path)
+            except OSError:
+                return False
+            return now.st_size == st.st_size and now.st_mtime_ns == st.st_mtime_ns
+
+        try:
+            res = self.store.put_file(c.path, self.limits.max_archive_bytes, unchanged_since_stat)
+        except ObjectTooLarge:
+            return None
+        return None if res is None else (res[0], res[1])
+
+    def _extract(self, sha: str, fmt: str, name: str, mtime_ns: int | None) -> None:
+        """Stage 4: read the stored object (never the original) and save text, facts and date."""
+        ex = extract(self.store.path(sha), fmt, self.limits)
+        date, date_source = evidence_date(
+            pages=ex.pages, exif=ex.info.get("exif_date"), name=name,
+            pdf=ex.info.get("pdf_date"), mtime_ns=mtime_ns)
+        info = dict(ex.info)
+        if ex.note:
+            info["note"] = ex.note
+        ext = PurePosixPath(name).suffix.lower().lstrip(".")
+        if ext and not _same_format(ext, fmt):
+            info["mislabelled"] = ext
+        self.catalog.save_extraction(
+            sha, state="problem" if ex.problem else "ok", reason=ex.problem,
+            pages=ex.page_count, text=ex.text, info=info, date=date, date_source=date_source)
+
+    def _expand(self, src: Source | None, problems: list[tuple[str, str]]) -> None:
+        """Stage 5: each zip member archived as a source below the zip's path; members of an
+        earlier version that are gone are withdrawn. Redone safely after a crash."""
+        if src is None or src.sha is None:
+            return
+        depth = self.catalog.container_depth(src.id)
+        if depth >= self.limits.max_zip_depth:
+            self.catalog.set_problem(src.sha, reasons.ZIP_TOO_DEEP.format(
+                limit=self.limits.max_zip_depth))
+            problems.append((src.path, reasons.ZIP_TOO_DEEP.format(limit=self.limits.max_zip_depth)))
+            self.catalog.mark_expanded(src.id, src.sha)
+            return
+        try:
+            zf, members = open_members(self.store.path(src.sha), self.limits)
+        except ReadError as e:
+            self.catalog.set_problem(src.sha, e.reason)
+            problems.append((src.path, e.reason))
+            self.catalog.mark_expanded(src.id, src.sha)
+            return
+        seen = set()
+        with zf:
+            for m in members:
+                rel = f"{src.path}/{m.inner}"
+                seen.add(rel)
+                name = PurePosixPath(m.inner).name
+                if m.problem:
+                    self.catalog.record_unarchived(unit=src.unit, path=rel, name=name,
+                                                   reason=m.problem, container_id=src.id)
+                    problems.append((rel, m.problem))
+                    continue
+                try:
+                    with zf.open(m.info) as f:
+                        sha, size, _ = self.store.put_stream(f, self.limits.max_archive_bytes)
+                except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, OSError,
+                        ObjectTooLarge, NotImplementedError):
+                    self.catalog.record_unarchived(unit=src.unit, path=rel, name=name,
+                                                   reason=reasons.ZIP_CORRUPT, container_id=src.id)
+                    problems.append((rel, reasons.ZIP_CORRUPT))
+                    continue
+                fmt = detect(self.store.path(sha), name)
+                mtime_ns = _zip_time_ns(m.info)
+                rec = self.catalog.record(unit=src.unit, path=rel, name=name, sha=sha, size=size,
+                                          fmt=fmt.name, kind=fmt.kind, mtime_ns=mtime_ns,
+                                          container_id=src.id)
+                if m.note:
+                    self.catalog.set_source_reason(rec.source_id, m.note)
+                    problems.append((rel, m.note))
+                if rec.new_object:
+                    self._extract(sha, fmt.name, name, mtime_ns)
+                if rec.new_version:
+                    problems += self._object_problem(rel, sha)
+                    if fmt.name == "zip":
+                        self._expand(self.catalog.source_by_id(rec.source_id), problems)
+        stale = [r["id"] for r in self.catalog.db.execute(
+            "SELECT id, path FROM sources WHERE container_id = ? AND state = 'present'", (src.id,))
+            if r["path"] not in seen]
+        if stale:
+            self.catalog.withdraw(stale)
+        self.catalog.mark_expanded(src.id, src.sha)
+
+    def _refuse(self, c: Candidate, reason: str) -> Result:
+        self.tracker.forget(c.rel)
+        self.catalog.record_unarchived(unit=c.unit, path=c.rel, name=c.name, reason=reason)
+        return Result(Outcome.REFUSED, c.rel, [(c.rel, reason)])
+
+    def _object_problem(self, rel: str, sha: str) -> list[tuple[str, str]]:
+        row = self.catalog.object(sha)
+        return [(rel, row["reason"])] if row and row["state"] == "problem" and row["reason"] else []
+
+
+_ALIASES = {"jpg": "jpeg", "jpe": "jpeg", "tif": "tiff", "text": "txt", "log": "txt",
+            "et": "xls", "wps": "doc", "heif": "heic", "tsv": "csv", "xlsm": "xlsx",
+            "docm": "docx", "odt": "odf", "ods": "odf", "odp": "odf", "m4v": "mp4", "3gp": "mp4"}
+_VIDEO = {"mp4", "mov"}
+
+
+def _same_format(ext: str, fmt: str) -> bool:
+    alias = _ALIASES.get(ext, ext)
+    return alias == fmt or {alias, fmt} <= _VIDEO
+
+
+def _zip_time_ns(info: zipfile.ZipInfo) -> int | None:
+    try:
+        return int(datetime(*info.date_time).timestamp() * 1e9)
+    except (ValueError, OverflowError, OSError):
+        return None

@@ -1,0 +1,106 @@
+"""The object store: each distinct content stored once, named by its SHA-256, never changed.
+
+An object is written to a temporary file in the store while it is hashed, flushed to disk, and
+only then renamed to its final name, so a reader (or a crash) never sees half an object. Objects
+are made read-only. Storage stays behind this small class so that a province-scale deployment can
+put objects on S3-compatible storage instead.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import stat
+import time
+import uuid
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+CHUNK = 1024 * 1024
+
+
+class ObjectTooLarge(Exception):
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self.limit = limit
+
+
+class ObjectStore:
+    def __init__(self, root: Path, durable: bool = True):
+        self.root = Path(root)
+        self.tmp = self.root / "tmp"
+        self.durable = durable
+        self.tmp.mkdir(parents=True, exist_ok=True)
+
+    def path(self, sha: str) -> Path:
+        return self.root / sha[:2] / sha[2:]
+
+    def has(self, sha: str) -> bool:
+        return self.path(sha).is_file()
+
+    def open(self, sha: str) -> BinaryIO:
+        return open(self.path(sha), "rb")
+
+    def put_stream(self, stream: BinaryIO, limit: int | None = None,
+                   before_commit: Callable[[], bool] | None = None) -> tuple[str, int, bool] | None:
+        """Store the bytes of `stream`; returns (sha, size, created) or None if `before_commit`
+        said no (the source changed while we read it). Raises ObjectTooLarge past `limit` bytes."""
+        tmp = self.tmp / f"{uuid.uuid4().hex}.part"
+        h = hashlib.sha256()
+        size = 0
+        try:
+            with open(tmp, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if limit is not None and size > limit:
+                        raise ObjectTooLarge(limit)
+                    h.update(chunk)
+                    out.write(chunk)
+                if self.durable:
+                    out.flush()
+                    os.fsync(out.fileno())
+            if before_commit is not None and not before_commit():
+                return None
+            sha = h.hexdigest()
+            created = self._commit(tmp, sha)
+            return sha, size, created
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+    def put_file(self, path: Path, limit: int | None = None,
+                 before_commit: Callable[[], bool] | None = None):
+        with open(path, "rb") as f:
+            return self.put_stream(f, limit, before_commit)
+
+    def put_bytes(self, data: bytes) -> tuple[str, int, bool]:
+
+        return self.put_stream(io.BytesIO(data))
+
+    def _commit(self, tmp: Path, sha: str) -> bool:
+        final = self.path(sha)
+        if final.exists():
+            return False
+        final.parent.mkdir(exist_ok=True)
+        os.chmod(tmp, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
+        try:
+            os.replace(tmp, final)
+        except PermissionError:
+            # Windows refuses to replace a read-only file another process just committed.
+            if final.exists():
+                return False
+            raise
+        return True
+
+    def sweep_temp(self, older_than: float = 3600.0) -> int:
+        """Remove temporary files left by a killed process; recent ones may belong to a live one."""
+        removed = 0
+        now = time.time()
+        for p in self.tmp.glob("*.part"):
+            try:
+                if now - p.stat().st_mtime > older_than:
+                    p.unlink()
+                    removed += 1
+            except OSError:
+                pass
+        return removed

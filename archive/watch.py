@@ -1,0 +1,147 @@
+"""The watcher: a startup scan, then filesystem events (watchdog's native observer, or its
+polling observer for network shares, where events do not arrive), plus a reconcile scan every
+few minutes that catches whatever events missed. Events only put paths on a list; the loop
+ingests a path once the stability tracker says it is complete. Nothing that happens to one file,
+nor a share that disappears for a while, stops the loop.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from .errors import ArchiveError, InboxUnavailable
+from .ingest import Ingestor, Outcome, Result
+from .scan import Candidate, candidate, scan
+
+log = logging.getLogger("yingjian.watch")
+
+
+class _Events(FileSystemEventHandler):
+    def __init__(self, watcher: "Watcher"):
+        self.w = watcher
+
+    def on_created(self, event):
+        self.w.notify(event.src_path, event.is_directory)
+
+    def on_modified(self, event):
+        if not event.is_directory:
+            self.w.notify(event.src_path, False)
+
+    def on_closed(self, event):
+        self.w.notify(event.src_path, False)
+
+    def on_moved(self, event):
+        self.w.notify(event.dest_path, event.is_directory)
+        self.w.reconcile_soon()
+
+    def on_deleted(self, event):
+        self.w.reconcile_soon()
+
+
+class Watcher:
+    def __init__(self, ingestor: Ingestor, poll: float | None = None,
+                 reconcile_every: float = 300.0, tick: float = 0.5,
+                 on_result: Callable[[Result], None] | None = None):
+        self.ing = ingestor
+        self.poll = poll
+        self.reconcile_every = reconcile_every
+        self.tick = tick
+        self.on_result = on_result or (lambda r: None)
+        self._lock = threading.Lock()
+        self._events: set[tuple[str, bool]] = set()
+        self._pending: dict[str, Candidate] = {}
+        self._reconcile_at = 0.0
+        self.stop_event = threading.Event()
+
+    # called from the observer's thread
+    def notify(self, path: str, is_dir: bool) -> None:
+        with self._lock:
+            self._events.add((path, is_dir))
+
+    def reconcile_soon(self, delay: float = 2.0) -> None:
+        self._reconcile_at = min(self._reconcile_at, time.monotonic() + delay)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def run(self) -> None:
+        """Watch until stop() is called (or the process is told to end)."""
+        observer = self._start_observer()
+        try:
+            while not self.stop_event.is_set():
+                try:
+                    self._step()
+                except InboxUnavailable as e:
+                    log.warning("收件箱暂时无法访问:%s,稍后重试", e.path)
+                    self._reconcile_at = time.monotonic() + 30
+                except ArchiveError as e:
+                    log.error("归档出错:%s,稍后重试", e)
+                except Exception:
+                    log.exception("处理时发生意外错误,继续监视")
+                self.stop_event.wait(self.tick)
+        finally:
+            if observer is not None:
+                observer.stop()
+                observer.join(timeout=5)
+
+    def _start_observer(self):
+        obs = PollingObserver(timeout=self.poll) if self.poll else Observer()
+        try:
+            obs.schedule(_Events(self), str(self.ing.inbox), recursive=True)
+            obs.start()
+            return obs
+        except Exception as e:      # no inotify left, share not mounted yet...
+            log.warning("无法监听文件夹事件(%s),改为定期扫描", e)
+            self.reconcile_every = min(self.reconcile_every, self.poll or 30.0)
+            return None
+
+    def _step(self) -> None:
+        if time.monotonic() >= self._reconcile_at:
+            self.reconcile()
+        self._take_events()
+        for rel, c in list(self._pending.items()):
+            if self.stop_event.is_set():
+                return
+            try:
+                r = self.ing.ingest_candidate(c)
+            except ArchiveError:
+                raise
+            except Exception:
+                log.exception("处理 %s 时出错,已跳过", rel)
+                self._pending.pop(rel, None)
+                continue
+            if r.outcome is not Outcome.PENDING:
+                self._pending.pop(rel, None)
+                if r.outcome is not Outcome.UNCHANGED and r.outcome is not Outcome.GONE:
+                    self.on_result(r)
+
+    def _take_events(self) -> None:
+        with self._lock:
+            events, self._events = self._events, set()
+        for path, is_dir in events:
+            if is_dir:
+                self.reconcile_soon(0)
+                continue
+            c = candidate(self.ing.inbox, Path(path))
+            if c is not None:
+                self._pending[c.rel] = c
+
+    def reconcile(self) -> None:
+        """Scan everything: catch up, queue what changed, withdraw what was deleted."""
+        self._reconcile_at = time.monotonic() + self.reconcile_every
+        self.ing.catch_up()
+        if not self.ing.inbox.is_dir():
+            raise InboxUnavailable(self.ing.inbox)
+        seen = set()
+        for c in scan(self.ing.inbox):
+            seen.add(c.rel)
+            if c.problem or not self.ing.unchanged(self.ing.catalog.source(c.rel), c.stat):
+                self._pending.setdefault(c.rel, c)
+        self.ing.withdraw_missing(seen)

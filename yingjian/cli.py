@@ -1,0 +1,288 @@
+"""The command line. One click group; each command's docstring is its --help, with an example.
+Errors from the libraries are turned into one Chinese sentence and a hint here, at the edge.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from archive import ArchiveError, CatalogBusy
+from archive.errors import InboxUnavailable
+
+from . import __version__, records
+from .config import WorkspaceError
+from .text import DATE_SOURCE_LABELS, KIND_LABELS, STATUS_LABELS, table
+from .workspace import Workspace, init as init_workspace
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Fail(click.ClickException):
+    """A message for the user, in Chinese, with an optional hint on the next line."""
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.hint = hint
+
+    def show(self, file=None):
+        click.echo(f"错误:{self.message}", err=True)
+        if self.hint:
+            click.echo(f"提示:{self.hint}", err=True)
+
+
+def _translate(fn):
+    """Domain errors become one clear sentence; tracebacks only with --debug."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except WorkspaceError as e:
+            raise Fail(e.message, e.hint)
+        except InboxUnavailable as e:
+            raise Fail(f"无法访问收件箱 {e.path}", "检查网络共享是否已连接,或 yingjian.toml 中的 inbox 路径")
+        except CatalogBusy as e:
+            raise Fail(f"资料目录库正被另一个程序占用(已等待 {e.waited:.0f} 秒)",
+                       "稍后再试,或关闭正在运行的另一个 yingjian")
+        except ArchiveError as e:
+            raise Fail(f"归档出错:{e}")
+    return wrapper
+
+
+def json_option(fn):
+    return click.option("--json", "as_json", is_flag=True, help="输出 JSON(供脚本使用)")(fn)
+
+
+def emit_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version")
+@click.option("--workspace", "-w", type=click.Path(file_okay=False), default=None,
+              help="工作区文件夹(默认:环境变量 YINGJIAN_HOME,或当前文件夹及其上级)")
+@click.option("--debug", is_flag=True, hidden=True, help="出错时显示完整的调试信息")
+@click.pass_context
+def cli(ctx, workspace, debug):
+    """yingjian(迎检):双拥模范城迎检资料的归档、检索与准备情况检查。
+
+    \b
+    快速开始:
+      yingjian demo                 用示例资料演示全过程
+      yingjian init 迎检资料库       新建工作区
+      yingjian ingest               把各单位文件夹里的新文件归档一次
+      yingjian watch                持续监视各单位文件夹
+    """
+    ctx.obj = {"workspace": workspace, "debug": debug}
+
+
+def open_workspace(ctx) -> Workspace:
+    ws = Workspace.open(ctx.obj["workspace"])
+    ctx.call_on_close(ws.close)
+    return ws
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--standard", type=click.Path(dir_okay=False, exists=True),
+              help="考评标准文件(YAML);默认使用内置的示例标准")
+@click.option("--units", help="成员单位,用逗号分隔;默认取考评标准中的责任单位")
+@click.option("--inbox", help="收件箱位置(可以是网络共享);默认为工作区内的 inbox")
+@_translate
+def init(directory, standard, units, inbox):
+    """新建工作区:配置文件、考评标准、每个成员单位一个收件文件夹、归档库。
+
+    \b
+    示例:
+      yingjian init 迎检资料库 --units 双拥办,人武部,教育局
+    """
+    unit_list = [u.strip() for u in units.replace(",", ",").split(",") if u.strip()] if units else None
+    config = init_workspace(Path(directory), Path(standard) if standard else None, unit_list, inbox)
+    click.echo(f"已创建工作区:{config.root}")
+    click.echo(f"收件箱:{config.inbox}(每个单位一个文件夹,共 {len(config.units)} 个)")
+    click.echo(f"下一步:把资料放进单位文件夹,然后运行 yingjian -w {directory} ingest")
+
+
+@cli.command()
+@json_option
+@click.pass_context
+@_translate
+def ingest(ctx, as_json):
+    """把收件箱中新增或修改的文件归档一次,然后退出。
+
+    仍在复制中的文件会等它复制完成;单位删除的文件在归档中保留并标记为"已撤回"。
+
+    \b
+    示例:
+      yingjian ingest
+      yingjian ingest --json
+    """
+    ws = open_workspace(ctx)
+    ing = ws.ingestor()
+    show = sys.stderr.isatty() and not as_json
+    bar = None
+
+    def on_total(n):
+        nonlocal bar
+        if show and n:
+            bar = click.progressbar(length=n, label="归档中", file=sys.stderr, show_pos=True)
+            bar.__enter__()
+
+    def progress(rel):
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        summary = ing.ingest_pass(progress=progress, on_total=on_total)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if as_json:
+        emit_json(summary.to_json())
+        return
+    s = summary
+    click.echo(f"扫描 {s.scanned} 个文件:新归档 {s.ingested},内容重复 {s.duplicates},"
+               f"未变化 {s.unchanged},已撤回 {s.withdrawn}")
+    if s.pending:
+        click.echo(f"{s.pending} 个文件仍在写入,下次运行时再处理")
+    if s.problems:
+        click.echo(f"\n{len(s.problems)} 个文件需要处理:")
+        for p in s.problems:
+            click.echo(f"  {p['path']}\n    {p['reason']}")
+
+
+@cli.command()
+@click.option("--poll", type=float, default=None, metavar="SECONDS",
+              help="每隔几秒轮询一次(网络共享请使用,如 --poll 10)")
+@click.pass_context
+@_translate
+def watch(ctx, poll):
+    """持续监视各单位文件夹:启动时全面扫描一次,之后文件一复制完成就归档。按 Ctrl+C 停止。
+
+    \b
+    示例:
+      yingjian watch
+      yingjian watch --poll 10      收件箱在网络共享上时
+    """
+    from archive.watch import Watcher
+    from archive.ingest import Outcome
+
+    ws = open_workspace(ctx)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    poll = poll if poll is not None else (ws.config.watch.poll_seconds or None)
+    labels = {Outcome.INGESTED: "已归档", Outcome.DUPLICATE: "已归档(内容重复)",
+              Outcome.REFUSED: "未归档"}
+
+    def on_result(r):
+        stamp = time.strftime("%H:%M:%S")
+        click.echo(f"{stamp} {labels.get(r.outcome, r.outcome.value)} {r.rel}")
+        for path, reason in r.problems:
+            click.echo(f"         ⚠ {path}:{reason}")
+
+    watcher = Watcher(ws.ingestor(), poll=poll, reconcile_every=ws.config.watch.reconcile_seconds,
+                      on_result=on_result)
+    mode = f"每 {poll:g} 秒轮询" if poll else "文件系统事件"
+    click.echo(f"正在监视 {ws.config.inbox}({mode});按 Ctrl+C 停止")
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        click.echo("已停止监视")
+
+
+@cli.command()
+@click.option("--unit", help="只列出这个单位的文件")
+@json_option
+@click.pass_context
+@_translate
+def files(ctx, unit, as_json):
+    """列出归档中的文件,每个文件一行:单位、路径、类型、证据日期及来源、页数、字数、状态、版本数。
+
+    \b
+    示例:
+      yingjian files --unit 人武部
+      yingjian files --json
+    """
+    ws = open_workspace(ctx)
+    rows = records.files(ws.catalog, unit)
+    if as_json:
+        emit_json({"files": rows})
+        return
+    if not rows:
+        click.echo("归档中还没有文件。把资料放进单位文件夹后运行 yingjian ingest")
+        return
+    click.echo(table(
+        ["单位", "文件", "类型", "日期", "页数", "字数", "状态", "版本"],
+        [[r["unit"], r["path"].split("/", 1)[-1], KIND_LABELS.get(r["kind"], "-"),
+          f"{r['date'] or '-'}({DATE_SOURCE_LABELS.get(r['date_source'], '无')})",
+          r["pages"] if r["pages"] is not None else "-", r["text_chars"],
+          STATUS_LABELS.get(r["status"], r["status"]), r["versions"]] for r in rows],
+        {1: 48}))
+    click.echo(f"\n共 {len(rows)} 个文件")
+
+
+@cli.command()
+@click.option("--unit", help="只列出这个单位的问题文件")
+@json_option
+@click.pass_context
+@_translate
+def problems(ctx, unit, as_json):
+    """列出需要人工处理的文件(损坏、加密、不完整、过大、不支持等)及原因。
+
+    \b
+    示例:
+      yingjian problems
+      yingjian problems --json
+    """
+    ws = open_workspace(ctx)
+    rows = records.problems(ws.catalog, unit)
+    if as_json:
+        emit_json({"problems": rows})
+        return
+    if not rows:
+        click.echo("没有需要处理的问题文件。")
+        return
+    for r in rows:
+        click.echo(f"{r['path']}\n  {r['reason']}")
+    click.echo(f"\n共 {len(rows)} 个问题文件;请通知相关单位重新上传")
+
+
+@cli.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@_translate
+def demo(directory):
+    """用内置示例资料建一个演示工作区,并完整运行一遍(归档、读取、列出问题)。
+
+    \b
+    示例:
+      yingjian demo                 在 ./yingjian-demo 中演示
+      yingjian demo /tmp/演示
+    """
+    from .demo import run_demo
+    run_demo(Path(directory or "yingjian-demo"), click.echo)
+
+
+def main(argv=None):
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="yingjian", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("已取消", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception:
+        if debug:
+            raise
+        import traceback
+        click.echo("错误:发生了意外的程序错误。请带上以下信息联系维护人员:", err=True)
+        click.echo(traceback.format_exc(limit=3), err=True)
+        sys.exit(2)
+    sys.exit(0)

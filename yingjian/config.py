@@ -1,0 +1,155 @@
+"""The workspace's configuration: `yingjian.toml` read into one typed object. The only module that
+reads the environment (YINGJIAN_HOME) or decides where things live.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from archive.limits import MB, Limits
+
+CONFIG_NAME = "yingjian.toml"
+ENV_HOME = "YINGJIAN_HOME"
+
+
+class WorkspaceError(Exception):
+    """No workspace, or a broken one; `hint` says what to do."""
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass
+class WatchOptions:
+    stable_seconds: float = 5.0        # unchanged this long = completely copied
+    incomplete_after: float = 300.0    # still no end marker after this: archived as truncated
+    poll_seconds: float = 0.0          # 0: filesystem events; > 0: poll (network shares)
+    reconcile_seconds: float = 300.0   # full rescan to catch missed events
+
+
+@dataclass
+class Config:
+    root: Path
+    inbox: Path
+    archive: Path
+    standard: Path
+    units: list[str]
+    title: str = "双拥模范城迎检资料库"
+    durable: bool = True               # fsync each object before it is recorded
+    watch: WatchOptions = field(default_factory=WatchOptions)
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def objects(self) -> Path:
+        return self.archive / "objects"
+
+    @property
+    def catalog(self) -> Path:
+        return self.archive / "catalog.sqlite"
+
+    @property
+    def index(self) -> Path:
+        return self.archive / "index"
+
+    @property
+    def thumbs(self) -> Path:
+        return self.archive / "thumbs"
+
+
+def find_workspace(explicit: str | Path | None = None, env=None, cwd: Path | None = None) -> Path:
+    """Like git finds a repository: --workspace, else $YINGJIAN_HOME, else the current folder or
+    the nearest parent holding yingjian.toml."""
+    env = os.environ if env is None else env
+    for given in (explicit, env.get(ENV_HOME)):
+        if given:
+            root = Path(given).expanduser().resolve()
+            if not (root / CONFIG_NAME).is_file():
+                raise WorkspaceError(f"{root} 不是 yingjian 工作区(缺少 {CONFIG_NAME})",
+                                     f"先运行 yingjian init {given}")
+            return root
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise WorkspaceError("当前文件夹不在任何 yingjian 工作区中",
+                         "先运行 yingjian init 文件夹,或用 --workspace 指定工作区")
+
+
+def load(root: Path) -> Config:
+    path = root / CONFIG_NAME
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise WorkspaceError(f"无法读取 {path}:{e}")
+    except tomllib.TOMLDecodeError as e:
+        raise WorkspaceError(f"{path} 格式有误:{e}", "检查该文件的引号和方括号")
+    ws = data.get("workspace", {})
+
+    def where(key: str, default: str) -> Path:
+        p = Path(ws.get(key, default)).expanduser()
+        return p if p.is_absolute() else root / p
+
+    watch = WatchOptions(**_known(WatchOptions, data.get("watch", {})))
+    lim = data.get("limits", {})
+    limits = Limits(**{k: int(v * MB) if k.endswith("_bytes") else int(v)
+                       for k, v in _mb_keys(lim).items()})
+    return Config(root=root, inbox=where("inbox", "inbox"), archive=where("archive", "archive"),
+                  standard=where("standard", "standard.yaml"), units=list(ws.get("units", [])),
+                  title=ws.get("title", Config.title), durable=bool(ws.get("durable", True)),
+                  watch=watch, limits=limits)
+
+
+def _known(cls, values: dict) -> dict:
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in values.items() if k in names}
+
+
+def _mb_keys(values: dict) -> dict:
+    """The file speaks in megabytes (max_archive_mb); Limits in bytes (max_archive_bytes)."""
+    names = {f.name for f in fields(Limits)}
+    out = {}
+    for k, v in values.items():
+        key = k[:-3] + "_bytes" if k.endswith("_mb") else k
+        if key in names:
+            out[key] = v
+    return out
+
+
+def render(units: list[str], standard: str = "standard.yaml", inbox: str = "inbox",
+           archive: str = "archive", title: str = Config.title) -> str:
+    """The yingjian.toml that `init` writes, with comments a clerk's IT helper can follow."""
+    unit_list = ", ".join(_toml_str(u) for u in units)
+    d = Limits()
+    return f"""# yingjian 工作区配置 (workspace configuration)
+[workspace]
+title = {_toml_str(title)}
+# 各成员单位上传资料的共享文件夹;可以是网络共享,如 "//fileserver/双拥资料" 或 "Z:/双拥资料"
+inbox = {_toml_str(inbox)}
+archive = {_toml_str(archive)}
+standard = {_toml_str(standard)}
+units = [{unit_list}]
+durable = true
+
+[watch]
+stable_seconds = 5          # 文件大小和时间保持不变这么多秒,才视为复制完成
+incomplete_after = 300      # 超过这么多秒仍不完整,按"文件不完整"归档并提示
+poll_seconds = 0            # 网络共享请设为 10 之类的秒数(定期轮询)
+reconcile_seconds = 300     # 每隔这么多秒全面核对一次
+
+[limits]
+max_archive_mb = {d.max_archive_bytes // MB}
+max_extract_mb = {d.max_extract_bytes // MB}
+max_pdf_pages = {d.max_pdf_pages}
+max_image_pixels = {d.max_image_pixels}
+max_zip_members = {d.max_zip_members}
+max_zip_mb = {d.max_zip_bytes // MB}
+max_zip_depth = {d.max_zip_depth}
+"""
+
+
+def _toml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'

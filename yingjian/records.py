@@ -1,0 +1,40 @@
+"""The catalog's rows in the shapes of the JSON contract (DESIGN.md): `files` and `problems`."""
+from __future__ import annotations
+
+from archive import Catalog
+
+
+def file_status(row: dict) -> str:
+    if row["source_state"] == "withdrawn":
+        return "withdrawn"
+    if row["sha"] is None:
+        return "refused"
+    if row["source_reason"] or row["state"] == "problem":
+        return "problem"
+    return row["state"] or "pending"
+
+
+def file_record(row: dict) -> dict:
+    return {
+        "id": row["sha"], "unit": row["unit"], "path": row["path"], "name": row["name"],
+        "kind": row["kind"], "date": row["date"], "date_source": row["date_source"],
+        "pages": row["pages"], "text_chars": row["text_chars"] or 0,
+        "status": file_status(row), "versions": row["versions"],
+        "format": row["format"], "size": row["size"],
+        "reason": row["source_reason"] or row["reason"],
+        "duplicate_of": row["duplicate_of"],
+    }
+
+
+def files(catalog: Catalog, unit: str | None = None) -> list[dict]:
+    return [file_record(r) for r in catalog.files(unit)]
+
+
+def problems(catalog: Catalog, unit: str | None = None) -> list[dict]:
+    """Present files that need a person: not archived, unreadable, or archived with a warning."""
+    out = []
+    for r in catalog.files(unit, include_withdrawn=False):
+        reason = r["source_reason"] or (r["reason"] if r["state"] == "problem" else None)
+        if reason:
+            out.append({"id": r["sha"], "unit": r["unit"], "path": r["path"], "reason": reason})
+    return out
