@@ -292,7 +292,7 @@ class Catalog:
             db.execute("UPDATE objects SET state = ?, reason = ?, pages = ?, text = ?, "
                        "text_chars = ?, info = ?, date = ?, date_source = ?, extracted_at = ? "
                        "WHERE sha = ?",
-                       (state, reason, pages, text, len(text), json.dumps(info, ensure_ascii=False,
+                       (state, reason, pages, text, _visible_chars(text), json.dumps(info, ensure_ascii=False,
                         default=str), date, date_source, now, sha))
             for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
                 self._log(db, r["id"], "extracted", now)
@@ -340,6 +340,11 @@ class Catalog:
     def _log(db: sqlite3.Connection, source_id: int, what: str, at: str) -> None:
         db.execute("INSERT INTO changes (source_id, what, at) VALUES (?, ?, ?)",
                    (source_id, what, at))
+
+
+def _visible_chars(text: str) -> int:
+    """Characters a reader would count: not spaces, line or page breaks."""
+    return sum(1 for c in text if not c.isspace())
 
 
 def _source(row: sqlite3.Row) -> Source:

@@ -59,7 +59,7 @@ def detect(path: Path, name: str | None = None) -> Format:
         if head[8:12] == b"AVI ":
             return Format("avi", "video")
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        return _detect_zip(path)
+        return _detect_zip(path, ext)
     if head.startswith(_OLE):
         return _detect_ole(path, ext)
     if _looks_like_text(head):
@@ -67,13 +67,18 @@ def detect(path: Path, name: str | None = None) -> Format:
     return Format("unknown", "other")
 
 
-def _detect_zip(path: Path) -> Format:
-    """Office Open XML files are zips; tell them apart by the parts they hold."""
+_OOXML_EXT = {".docx": ("docx", "document"), ".xlsx": ("xlsx", "ledger"),
+              ".pptx": ("pptx", "document")}
+
+
+def _detect_zip(path: Path, ext: str) -> Format:
+    """Office Open XML files are zips; tell them apart by the parts they hold. A damaged one
+    keeps the format its name claims, so that the clerk hears "Word 文件已损坏"."""
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
     except (zipfile.BadZipFile, OSError, ValueError):
-        return Format("zip", "other")
+        return Format(*_OOXML_EXT.get(ext, ("zip", "other")))
     if "[Content_Types].xml" in names:
         if "word/document.xml" in names:
             return Format("docx", "document")
@@ -83,6 +88,8 @@ def _detect_zip(path: Path) -> Format:
             return Format("pptx", "document")
     if "mimetype" in names and "content.xml" in names:
         return Format("odf", "document")
+    if ext in _OOXML_EXT and not any("/" in n for n in names if not n.startswith("__MACOSX")):
+        return Format(*_OOXML_EXT[ext])
     return Format("zip", "other")
 
 

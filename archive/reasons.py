@@ -27,6 +27,7 @@ OLD_OFFICE = "旧版 Office 格式({fmt}),已归档但暂不能提取文字;建�
 TEXT_UNDECODABLE = "文本文件编码无法识别,已归档但未提取文字"
 
 ZIP_CORRUPT = "压缩包已损坏,无法解压;请重新压缩后上传"
+ZIP_EMPTY = "压缩包是空的,里面没有文件;请检查后重新压缩上传"
 ZIP_ENCRYPTED = "压缩包内文件设有密码,无法解压;请上传未加密的压缩包"
 ZIP_BOMB = "压缩包解压后过大({size},上限 {limit}),疑似压缩炸弹,未解压"
 ZIP_TOO_MANY = "压缩包内文件过多({count} 个,上限 {limit}),未解压;请分批压缩上传"

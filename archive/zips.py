@@ -73,6 +73,9 @@ def open_members(path: Path, limits: Limits) -> tuple[zipfile.ZipFile, list[Memb
         infos = [i for i in zf.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
         raise ReadError(reasons.ZIP_CORRUPT, path)
+    if not infos:
+        zf.close()
+        raise ReadError(reasons.ZIP_EMPTY, path)
     if len(infos) > limits.max_zip_members:
         zf.close()
         raise ReadError(reasons.ZIP_TOO_MANY.format(count=len(infos), limit=limits.max_zip_members))

@@ -184,7 +184,9 @@ def zip_bomb(path: Path, megabytes: int = 200) -> Path:
     """A small zip holding one member of `megabytes` of zeros (compresses about 1000:1)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        with zf.open(zipfile.ZipInfo("zeros.bin"), "w", force_zip64=True) as f:
+        info = zipfile.ZipInfo("zeros.bin")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zf.open(info, "w", force_zip64=True) as f:
             chunk = b"\0" * (1024 * 1024)
             for _ in range(megabytes):
                 f.write(chunk)

@@ -1,0 +1,137 @@
+"""The command line as users and their scripts use it: discovery, messages, JSON shapes."""
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests import factories as f
+from tests.conftest import set_watch_options
+from yingjian.cli import cli
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def run(*args, env=None, cwd=None):
+    runner = CliRunner()
+    if cwd:
+        old = os.getcwd()
+        os.chdir(cwd)
+    try:
+        return runner.invoke(cli, list(args), env=env or {"YINGJIAN_HOME": ""})
+    finally:
+        if cwd:
+            os.chdir(old)
+
+
+@pytest.fixture
+def root(tmp_path):
+    r = tmp_path / "资料库"
+    res = run("init", str(r), "--units", "双拥办,人武部")
+    assert res.exit_code == 0, res.output
+    set_watch_options(r, stable_seconds=0.1)
+    return r
+
+
+def test_init_makes_config_standard_inbox_per_unit_and_archive(root):
+    assert (root / "yingjian.toml").is_file() and (root / "standard.yaml").is_file()
+    assert sorted(p.name for p in (root / "inbox").iterdir()) == ["人武部", "双拥办"]
+    assert (root / "archive" / "catalog.sqlite").is_file()
+
+
+def test_init_without_units_takes_them_from_the_standard(tmp_path):
+    res = run("init", str(tmp_path / "ws"))
+    assert res.exit_code == 0
+    units = {p.name for p in (tmp_path / "ws" / "inbox").iterdir()}
+    assert {"双拥办", "人武部", "退役军人事务局", "教育局"} <= units
+
+
+def test_init_refuses_an_existing_workspace(root):
+    res = run("init", str(root))
+    assert res.exit_code == 1 and "已经是 yingjian 工作区" in res.output
+
+
+def test_workspace_is_found_from_flag_env_or_a_parent_folder(root):
+    f.text_pdf(root / "inbox/人武部/a.pdf", ["内容"])
+    assert run("--workspace", str(root), "ingest", "--json").exit_code == 0
+    assert run("files", "--json", env={"YINGJIAN_HOME": str(root)}).exit_code == 0
+    res = run("files", "--json", cwd=root / "inbox" / "人武部")
+    assert res.exit_code == 0 and json.loads(res.output)["files"][0]["path"] == "人武部/a.pdf"
+
+
+def test_outside_a_workspace_the_error_is_one_chinese_sentence_with_a_hint(tmp_path):
+    res = run("files", cwd=tmp_path)
+    assert res.exit_code == 1
+    assert "错误:当前文件夹不在任何 yingjian 工作区中" in res.output
+    assert "提示:" in res.output and "Traceback" not in res.output
+
+
+def test_ingest_files_and_problems_json_have_the_contract_keys(root):
+    f.text_pdf(root / "inbox/人武部/通知.pdf", ["关于开展八一走访慰问的通知", "2022年7月20日"])
+    f.encrypted_pdf(root / "inbox/双拥办/加密.pdf")
+    res = run("-w", str(root), "ingest", "--json")
+    out = json.loads(res.output)
+    assert {"scanned", "ingested", "unchanged", "duplicates", "problems"} <= set(out)
+    assert out["ingested"] == 2
+    assert out["problems"] == [{"path": "双拥办/加密.pdf", "reason": "PDF 已加密,请上传未加密版本"}]
+    rows = json.loads(run("-w", str(root), "files", "--json").output)["files"]
+    assert {"id", "unit", "path", "name", "kind", "date", "date_source", "pages", "text_chars",
+            "status", "versions"} <= set(rows[0])
+    probs = json.loads(run("-w", str(root), "problems", "--json").output)["problems"]
+    assert probs == [{"id": probs[0]["id"], "unit": "双拥办", "path": "双拥办/加密.pdf",
+                      "reason": "PDF 已加密,请上传未加密版本"}]
+    only = json.loads(run("-w", str(root), "files", "--unit", "人武部", "--json").output)["files"]
+    assert [r["path"] for r in only] == ["人武部/通知.pdf"]
+
+
+def test_human_output_is_chinese(root):
+    f.text_pdf(root / "inbox/人武部/通知.pdf", ["通知 2022年7月20日"])
+    assert "新归档 1" in run("-w", str(root), "ingest").output
+    out = run("-w", str(root), "files").output
+    assert "单位" in out and "2022-07-20(落款)" in out and "正常" in out
+
+
+def _commands(group, prefix=""):
+    for name, cmd in group.commands.items():
+        yield prefix + name, cmd
+        if hasattr(cmd, "commands"):
+            yield from _commands(cmd, prefix + name + " ")
+
+
+def test_every_command_has_help_with_an_example_and_is_in_the_readme():
+    readme = README.read_text(encoding="utf-8")
+    for name, cmd in _commands(cli):
+        res = run(*name.split(), "--help")
+        assert res.exit_code == 0, name
+        assert "示例" in res.output, f"{name} --help has no example"
+        assert f"yingjian {name}" in readme, f"README does not mention yingjian {name}"
+
+
+def test_demo_builds_ingests_and_reports_problems(tmp_path):
+    res = run("demo", str(tmp_path / "演示"))
+    assert res.exit_code == 0, res.output
+    assert "需要处理的问题文件" in res.output and "传输中断" in res.output
+    rows = json.loads(run("-w", str(tmp_path / "演示"), "files", "--json").output)["files"]
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["IMG_20220801_093000.jpg"]["date_source"] == "exif"
+    assert by_name["2021年国防教育课程记录.docx"]["unit"] == "教育局"
+    assert sum(r["status"] == "problem" for r in rows) == 1
+    again = run("demo", str(tmp_path / "演示"))          # a demo folder may be rebuilt
+    assert again.exit_code == 0
+
+
+def test_demo_refuses_to_overwrite_a_folder_it_did_not_make(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "重要.txt").write_text("keep", encoding="utf-8")
+    res = run("demo", str(tmp_path / "mine"))
+    assert res.exit_code == 1 and (tmp_path / "mine" / "重要.txt").exists()
+
+
+def test_console_script_runs(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "yingjian", "--help"], capture_output=True,
+                         text=True, encoding="utf-8")
+    assert res.returncode == 0 and "yingjian" in res.stdout
