@@ -48,12 +48,14 @@ class _Events(FileSystemEventHandler):
 class Watcher:
     def __init__(self, ingestor: Ingestor, poll: float | None = None,
                  reconcile_every: float = 300.0, tick: float = 0.5,
-                 on_result: Callable[[Result], None] | None = None):
+                 on_result: Callable[[Result], None] | None = None,
+                 after_step: Callable[[], None] | None = None):
         self.ing = ingestor
         self.poll = poll
         self.reconcile_every = reconcile_every
         self.tick = tick
         self.on_result = on_result or (lambda r: None)
+        self.after_step = after_step or (lambda: None)   # e.g. bring the search index up to date
         self._lock = threading.Lock()
         self._events: set[tuple[str, bool]] = set()
         self._pending: dict[str, Candidate] = {}
@@ -78,6 +80,7 @@ class Watcher:
             while not self.stop_event.is_set():
                 try:
                     self._step()
+                    self.after_step()
                 except InboxUnavailable as e:
                     log.warning("收件箱暂时无法访问:%s,稍后重试", e.path)
                     self._reconcile_at = time.monotonic() + 30

@@ -49,7 +49,14 @@ def run_demo(root: Path, echo: Callable[[str], None] = print) -> Workspace:
         echo("\n需要处理的问题文件:")
         for p in probs:
             echo(f"  {p['path']}:{p['reason']}")
+    ws.sync_index()
+    for q in ("双拥工作领导小组", "捧乍"):
+        res = ws.index.search(q, limit=3, text_of=ws.text_of)
+        echo(f"\n④ 搜索「{q}」:找到 {res.total} 个文件")
+        for h in res.hits:
+            echo(f"   {h.path}\n     {h.snippet}")
     echo(f"\n演示工作区在 {root}。可以继续试试:")
+    echo(f"  yingjian -w {root} search 征兵")
     echo(f"  yingjian -w {root} files")
     echo(f"  yingjian -w {root} problems")
     echo(f"  yingjian -w {root} watch        然后往 {config.inbox} 的单位文件夹里放文件")

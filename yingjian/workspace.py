@@ -6,6 +6,7 @@ from functools import cached_property
 from pathlib import Path
 
 from archive import Catalog, Ingestor, ObjectStore
+from indexer import IndexBusy, SearchIndex
 from checklist import DEFAULT_STANDARD, standard_units
 
 from . import config as cfg
@@ -29,6 +30,22 @@ class Workspace:
         self.config.archive.mkdir(parents=True, exist_ok=True)
         return Catalog(self.config.catalog)
 
+    @cached_property
+    def index(self) -> SearchIndex:
+        return SearchIndex(self.config.index)
+
+    def sync_index(self, progress=None) -> int:
+        """Bring the search index up to the catalog's change sequence. If another process (a
+        running watcher) holds the index, it is keeping it current: search what is there."""
+        try:
+            return self.index.sync(self.catalog, progress=progress)
+        except IndexBusy:
+            return 0
+
+    def text_of(self, sha: str) -> str:
+        row = self.catalog.db.execute("SELECT text FROM objects WHERE sha = ?", (sha,)).fetchone()
+        return row["text"] if row else ""
+
     def ingestor(self, stable_seconds: float | None = None,
                  incomplete_after: float | None = None) -> Ingestor:
         w = self.config.watch
@@ -38,6 +55,8 @@ class Workspace:
                                           else incomplete_after))
 
     def close(self) -> None:
+        if "index" in self.__dict__:
+            self.index.close()
         if "catalog" in self.__dict__:
             self.catalog.close()
 

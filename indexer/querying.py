@@ -1,0 +1,121 @@
+"""The query language a clerk types: several words mean AND; OR and NOT (or a leading -);
+"quoted phrases". Every word becomes a phrase of character bigrams over content and file name,
+so it matches exactly where the characters appear together. Any string is either answered or
+rejected with QueryError; nothing a user types can crash the search.
+"""
+from __future__ import annotations
+
+import re
+
+from ._whoosh import query
+from .analysis import normalize, tokens
+
+MAX_QUERY_CHARS = 500
+MAX_TERMS = 32
+SEARCH_FIELDS = ("content", "name")
+
+
+class QueryError(ValueError):
+    """The query cannot be answered; the message is for the user (Chinese)."""
+
+
+_TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
+
+
+def _clauses(text: str) -> list[tuple[str, str]]:
+    """(operator, words) pairs: operator is '', 'OR' or 'NOT'."""
+    out, pending = [], ""
+    for m in _TOKEN.finditer(text):
+        quoted, word = m.group(1), m.group(2)
+        if word in ("OR", "|"):
+            pending = "OR" if out else ""
+            continue
+        if word in ("NOT", "AND"):
+            pending = "NOT" if word == "NOT" else pending
+            continue
+        if quoted is None and word.startswith("-") and len(word) > 1:
+            out.append(("NOT", word[1:]))
+            pending = ""
+            continue
+        value = quoted if quoted is not None else word
+        if value.strip():
+            out.append((pending, value))
+        pending = ""
+    return out
+
+
+def _word_query(words: str):
+    toks = tokens(words)
+    if not toks:
+        return None
+    per_field = []
+    for f in SEARCH_FIELDS:
+        if len(toks) == 1:
+            t = toks[0]
+            per_field.append(query.Prefix(f, t) if len(t) == 1 and not t.isascii()
+                             else query.Term(f, t))
+        else:
+            per_field.append(query.Phrase(f, toks))
+    return query.Or(per_field)
+
+
+def parse(text: str):
+    """The Whoosh query for a user's string."""
+    if text is None:
+        raise QueryError("请输入要搜索的内容")
+    text = "".join(c for c in str(text) if c.isprintable() or c in " \t")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"搜索内容过长(超过 {MAX_QUERY_CHARS} 字),请缩短后再试")
+    clauses = _clauses(text)
+    if not clauses:
+        raise QueryError("请输入要搜索的内容")
+    if len(clauses) > MAX_TERMS:
+        raise QueryError(f"搜索词过多(超过 {MAX_TERMS} 个),请减少后再试")
+    groups: list[list] = []        # AND of ORs
+    negatives = []
+    for op, words in clauses:
+        q = _word_query(words)
+        if q is None:
+            continue
+        if op == "NOT":
+            negatives.append(q)
+        elif op == "OR" and groups:
+            groups[-1].append(q)
+        else:
+            groups.append([q])
+    if not groups:
+        raise QueryError("搜索内容中没有可以查找的文字" if not negatives
+                         else "只有排除条件(NOT / -),请至少输入一个要查找的词")
+    positive = [g[0] if len(g) == 1 else query.Or(g) for g in groups]
+    q = positive[0] if len(positive) == 1 else query.And(positive)
+    if negatives:
+        q = query.AndNot(q, query.Or(negatives))
+    return q
+
+
+def literals(text: str) -> list[str]:
+    """The strings to highlight: the positive words and phrases, normalised."""
+    try:
+        return [normalize(w) for op, w in _clauses(text or "") if op != "NOT" and w.strip()]
+    except Exception:
+        return []
+
+
+def snippet(body: str, words: list[str], width: int = 60, mark=("【", "】")) -> str:
+    """Text around the first match, matches wrapped in `mark` (the web app passes HTML marks
+    and escapes the rest itself)."""
+    norm = normalize(body)
+    # normalize() can drop characters; search and cut in the normalised text
+    pos = -1
+    for w in words:
+        compact = re.sub(r"\s+", "", w)
+        p = norm.find(compact) if compact else -1
+        if p >= 0 and (pos < 0 or p < pos):
+            pos = p
+    start = max(0, pos - width // 2) if pos >= 0 else 0
+    piece = norm[start:start + width].replace("\f", " ").replace("\n", " ")
+    wanted = sorted({re.sub(r"\s+", "", w) for w in words if w.strip()}, key=len, reverse=True)
+    if wanted:
+        piece = re.sub("|".join(map(re.escape, wanted)), lambda m: f"{mark[0]}{m.group(0)}{mark[1]}",
+                       piece)
+    return ("…" if start > 0 else "") + piece + ("…" if start + width < len(norm) else "")

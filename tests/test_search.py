@@ -1,0 +1,127 @@
+"""Chinese full-text search over the real pipeline: recall, query forms, filters, catch-up,
+hostile query strings."""
+import shutil
+
+import pytest
+
+from indexer import QueryError, tokens
+from tests import factories as f
+from tests.conftest import ingest
+
+
+@pytest.fixture
+def corpus(ws, inbox):
+    f.text_pdf(inbox / "人武部/征兵总结.pdf", ["2021年征兵工作总结\n输送新兵 186 名,执行 GB/T 7714 标准\n2021年10月20日"])
+    f.xlsx_file(inbox / "人武部/优抚台账.xlsx", [["姓名", "乡镇"], ["张国强", "捧乍镇"], ["刘秀英", "乌沙镇"]])
+    f.docx_file(inbox / "教育局/拥军优属.docx", ["开展拥军优属活动,慰问烈士遗属", "2022年1月20日"])
+    f.docx_file(inbox / "教育局/清明.docx", ["组织学生到烈士陵园祭扫", "2023年4月4日"])
+    f.text_pdf(inbox / "教育局/双拥简报.pdf", ["双拥 简报 第３期\n２０２２年全市双拥工作要点\n2022年3月1日"])
+    ingest(ws)
+    ws.sync_index()
+    return ws
+
+
+def paths(ws, q, **kw):
+    return sorted(h.path for h in ws.index.search(q, text_of=ws.text_of, **kw).hits)
+
+
+@pytest.mark.parametrize("q, expected", [
+    ("捧乍", ["人武部/优抚台账.xlsx"]),                     # a place no dictionary knows
+    ("张国强", ["人武部/优抚台账.xlsx"]),                   # a person's name
+    ("双拥", ["教育局/双拥简报.pdf"]),                      # a two-character word
+    ("优属", ["教育局/拥军优属.docx"]),                     # part of a word
+    ("烈士陵园", ["教育局/清明.docx"]),
+    ("烈士", ["教育局/拥军优属.docx", "教育局/清明.docx"]),
+    ("186", ["人武部/征兵总结.pdf"]),                       # numbers
+    ("2022", ["教育局/双拥简报.pdf", "教育局/拥军优属.docx"]),
+    ("3期", ["教育局/双拥简报.pdf"]),                       # full-width digits in the text
+    ("gb/t", ["人武部/征兵总结.pdf"]),                      # Latin codes
+    ("GB/T 7714", ["人武部/征兵总结.pdf"]),
+])
+def test_recall_for_words_names_parts_and_numbers(corpus, q, expected):
+    assert paths(corpus, q) == expected
+
+
+def test_words_that_are_not_together_do_not_match_as_a_phrase(corpus):
+    assert paths(corpus, "捧沙") == []          # 捧乍 and 乌沙 exist; 捧沙 does not
+
+
+@pytest.mark.parametrize("q, expected", [
+    ("烈士 祭扫", ["教育局/清明.docx"]),                                 # AND
+    ("捧乍 OR 陵园", ["人武部/优抚台账.xlsx", "教育局/清明.docx"]),      # OR
+    ("烈士 NOT 陵园", ["教育局/拥军优属.docx"]),                         # NOT
+    ("烈士 -陵园", ["教育局/拥军优属.docx"]),
+    ('"征兵工作总结"', ["人武部/征兵总结.pdf"]),                         # a phrase
+    ('"工作 总结"', ["人武部/征兵总结.pdf"]),                            # OCR-style spaces
+])
+def test_query_forms(corpus, q, expected):
+    assert paths(corpus, q) == expected
+
+
+def test_filters_by_unit_kind_year_and_date_range(corpus):
+    assert paths(corpus, "烈士", unit="教育局") == ["教育局/拥军优属.docx", "教育局/清明.docx"]
+    assert paths(corpus, "捧乍", kind="ledger") == ["人武部/优抚台账.xlsx"]
+    assert paths(corpus, "捧乍", kind="document") == []
+    assert paths(corpus, "烈士", year="2023") == ["教育局/清明.docx"]
+    assert paths(corpus, "烈士", date_from="2022-01-01", date_to="2022-12-31") == ["教育局/拥军优属.docx"]
+
+
+def test_results_carry_total_facets_and_a_highlighted_snippet(corpus):
+    r = corpus.index.search("烈士", text_of=corpus.text_of)
+    assert r.total == 2 and r.facets["unit"] == {"教育局": 2}
+    assert r.facets["year"] == {"2022": 1, "2023": 1}
+    assert any("【烈士】陵园" in h.snippet for h in r.hits)
+    assert set(r.to_json()) >= {"query", "total", "hits"}
+    assert set(r.to_json()["hits"][0]) >= {"id", "unit", "path", "name", "kind", "date", "items",
+                                           "score", "snippet"}
+
+
+def test_updated_and_withdrawn_files_are_reflected(corpus, inbox):
+    p = inbox / "教育局/清明.docx"
+    f.docx_file(p, ["组织学生到革命纪念馆参观", "2023年4月4日"])
+    import os
+    os.utime(p, ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns + 10**9))
+    (inbox / "人武部/优抚台账.xlsx").unlink()
+    ingest(corpus)
+    corpus.sync_index()
+    assert paths(corpus, "烈士陵园") == [] and paths(corpus, "革命纪念馆") == ["教育局/清明.docx"]
+    assert paths(corpus, "捧乍") == []
+
+
+def test_index_catches_up_after_its_folder_is_deleted_or_it_missed_changes(corpus, inbox):
+    f.text_pdf(inbox / "人武部/新文件.pdf", ["新增的民兵训练记录"])
+    ingest(corpus)                     # as if killed between catalog and index: no sync
+    corpus.sync_index()
+    assert paths(corpus, "民兵训练") == ["人武部/新文件.pdf"]
+    corpus.index.close()
+    shutil.rmtree(corpus.config.index)
+    assert corpus.index.cursor == 0
+    corpus.sync_index()
+    assert paths(corpus, "民兵训练") == ["人武部/新文件.pdf"]
+    assert paths(corpus, "捧乍") == ["人武部/优抚台账.xlsx"]
+
+
+def test_corrupt_index_is_rebuilt_from_the_catalog(corpus):
+    corpus.index.close()
+    for p in corpus.config.index.glob("*.seg"):
+        p.write_bytes(b"garbage")
+    for p in corpus.config.index.glob("_MAIN_*.toc"):
+        p.write_bytes(b"garbage")
+    corpus.sync_index()
+    assert paths(corpus, "捧乍") == ["人武部/优抚台账.xlsx"]
+
+
+@pytest.mark.parametrize("q", ['"烈士', '"', "OR", "NOT", "-", "AND OR NOT", "烈士 OR",
+                               "\x00\x07烈士\x1b", "(((", "*", "烈" * 10_000, "  ", "\u200b",
+                               "a" * 300 + " " + "b" * 300, "烈士 " * 40])
+def test_hostile_query_strings_are_answered_or_rejected_never_crash(corpus, q):
+    try:
+        corpus.index.search(q, text_of=corpus.text_of)
+    except QueryError as e:
+        assert str(e)                   # a message for the user
+
+
+def test_tokens_are_bigrams_and_words():
+    assert tokens("拥军优属") == ["拥军", "军优", "优属"]
+    assert tokens("烈 士 陵 园") == ["烈士", "士陵", "陵园"]
+    assert tokens("ＰＤＦ２０２１") == ["pdf2021"]
