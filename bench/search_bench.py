@@ -1,0 +1,187 @@
+"""Search benchmark on a generated corpus of Chinese documents in this domain's narrow
+vocabulary (双拥 in most files): index build time and size, query latency p50 / p95 over a mixed
+query set, and recall against exact substring truth — beside SQLite FTS5 (trigram tokenizer,
+LIKE for 1–2 character queries) and a Whoosh index with its default analyzer, in the same run.
+
+    python bench/search_bench.py [--docs 10000] [--chars 1500]
+"""
+import argparse
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from indexer import querying  # noqa: E402
+from indexer.analysis import normalize  # noqa: E402
+from indexer.search import schema  # noqa: E402
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", SyntaxWarning)
+    from whoosh import fields, index as windex
+    from whoosh.qparser import QueryParser
+
+PHRASES = ["双拥工作", "拥军优属", "走访慰问", "驻地部队", "优抚对象", "退役军人", "军民共建",
+           "国防教育", "征兵工作", "领导小组", "烈士陵园", "随军家属", "就业安置", "抚恤金发放",
+           "军人子女入学", "联席会议", "议军会议", "双拥模范城", "宣传报道", "经费保障"]
+FILLER = "的 了 和 在 是 我市 全市 各级 认真 进一步 扎实 开展 落实 加强 推进 组织 工作 情况".split()
+PLACES = ["捧乍", "乌沙", "城关", "马场", "平川", "新街", "钟山", "龙场", "黄泥", "双河"]
+NAMES = ["张国强", "刘秀英", "陈卫东", "王建国", "李明", "赵春华", "杨立新", "周海燕"]
+
+
+def make_doc(rnd: random.Random, chars: int, rare: list[str]) -> str:
+    out, n = [], 0
+    # each document talks about a few topics, places and people, as real files do
+    topics, places, names = rnd.sample(PHRASES, 5), rnd.sample(PLACES, 2), rnd.sample(NAMES, 2)
+    while n < chars:
+        r = rnd.random()
+        piece = (rnd.choice(topics) if r < 0.3 else rnd.choice(FILLER) if r < 0.85
+                 else rnd.choice(places) + "镇" if r < 0.93 else rnd.choice(names))
+        out.append(piece)
+        n += len(piece)
+    if rare and rnd.random() < 0.02:
+        out.insert(rnd.randrange(len(out)), rnd.choice(rare))
+    if rnd.random() < 0.8:
+        out.insert(0, "双拥")
+    return "".join(out)
+
+
+QUERIES = (["双拥", "走访慰问", "驻地部队", "国防教育", "优属", "军优", "捧乍", "乌沙镇",
+            "张国强", "赵春华", "烈士陵园", "抚恤金", "双拥 走访慰问", "退役军人 就业安置",
+            "征兵工作 领导小组", "随军家属 捧乍", "经费", "议军"]
+           + ["罕见词甲乙", "丙丁罕见"])
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] * 1000
+
+
+def truth(docs, q):
+    words = [normalize(w) for w in q.split()]
+    return {i for i, d in enumerate(docs) if all(w in d for w in words)}
+
+
+def bench_ours(folder, docs, repeat):
+    t0 = time.perf_counter()
+    ix = windex.create_in(str(folder), schema())
+    w = ix.writer(limitmb=256)
+    for i, d in enumerate(docs):
+        w.add_document(path=str(i), sha=str(i), unit="u", kind="document", name="", content=d,
+                       date="", year="", items="", status="ok")
+    w.commit()
+    build = time.perf_counter() - t0
+    lat, found = [], {}
+    with ix.searcher() as s:
+        for _ in range(repeat):
+            for q in QUERIES:
+                t = time.perf_counter()
+                r = s.search(querying.parse(q), limit=20)
+                ids = {int(h["path"]) for h in r} if _ == 0 else None
+                total = len(r)
+                lat.append(time.perf_counter() - t)
+                if ids is not None:
+                    found[q] = {int(x["path"]) for x in s.search(querying.parse(q), limit=None)}
+    return build, lat, found
+
+
+def bench_fts5(path, docs, repeat):
+    t0 = time.perf_counter()
+    db = sqlite3.connect(path)
+    db.execute("CREATE VIRTUAL TABLE t USING fts5(body, tokenize='trigram')")
+    db.executemany("INSERT INTO t(rowid, body) VALUES (?, ?)", enumerate(docs))
+    # FTS5's trigram index answers no LIKE pattern under three characters: scan a plain table
+    db.execute("CREATE TABLE plain (id INTEGER PRIMARY KEY, body TEXT)")
+    db.executemany("INSERT INTO plain VALUES (?, ?)", enumerate(docs))
+    db.commit()
+    build = time.perf_counter() - t0
+    lat, found = [], {}
+
+    def run(q):
+        words = [normalize(w) for w in q.split()]
+        if all(len(w) >= 3 for w in words):
+            m = " AND ".join('"' + w + '"' for w in words)
+            rows = db.execute("SELECT rowid FROM t WHERE t MATCH ? ORDER BY rank", (m,)).fetchall()
+        else:
+            cond = " AND ".join("body LIKE ?" for _ in words)
+            rows = db.execute(f"SELECT id FROM plain WHERE {cond}", [f"%{w}%" for w in words]).fetchall()
+        return {r[0] for r in rows}
+
+    for k in range(repeat):
+        for q in QUERIES:
+            t = time.perf_counter()
+            ids = run(q)
+            lat.append(time.perf_counter() - t)
+            if k == 0:
+                found[q] = ids
+    return build, lat, found
+
+
+def bench_default(folder, docs, repeat):
+    t0 = time.perf_counter()
+    ix = windex.create_in(str(folder), fields.Schema(id=fields.ID(stored=True), body=fields.TEXT))
+    w = ix.writer(limitmb=256)
+    for i, d in enumerate(docs):
+        w.add_document(id=str(i), body=d)
+    w.commit()
+    build = time.perf_counter() - t0
+    lat, found = [], {}
+    with ix.searcher() as s:
+        qp = QueryParser("body", ix.schema)
+        for k in range(repeat):
+            for q in QUERIES:
+                t = time.perf_counter()
+                r = s.search(qp.parse(q), limit=None)
+                ids = {int(h["id"]) for h in r}
+                lat.append(time.perf_counter() - t)
+                if k == 0:
+                    found[q] = ids
+    return build, lat, found
+
+
+def size_mb(p: Path) -> float:
+    if p.is_file():
+        return p.stat().st_size / 1e6
+    return sum(x.stat().st_size for x in p.rglob("*") if x.is_file()) / 1e6
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--docs", type=int, default=10_000)
+    ap.add_argument("--chars", type=int, default=1500)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    rnd = random.Random(42)
+    rare = ["罕见词甲乙", "丙丁罕见"]
+    docs = [normalize(make_doc(rnd, args.chars, rare)) for _ in range(args.docs)]
+    truths = {q: truth(docs, q) for q in QUERIES}
+    print(f"corpus: {args.docs} documents × ~{args.chars} characters, {len(QUERIES)} queries × {args.repeat}")
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        rows = []
+        for label, fn, where in (("yingjian (bigram phrases, Whoosh)", bench_ours, tmp / "ours"),
+                                 ("SQLite FTS5 trigram + LIKE", bench_fts5, tmp / "fts.db"),
+                                 ("Whoosh default analyzer", bench_default, tmp / "default")):
+            if fn is not bench_fts5:
+                where.mkdir()
+            build, lat, found = fn(where if fn is not bench_fts5 else str(where), docs, args.repeat)
+            hit = sum(len(found[q] & truths[q]) for q in QUERIES)
+            want = sum(len(truths[q]) for q in QUERIES)
+            rows.append((label, build, size_mb(where), pct(lat, 50), pct(lat, 95), hit / max(want, 1)))
+        base = rows[1]
+        print(f"{'engine':36} {'build s':>8} {'size MB':>8} {'p50 ms':>8} {'p95 ms':>8} {'recall':>7} {'p95 × FTS5':>10}")
+        for label, build, size, p50, p95, rec in rows:
+            print(f"{label:36} {build:8.1f} {size:8.1f} {p50:8.1f} {p95:8.1f} {rec:7.1%} {p95 / base[4]:10.1f}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
