@@ -161,9 +161,6 @@ class Catalog:
             q += " AND container_id IS NULL"
         return {r["path"]: r["id"] for r in self.db.execute(q)}
 
-    def has_object(self, sha: str) -> bool:
-        return self.db.execute("SELECT 1 FROM objects WHERE sha = ?", (sha,)).fetchone() is not None
-
     def object(self, sha: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM objects WHERE sha = ?", (sha,)).fetchone()
 
@@ -259,12 +256,6 @@ class Catalog:
                 dup = r["path"] if r else None
         return Recorded(source_id, new_version, new_object, dup)
 
-    def touch(self, source_id: int, mtime_ns: int) -> None:
-        """The file's time changed but not its bytes: remember the stat so we skip it next time."""
-        with self.transaction() as db:
-            db.execute("UPDATE sources SET mtime_ns = ?, last_seen = ? WHERE id = ?",
-                       (mtime_ns, now_iso(), source_id))
-
     def record_unarchived(self, *, unit: str, path: str, name: str, reason: str,
                           container_id: int | None = None) -> int:
         """A path we will not copy (a link out of the inbox, too large): listed as a problem."""
@@ -296,11 +287,6 @@ class Catalog:
                         default=str), date, date_source, now, sha))
             for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
                 self._log(db, r["id"], "extracted", now)
-
-    def set_object_date(self, sha: str, date: str | None, date_source: str | None) -> None:
-        with self.transaction() as db:
-            db.execute("UPDATE objects SET date = ?, date_source = ? WHERE sha = ?",
-                       (date, date_source, sha))
 
     def set_problem(self, sha: str, reason: str) -> None:
         """The object cannot serve as evidence (a zip that will not open, say)."""

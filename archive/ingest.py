@@ -31,7 +31,7 @@ from .detect import detect, has_trailer
 from .errors import InboxUnavailable, ReadError
 from .extract import extract
 from .limits import Limits
-from .scan import NO_UNIT, Candidate, candidate, scan
+from .scan import Candidate, candidate, scan
 from .stability import StabilityTracker
 from .store import ObjectStore, ObjectTooLarge
 from .zips import open_members

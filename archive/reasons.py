@@ -8,7 +8,6 @@ TOO_LARGE_TO_ARCHIVE = "文件过大({size}),超过归档上限 {limit},未归�
 TOO_LARGE_TO_READ = "文件过大({size}),已归档但未提取文字(上限 {limit})"
 UNREADABLE = "无法读取该文件(没有权限或文件被占用),请检查后重新上传"
 SYMLINK_OUTSIDE = "这是指向收件箱以外位置的快捷方式/链接,出于安全原因未读取;请上传文件本身"
-NOT_REGULAR = "这不是普通文件(设备、管道等),已忽略"
 
 PDF_ENCRYPTED = "PDF 已加密,请上传未加密版本"
 PDF_CORRUPT = "PDF 文件已损坏,无法打开;请重新扫描或重新导出后上传"

@@ -25,12 +25,6 @@ class StabilityTracker:
         self.clock = clock
         self._seen: dict[str, _Seen] = {}
 
-    def __len__(self) -> int:
-        return len(self._seen)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._seen
-
     def observe(self, key: str, st: os.stat_result) -> None:
         """Note the file's size and mtime; a change restarts its window."""
         prev = self._seen.get(key)
@@ -42,14 +36,8 @@ class StabilityTracker:
         self.observe(key, st)
         return self.clock() - self._seen[key].since
 
-    def is_stable(self, key: str, st: os.stat_result) -> bool:
-        return self.stable_for(key, st) >= self.window
-
     def forget(self, key: str) -> None:
         self._seen.pop(key, None)
-
-    def keys(self) -> list[str]:
-        return list(self._seen)
 
     def next_due(self) -> float:
         """Seconds until the earliest tracked file could be stable."""

@@ -8,7 +8,6 @@ put objects on S3-compatible storage instead.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import stat
 import time
@@ -72,10 +71,6 @@ class ObjectStore:
                  before_commit: Callable[[], bool] | None = None):
         with open(path, "rb") as f:
             return self.put_stream(f, limit, before_commit)
-
-    def put_bytes(self, data: bytes) -> tuple[str, int, bool]:
-
-        return self.put_stream(io.BytesIO(data))
 
     def _commit(self, tmp: Path, sha: str) -> bool:
         final = self.path(sha)

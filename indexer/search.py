@@ -6,15 +6,13 @@ batch, never one per file.
 from __future__ import annotations
 
 import json
-import re
 import shutil
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import querying
 from ._whoosh import fields, index, query, sorting
-from .analysis import analyzer, normalize
+from .analysis import analyzer
 
 SCHEMA_VERSION = 1
 BATCH = 500

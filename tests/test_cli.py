@@ -1,7 +1,6 @@
 """The command line as users and their scripts use it: discovery, messages, JSON shapes."""
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path

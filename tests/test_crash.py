@@ -1,6 +1,5 @@
 """kill -9 at random moments during ingest, then a clean run: nothing lost, nothing doubled."""
 import hashlib
-import os
 import random
 import signal
 import sqlite3

@@ -3,7 +3,6 @@ import hashlib
 import json
 import os
 import shutil
-from datetime import datetime
 from pathlib import Path
 
 import pytest

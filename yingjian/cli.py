@@ -17,7 +17,7 @@ from archive.errors import InboxUnavailable
 
 from . import __version__, records
 from .config import WorkspaceError
-from .text import DATE_SOURCE_LABELS, KIND_LABELS, STATUS_LABELS, table
+from .text import KIND_LABELS, files_table
 from .workspace import Workspace, init as init_workspace
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -224,13 +224,7 @@ def files(ctx, unit, as_json):
     if not rows:
         click.echo("归档中还没有文件。把资料放进单位文件夹后运行 yingjian ingest")
         return
-    click.echo(table(
-        ["单位", "文件", "类型", "日期", "页数", "字数", "状态", "版本"],
-        [[r["unit"], r["path"].split("/", 1)[-1], KIND_LABELS.get(r["kind"], "-"),
-          f"{r['date'] or '-'}({DATE_SOURCE_LABELS.get(r['date_source'], '无')})",
-          r["pages"] if r["pages"] is not None else "-", r["text_chars"],
-          STATUS_LABELS.get(r["status"], r["status"]), r["versions"]] for r in rows],
-        {1: 48}))
+    click.echo(files_table(rows))
     click.echo(f"\n共 {len(rows)} 个文件")
 
 

@@ -8,7 +8,7 @@ from typing import Callable
 
 from . import records
 from .config import WorkspaceError
-from .text import DATE_SOURCE_LABELS, KIND_LABELS, STATUS_LABELS, table
+from .text import files_table
 from .workspace import Workspace, init
 
 MATERIAL = Path(__file__).with_name("demo_material")
@@ -39,11 +39,7 @@ def run_demo(root: Path, echo: Callable[[str], None] = print) -> Workspace:
          f"发现问题 {len(summary.problems)} 个")
     rows = records.files(ws.catalog)
     echo("")
-    echo(table(["单位", "文件", "类型", "日期(来源)", "页数", "字数", "状态"],
-               [[r["unit"], r["path"].split("/", 1)[-1], KIND_LABELS.get(r["kind"], "-"),
-                 f"{r['date'] or '-'}({DATE_SOURCE_LABELS.get(r['date_source'], '无')})",
-                 r["pages"] if r["pages"] is not None else "-", r["text_chars"],
-                 STATUS_LABELS.get(r["status"], r["status"])] for r in rows], {1: 44}))
+    echo(files_table(rows, name_width=44))
     probs = records.problems(ws.catalog)
     if probs:
         echo("\n需要处理的问题文件:")

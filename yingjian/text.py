@@ -12,6 +12,17 @@ DATE_SOURCE_LABELS = {"content": "落款", "exif": "拍摄时间", "filename": "
                       "mtime": "文件时间"}
 
 
+def files_table(rows: list[dict], name_width: int = 48) -> str:
+    """The `yingjian files` table: one row a file, Chinese labels."""
+    return table(
+        ["单位", "文件", "类型", "日期(来源)", "页数", "字数", "状态", "版本"],
+        [[r["unit"], r["path"].split("/", 1)[-1], KIND_LABELS.get(r["kind"], "-"),
+          f"{r['date'] or '-'}({DATE_SOURCE_LABELS.get(r['date_source'], '无')})",
+          r["pages"] if r["pages"] is not None else "-", r["text_chars"],
+          STATUS_LABELS.get(r["status"], r["status"]), r["versions"]] for r in rows],
+        {1: name_width})
+
+
 def width(s: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
