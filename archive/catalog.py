@@ -164,6 +164,17 @@ class Catalog:
     def object(self, sha: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM objects WHERE sha = ?", (sha,)).fetchone()
 
+    def first_source_of(self, sha: str) -> sqlite3.Row | None:
+        """The earliest path that held `sha`: its name and mtime date the object."""
+        return self.db.execute("SELECT name, mtime_ns FROM sources WHERE sha = ? ORDER BY id "
+                               "LIMIT 1", (sha,)).fetchone()
+
+    def present_members(self, container_id: int) -> dict[str, int]:
+        """path -> id of the members of a zip that are still present."""
+        return {r["path"]: r["id"] for r in self.db.execute(
+            "SELECT id, path FROM sources WHERE container_id = ? AND state = 'present'",
+            (container_id,))}
+
     def pending_objects(self) -> list[sqlite3.Row]:
         return self.db.execute(
             "SELECT sha, size, format, kind FROM objects WHERE state = 'pending' ORDER BY rowid"

@@ -154,9 +154,7 @@ class Ingestor:
     def catch_up(self) -> None:
         """Finish what a killed process left: extractions not saved, zips not fully expanded."""
         for row in self.catalog.pending_objects():
-            src = self.catalog.db.execute(
-                "SELECT name, mtime_ns FROM sources WHERE sha = ? ORDER BY id LIMIT 1",
-                (row["sha"],)).fetchone()
+            src = self.catalog.first_source_of(row["sha"])
             self._extract(row["sha"], row["format"], src["name"] if src else "",
                           src["mtime_ns"] if src else None)
         for src in self.catalog.unexpanded_containers():
@@ -321,9 +319,8 @@ class Ingestor:
                     problems += self._object_problem(rel, sha)
                     if fmt.name == "zip":
                         self._expand(self.catalog.source_by_id(rec.source_id), problems)
-        stale = [r["id"] for r in self.catalog.db.execute(
-            "SELECT id, path FROM sources WHERE container_id = ? AND state = 'present'", (src.id,))
-            if r["path"] not in seen]
+        stale = [sid for path, sid in self.catalog.present_members(src.id).items()
+                 if path not in seen]
         if stale:
             self.catalog.withdraw(stale)
         self.catalog.mark_expanded(src.id, src.sha)

@@ -43,7 +43,7 @@ class Workspace:
             return 0
 
     def text_of(self, sha: str) -> str:
-        row = self.catalog.db.execute("SELECT text FROM objects WHERE sha = ?", (sha,)).fetchone()
+        row = self.catalog.object(sha)
         return row["text"] if row else ""
 
     def ingestor(self, stable_seconds: float | None = None,
