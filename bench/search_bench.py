@@ -2,8 +2,10 @@
 vocabulary (双拥 in most files): index build time and size, query latency p50 / p95 over a mixed
 query set, and recall against exact substring truth — beside SQLite FTS5 (trigram tokenizer,
 LIKE for 1–2 character queries) and a Whoosh index with its default analyzer, in the same run.
+Each engine runs in its own process (peak memory is the growth over the corpus held in memory).
 
     python bench/search_bench.py [--docs 10000] [--chars 1500]
+    python bench/search_bench.py --docs 100000
 """
 import argparse
 import random
@@ -13,14 +15,15 @@ import sys
 import tempfile
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from indexer import querying  # noqa: E402
 from indexer.analysis import normalize  # noqa: E402
-from indexer.search import schema  # noqa: E402
+from indexer.search import SearchIndex, document  # noqa: E402
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", SyntaxWarning)
@@ -32,6 +35,7 @@ PHRASES = ["双拥工作", "拥军优属", "走访慰问", "驻地部队", "优�
            "军人子女入学", "联席会议", "议军会议", "双拥模范城", "宣传报道", "经费保障"]
 FILLER = "的 了 和 在 是 我市 全市 各级 认真 进一步 扎实 开展 落实 加强 推进 组织 工作 情况".split()
 PLACES = ["捧乍", "乌沙", "城关", "马场", "平川", "新街", "钟山", "龙场", "黄泥", "双河"]
+UNITS = ["双拥办", "人武部", "退役军人事务局", "教育局", "城关街道", "驻地部队", "宣传部"]
 NAMES = ["张国强", "刘秀英", "陈卫东", "王建国", "李明", "赵春华", "杨立新", "周海燕"]
 
 
@@ -69,25 +73,27 @@ def truth(docs, q):
 
 
 def bench_ours(folder, docs, repeat):
+    """Through the real search front: ranked page of 20, exact total and facet counts."""
     t0 = time.perf_counter()
-    ix = windex.create_in(str(folder), schema())
-    w = ix.writer(limitmb=256)
+    si = SearchIndex(folder)
+    w = si.ix.writer(limitmb=512)
     for i, d in enumerate(docs):
-        w.add_document(path=str(i), sha=str(i), unit="u", kind="document", name="", content=d,
-                       date="", year="", items="", status="ok")
+        w.add_document(**document(path=str(i), sha=str(i), unit=UNITS[i % len(UNITS)],
+                                  kind="document", name="", text=d,
+                                  date=f"{2019 + i % 5}-06-01", items=[], status="ok"))
     w.commit()
     build = time.perf_counter() - t0
+    si.search("双拥")            # opens the searcher and reads the facet sets, once
     lat, found = [], {}
-    with ix.searcher() as s:
-        for _ in range(repeat):
-            for q in QUERIES:
-                t = time.perf_counter()
-                r = s.search(querying.parse(q), limit=20)
-                ids = {int(h["path"]) for h in r} if _ == 0 else None
-                len(r)             # the exact total, as the search front computes it
-                lat.append(time.perf_counter() - t)
-                if ids is not None:
-                    found[q] = {int(x["path"]) for x in s.search(querying.parse(q), limit=None)}
+    for k in range(repeat):
+        for q in QUERIES:
+            t = time.perf_counter()
+            r = si.search(q, limit=20)
+            lat.append(time.perf_counter() - t)
+            if k == 0:
+                found[q] = {int(h.path) for h in si.search(q, limit=len(docs)).hits}
+                assert r.total == len(found[q])
+    si.close()
     return build, lat, found
 
 
@@ -151,33 +157,65 @@ def size_mb(p: Path) -> float:
     return sum(x.stat().st_size for x in p.rglob("*") if x.is_file()) / 1e6
 
 
+def corpus(n: int, chars: int) -> list[str]:
+    rnd = random.Random(42)
+    rare = ["罕见词甲乙", "丙丁罕见"]
+    return [normalize(make_doc(rnd, chars, rare)) for _ in range(n)]
+
+
+def _rss_mb(field: str = "VmRSS") -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+
+
+def run_engine(name: str, where: str, n: int, chars: int, repeat: int):
+    """In a fresh process, so that its peak memory is its own (Linux: VmHWM)."""
+    docs = corpus(n, chars)
+    before = _rss_mb()
+    fn = {"ours": bench_ours, "fts5": bench_fts5, "default": bench_default}[name]
+    build, lat, found = fn(Path(where) if name != "fts5" else where, docs, repeat)
+    peak = _rss_mb("VmHWM")
+    return build, lat, found, (peak - before) if peak and before else None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=10_000)
     ap.add_argument("--chars", type=int, default=1500)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    rnd = random.Random(42)
-    rare = ["罕见词甲乙", "丙丁罕见"]
-    docs = [normalize(make_doc(rnd, args.chars, rare)) for _ in range(args.docs)]
+    docs = corpus(args.docs, args.chars)
     truths = {q: truth(docs, q) for q in QUERIES}
+    del docs
     print(f"corpus: {args.docs} documents × ~{args.chars} characters, {len(QUERIES)} queries × {args.repeat}")
     tmp = Path(tempfile.mkdtemp())
     try:
         rows = []
-        for label, fn, where in (("yingjian (bigram phrases, Whoosh)", bench_ours, tmp / "ours"),
-                                 ("SQLite FTS5 trigram + LIKE", bench_fts5, tmp / "fts.db"),
-                                 ("Whoosh default analyzer", bench_default, tmp / "default")):
-            if fn is not bench_fts5:
+        for label, name, where in (("yingjian (bigrams + 3/4-grams)", "ours", tmp / "ours"),
+                                   ("SQLite FTS5 trigram + LIKE", "fts5", tmp / "fts.db"),
+                                   ("Whoosh default analyzer", "default", tmp / "default")):
+            if name != "fts5":
                 where.mkdir()
-            build, lat, found = fn(where if fn is not bench_fts5 else str(where), docs, args.repeat)
+            with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+                build, lat, found, peak = pool.submit(
+                    run_engine, name, str(where), args.docs, args.chars, args.repeat).result()
             hit = sum(len(found[q] & truths[q]) for q in QUERIES)
             want = sum(len(truths[q]) for q in QUERIES)
-            rows.append((label, build, size_mb(where), pct(lat, 50), pct(lat, 95), hit / max(want, 1)))
+            extra = sum(len(found[q] - truths[q]) for q in QUERIES)
+            rows.append((label, build, size_mb(where), peak, pct(lat, 50), pct(lat, 95),
+                         hit / max(want, 1), extra))
+            print(f"  {label}: done", file=sys.stderr)
         base = rows[1]
-        print(f"{'engine':36} {'build s':>8} {'size MB':>8} {'p50 ms':>8} {'p95 ms':>8} {'recall':>7} {'p95 × FTS5':>10}")
-        for label, build, size, p50, p95, rec in rows:
-            print(f"{label:36} {build:8.1f} {size:8.1f} {p50:8.1f} {p95:8.1f} {rec:7.1%} {p95 / base[4]:10.1f}")
+        print(f"{'engine':32} {'build s':>8} {'size MB':>8} {'peak MB':>8} {'p50 ms':>8} {'p95 ms':>8} "
+              f"{'recall':>7} {'extra':>6} {'p95 × FTS5':>10}")
+        for label, build, size, peak, p50, p95, rec, extra in rows:
+            peak_s = f"{peak:8.0f}" if peak is not None else f"{'n/a':>8}"
+            print(f"{label:32} {build:8.1f} {size:8.1f} {peak_s} {p50:8.1f} {p95:8.1f} "
+                  f"{rec:7.1%} {extra:6d} {p95 / base[5]:10.1f}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -4,6 +4,6 @@ import warnings
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", SyntaxWarning)
-    from whoosh import fields, index, query, sorting  # noqa: F401
+    from whoosh import fields, index, query  # noqa: F401
     from whoosh.analysis import Token, Tokenizer  # noqa: F401
     from whoosh.index import LockError  # noqa: F401

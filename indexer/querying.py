@@ -1,6 +1,8 @@
 """The query language a clerk types: several words mean AND; OR and NOT (or a leading -);
-"quoted phrases". Every word becomes a phrase of character bigrams over content and file name,
-so it matches exactly where the characters appear together. Any string is either answered or
+"quoted phrases". Every word matches exactly where its characters appear together: a Han
+word of two characters is one bigram term, of three or four one term of the gram field, longer
+ones a phrase of 4-grams; anything else is a phrase of bigrams. File names are searched as
+phrases of bigrams (they are short). Any string is either answered or
 rejected with QueryError; nothing a user types can crash the search.
 """
 from __future__ import annotations
@@ -8,11 +10,11 @@ from __future__ import annotations
 import re
 
 from ._whoosh import query
-from .analysis import normalize, tokens
+from .analysis import han_runs, normalize, tokens
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
-SEARCH_FIELDS = ("content", "name")
+GRAM_FIELD = "grams"
 
 
 class QueryError(ValueError):
@@ -44,19 +46,28 @@ def _clauses(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def _content_query(words: str, toks: list[str]):
+    runs = han_runs(words)
+    if len(runs) == 1 and runs[0][0] == "han" and len(runs[0][1]) > 2:
+        run = runs[0][1]
+        if len(run) <= 4:
+            return query.Term(GRAM_FIELD, run)
+        return query.Phrase(GRAM_FIELD, [run[i:i + 4] for i in range(len(run) - 3)])
+    return _bigram_query("content", toks)
+
+
+def _bigram_query(f: str, toks: list[str]):
+    if len(toks) == 1:
+        t = toks[0]
+        return query.Prefix(f, t) if len(t) == 1 and not t.isascii() else query.Term(f, t)
+    return query.Phrase(f, toks)
+
+
 def _word_query(words: str):
     toks = tokens(words)
     if not toks:
         return None
-    per_field = []
-    for f in SEARCH_FIELDS:
-        if len(toks) == 1:
-            t = toks[0]
-            per_field.append(query.Prefix(f, t) if len(t) == 1 and not t.isascii()
-                             else query.Term(f, t))
-        else:
-            per_field.append(query.Phrase(f, toks))
-    return query.Or(per_field)
+    return query.Or([_content_query(words, toks), _bigram_query("name", toks)])
 
 
 def parse(text: str):

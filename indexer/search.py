@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import querying
-from ._whoosh import fields, index, query, sorting
-from .analysis import analyzer
+from ._whoosh import fields, index, query
+from .analysis import analyzer, gram_analyzer
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+FACETS = ("unit", "kind", "year")
 BATCH = 500
 
 
@@ -27,11 +29,20 @@ def schema():
         kind=fields.ID(stored=True),
         name=fields.TEXT(analyzer=a, stored=True, phrase=True, field_boost=2.0),
         content=fields.TEXT(analyzer=a, phrase=True),
+        grams=fields.TEXT(analyzer=gram_analyzer(), phrase=True),
         date=fields.ID(stored=True),
         year=fields.ID(stored=True),
         items=fields.KEYWORD(stored=True, commas=True, scorable=False),
         status=fields.ID(stored=True),
     )
+
+
+def document(*, path: str, sha: str, unit: str, kind: str, name: str, text: str, date: str,
+             items: list[str], status: str) -> dict:
+    """The fields of one file in the index (the text goes into both the bigram and the gram
+    field)."""
+    return dict(path=path, sha=sha, unit=unit, kind=kind, name=name, content=text, grams=text,
+                date=date, year=date[:4], items=",".join(items), status=status)
 
 
 @dataclass
@@ -64,6 +75,9 @@ class SearchIndex:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self._ix = None
+        self._searcher = None
+        self._facets: dict[str, dict[str, frozenset]] = {}
+        self._lock = threading.Lock()        # a Whoosh searcher is not shared between threads
 
     # -- the index on disk -----------------------------------------------------------------
 
@@ -108,6 +122,9 @@ class SearchIndex:
         return int(self._read_meta().get("seq", 0))
 
     def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
         if self._ix is not None:
             self._ix.close()
             self._ix = None
@@ -131,7 +148,7 @@ class SearchIndex:
         seq, changed = catalog.changed_since(self.cursor)
         if not changed:
             return 0
-        writer = self.ix.writer(limitmb=128)
+        writer = self.ix.writer(limitmb=512)     # below this, Whoosh spills postings to disk
         try:
             for i, sid in enumerate(changed, 1):
                 self._apply(writer, catalog, sid, items_of)
@@ -160,40 +177,66 @@ class SearchIndex:
         if row["state"] != "present" or row["sha"] is None:
             writer.delete_by_term("path", row["path"])
             return
-        date = row["date"] or ""
-        writer.update_document(
+        writer.update_document(**document(
             path=row["path"], sha=row["sha"], unit=row["unit"], kind=row["kind"] or "other",
-            name=row["name"], content=row["text"] or "", date=date, year=date[:4],
-            items=",".join(items_of(source_id)) if items_of else "", status=row["ostate"] or "")
+            name=row["name"], text=row["text"] or "", date=row["date"] or "",
+            items=items_of(source_id) if items_of else [], status=row["ostate"] or ""))
 
     # -- asking ----------------------------------------------------------------------------
+
+    def _current_searcher(self):
+        """One searcher kept open and refreshed when the index has changed. For each facet
+        value (a unit, a kind, a year) the set of its documents is read once per refreshed
+        searcher, so counting a result's facets is a few set intersections."""
+        if self._searcher is None:
+            self._searcher = self.ix.searcher()
+        elif not self._searcher.up_to_date():
+            self._searcher = self._searcher.refresh()
+            self._facets = {}
+        if not self._facets:
+            r = self._searcher.reader()
+            self._facets = {f: {t.decode("utf-8"): frozenset(r.postings(f, t).all_ids())
+                                for t in r.lexicon(f)} for f in FACETS}
+        return self._searcher
 
     def search(self, text: str, *, unit: str | None = None, kind: str | None = None,
                year: str | None = None, item: str | None = None, date_from: str | None = None,
                date_to: str | None = None, limit: int = 20, page: int = 1,
                text_of=None) -> Results:
         """Ranked hits for the user's query string; raises querying.QueryError for one we can't
-        answer. `text_of(sha)` gives a file's text for the snippet."""
+        answer. `text_of(sha)` gives a file's text for the snippet.
+
+        The matching documents are found once, as a set of document numbers, without scoring:
+        that gives the exact total and the facet counts. Only the ranking scores, and Whoosh
+        skips the posting blocks that cannot reach the page asked for."""
         q = querying.parse(text)
         filters = [query.Term(f, v) for f, v in (("unit", unit), ("kind", kind), ("year", year),
                                                   ("items", item)) if v]
         if date_from or date_to:
             filters.append(query.TermRange("date", date_from or "0000", (date_to or "9999") + "\uffff"))
-        flt = query.And(filters) if filters else None
-        with self.ix.searcher() as s:
-            facets = {"unit": sorting.FieldFacet("unit"), "kind": sorting.FieldFacet("kind"),
-                      "year": sorting.FieldFacet("year")}
-            r = s.search_page(q, page, pagelen=limit, filter=flt, groupedby=facets)
-            total = len(r)
-            counts = {name: {k or "": len(v) for k, v in r.results.groups(name).items()}
-                      for name in facets}
+        with self._lock:
+            s = self._current_searcher()
+            matched = set(q.docs(s))
+            if filters and matched:
+                matched &= set(query.And(filters).docs(s))
+            counts = {}
+            for f in FACETS:
+                c = {v: len(matched & docs) for v, docs in self._facets[f].items()}
+                c = {v: n for v, n in sorted(c.items(), key=lambda kv: -kv[1]) if n}
+                missing = len(matched) - sum(c.values())     # documents with no value (no date)
+                if missing > 0:
+                    c[""] = missing
+                counts[f] = c
             hits = []
-            for hit in r:
-                hits.append(Hit(id=hit["sha"], unit=hit["unit"], path=hit["path"],
-                                name=hit["name"], kind=hit["kind"], date=hit.get("date") or None,
-                                items=[i for i in (hit.get("items") or "").split(",") if i],
-                                score=round(float(hit.score), 3)))
+            if matched:
+                r = s.search(q, limit=page * limit, filter=matched)
+                for hit in r[(page - 1) * limit:page * limit]:
+                    hits.append(Hit(id=hit["sha"], unit=hit["unit"], path=hit["path"],
+                                    name=hit["name"], kind=hit["kind"],
+                                    date=hit.get("date") or None,
+                                    items=[i for i in (hit.get("items") or "").split(",") if i],
+                                    score=round(float(hit.score), 3)))
         for h in hits:
             body = text_of(h.id) if text_of else ""
             h.snippet = querying.snippet(body or h.name, querying.literals(text))
-        return Results(text, total, hits, counts)
+        return Results(text, len(matched), hits, counts)
