@@ -5,9 +5,11 @@ text it holds and when it was made. It knows nothing of search or of standards.
 from .catalog import Catalog
 from .errors import ArchiveError, CatalogBusy, ReadError
 from .ingest import Ingestor, Limits, PassSummary
+from .ocr import OcrProgress, OcrQueue
 from .store import ObjectStore
+from .thumbs import Thumbnails
 
 __all__ = [
     "ArchiveError", "Catalog", "CatalogBusy", "Ingestor", "Limits", "ObjectStore",
-    "PassSummary", "ReadError",
+    "OcrProgress", "OcrQueue", "PassSummary", "ReadError", "Thumbnails",
 ]

@@ -5,6 +5,9 @@
 - `sources`: one row per path below the inbox (zip members included, below their zip's path):
   its unit, the current object, the stat of what we archived, present or withdrawn.
 - `versions`: every content a source has had, oldest first; nothing is ever deleted.
+- `ocr_pages`: the OCR text and confidence of each page that needed it (objects have `ocr`
+  pending / done / failed and `ocr_todo`, the pages to read), saved page by page so that a
+  killed process never OCRs a page twice; same content, same text, for every unit.
 - `changes`: an append-only log; its `seq` is the change sequence that the search index and
   reports follow to catch up after a restart or a crash.
 Every write is one short transaction, so killing the process never leaves half a record.
@@ -22,7 +25,7 @@ from typing import Iterator
 
 from .errors import CatalogBusy
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -43,6 +46,15 @@ CREATE TABLE IF NOT EXISTS objects (
     extracted_at TEXT
 );
 CREATE INDEX IF NOT EXISTS objects_state ON objects(state);
+CREATE TABLE IF NOT EXISTS ocr_pages (
+    sha TEXT NOT NULL REFERENCES objects(sha),
+    page INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    confidence REAL,
+    seconds REAL,
+    error TEXT,
+    PRIMARY KEY (sha, page)
+);
 CREATE TABLE IF NOT EXISTS sources (
     id INTEGER PRIMARY KEY,
     unit TEXT NOT NULL,
@@ -123,6 +135,16 @@ class Catalog:
                     self.db.execute(stmt)
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)",
                             (str(SCHEMA_VERSION),))
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a catalog written by an older version up to date, in the open transaction."""
+        cols = {r["name"] for r in self.db.execute("PRAGMA table_info(objects)")}
+        for col in ("ocr", "ocr_todo"):
+            if col not in cols:
+                self.db.execute(f"ALTER TABLE objects ADD COLUMN {col} TEXT")
+        self.db.execute("CREATE INDEX IF NOT EXISTS objects_ocr ON objects(ocr)")
+        self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self.db.close()
@@ -199,7 +221,7 @@ class Catalog:
         """One row per source, joined with its current object: what `yingjian files` shows."""
         q = ("SELECT s.id AS source_id, s.unit, s.path, s.name, s.state AS source_state, "
              "s.reason AS source_reason, s.sha, s.container_id, o.kind, o.format, o.state, "
-             "o.reason, o.pages, o.text_chars, o.date, o.date_source, o.size, "
+             "o.reason, o.pages, o.text_chars, o.date, o.date_source, o.size, o.ocr, o.info, "
              "(SELECT COUNT(*) FROM versions v WHERE v.source_id = s.id) AS versions, "
              "(SELECT MIN(s2.path) FROM sources s2 WHERE s2.sha = s.sha AND s2.id != s.id "
              " AND s2.state = 'present' AND s2.first_seen <= s.first_seen) AS duplicate_of "
@@ -288,16 +310,59 @@ class Catalog:
             return row["id"]
 
     def save_extraction(self, sha: str, *, state: str, reason: str | None, pages: int | None,
-                        text: str, info: dict, date: str | None, date_source: str | None) -> None:
+                        text: str, info: dict, date: str | None, date_source: str | None,
+                        ocr_todo: list[int] = ()) -> None:
+        """The extraction of an object; `ocr_todo` lists the pages (0-based) still to be OCRed,
+        whose text follows later through `save_ocr_page` and `finish_ocr`."""
         now = now_iso()
         with self.transaction() as db:
             db.execute("UPDATE objects SET state = ?, reason = ?, pages = ?, text = ?, "
-                       "text_chars = ?, info = ?, date = ?, date_source = ?, extracted_at = ? "
-                       "WHERE sha = ?",
+                       "text_chars = ?, info = ?, date = ?, date_source = ?, extracted_at = ?, "
+                       "ocr = ?, ocr_todo = ? WHERE sha = ?",
                        (state, reason, pages, text, _visible_chars(text), json.dumps(info, ensure_ascii=False,
-                        default=str), date, date_source, now, sha))
+                        default=str), date, date_source, now,
+                        "pending" if ocr_todo else None,
+                        json.dumps(list(ocr_todo)) if ocr_todo else None, sha))
             for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
                 self._log(db, r["id"], "extracted", now)
+
+    # -- OCR -------------------------------------------------------------------------------
+
+    def ocr_pending(self) -> list[dict]:
+        """Objects waiting for OCR, oldest first, each with the pages not yet read."""
+        out = []
+        for r in self.db.execute("SELECT sha, format, ocr_todo FROM objects WHERE ocr = 'pending' "
+                                 "ORDER BY rowid").fetchall():
+            done = {p["page"] for p in self.db.execute(
+                "SELECT page FROM ocr_pages WHERE sha = ?", (r["sha"],))}
+            todo = json.loads(r["ocr_todo"] or "[]")
+            out.append({"sha": r["sha"], "format": r["format"], "pages": todo,
+                        "left": [p for p in todo if p not in done]})
+        return out
+
+    def save_ocr_page(self, sha: str, page: int, text: str, confidence: float | None,
+                      seconds: float | None = None, error: str | None = None) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO ocr_pages VALUES (?, ?, ?, ?, ?, ?)",
+                       (sha, page, text, confidence, seconds, error))
+
+    def ocr_pages(self, sha: str) -> dict[int, sqlite3.Row]:
+        return {r["page"]: r for r in self.db.execute(
+            "SELECT * FROM ocr_pages WHERE sha = ? ORDER BY page", (sha,))}
+
+    def finish_ocr(self, sha: str, *, text: str, date: str | None, date_source: str | None,
+                   info: dict, failed: bool = False) -> None:
+        """The object's text now includes its OCR: saved, and every path holding it is logged
+        as changed so the index follows."""
+        now = now_iso()
+        with self.transaction() as db:
+            db.execute("UPDATE objects SET text = ?, text_chars = ?, date = ?, date_source = ?, "
+                       "info = ?, ocr = ? WHERE sha = ?",
+                       (text, _visible_chars(text), date, date_source,
+                        json.dumps(info, ensure_ascii=False, default=str),
+                        "failed" if failed else "done", sha))
+            for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
+                self._log(db, r["id"], "ocr", now)
 
     def set_problem(self, sha: str, reason: str) -> None:
         """The object cannot serve as evidence (a zip that will not open, say)."""

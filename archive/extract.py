@@ -1,5 +1,6 @@
-"""Reading what a stored object says, without OCR: the PDF text layer and page count, image size,
-EXIF and orientation, Word and Excel text, plain text. Every failure becomes a reason a clerk
+"""Reading what a stored object says, before OCR: the PDF text layer and page count, image size,
+EXIF and orientation, Word and Excel text, plain text — and which pages need OCR (a scanned
+page with no text layer or a meaningless one, a photo). Every failure becomes a reason a clerk
 understands; nothing here raises for a bad file.
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Extraction:
     info: dict = field(default_factory=dict)         # width, height, orientation, exif_date ...
     problem: str | None = None                       # why this file cannot serve as evidence
     note: str | None = None                          # worth knowing, not a problem
+    ocr_pages: list[int] = field(default_factory=list)  # pages (0-based) whose text OCR must read
 
     @property
     def text(self) -> str:
@@ -112,6 +114,8 @@ def _pdf(path: Path, limits: Limits) -> Extraction:
         except Exception:
             failed += 1
             ex.pages.append("")
+        if not meaningful(ex.pages[-1]) and _has_images(page):
+            ex.ocr_pages.append(i)
     if count and failed == min(count, limits.max_pdf_pages):
         ex.problem = reasons.PDF_CORRUPT
     if truncated:
@@ -127,6 +131,29 @@ def _pdf(path: Path, limits: Limits) -> Extraction:
     except Exception:
         pass
     return ex
+
+
+_MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+
+
+def meaningful(text: str) -> bool:
+    """Whether a text layer says something: a few real characters, mostly letters, digits or
+    Han. Scanners that add a text layer of garbage (or of nothing) fail this and get OCR."""
+    visible = [c for c in text if not c.isspace()]
+    if len(visible) < 6:
+        return False
+    good = sum(1 for c in visible if _MEANINGFUL.match(c))
+    return good / len(visible) >= 0.5
+
+
+def _has_images(page) -> bool:
+    try:
+        xobjects = page["/Resources"].get_object().get("/XObject")
+        if xobjects is None:
+            return False
+        return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.get_object().values())
+    except Exception:
+        return False
 
 
 # -- images ---------------------------------------------------------------------------------
@@ -180,7 +207,7 @@ def _image(path: Path, limits: Limits) -> Extraction:
             except Image.DecompressionBombError:
                 return Extraction(info=info, problem=reasons.IMAGE_BOMB.format(
                     pixels=f"{w}×{h}", limit=f"{limits.max_image_pixels:,}"))
-    return Extraction(pages=[""], info=info)
+    return Extraction(pages=[""], info=info, ocr_pages=[0] if min(w, h) >= 32 else [])
 
 
 # -- Office ---------------------------------------------------------------------------------

@@ -264,7 +264,8 @@ class Ingestor:
             info["mislabelled"] = ext
         self.catalog.save_extraction(
             sha, state="problem" if ex.problem else "ok", reason=ex.problem,
-            pages=ex.page_count, text=ex.text, info=info, date=date, date_source=date_source)
+            pages=ex.page_count, text=ex.text, info=info, date=date, date_source=date_source,
+            ocr_todo=[] if ex.problem else ex.ocr_pages)
 
     def _expand(self, src: Source | None, problems: list[tuple[str, str]]) -> None:
         """Stage 5: each zip member archived as a source below the zip's path; members of an

@@ -34,6 +34,7 @@ ZIP_TOO_DEEP = "压缩包嵌套层数过多(超过 {limit} 层),内层未解压"
 ZIP_UNSAFE_PATH = "压缩包内文件路径不安全(含 .. 或绝对路径:{name}),已按安全路径归档"
 ZIP_MEMBER_BOMB = "压缩包内此文件解压后远大于声明大小,疑似压缩炸弹,已拒绝"
 
+OCR_FAILED = "第 {pages} 页的扫描图像无法识别(图像编码不支持或已损坏),这些页没有文字;可重新扫描为 JPEG 格式后上传"
 EXTRACT_FAILED = "读取文件内容时出错({error}),文件已归档"
 UNKNOWN_FORMAT = "无法识别的文件格式,已归档但未提取内容"
 

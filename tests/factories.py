@@ -84,14 +84,19 @@ def scanned_pdf(path: Path, pages: list[str], **kw) -> Path:
 
 def photo_jpeg(path: Path, text: str = "", exif_date: str | None = None,
                orientation: int | None = None, size=(800, 600), color=(180, 30, 30),
-               make: str = "HUAWEI") -> Path:
-    """A phone photo: a red banner with white `text`, EXIF DateTimeOriginal and Orientation."""
+               make: str = "HUAWEI", sideways: bool = False) -> Path:
+    """A phone photo: a red banner with white `text`, EXIF DateTimeOriginal and Orientation.
+    `sideways`: the pixels are stored turned 90° to the left, as a phone held upright stores
+    them, with Orientation 6 telling viewers to turn them back."""
     from PIL import Image, ImageDraw
     img = Image.new("RGB", size, (90, 120, 90))
     d = ImageDraw.Draw(img)
     d.rectangle((20, size[1] // 3, size[0] - 20, size[1] // 3 + 90), fill=color)
     if text:
         d.text((40, size[1] // 3 + 20), text, fill=(255, 255, 255), font=_font(44))
+    if sideways:
+        img = img.transpose(Image.Transpose.ROTATE_90)
+        orientation = 6
     exif = Image.Exif()
     exif[0x010F] = make
     if orientation:

@@ -82,7 +82,7 @@ def test_ingest_files_and_problems_json_have_the_contract_keys(root):
             "status", "versions"} <= set(rows[0])
     probs = json.loads(run("-w", str(root), "problems", "--json").output)["problems"]
     assert probs == [{"id": probs[0]["id"], "unit": "双拥办", "path": "双拥办/加密.pdf",
-                      "reason": "PDF 已加密,请上传未加密版本"}]
+                      "reason": "PDF 已加密,请上传未加密版本", "level": "error"}]
     only = json.loads(run("-w", str(root), "files", "--unit", "人武部", "--json").output)["files"]
     assert [r["path"] for r in only] == ["人武部/通知.pdf"]
 
@@ -134,3 +134,76 @@ def test_console_script_runs(tmp_path):
     res = subprocess.run([sys.executable, "-m", "yingjian", "--help"], capture_output=True,
                          text=True, encoding="utf-8")
     assert res.returncode == 0 and "yingjian" in res.stdout
+
+
+def test_ingest_reads_photos_and_reports_ocr_progress_in_json(root):
+    f.photo_jpeg(root / "inbox/人武部/IMG_20220801_093000.jpg", "八一慰问驻地部队",
+                 exif_date="2022:08:01 09:30:00")
+    out = json.loads(run("-w", str(root), "ingest", "--json").output)
+    assert out["ingested"] == 1 and out["ocr"]["pages_done"] == 1 and out["ocr"]["files_done"] == 1
+    hits = json.loads(run("-w", str(root), "search", "慰问驻地部队", "--json").output)["hits"]
+    assert [h["path"] for h in hits] == ["人武部/IMG_20220801_093000.jpg"]
+    row = json.loads(run("-w", str(root), "files", "--json").output)["files"][0]
+    assert (row["date"], row["date_source"], row["ocr"]) == ("2022-08-01", "exif", "done")
+    again = json.loads(run("-w", str(root), "ingest", "--json").output)
+    assert again["ocr"]["pages_total"] == 0                  # nothing is read twice
+
+
+@pytest.mark.slow
+def test_watch_archives_at_once_and_the_ocr_text_follows(root):
+    """`yingjian watch` in its own process: a scan dropped in is listed, then searchable by
+    the words on its page, without stopping the watcher."""
+    proc = subprocess.Popen([sys.executable, "-m", "yingjian", "-w", str(root), "watch"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        import time
+        time.sleep(2)
+        f.scanned_pdf(root / "inbox/双拥办/扫描件.pdf", ["双拥工作领导小组会议纪要\n2021年5月6日"])
+        deadline = time.monotonic() + 90
+        found = []
+        while time.monotonic() < deadline and not found:
+            time.sleep(1)
+            res = run("-w", str(root), "search", "领导小组会议", "--json")
+            if res.exit_code == 0:
+                found = json.loads(res.output)["hits"]
+        assert [h["path"] for h in found] == ["双拥办/扫描件.pdf"]
+        rows = json.loads(run("-w", str(root), "files", "--json").output)["files"]
+        assert (rows[0]["date"], rows[0]["date_source"]) == ("2021-05-06", "content")
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=30)[0].decode("utf-8", "replace")
+    assert "已归档 双拥办/扫描件.pdf" in out and "文字识别" in out
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out |= {int(c) for c in (task / "children").read_text().split()}
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads child processes from /proc")
+def test_a_killed_watcher_leaves_no_ocr_workers_behind(root):
+    f.photo_jpeg(root / "inbox/人武部/横幅.jpg", "军民鱼水一家亲")
+    proc = subprocess.Popen([sys.executable, "-m", "yingjian", "-w", str(root), "watch"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import signal
+    import time
+    try:
+        deadline = time.monotonic() + 60
+        workers = set()
+        while time.monotonic() < deadline and not workers:
+            time.sleep(0.5)
+            workers = {c for c in _children(proc.pid)
+                       if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()}
+        assert workers, "the OCR pool never started"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
+        time.sleep(0.2)
+    alive = [w for w in workers if Path(f"/proc/{w}").exists()
+             and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2]]
+    assert alive == []

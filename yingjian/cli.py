@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import time
 from functools import wraps
@@ -109,17 +110,20 @@ def init(directory, standard, units, inbox):
 
 
 @cli.command()
+@click.option("--no-ocr", is_flag=True, help="只归档,不识别扫描件和照片中的文字(之后运行 ingest 或 watch 时再识别)")
 @json_option
 @click.pass_context
 @_translate
-def ingest(ctx, as_json):
-    """把收件箱中新增或修改的文件归档一次,然后退出。
+def ingest(ctx, no_ocr, as_json):
+    """把收件箱中新增或修改的文件归档一次,识别扫描件和照片中的文字(OCR),然后退出。
 
     仍在复制中的文件会等它复制完成;单位删除的文件在归档中保留并标记为"已撤回"。
+    文件先归档,文字识别随后进行,并显示进度(页数、每分钟页数)。
 
     \b
     示例:
       yingjian ingest
+      yingjian ingest --no-ocr
       yingjian ingest --json
     """
     ws = open_workspace(ctx)
@@ -142,19 +146,46 @@ def ingest(ctx, as_json):
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    ws.sync_index()
+    ws.sync_index()       # archived files are searchable by name at once, their OCR text follows
+    ocr = None
+    if ws.config.ocr and not no_ocr:
+        ocr = run_ocr(ws, show)
+        ws.sync_index()
     if as_json:
-        emit_json(summary.to_json())
+        out = summary.to_json()
+        if ocr is not None:
+            out["ocr"] = ocr.to_json()
+        emit_json(out)
         return
     s = summary
     click.echo(f"扫描 {s.scanned} 个文件:新归档 {s.ingested},内容重复 {s.duplicates},"
                f"未变化 {s.unchanged},已撤回 {s.withdrawn}")
+    if ocr is not None and ocr.pages_total:
+        click.echo(f"文字识别:{ocr.files_done} 个文件 {ocr.pages_done} 页,"
+                   f"每分钟 {ocr.pages_per_minute:.1f} 页")
     if s.pending:
         click.echo(f"{s.pending} 个文件仍在写入,下次运行时再处理")
     if s.problems:
         click.echo(f"\n{len(s.problems)} 个文件需要处理:")
         for p in s.problems:
             click.echo(f"  {p['path']}\n    {p['reason']}")
+
+
+def run_ocr(ws, show: bool):
+    """OCR every page waiting for it, with a progress line on a terminal."""
+    last = [0.0]
+
+    def progress(p):
+        if show and p.pages_total and (time.monotonic() - last[0] > 0.5 or p.pages_done == p.pages_total):
+            last[0] = time.monotonic()
+            click.echo(f"\r文字识别中:{p.pages_done}/{p.pages_total} 页,"
+                       f"每分钟 {p.pages_per_minute:.1f} 页 ", nl=False, err=True)
+
+    with ws.ocr_queue() as q:
+        result = q.run(progress)
+    if show and result.pages_total:
+        click.echo("", err=True)
+    return result
 
 
 @cli.command()
@@ -186,20 +217,41 @@ def watch(ctx, poll):
             click.echo(f"         ⚠ {path}:{reason}")
 
     last_sync = [0.0]
+    ocr = ws.ocr_queue() if ws.config.ocr else None
+    reported = [0]
+    seen_seq = [-1]
 
-    def keep_index_current():
+    def after_step():
+        # OCR runs in worker processes: queue new pages, save finished ones, never wait
+        if ocr is not None:
+            seq = ws.catalog.last_seq()
+            if seq != seen_seq[0]:          # something was archived: look for pages to read
+                seen_seq[0] = seq
+                ocr.submit()
+            ocr.collect(timeout=0)
+            if ocr.progress.files_done > reported[0]:
+                reported[0] = ocr.progress.files_done
+                p = ocr.progress
+                click.echo(f"{time.strftime('%H:%M:%S')} 文字识别:已完成 {p.files_done} 个文件,"
+                           f"{p.pages_done}/{p.pages_total} 页,每分钟 {p.pages_per_minute:.1f} 页")
         # one index commit every few seconds at most, however fast files arrive
         if time.monotonic() - last_sync[0] >= 3.0:
             last_sync[0] = time.monotonic()
             ws.sync_index()
 
     watcher = Watcher(ws.ingestor(), poll=poll, reconcile_every=ws.config.watch.reconcile_seconds,
-                      on_result=on_result, after_step=keep_index_current)
+                      on_result=on_result, after_step=after_step)
     mode = f"每 {poll:g} 秒轮询" if poll else "文件系统事件"
     click.echo(f"正在监视 {ws.config.inbox}({mode});按 Ctrl+C 停止")
+    # a service manager stops us with SIGTERM: finish the step in hand and close the OCR pool
+    signal.signal(signal.SIGTERM, lambda *_: watcher.stop())
     try:
         watcher.run()
     except KeyboardInterrupt:
+        pass
+    finally:
+        if ocr is not None:
+            ocr.close()
         click.echo("已停止监视")
 
 

@@ -42,6 +42,8 @@ class Config:
     durable: bool = True               # fsync each object before it is recorded
     watch: WatchOptions = field(default_factory=WatchOptions)
     limits: Limits = field(default_factory=Limits)
+    ocr: bool = True                   # read scans and photos
+    ocr_workers: int | None = None     # worker processes; None: one per core; 0: in this process
 
     @property
     def objects(self) -> Path:
@@ -97,10 +99,15 @@ def load(root: Path) -> Config:
     lim = data.get("limits", {})
     limits = Limits(**{k: int(v * MB) if k.endswith("_bytes") else int(v)
                        for k, v in _mb_keys(lim).items()})
+    ocr = data.get("ocr", {})
+    workers = ocr.get("workers", "auto")
+    if workers != "auto" and not (isinstance(workers, int) and workers >= 0):
+        raise WorkspaceError(f"{path} 中 [ocr] workers 应为 \"auto\" 或不小于 0 的整数,现为 {workers!r}")
     return Config(root=root, inbox=where("inbox", "inbox"), archive=where("archive", "archive"),
                   standard=where("standard", "standard.yaml"), units=list(ws.get("units", [])),
                   title=ws.get("title", Config.title), durable=bool(ws.get("durable", True)),
-                  watch=watch, limits=limits)
+                  watch=watch, limits=limits, ocr=bool(ocr.get("enabled", True)),
+                  ocr_workers=None if workers == "auto" else workers)
 
 
 def _known(cls, values: dict) -> dict:
@@ -139,6 +146,10 @@ stable_seconds = 5          # 文件大小和时间保持不变这么多秒,才�
 incomplete_after = 300      # 超过这么多秒仍不完整,按"文件不完整"归档并提示
 poll_seconds = 0            # 网络共享请设为 10 之类的秒数(定期轮询)
 reconcile_seconds = 300     # 每隔这么多秒全面核对一次
+
+[ocr]
+enabled = true              # 识别扫描件和照片中的文字
+workers = "auto"            # 识别进程数;"auto" 为每个 CPU 核一个
 
 [limits]
 max_archive_mb = {d.max_archive_bytes // MB}

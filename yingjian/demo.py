@@ -8,7 +8,7 @@ from typing import Callable
 
 from . import records
 from .config import WorkspaceError
-from .text import files_table
+from .text import DATE_SOURCE_LABELS, files_table
 from .workspace import Workspace, init
 
 MATERIAL = Path(__file__).with_name("demo_material")
@@ -37,6 +37,17 @@ def run_demo(root: Path, echo: Callable[[str], None] = print) -> Workspace:
     summary = ws.ingestor(stable_seconds=0, incomplete_after=0).ingest_pass()
     echo(f"③ 归档:新归档 {summary.ingested} 个,内容重复 {summary.duplicates} 个,"
          f"发现问题 {len(summary.problems)} 个")
+    ocr_todo = {o["sha"] for o in ws.catalog.ocr_pending()}
+    if ocr_todo:
+        echo(f"④ 文字识别(OCR):{len(ocr_todo)} 个扫描件和照片 …")
+        with ws.ocr_queue() as q:
+            p = q.run()
+        echo(f"   识别 {p.pages_done} 页,每分钟 {p.pages_per_minute:.0f} 页(含加载识别模型的时间)")
+        for row in records.files(ws.catalog):
+            if row["id"] in ocr_todo:
+                text = " ".join(ws.text_of(row["id"]).split())
+                echo(f"   {row['path']}\n     日期 {row['date']}(来源:{DATE_SOURCE_LABELS.get(row['date_source'], '-')})"
+                     f"  识别文字:{text[:40]}{'…' if len(text) > 40 else ''}")
     rows = records.files(ws.catalog)
     echo("")
     echo(files_table(rows, name_width=44))
@@ -46,9 +57,9 @@ def run_demo(root: Path, echo: Callable[[str], None] = print) -> Workspace:
         for p in probs:
             echo(f"  {p['path']}:{p['reason']}")
     ws.sync_index()
-    for q in ("双拥工作领导小组", "捧乍"):
+    for q in ("双拥工作领导小组", "捧乍", "烈士陵园"):
         res = ws.index.search(q, limit=3, text_of=ws.text_of)
-        echo(f"\n④ 搜索「{q}」:找到 {res.total} 个文件")
+        echo(f"\n⑤ 搜索「{q}」:找到 {res.total} 个文件")
         for h in res.hits:
             echo(f"   {h.path}\n     {h.snippet}")
     echo(f"\n演示工作区在 {root}。可以继续试试:")

@@ -1,6 +1,8 @@
 """The catalog's rows in the shapes of the JSON contract (DESIGN.md): `files` and `problems`."""
 from __future__ import annotations
 
+import json
+
 from archive import Catalog
 
 
@@ -23,6 +25,7 @@ def file_record(row: dict) -> dict:
         "format": row["format"], "size": row["size"],
         "reason": row["source_reason"] or row["reason"],
         "duplicate_of": row["duplicate_of"],
+        "ocr": row["ocr"],            # None (not needed), pending, done, failed
     }
 
 
@@ -31,10 +34,15 @@ def files(catalog: Catalog, unit: str | None = None) -> list[dict]:
 
 
 def problems(catalog: Catalog, unit: str | None = None) -> list[dict]:
-    """Present files that need a person: not archived, unreadable, or archived with a warning."""
+    """Present files that need a person: not archived or unreadable (`level` error), or
+    archived with a warning such as pages OCR could not read (`level` warning)."""
     out = []
     for r in catalog.files(unit, include_withdrawn=False):
         reason = r["source_reason"] or (r["reason"] if r["state"] == "problem" else None)
+        level = "error"
+        if not reason and r["info"]:
+            reason, level = json.loads(r["info"]).get("note"), "warning"
         if reason:
-            out.append({"id": r["sha"], "unit": r["unit"], "path": r["path"], "reason": reason})
+            out.append({"id": r["sha"], "unit": r["unit"], "path": r["path"], "reason": reason,
+                        "level": level})
     return out

@@ -5,7 +5,7 @@ import shutil
 from functools import cached_property
 from pathlib import Path
 
-from archive import Catalog, Ingestor, ObjectStore
+from archive import Catalog, Ingestor, ObjectStore, OcrQueue, Thumbnails
 from indexer import IndexBusy, SearchIndex
 from checklist import DEFAULT_STANDARD, standard_units
 
@@ -53,6 +53,15 @@ class Workspace:
                         stable_seconds=w.stable_seconds if stable_seconds is None else stable_seconds,
                         incomplete_after=(w.incomplete_after if incomplete_after is None
                                           else incomplete_after))
+
+    def ocr_queue(self, workers: int | None = None) -> OcrQueue:
+        """The OCR of scans and photos; `workers` overrides the configuration."""
+        return OcrQueue(self.catalog, self.store, self.config.limits,
+                        workers=self.config.ocr_workers if workers is None else workers)
+
+    @cached_property
+    def thumbnails(self) -> Thumbnails:
+        return Thumbnails(self.config.thumbs, self.store, self.catalog, self.config.limits)
 
     def close(self) -> None:
         if "index" in self.__dict__:

@@ -1,0 +1,364 @@
+"""OCR: the text of scanned pages and photos, read by RapidOCR (PP-OCR models that ship inside
+its wheel: nothing is downloaded, ever).
+
+OCR is the slow stage, so it runs apart from archiving: the extraction marks the pages that
+need it (`objects.ocr = 'pending'`, `ocr_todo`), the file is archived and listed at once, and an
+`OcrQueue` reads the pages in a pool of worker processes sized to the cores. Each page is saved
+as it is read (text and confidence), so a killed process resumes where it stopped and no page is
+read twice; when all pages of an object are in, its text and evidence date are updated and
+every path holding it is logged as changed, so the search index follows. Same content, same
+text: OCR is keyed by the object, not the path.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import warnings
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable
+
+from . import reasons
+from .dates import evidence_date
+from .extract import PAGE_BREAK
+from .limits import Limits
+
+MAX_SIDE = 2000          # pixels: what the detection model needs; larger pages are scaled down
+MIN_SIDE = 32
+
+
+@dataclass
+class PageText:
+    sha: str
+    page: int
+    text: str = ""
+    confidence: float | None = None
+    seconds: float = 0.0
+    error: str | None = None
+
+
+# -- one page, in whichever process runs it ----------------------------------------------------
+
+def page_images(path: Path, fmt: str, page: int, limits: Limits) -> list:
+    """The images to OCR for one page: for a PDF page its scanned images (as pypdf decodes
+    them: JPEG, Flate, CCITT fax, JBIG2 where pypdf can), for a photo the photo turned upright
+    by its EXIF orientation. Every image is RGB and at most MAX_SIDE pixels on its long side."""
+    from PIL import Image, ImageOps
+
+    Image.MAX_IMAGE_PIXELS = limits.max_image_pixels
+    if fmt == "pdf":
+        from pypdf import PdfReader
+        reader = PdfReader(str(path), strict=False)
+        if reader.is_encrypted:
+            reader.decrypt("")
+        p = reader.pages[page]
+        xobjects = p["/Resources"].get_object().get("/XObject")
+        sizes = []
+        for name, ref in (xobjects.get_object().items() if xobjects is not None else []):
+            x = ref.get_object()
+            if x.get("/Subtype") == "/Image":
+                w, h = int(x.get("/Width", 0)), int(x.get("/Height", 0))
+                if w * h > limits.max_image_pixels:
+                    raise ValueError("image too large")
+                sizes.append((w * h, name))
+        if not sizes:
+            return []
+        largest = max(sizes)[0]
+        wanted = {name for area, name in sizes if area >= largest / 10 and area > 0}
+        images = [f.image for f in p.images if f.name.split(".")[0] in wanted
+                  or "/" + f.name.split(".")[0] in wanted]
+    else:
+        img = Image.open(path)
+        if img.format == "JPEG":
+            img.draft("RGB", (MAX_SIDE, MAX_SIDE))       # decode at a smaller scale, much faster
+        images = [ImageOps.exif_transpose(img)]
+    out = []
+    for img in images:
+        if img.mode not in ("RGB", "L"):
+            img = img.convert("RGBA").convert("RGB") if "A" in img.mode or img.mode == "P" \
+                else img.convert("RGB")
+        if img.mode == "L":
+            img = img.convert("RGB")
+        if max(img.size) > MAX_SIDE:
+            img.thumbnail((MAX_SIDE, MAX_SIDE), Image.LANCZOS)
+        if min(img.size) >= MIN_SIDE:
+            out.append(img)
+    return out
+
+
+_ENGINE = None
+
+
+def engine():
+    """The RapidOCR engine of this process, made once (loading the models takes a second)."""
+    global _ENGINE
+    if _ENGINE is None:
+        for name in ("RapidOCR", "rapidocr"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from rapidocr import RapidOCR
+            threads = int(os.environ.get("YINGJIAN_OCR_THREADS", "1"))
+            _ENGINE = RapidOCR(params={
+                "Global.log_level": "error",
+                "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
+                # text lines are found on the page scaled to 960 pixels (a quarter of the work
+                # of the default) and read from the full-resolution page: measured in
+                # bench/ocr_bench.py, same error, about half the time per page
+                "Det.limit_side_len": 960,
+                "Det.limit_type": "max",
+            })
+    return _ENGINE
+
+
+def recognize(img) -> tuple[str, float | None]:
+    """The text of one image, line by line in reading order, and the mean line confidence."""
+    result = engine()(img)
+    txts = list(getattr(result, "txts", None) or [])
+    scores = list(getattr(result, "scores", None) or [])
+    if not txts:
+        return "", None
+    boxes = getattr(result, "boxes", None)
+    lines = _reading_order(txts, boxes) if boxes is not None else txts
+    return "\n".join(lines), round(sum(scores) / len(scores), 4) if scores else None
+
+
+def _reading_order(txts, boxes) -> list[str]:
+    """Lines top to bottom, and left to right within a row (boxes whose centres are within
+    half a line height of each other)."""
+    items = []
+    for t, b in zip(txts, boxes):
+        ys = [pt[1] for pt in b]
+        xs = [pt[0] for pt in b]
+        items.append(((min(ys) + max(ys)) / 2, min(xs), max(ys) - min(ys), t))
+    items.sort()
+    rows: list[list] = []
+    for it in items:
+        if rows and abs(it[0] - rows[-1][0][0]) < max(it[2], rows[-1][0][2]) / 2:
+            rows[-1].append(it)
+        else:
+            rows.append([it])
+    return [" ".join(t for *_, t in sorted(row, key=lambda x: x[1])) for row in rows]
+
+
+def read_page(job: tuple) -> PageText:
+    """Worker entry point: OCR page `page` of the stored object. Never raises."""
+    sha, path, fmt, page, limits = job
+    start = time.perf_counter()
+    try:
+        images = page_images(Path(path), fmt, page, limits)
+        parts, confs = [], []
+        for img in images:
+            text, conf = recognize(img)
+            if text:
+                parts.append(text)
+            if conf is not None:
+                confs.append(conf)
+        return PageText(sha, page, "\n".join(parts),
+                        round(sum(confs) / len(confs), 4) if confs else None,
+                        time.perf_counter() - start)
+    except MemoryError:
+        return PageText(sha, page, seconds=time.perf_counter() - start, error="MemoryError")
+    except Exception as e:         # a page we cannot decode: recorded, never fatal
+        return PageText(sha, page, seconds=time.perf_counter() - start, error=type(e).__name__)
+
+
+def _worker_start() -> None:
+    """Initializer of a worker process: end with the parent (a watcher killed by the task
+    manager must not leave OCR processes behind), then load the models."""
+    import multiprocessing
+    import threading
+    from multiprocessing.connection import wait as wait_for
+
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        def die_with_parent():
+            wait_for([parent.sentinel])
+            os._exit(1)
+        threading.Thread(target=die_with_parent, daemon=True).start()
+    engine()
+
+
+# -- the queue -----------------------------------------------------------------------------
+
+@dataclass
+class OcrProgress:
+    """Pages read so far, and the rate over the time there was something to read (a watcher
+    idle all night does not lower it)."""
+    pages_done: int = 0
+    pages_total: int = 0
+    files_done: int = 0
+    busy_seconds: float = 0.0
+    busy_since: float | None = None
+
+    def resume(self) -> None:
+        if self.busy_since is None:
+            self.busy_since = time.monotonic()
+
+    def pause(self) -> None:
+        if self.busy_since is not None:
+            self.busy_seconds += time.monotonic() - self.busy_since
+            self.busy_since = None
+
+    @property
+    def pages_per_minute(self) -> float:
+        busy = self.busy_seconds + (time.monotonic() - self.busy_since if self.busy_since else 0)
+        return self.pages_done / busy * 60 if busy > 0 else 0.0
+
+    def to_json(self) -> dict:
+        return {"pages_done": self.pages_done, "pages_total": self.pages_total,
+                "files_done": self.files_done, "pages_per_minute": round(self.pages_per_minute, 1)}
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+class OcrQueue:
+    """Reads the pages the catalog says need OCR, in `workers` processes (0: in this process,
+    one page at a time), and saves what they read. `submit()` and `collect()` never block
+    longer than asked, so the watcher's loop keeps archiving while pages are read."""
+
+    def __init__(self, catalog, store, limits: Limits = Limits(), workers: int | None = None):
+        self.catalog = catalog
+        self.store = store
+        self.limits = limits
+        self.workers = default_workers() if workers is None else workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._inflight: dict[Future, tuple[str, int]] = {}
+        self._queued: set[tuple[str, int]] = set()
+        self.progress = OcrProgress()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            for fut in self._inflight:
+                fut.cancel()
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._inflight.clear()
+        self._queued.clear()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._inflight)
+
+    def _jobs(self) -> list[tuple]:
+        jobs = []
+        for obj in self.catalog.ocr_pending():
+            if not obj["left"]:
+                self._finish(obj["sha"])             # all pages read before a kill: finish now
+                continue
+            path = str(self.store.path(obj["sha"]))
+            for page in obj["left"]:
+                if (obj["sha"], page) not in self._queued:
+                    jobs.append((obj["sha"], path, obj["format"], page, self.limits))
+        return jobs
+
+    def submit(self) -> int:
+        """Queue every page waiting for OCR that is not queued yet; returns how many."""
+        jobs = self._jobs()
+        if not jobs:
+            return 0
+        self.progress.pages_total += len(jobs)
+        self.progress.resume()
+        if self.workers == 0:
+            for job in jobs:
+                self._save(read_page(job))
+            self.progress.pause()
+            return len(jobs)
+        if self._pool is None:
+            # spawn, as on Windows: the same behaviour everywhere, and no forked SQLite handles
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
+                                             initializer=_worker_start)
+        for job in jobs:
+            fut = self._pool.submit(read_page, job)
+            self._inflight[fut] = (job[0], job[3])
+            self._queued.add((job[0], job[3]))
+        return len(jobs)
+
+    def collect(self, timeout: float = 0.0) -> int:
+        """Save the pages read so far (waiting up to `timeout` for the first); returns how many."""
+        if not self._inflight:
+            return 0
+        done, _ = wait(list(self._inflight), timeout=timeout, return_when=FIRST_COMPLETED)
+        for fut in done:
+            sha, page = self._inflight.pop(fut)
+            self._queued.discard((sha, page))
+            try:
+                res = fut.result()
+            except Exception as e:          # a worker died (out of memory, killed): page failed
+                res = PageText(sha, page, error=type(e).__name__)
+            self._save(res)
+        if not self._inflight:
+            self.progress.pause()
+        return len(done)
+
+    def run(self, progress: Callable[[OcrProgress], None] | None = None) -> OcrProgress:
+        """Read everything pending, reporting progress after each page."""
+        self.submit()
+        progress and progress(self.progress)
+        while self._inflight:
+            if self.collect(timeout=1.0):
+                progress and progress(self.progress)
+        progress and progress(self.progress)
+        return self.progress
+
+    def _save(self, res: PageText) -> None:
+        # an empty page read without error is saved with text "", so it is never read again
+        self.catalog.save_ocr_page(res.sha, res.page, res.text, res.confidence,
+                                   round(res.seconds, 3), res.error)
+        if res.error:
+            logging.getLogger("yingjian").warning(
+                "OCR 读取第 %d 页失败 (%s): %s", res.page + 1, res.error, res.sha[:12])
+        self.progress.pages_done += 1
+        obj = self.catalog.object(res.sha)
+        todo = json.loads(obj["ocr_todo"] or "[]") if obj else []
+        if obj is not None and obj["ocr"] == "pending" and \
+                set(todo) <= set(self.catalog.ocr_pages(res.sha)):
+            self._finish(res.sha)
+
+    def _finish(self, sha: str) -> None:
+        """All pages are in: merge the OCR text into the object's pages and date it again."""
+        obj = self.catalog.object(sha)
+        todo = json.loads(obj["ocr_todo"] or "[]")
+        read = self.catalog.ocr_pages(sha)
+        pages = (obj["text"] or "").split(PAGE_BREAK)
+        confs = []
+        for p in todo:
+            r = read.get(p)
+            if r is None:
+                continue
+            while len(pages) <= p:
+                pages.append("")
+            if r["text"]:
+                pages[p] = r["text"]
+            if r["confidence"] is not None:
+                confs.append(r["confidence"])
+        info = json.loads(obj["info"] or "{}")
+        errors = [p for p in todo if p in read and read[p]["error"]]
+        failed = bool(todo) and len(errors) == len(todo)
+        info["ocr_pages"] = len(todo)
+        if confs:
+            info["ocr_confidence"] = round(sum(confs) / len(confs), 3)
+        if errors:
+            info["ocr_failed_pages"] = [p + 1 for p in errors]
+            info["note"] = reasons.OCR_FAILED.format(pages="、".join(str(p + 1) for p in errors[:10]))
+        src = self.catalog.first_source_of(sha)
+        date, date_source = evidence_date(
+            pages=pages, exif=info.get("exif_date"), name=src["name"] if src else "",
+            pdf=info.get("pdf_date"), mtime_ns=src["mtime_ns"] if src else None)
+        self.catalog.finish_ocr(sha, text=PAGE_BREAK.join(pages), date=date,
+                                date_source=date_source, info=info, failed=failed)
+        self.progress.files_done += 1

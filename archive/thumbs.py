@@ -1,0 +1,121 @@
+"""Thumbnails for the report and the web app: the photo (turned upright by its EXIF
+orientation), the scanned first page of a PDF, or, for a document with only text, a small page
+with its first lines. Made on first request from the stored object and kept in `thumbs/` as
+JPEG; they are derived data, so deleting the folder loses nothing.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .extract import PAGE_BREAK
+from .limits import Limits
+
+SIZE = (240, 320)           # width, height: an A4 page at thumbnail scale
+
+FONT_CANDIDATES = [
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+    "C:/Windows/Fonts/simsun.ttc",
+    "C:/Windows/Fonts/simhei.ttf",
+    "/System/Library/Fonts/PingFang.ttc",
+]
+
+_KIND_LABEL = {"document": "文档", "spreadsheet": "表格", "image": "图片", "archive": "压缩包",
+               "video": "视频", "other": "文件"}
+
+
+def cjk_font(size: int):
+    """A font that draws Chinese, from the usual places on Debian and Windows."""
+    from PIL import ImageFont
+    for p in [os.environ.get("YINGJIAN_FONT", ""), *FONT_CANDIDATES]:
+        if p and Path(p).is_file():
+            try:
+                return ImageFont.truetype(p, size)
+            except OSError:
+                continue
+    return ImageFont.load_default()
+
+
+class Thumbnails:
+    def __init__(self, folder: Path, store, catalog, limits: Limits = Limits()):
+        self.folder = Path(folder)
+        self.store = store
+        self.catalog = catalog
+        self.limits = limits
+
+    def path(self, sha: str) -> Path:
+        return self.folder / sha[:2] / f"{sha}.jpg"
+
+    def get(self, sha: str) -> Path | None:
+        """The thumbnail of object `sha`, made now if it is not there yet; None if unknown."""
+        out = self.path(sha)
+        if out.is_file():
+            return out
+        obj = self.catalog.object(sha)
+        if obj is None:
+            return None
+        img = self._render(obj)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".tmp")
+        img.save(tmp, "JPEG", quality=80)
+        tmp.replace(out)
+        return out
+
+    def _render(self, obj):
+        from PIL import Image
+        src = self.store.path(obj["sha"])
+        if obj["state"] != "problem" and obj["format"] in ("jpeg", "png", "gif", "tiff", "bmp",
+                                                            "webp", "pdf"):
+            try:
+                from .ocr import page_images
+                images = page_images(src, obj["format"], 0, self.limits)
+                if images and (obj["format"] != "pdf" or obj["ocr"] is not None):
+                    img = images[0]
+                    img.thumbnail(SIZE, Image.LANCZOS)
+                    return img.convert("RGB")
+            except Exception:
+                pass            # a page we cannot draw gets the text card below
+        return self._card(obj)
+
+    def _card(self, obj):
+        """A small white page with the first lines of the text, or the kind of file."""
+        from PIL import Image, ImageDraw
+        img = Image.new("RGB", SIZE, "white")
+        d = ImageDraw.Draw(img)
+        d.rectangle([0, 0, SIZE[0] - 1, SIZE[1] - 1], outline=(190, 190, 190))
+        text = (obj["text"] or "").split(PAGE_BREAK)[0].strip()
+        if obj["state"] == "problem":
+            d.rectangle([0, 0, SIZE[0], 6], fill=(200, 40, 40))
+        if not text:
+            font = cjk_font(28)
+            label = _KIND_LABEL.get(obj["kind"], "文件")
+            d.text((SIZE[0] / 2, SIZE[1] / 2), label, font=font, fill=(120, 120, 120), anchor="mm")
+            return img
+        font = cjk_font(13)
+        y = 14
+        for line in text.splitlines():
+            line = line.strip()
+            while line and y < SIZE[1] - 18:
+                cut = _fit(d, line, font, SIZE[0] - 24)
+                d.text((12, y), line[:cut], font=font, fill=(40, 40, 40))
+                line = line[cut:]
+                y += 17
+            if y >= SIZE[1] - 18:
+                break
+        return img
+
+
+def _fit(draw, line: str, font, width: int) -> int:
+    """How many characters of `line` fit in `width` pixels (at least one)."""
+    lo, hi = 1, len(line)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if draw.textlength(line[:mid], font=font) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo

@@ -1,0 +1,159 @@
+"""OCR of scans and photos on real rendered material (a CJK font draws the pages, RapidOCR reads
+them back), through the real pipeline: ingest, OCR queue, catalog, search index."""
+import json
+import socket
+
+import pytest
+from PIL import Image
+
+from archive import ocr
+from tests import factories as f
+from tests.conftest import files_by_path, ingest
+
+PAGES = ["双拥工作领导小组会议纪要\n研究部署走访慰问驻地部队工作",
+         "捧乍镇烈士陵园修缮情况\n完成祭扫道路硬化三百米",
+         "退役军人就业安置台账\n乌沙镇张国强已安置\n二〇一八年十二月二十四日"]
+
+
+def run_ocr(ws, workers=0):
+    with ws.ocr_queue(workers=workers) as q:
+        return q.run()
+
+
+def compact(s: str) -> str:
+    return "".join(s.split())
+
+
+def test_multi_page_scan_is_read_page_by_page_and_dated_by_its_last_page(ws, inbox):
+    f.scanned_pdf(inbox / "人武部/会议纪要扫描件.pdf", PAGES)
+    ingest(ws)
+    row = files_by_path(ws)["人武部/会议纪要扫描件.pdf"]
+    assert row["status"] == "ok" and row["text_chars"] == 0       # archived and listed at once
+    assert ws.catalog.ocr_pending()[0]["left"] == [0, 1, 2]
+
+    p = run_ocr(ws)
+    assert (p.pages_done, p.pages_total, p.files_done) == (3, 3, 1)
+    obj = ws.catalog.object(row["id"])
+    pages = obj["text"].split("\f")
+    assert len(pages) == 3
+    for want, got in zip(PAGES, pages):
+        assert compact(want.splitlines()[0]) in compact(got)
+    read = ws.catalog.ocr_pages(row["id"])
+    assert sorted(read) == [0, 1, 2] and all(r["confidence"] > 0.8 for r in read.values())
+    row = files_by_path(ws)["人武部/会议纪要扫描件.pdf"]
+    assert (row["date"], row["date_source"]) == ("2018-12-24", "content")
+    assert row["text_chars"] > 40
+
+    ws.sync_index()
+    assert [h.path for h in ws.index.search("烈士陵园").hits] == ["人武部/会议纪要扫描件.pdf"]
+    assert [h.path for h in ws.index.search("张国强").hits] == ["人武部/会议纪要扫描件.pdf"]
+
+
+def test_crooked_noisy_scan_is_still_read(ws, inbox):
+    text = "关于做好二〇二一年度拥军优属工作的通知\n各镇人民政府要高度重视优抚对象走访慰问"
+    f.scanned_pdf(inbox / "教育局/歪斜扫描.pdf", [text], angle=2.5, noise=True)
+    ingest(ws)
+    run_ocr(ws)
+    got = compact(ws.catalog.object(files_by_path(ws)["教育局/歪斜扫描.pdf"]["id"])["text"])
+    for phrase in ("拥军优属工作的通知", "优抚对象走访慰问"):
+        assert phrase in got
+
+
+def test_sideways_photo_is_turned_upright_before_reading(ws, inbox):
+    f.photo_jpeg(inbox / "教育局/IMG_20210801_093000.jpg", "热烈庆祝八一建军节",
+                 exif_date="2021:08:01 09:30:00", sideways=True)
+    ingest(ws)
+    run_ocr(ws)
+    row = files_by_path(ws)["教育局/IMG_20210801_093000.jpg"]
+    assert "热烈庆祝八一建军节" in compact(ws.catalog.object(row["id"])["text"])
+    assert (row["date"], row["date_source"]) == ("2021-08-01", "exif")
+    thumb = Image.open(ws.thumbnails.get(row["id"]))
+    assert thumb.width > thumb.height           # stored 600×800, shown 800×600
+
+
+def test_text_pdf_spends_no_ocr(ws, inbox):
+    f.text_pdf(inbox / "人武部/正式文件.pdf", ["2021年征兵工作总结\n2021年10月20日"])
+    ingest(ws)
+    assert ws.catalog.ocr_pending() == []
+    assert run_ocr(ws).pages_total == 0
+    sha = files_by_path(ws)["人武部/正式文件.pdf"]["id"]
+    assert ws.catalog.object(sha)["ocr"] is None and ws.catalog.ocr_pages(sha) == {}
+
+
+def test_same_content_in_two_units_is_read_once(ws, inbox):
+    f.scanned_pdf(inbox / "人武部/通知.pdf", PAGES[:1])
+    (inbox / "教育局/通知副本.pdf").write_bytes((inbox / "人武部/通知.pdf").read_bytes())
+    ingest(ws)
+    assert run_ocr(ws).pages_done == 1
+    f.scanned_pdf(inbox / "教育局/另一份.pdf", PAGES[1:2])
+    ingest(ws)
+    assert run_ocr(ws).pages_done == 1          # only the new file; nothing read twice
+    ws.sync_index()
+    assert sorted(h.path for h in ws.index.search("领导小组").hits) == [
+        "人武部/通知.pdf", "教育局/通知副本.pdf"]
+
+
+def test_ocr_resumes_after_a_kill_without_reading_a_page_twice(ws, inbox):
+    f.scanned_pdf(inbox / "人武部/三页.pdf", PAGES)
+    ingest(ws)
+    sha = files_by_path(ws)["人武部/三页.pdf"]["id"]
+    # what a process killed after reading page 1 leaves behind
+    first = ocr.read_page((sha, str(ws.store.path(sha)), "pdf", 0, ws.config.limits))
+    ws.catalog.save_ocr_page(sha, 0, first.text, first.confidence, first.seconds)
+    assert ws.catalog.ocr_pending()[0]["left"] == [1, 2]
+    assert run_ocr(ws).pages_done == 2
+    assert "领导小组" in compact(ws.catalog.object(sha)["text"])
+
+
+def test_undecodable_scan_page_gets_a_reason_and_never_stops_the_queue(ws, inbox):
+    good = f.scanned_pdf(inbox / "人武部/好页.pdf", PAGES[:1])
+    # the same scan with its page image damaged (the JPEG's header overwritten, same length)
+    data = good.read_bytes()
+    start = data.index(b"\xff\xd8\xff")
+    (inbox / "人武部/坏页.pdf").write_bytes(data[:start] + b"\x00" * 64 + data[start + 64:])
+    ingest(ws)
+    p = run_ocr(ws)
+    assert (p.pages_done, p.files_done) == (2, 2)
+    bad = ws.catalog.object(files_by_path(ws)["人武部/坏页.pdf"]["id"])
+    assert bad["ocr"] == "failed" and "第 1 页" in json.loads(bad["info"])["note"]
+    assert ws.catalog.object(files_by_path(ws)["人武部/好页.pdf"]["id"])["ocr"] == "done"
+
+
+def test_ocr_never_touches_the_network(ws, inbox, monkeypatch):
+    def refuse(*a, **k):
+        raise AssertionError("OCR tried to open a network connection")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(ocr, "_ENGINE", None)          # load the models again, offline
+    f.photo_jpeg(inbox / "人武部/横幅.jpg", "军民鱼水一家亲")
+    ingest(ws)
+    run_ocr(ws)
+    sha = files_by_path(ws)["人武部/横幅.jpg"]["id"]
+    assert "军民鱼水一家亲" in compact(ws.catalog.object(sha)["text"])
+
+
+@pytest.mark.slow
+def test_worker_pool_reads_scans_and_photos(ws, inbox):
+    f.scanned_pdf(inbox / "人武部/两页.pdf", PAGES[:2])
+    f.photo_jpeg(inbox / "教育局/横幅.jpg", "双拥共建谱新篇")
+    ingest(ws)
+    p = run_ocr(ws, workers=2)
+    assert (p.pages_done, p.files_done) == (3, 2)
+    ws.sync_index()
+    assert [h.path for h in ws.index.search("双拥共建").hits] == ["教育局/横幅.jpg"]
+    assert [h.path for h in ws.index.search("捧乍镇").hits] == ["人武部/两页.pdf"]
+
+
+def test_thumbnails_of_a_scan_and_a_text_document(ws, inbox):
+    f.scanned_pdf(inbox / "人武部/扫描.pdf", PAGES[:1])
+    f.docx_file(inbox / "教育局/总结.docx", ["拥军优属工作总结", "2022年1月20日"])
+    ingest(ws)
+    by = files_by_path(ws)
+    for path in ("人武部/扫描.pdf", "教育局/总结.docx"):
+        t = ws.thumbnails.get(by[path]["id"])
+        img = Image.open(t)
+        assert img.format == "JPEG" and max(img.size) <= 320 and img.height > img.width
+    # the scan's thumbnail is the page itself: mostly white with dark text near the top
+    scan = Image.open(ws.thumbnails.get(by["人武部/扫描.pdf"]["id"])).convert("L")
+    assert scan.crop((0, 0, scan.width, scan.height // 3)).getextrema()[0] < 100
+    assert ws.thumbnails.get("0" * 64) is None
