@@ -68,9 +68,9 @@ def page_images(path: Path, fmt: str, page: int, limits: Limits) -> list:
         if not sizes:
             return []
         largest = max(sizes)[0]
-        wanted = {name for area, name in sizes if area >= largest / 10 and area > 0}
-        images = [f.image for f in p.images if f.name.split(".")[0] in wanted
-                  or "/" + f.name.split(".")[0] in wanted]
+        wanted = {name for area, name in sizes if area >= largest / 10 and area > 0}  # not logos
+        images = [p.images[name].image for area, name in sorted(sizes, reverse=True)
+                  if name in wanted]
     else:
         img = Image.open(path)
         if img.format == "JPEG":

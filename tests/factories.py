@@ -74,10 +74,22 @@ def page_image(text: str, size=(1240, 1754), font_size=40, angle: float = 0.0, n
     return img
 
 
-def scanned_pdf(path: Path, pages: list[str], **kw) -> Path:
-    """An image-only PDF (no text layer), one JPEG page image per page, as scanners produce."""
-    imgs = [page_image(t, **kw).convert("RGB") for t in pages]
+def scanned_pdf(path: Path, pages: list[str], encoding: str = "jpeg", **kw) -> Path:
+    """An image-only PDF (no text layer), one page image per page, as scanners produce:
+    `encoding` jpeg (DCTDecode, colour scanners), ccitt (CCITT G4, black-and-white office
+    scanners) or flate (FlateDecode grey, as reportlab and many scan apps write)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if encoding == "flate":
+        from reportlab.lib.utils import ImageReader
+        from reportlab.pdfgen import canvas
+        c = canvas.Canvas(str(path), pagesize=(595, 842), invariant=1)
+        for t in pages:
+            c.drawImage(ImageReader(page_image(t, **kw)), 0, 0, 595, 842)
+            c.showPage()
+        c.save()
+        return path
+    mode = {"jpeg": "RGB", "ccitt": "1"}[encoding]
+    imgs = [page_image(t, **kw).convert(mode) for t in pages]
     imgs[0].save(path, "PDF", resolution=150, save_all=True, append_images=imgs[1:])
     return path
 

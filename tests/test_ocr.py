@@ -49,6 +49,31 @@ def test_multi_page_scan_is_read_page_by_page_and_dated_by_its_last_page(ws, inb
     assert [h.path for h in ws.index.search("张国强").hits] == ["人武部/会议纪要扫描件.pdf"]
 
 
+@pytest.mark.parametrize("encoding", ["jpeg", "ccitt", "flate"])
+def test_scans_in_every_encoding_scanners_use_are_read(ws, inbox, encoding):
+    f.scanned_pdf(inbox / f"人武部/{encoding}.pdf", PAGES[1:2], encoding=encoding)
+    ingest(ws)
+    assert run_ocr(ws).pages_done == 1
+    assert "捧乍镇烈士陵园" in compact(ws.catalog.object(files_by_path(ws)[f"人武部/{encoding}.pdf"]["id"])["text"])
+
+
+def test_an_older_catalog_is_migrated_in_place(ws):
+    import sqlite3
+    from archive import Catalog
+    path = ws.config.catalog
+    ws.catalog.close()
+    db = sqlite3.connect(path)
+    db.executescript("DROP INDEX objects_ocr; ALTER TABLE objects DROP COLUMN ocr; "
+                     "ALTER TABLE objects DROP COLUMN ocr_todo; DROP TABLE ocr_pages; "
+                     "UPDATE meta SET value = '1' WHERE key = 'schema';")
+    db.close()
+    c = Catalog(path)
+    assert c.ocr_pending() == [] and c.db.execute(
+        "SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "2"
+    c.close()
+    ws.__dict__.pop("catalog")
+
+
 def test_crooked_noisy_scan_is_still_read(ws, inbox):
     text = "关于做好二〇二一年度拥军优属工作的通知\n各镇人民政府要高度重视优抚对象走访慰问"
     f.scanned_pdf(inbox / "教育局/歪斜扫描.pdf", [text], angle=2.5, noise=True)
