@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS objects (
     extracted_at TEXT
 );
 CREATE INDEX IF NOT EXISTS objects_state ON objects(state);
+CREATE INDEX IF NOT EXISTS objects_facts ON objects(sha, kind, format, state, date, date_source);
 CREATE TABLE IF NOT EXISTS ocr_pages (
     sha TEXT NOT NULL REFERENCES objects(sha),
     page INTEGER NOT NULL,
@@ -236,6 +237,39 @@ class Catalog:
             q += " WHERE " + " AND ".join(where)
         q += " ORDER BY s.unit, s.path"
         return [dict(r) for r in self.db.execute(q, args)]
+
+    def present_files(self) -> list[tuple]:
+        """(source id, unit, path, sha, kind, format, state, source reason, date, date_source)
+        of every present path with archived content, in no particular order: what the
+        readiness check reads. Plain tuples from a covering index (the objects' text is never
+        touched), lean enough for 100,000 files."""
+        cur = self.db.cursor()
+        cur.row_factory = None
+        return cur.execute(
+            "SELECT s.id, s.unit, s.path, s.sha, o.kind, o.format, o.state, s.reason, o.date, "
+            "o.date_source FROM sources s JOIN objects o ON o.sha = s.sha "
+            "WHERE s.state = 'present'").fetchall()
+
+    def sources_of(self, sha: str, present_only: bool = True) -> list[sqlite3.Row]:
+        q = "SELECT * FROM sources WHERE sha = ?" + (" AND state = 'present'" if present_only else "")
+        return self.db.execute(q + " ORDER BY path", (sha,)).fetchall()
+
+    def shas_with_prefix(self, prefix: str, limit: int = 5) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT sha FROM objects WHERE sha >= ? AND sha < ? ORDER BY sha LIMIT ?",
+            (prefix, prefix + "g", limit))]
+
+    def log_changed(self, sha: str | None, what: str) -> None:
+        """Log every path holding `sha` (every path, if None) as changed, so followers such as
+        the search index redo them: a decision or a new standard changes what they serve."""
+        now = now_iso()
+        with self.transaction() as db:
+            if sha is None:
+                db.execute("INSERT INTO changes (source_id, what, at) SELECT id, ?, ? FROM sources "
+                           "WHERE state = 'present'", (what, now))
+            else:
+                for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
+                    self._log(db, r["id"], what, now)
 
     def versions(self, source_id: int) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM versions WHERE source_id = ? ORDER BY id",

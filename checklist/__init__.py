@@ -1,5 +1,10 @@
 """The assessment standard (考评标准) as data, the mapping of archived files to its materials, and
 the readiness check and reports built on them."""
-from .standard import DEFAULT_STANDARD, standard_units
+from .check import STATUS_LABELS, Check
+from .mapping import ACTIONS, CodeMatcher, Mapping, MappingError
+from .model import Item, Material, Standard
+from .standard import DEFAULT_STANDARD, StandardError, dump, load, parse
 
-__all__ = ["DEFAULT_STANDARD", "standard_units"]
+__all__ = ["ACTIONS", "Check", "CodeMatcher", "DEFAULT_STANDARD", "Item", "Mapping",
+           "MappingError", "Material", "STATUS_LABELS", "Standard", "StandardError", "dump",
+           "load", "parse"]

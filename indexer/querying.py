@@ -70,8 +70,9 @@ def _word_query(words: str):
     return query.Or([_content_query(words, toks), _bigram_query("name", toks)])
 
 
-def parse(text: str):
-    """The Whoosh query for a user's string."""
+def _structure(text: str, make) -> tuple[list[list], list]:
+    """The query as an AND of OR-groups plus the NOT terms, each word turned into whatever
+    `make(words)` returns (None: nothing to look for). Rejects what cannot be answered."""
     if text is None:
         raise QueryError("请输入要搜索的内容")
     text = "".join(c for c in str(text) if c.isprintable() or c in " \t")
@@ -82,10 +83,10 @@ def parse(text: str):
         raise QueryError("请输入要搜索的内容")
     if len(clauses) > MAX_TERMS:
         raise QueryError(f"搜索词过多(超过 {MAX_TERMS} 个),请减少后再试")
-    groups: list[list] = []        # AND of ORs
+    groups: list[list] = []
     negatives = []
     for op, words in clauses:
-        q = _word_query(words)
+        q = make(words)
         if q is None:
             continue
         if op == "NOT":
@@ -97,11 +98,43 @@ def parse(text: str):
     if not groups:
         raise QueryError("搜索内容中没有可以查找的文字" if not negatives
                          else "只有排除条件(NOT / -),请至少输入一个要查找的词")
+    return groups, negatives
+
+
+def parse(text: str):
+    """The Whoosh query for a user's string."""
+    groups, negatives = _structure(text, _word_query)
     positive = [g[0] if len(g) == 1 else query.Or(g) for g in groups]
     q = positive[0] if len(positive) == 1 else query.And(positive)
     if negatives:
         q = query.AndNot(q, query.Or(negatives))
     return q
+
+
+def matcher(text: str):
+    """A test of one normalised text against a query, with the index's meaning (every word a
+    substring of the normalised text, Latin words and numbers whole): the content rules of the
+    standard's materials use it to classify files without asking the index file by file."""
+    def make(words):
+        word = normalize(words).strip()
+        return re.compile(_word_pattern(word)) if word and tokens(word) else None
+
+    groups, negatives = _structure(text, make)
+
+    def test(normalised: str) -> bool:
+        return (all(any(rx.search(normalised) for rx in g) for g in groups)
+                and not any(rx.search(normalised) for rx in negatives))
+    return test
+
+
+def _word_pattern(word: str) -> str:
+    parts = [re.escape(p) for p in word.split()]
+    body = r"\s*".join(parts)
+    if re.match(r"[0-9a-z]", word):
+        body = r"(?<![0-9a-z])" + body
+    if re.search(r"[0-9a-z]$", word):
+        body += r"(?![0-9a-z])"
+    return body
 
 
 def literals(text: str) -> list[str]:

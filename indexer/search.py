@@ -133,7 +133,7 @@ class SearchIndex:
 
     def sync(self, catalog, items_of=None, progress=None) -> int:
         """Apply every catalog change after the saved cursor; returns how many files changed.
-        `items_of(source_id) -> [material ids]` lets the application add the mapping."""
+        `items_of(sha, path, kind) -> [material ids]` lets the application add the mapping."""
         try:
             return self._sync(catalog, items_of, progress)
         except (OSError, ValueError, EOFError, KeyError, IndexError, TypeError) as e:
@@ -180,7 +180,8 @@ class SearchIndex:
         writer.update_document(**document(
             path=row["path"], sha=row["sha"], unit=row["unit"], kind=row["kind"] or "other",
             name=row["name"], text=row["text"] or "", date=row["date"] or "",
-            items=items_of(source_id) if items_of else [], status=row["ostate"] or ""))
+            items=items_of(row["sha"], row["path"], row["kind"]) if items_of else [],
+            status=row["ostate"] or ""))
 
     # -- asking ----------------------------------------------------------------------------
 

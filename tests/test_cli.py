@@ -114,6 +114,7 @@ def test_demo_builds_ingests_and_reports_problems(tmp_path):
     res = run("demo", str(tmp_path / "演示"))
     assert res.exit_code == 0, res.output
     assert "需要处理的问题文件" in res.output and "传输中断" in res.output
+    assert "迎检准备情况" in res.output and "预计得分" in res.output and "一票否决" in res.output
     rows = json.loads(run("-w", str(tmp_path / "演示"), "files", "--json").output)["files"]
     by_name = {r["name"]: r for r in rows}
     assert by_name["IMG_20220801_093000.jpg"]["date_source"] == "exif"
@@ -207,3 +208,48 @@ def test_a_killed_watcher_leaves_no_ocr_workers_behind(root):
     alive = [w for w in workers if Path(f"/proc/{w}").exists()
              and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2]]
     assert alive == []
+
+
+def test_check_json_has_the_contract_shape_and_decisions_change_it(root):
+    f.text_pdf(root / "inbox/人武部/征兵通报.pdf", ["2021年征兵任务完成情况通报\n2021年10月20日"])
+    assert run("-w", str(root), "ingest", "--no-ocr").exit_code == 0
+    out = json.loads(run("-w", str(root), "check", "--json").output)
+    assert {"title", "period", "score", "max_score", "items"} <= set(out)
+    parent = out["items"][0]
+    assert {"code", "title", "points", "score", "status", "veto", "units", "materials",
+            "children"} <= set(parent)
+    leaf = parent["children"][0]
+    assert {"id", "title", "status", "need", "have", "years_missing", "evidence"} <= set(leaf["materials"][0])
+    veto = {v["code"]: v for v in out["veto"]}
+    assert veto["10.2"]["status"] == "partial"          # one year of four, a suggestion
+
+    res = run("-w", str(root), "confirm", "人武部/征兵通报.pdf", "10.2a", "--user", "张三")
+    assert res.exit_code == 0 and "已确认" in res.output and "张三" in res.output
+    out = json.loads(run("-w", str(root), "check", "--json").output)
+    m = next(m for v in out["items"] for c in v.get("children", []) for m in c["materials"]
+             if m["id"] == "10.2a")
+    assert m["have"] == 1 and m["evidence"][0]["confirmed"] is True
+    text = run("-w", str(root), "check", "--unit", "人武部").output
+    assert "人武部 的任务清单" in text and "10.2a" in text
+
+    bad = run("-w", str(root), "assign", "人武部/征兵通报.pdf", "99.9z")
+    assert bad.exit_code != 0 and "考评标准中没有材料 99.9z" in bad.output
+    missing = run("-w", str(root), "reject", "人武部/没有这个文件.pdf", "10.2a")
+    assert missing.exit_code != 0 and "找不到文件" in missing.output
+
+
+def test_standard_template_import_check_and_init_from_excel(tmp_path):
+    xlsx = tmp_path / "模板.xlsx"
+    assert run("standard", "template", "--xlsx", str(xlsx)).exit_code == 0
+    res = run("standard", "import", str(xlsx), "-o", str(tmp_path / "标准.yaml"))
+    assert res.exit_code == 0 and "项材料" in res.output
+    res = run("standard", "check", str(tmp_path / "标准.yaml"))
+    assert res.exit_code == 0 and "检查通过" in res.output
+    bad = tmp_path / "坏.yaml"
+    bad.write_text("title: x\nperiod: {start: 2020, end: 2023}\nitems:\n  - code: 1\n    title: 甲\n", encoding="utf-8")
+    res = run("standard", "check", str(bad))
+    assert res.exit_code != 0 and "第 4 行" in res.output and "materials" in res.output
+    res = run("init", str(tmp_path / "ws"), "--standard", str(xlsx))
+    assert res.exit_code == 0, res.output
+    assert "2.1a" in (tmp_path / "ws/standard.yaml").read_text(encoding="utf-8")
+    assert (tmp_path / "ws/inbox/人武部").is_dir()

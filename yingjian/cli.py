@@ -15,10 +15,11 @@ import click
 
 from archive import ArchiveError, CatalogBusy
 from archive.errors import InboxUnavailable
+from checklist import MappingError, StandardError
 
 from . import __version__, records
 from .config import WorkspaceError
-from .text import KIND_LABELS, files_table
+from .text import KIND_LABELS, files_table, readiness_text
 from .workspace import Workspace, init as init_workspace
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -52,6 +53,10 @@ def _translate(fn):
                        "稍后再试,或关闭正在运行的另一个 yingjian")
         except ArchiveError as e:
             raise Fail(f"归档出错:{e}")
+        except StandardError as e:
+            raise Fail(str(e), "修改考评标准文件后再试;yingjian standard check 可以单独检查它")
+        except MappingError as e:
+            raise Fail(str(e))
     return wrapper
 
 
@@ -369,6 +374,164 @@ def reindex(ctx):
     ws = open_workspace(ctx)
     n = ws.index.rebuild(ws.catalog)
     click.echo(f"搜索索引已重建:{n} 个文件")
+
+
+@cli.command()
+@click.option("--unit", help="只显示这个单位的任务清单")
+@json_option
+@click.pass_context
+@_translate
+def check(ctx, unit, as_json):
+    """迎检准备情况检查:每项材料是否齐全、缺哪些年度、由哪个单位负责,预计得分。
+
+    一票否决项排在最前。只有确认过的佐证计分(按文件夹编号归档的、或人工确认的);
+    按内容自动找到的“建议”文件确认后才计分。打不开的文件、日期不在考评周期内的文件不计。
+
+    \b
+    示例:
+      yingjian check
+      yingjian check --unit 人武部
+      yingjian check --json > 准备情况.json
+    """
+    ws = open_workspace(ctx)
+    ws.sync_index()
+    result = ws.check()
+    if unit is not None and unit not in {u["unit"] for u in result["units"]}:
+        raise Fail(f"考评标准中没有责任单位“{unit}”",
+                   "可选:" + "、".join(u["unit"] for u in result["units"]))
+    if as_json:
+        if unit is not None:
+            result["units"] = [u for u in result["units"] if u["unit"] == unit]
+        emit_json(result)
+        return
+    click.echo(readiness_text(result, unit))
+
+
+def _decision(action: str, verb: str, example: str):
+    @click.argument("file")
+    @click.argument("material")
+    @click.option("--user", default=None, help="记录在决定中的操作人(默认为当前系统用户)")
+    @click.pass_context
+    @_translate
+    def command(ctx, file, material, user):
+        ws = open_workspace(ctx)
+        who = user or _system_user()
+        sha = ws.decide(file, material, action, who)
+        ws.sync_index()
+        m = ws.standard.materials()[material]
+        paths = [r["path"] for r in ws.catalog.sources_of(sha)] or [sha[:12]]
+        click.echo(f"已{verb}:{paths[0]} → {material} {m.title}(操作人 {who})")
+    command.__doc__ = f"""{verb}:{example}
+
+    FILE 是文件编号(yingjian files --json 中的 id,前 6 位以上即可)或收件箱中的路径;
+    MATERIAL 是考评标准中的材料编号,如 1.1a。每个决定都记录操作人和时间,重建索引不会丢失。
+
+    \b
+    示例:
+      yingjian {action} 人武部/征兵工作/2022年征兵工作总结.pdf 10.2a
+      yingjian {action} 3f9a1c 2.4b --user 张三
+    """
+    return command
+
+
+def _system_user() -> str:
+    import getpass
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "未知"
+
+
+for _action, _verb, _example in (
+        ("assign", "指定", "把一个文件指定为某项材料的佐证(计分)"),
+        ("reject", "排除", "这个文件不是某项材料的佐证(自动建议或文件夹编号都不再算)"),
+        ("unassign", "撤销", "撤销对这个文件和这项材料的决定,恢复自动判断"),
+        ("confirm", "确认", "确认自动建议的文件确实是这项材料的佐证(计分)")):
+    cli.command(name=_action)(_decision(_action, _verb, _example))
+
+
+@cli.group()
+def standard():
+    """考评标准:检查标准文件、从 Excel 考评表导入、生成空白模板。
+
+    \b
+    示例:
+      yingjian standard check
+      yingjian standard import 考评标准.xlsx -o standard.yaml
+      yingjian standard template --xlsx 考评标准模板.xlsx
+    """
+
+
+@standard.command(name="check")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, exists=True))
+@click.pass_context
+@_translate
+def standard_check(ctx, file):
+    """检查考评标准文件(YAML 或 Excel),列出所有错误及所在行;不给文件时检查工作区正在使用的标准。
+
+    \b
+    示例:
+      yingjian standard check
+      yingjian standard check 新标准.yaml
+    """
+    from checklist import load
+    path = Path(file) if file else Workspace.open(ctx.parent.obj["workspace"]).config.standard
+    std = load(path)
+    items = list(std.walk())
+    leaves = [i for i in items if not i.children]
+    click.echo(f"{std.title}:考评周期 {std.start} 至 {std.end}")
+    click.echo(f"一级项目 {len(std.items)} 个,考评内容 {len(leaves)} 条,材料 {len(std.materials())} 项,"
+               f"总分 {sum(i.points for i in std.items if not i.bonus):g}"
+               f",一票否决 {sum(1 for i in leaves if i.veto)} 条,加分 {sum(1 for i in leaves if i.bonus)} 条")
+    without = [m.id for m in std.materials().values() if not m.query]
+    if without:
+        click.echo(f"提示:{len(without)} 项材料没有检索条件 query,只能靠文件夹编号或人工指定:"
+                   + "、".join(without[:20]) + ("…" if len(without) > 20 else ""))
+    click.echo("检查通过")
+
+
+@standard.command(name="import")
+@click.argument("xlsx", type=click.Path(dir_okay=False, exists=True))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="写入的 YAML 文件(默认与 Excel 同名)")
+@click.option("--period", default=None, metavar="2020-2023", help="考评周期(标题中没有写明时)")
+@_translate
+def standard_import(xlsx, output, period):
+    """把 Excel 考评表(考评项目 | 序号 | 考评内容 | 分值 | 评分标准 | 责任单位)转为标准文件。
+
+    一级项目可以是合并单元格;可选列“佐证材料”“材料类型”“检索词”细化每项材料。
+    生成的 YAML 可以直接编辑,再用 yingjian init --standard 或替换工作区的 standard.yaml 使用。
+
+    \b
+    示例:
+      yingjian standard import 2024年考评标准.xlsx -o standard.yaml --period 2020-2023
+    """
+    from checklist import dump
+    from checklist.xlsx import _period_from, import_xlsx
+    span = None
+    if period:
+        span = _period_from(period)
+        if span is None:
+            raise Fail(f"无法识别考评周期 {period}", "写成 2020-2023 的形式")
+    std = import_xlsx(Path(xlsx), span)
+    out = Path(output) if output else Path(xlsx).with_suffix(".yaml")
+    out.write_text(dump(std), encoding="utf-8")
+    click.echo(f"已导入 {len(list(std.walk()))} 个考评项目、{len(std.materials())} 项材料 → {out}")
+
+
+@standard.command(name="template")
+@click.option("--xlsx", "xlsx", required=True, type=click.Path(dir_okay=False),
+              help="写入的 Excel 文件")
+@_translate
+def standard_template(xlsx):
+    """生成空白的 Excel 考评表模板(含示例行和填写说明),分发给各单位或用于整理本省标准。
+
+    \b
+    示例:
+      yingjian standard template --xlsx 考评标准模板.xlsx
+    """
+    from checklist.xlsx import template
+    click.echo(f"已生成模板:{template(Path(xlsx))}")
 
 
 @cli.command()

@@ -8,7 +8,7 @@ from typing import Callable
 
 from . import records
 from .config import WorkspaceError
-from .text import DATE_SOURCE_LABELS, files_table
+from .text import DATE_SOURCE_LABELS, files_table, readiness_summary
 from .workspace import Workspace, init
 
 MATERIAL = Path(__file__).with_name("demo_material")
@@ -62,9 +62,19 @@ def run_demo(root: Path, echo: Callable[[str], None] = print) -> Workspace:
         echo(f"\n⑤ 搜索「{q}」:找到 {res.total} 个文件")
         for h in res.hits:
             echo(f"   {h.path}\n     {h.snippet}")
+    result = ws.check()
+    echo("\n⑥ 迎检准备情况(yingjian check 查看全部)")
+    for line in readiness_summary(result):
+        echo(f"   {line}")
+    busy = sorted((u for u in result["units"] if u["todo"]), key=lambda u: -len(u["todo"]))[:4]
+    for u in busy:
+        state = "尚未上传任何文件" if u["never_uploaded"] else f"已上传 {u['files']} 个文件"
+        echo(f"   {u['unit']}({state}):待办 {len(u['todo'])} 项,如 "
+             + "、".join(f"{t['material']} {t['title']}" for t in u["todo"][:2]))
     echo(f"\n演示工作区在 {root}。可以继续试试:")
     echo(f"  yingjian -w {root} search 征兵")
     echo(f"  yingjian -w {root} files")
     echo(f"  yingjian -w {root} problems")
+    echo(f"  yingjian -w {root} check --unit 人武部")
     echo(f"  yingjian -w {root} watch        然后往 {config.inbox} 的单位文件夹里放文件")
     return ws

@@ -49,3 +49,83 @@ def table(headers: list[str], rows: list[list[str]], max_widths: dict[int, int] 
         return "  ".join(c + " " * (widths[i] - width(c)) for i, c in enumerate(cells)).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+READINESS_LABELS = {"complete": "齐全", "unconfirmed": "待确认", "partial": "不全", "missing": "缺失"}
+READINESS_MARKS = {"complete": "✓", "unconfirmed": "?", "partial": "△", "missing": "✗"}
+
+
+def _years(ys: list[int]) -> str:
+    return "、".join(str(y) for y in ys) + " 年" if ys else ""
+
+
+def readiness_summary(r: dict) -> list[str]:
+    """The few lines a leader reads: score, materials by status, veto items at risk."""
+    s = r["summary"]
+    lines = [f"{r['title']}(考评周期 {r['period']['start']} 至 {r['period']['end']})",
+             f"预计得分 {r['score']:g} / {r['max_score']:g}"
+             + (f",加分 {r['bonus_score']:g}" if r["bonus_score"] else "")
+             + (f";确认全部待确认的建议后可达 {r['potential_score']:g}"
+                if r["potential_score"] > r["score"] + r["bonus_score"] else ""),
+             f"材料 {s['materials']} 项:齐全 {s['complete']},待确认 {s['unconfirmed']},"
+             f"不全 {s['partial']},缺失 {s['missing']};待确认的建议 {s['suggestions_pending']} 条"]
+    if s["veto_at_risk"]:
+        lines.append(f"⚠ 一票否决项有 {len(s['veto_at_risk'])} 项佐证不齐:{'、'.join(s['veto_at_risk'])}")
+    else:
+        lines.append("一票否决项佐证齐全")
+    return lines
+
+
+def _material_line(m: dict) -> str:
+    extra = ""
+    if m["years_missing"]:
+        extra = f"  缺 {_years(m['years_missing'])}"
+    elif m["years_unconfirmed"]:
+        extra = f"  待确认 {_years(m['years_unconfirmed'])}"
+    if m["suggested"]:
+        extra += f"  (有 {m['suggested']} 个建议文件待确认)"
+    return (f"{READINESS_MARKS[m['status']]} {m['id']} {m['title']}:{READINESS_LABELS[m['status']]}"
+            f" {m['have']}/{m['need']}{extra}")
+
+
+def readiness_text(r: dict, unit: str | None = None) -> str:
+    """`yingjian check`: summary, veto items first, every item, then the units' to-do lists."""
+    out = readiness_summary(r)
+    if unit is None:
+        if r["veto"]:
+            out += ["", "一票否决项(检查组首先查看):"]
+            for v in r["veto"]:
+                out.append(f"  {READINESS_MARKS[v['status']]} {v['code']} {v['title']}:"
+                           f"{READINESS_LABELS[v['status']]}  [{'、'.join(v['units'])}]")
+                for m in v["missing"]:
+                    out.append(f"      {m['material']} {m['title']}"
+                               + (f":缺 {_years(m['years_missing'])}" if m["years_missing"] else ""))
+        out += ["", "考评项目:"]
+
+        def item(it: dict, depth: int) -> None:
+            pad = "  " * depth
+            units = f"  [{'、'.join(it['units'])}]" if it["units"] else ""
+            tag = "(否决项)" if it["veto"] else "(加分项)" if it["bonus"] else ""
+            out.append(f"{pad}{READINESS_MARKS[it['status']]} {it['code']} {it['title']}{tag}  "
+                       f"{it['score']:g}/{it['points']:g} 分  {READINESS_LABELS[it['status']]}{units}")
+            for m in it["materials"]:
+                out.append(f"{pad}    {_material_line(m)}")
+            for c in it.get("children", []):
+                item(c, depth + 1)
+
+        for it in r["items"]:
+            item(it, 1)
+    out += ["", "各单位任务清单:" if unit is None else f"{unit} 的任务清单:"]
+    for u in r["units"]:
+        if unit is not None and u["unit"] != unit:
+            continue
+        if u["never_uploaded"]:
+            head = f"  {u['unit']}:尚未上传任何文件"
+        else:
+            head = f"  {u['unit']}(已上传 {u['files']} 个文件)"
+        out.append(head + (f",待办 {len(u['todo'])} 项" if u["todo"] else ",无待办"))
+        for t in u["todo"]:
+            years = f",缺 {_years(t['years_missing'])}" if t["years_missing"] else ""
+            veto = "【否决项】" if t["veto"] else ""
+            out.append(f"      {veto}{t['material']} {t['title']}({READINESS_LABELS[t['status']]}{years})")
+    return "\n".join(out)

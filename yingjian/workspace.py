@@ -7,7 +7,8 @@ from pathlib import Path
 
 from archive import Catalog, Ingestor, ObjectStore, OcrQueue, Thumbnails
 from indexer import IndexBusy, SearchIndex
-from checklist import DEFAULT_STANDARD, standard_units
+from checklist import (DEFAULT_STANDARD, Check, Mapping, MappingError, Standard, StandardError,
+                       dump, load)
 
 from . import config as cfg
 from .config import Config, WorkspaceError
@@ -34,13 +35,76 @@ class Workspace:
     def index(self) -> SearchIndex:
         return SearchIndex(self.config.index)
 
+    @cached_property
+    def standard(self) -> Standard:
+        return load(self.config.standard)
+
+    @cached_property
+    def mapping(self) -> Mapping:
+        m = Mapping(self.standard, self.catalog)
+        # a new standard (a new round) changes what every file serves: the index redoes them
+        fp_file = self.config.archive / "standard.fingerprint"
+        old = fp_file.read_text(encoding="utf-8").strip() if fp_file.is_file() else None
+        if old != m.fingerprint:
+            if old is not None:
+                self.catalog.log_changed(None, "standard")
+            fp_file.write_text(m.fingerprint, encoding="utf-8")
+        return m
+
+    def items_of(self, sha: str, path: str, kind: str | None) -> list[str]:
+        return self.mapping.items_for(sha, [path], kind)
+
     def sync_index(self, progress=None) -> int:
         """Bring the search index up to the catalog's change sequence. If another process (a
         running watcher) holds the index, it is keeping it current: search what is there."""
+        items_of = self.items_of if self._standard_usable() else None
         try:
-            return self.index.sync(self.catalog, progress=progress)
+            return self.index.sync(self.catalog, items_of=items_of, progress=progress)
         except IndexBusy:
             return 0
+
+    def _standard_usable(self) -> bool:
+        try:
+            self.mapping
+            return True
+        except StandardError:      # a broken standard file must not stop archiving or search
+            return False
+
+    def check(self) -> dict:
+        """The readiness check of the whole archive against the standard."""
+        counts: dict[str, int] = {u: 0 for u in self.config.units}
+        for unit, n in self.catalog.db.execute(
+                "SELECT unit, COUNT(*) FROM sources WHERE state = 'present' GROUP BY unit"):
+            counts[unit] = n
+        return Check(self.standard, self.mapping).run(counts)
+
+    def resolve_file(self, ref: str) -> str:
+        """A file given by a user: an id prefix (at least 6 characters) or a path in the inbox."""
+        ref = ref.strip().replace("\\", "/")
+        src = self.catalog.source(ref.strip("/"))
+        if src is None:
+            try:
+                rel = Path(ref).resolve().relative_to(self.config.inbox.resolve()).as_posix()
+                src = self.catalog.source(rel)
+            except (ValueError, OSError):
+                pass
+        if src is not None:
+            if src.sha is None:
+                raise MappingError(f"{ref} 没有归档(见 yingjian problems),不能作为佐证")
+            return src.sha
+        if len(ref) >= 6 and all(c in "0123456789abcdef" for c in ref.lower()):
+            found = self.catalog.shas_with_prefix(ref.lower())
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise MappingError(f"编号 {ref} 对应多个文件,请多输入几位")
+        raise MappingError(f"找不到文件 {ref}(用 yingjian files 查看文件编号或路径)")
+
+    def decide(self, ref: str, material: str, action: str, user: str) -> str:
+        """Record the office's decision for a file and a material; returns the file's id."""
+        sha = self.resolve_file(ref)
+        self.mapping.decide(sha, material, action, user)
+        return sha
 
     def text_of(self, sha: str) -> str:
         row = self.catalog.object(sha)
@@ -79,13 +143,14 @@ def init(root: Path, standard: Path | None = None, units: list[str] | None = Non
     source = Path(standard) if standard else DEFAULT_STANDARD
     if not source.is_file():
         raise WorkspaceError(f"找不到考评标准文件 {source}")
-    if source.suffix.lower() not in (".yaml", ".yml"):
-        raise WorkspaceError(f"暂只支持 YAML 格式的考评标准:{source}",
-                             "Excel 考评表的导入见 yingjian standard --help")
+    std = load(source)                       # checked before anything is written
     if not units:
-        units = ["双拥办", *[u for u in standard_units(source) if u != "双拥办"]]
+        units = ["双拥办", *[u for u in std.units() if u != "双拥办"]]
     root.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, root / "standard.yaml")
+    if source.suffix.lower() in (".yaml", ".yml"):
+        shutil.copyfile(source, root / "standard.yaml")
+    else:                                    # an Excel table, imported
+        (root / "standard.yaml").write_text(dump(std), encoding="utf-8")
     (root / cfg.CONFIG_NAME).write_text(
         cfg.render(units, inbox=inbox or "inbox"), encoding="utf-8")
     config = cfg.load(root)

@@ -1,0 +1,203 @@
+"""The readiness check: for every material, item and responsible unit of the standard, what the
+archive proves, what is missing (by year of the round), and an estimated score.
+
+A material is `complete` with `count` confirmed files (in each year of the period, if
+`per_year`) dated inside the period, `unconfirmed` when only pending suggestions would complete
+it, `partial` when some evidence is there, `missing` when none. A file that cannot be opened
+never counts, nor does one dated outside the period (both are still listed, with why).
+Only confirmed evidence scores; `potential_score` says what confirming every pending suggestion
+would give.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from .mapping import FileFacts, Mapping
+from .model import Item, Material, Standard
+
+STATUSES = ("complete", "unconfirmed", "partial", "missing")
+STATUS_LABELS = {"complete": "齐全", "unconfirmed": "待确认", "partial": "不全", "missing": "缺失"}
+MAX_SUGGESTED_LISTED = 50
+
+
+def _year(d: str | None) -> int | None:
+    try:
+        return int(d[:4]) if d else None
+    except ValueError:
+        return None
+
+
+class Check:
+    def __init__(self, std: Standard, mapping: Mapping):
+        self.std = std
+        self.mapping = mapping
+        self.start, self.end = std.start.isoformat(), std.end.isoformat()
+
+    def in_period(self, d: str | None) -> bool:
+        # a month-only date (2021-03) is inside when its month overlaps the period
+        return bool(d) and self.start[:len(d)] <= d <= self.end
+
+    def run(self, unit_files: dict[str, int] | None = None) -> dict:
+        self.files, evidence = self.mapping.evidence()
+        items = [self._item(it, evidence) for it in self.std.items]
+        flat = [m for it in items for m in _materials(it)]
+        counts = Counter(m["status"] for m in flat)
+        score = round(sum(i["score"] for i in items if not i["bonus"]), 2)
+        bonus = round(sum(i["score"] for i in items if i["bonus"]), 2)
+        potential = round(sum(i["potential_score"] for i in items), 2)
+        veto = [_brief(it) for it in _leaves(items) if it["veto"]]
+        result = {
+            "title": self.std.title,
+            "period": {"start": self.start, "end": self.end, "years": self.std.years},
+            "standard": {"source": self.std.source, "fingerprint": self.mapping.fingerprint},
+            "score": score,
+            "bonus_score": bonus,
+            "max_score": round(sum(i["points"] for i in items if not i["bonus"]), 2),
+            "potential_score": potential,
+            "summary": {
+                "materials": len(flat),
+                **{s: counts.get(s, 0) for s in STATUSES},
+                "suggestions_pending": sum(m["suggested"] for m in flat),
+                "veto_at_risk": [v["code"] for v in veto if v["status"] != "complete"],
+            },
+            "veto": veto,
+            "items": items,
+            "units": self._units(items, unit_files or {}),
+        }
+        return result
+
+    # -- one item / material ---------------------------------------------------------------
+
+    def _item(self, it: Item, evidence) -> dict:
+        mats = [self._material(m, evidence.get(m.id, {})) for m in it.materials]
+        children = [self._item(c, evidence) for c in it.children]
+        out = {"code": it.code, "title": it.title, "points": it.points, "veto": it.veto,
+               "bonus": it.bonus, "units": it.units, "method": it.method, "rule": it.rule,
+               "materials": mats}
+        if children:
+            out["children"] = children
+            out["score"] = round(sum(c["score"] for c in children), 2)
+            out["potential_score"] = round(sum(c["potential_score"] for c in children), 2)
+            out["status"] = _combine([c["status"] for c in children] + [m["status"] for m in mats])
+        else:
+            frac = [m["_fraction"] for m in mats] or [0.0]
+            pot = [m["_potential"] for m in mats] or [0.0]
+            out["score"] = round(it.points * sum(frac) / len(frac), 2)
+            out["potential_score"] = round(it.points * sum(pot) / len(pot), 2)
+            out["status"] = _combine([m["status"] for m in mats]) if mats else "missing"
+        out["veto_at_risk"] = it.veto and out["status"] != "complete"
+        for m in mats:
+            m.pop("_fraction")
+            m.pop("_potential")
+        return out
+
+    def _material(self, m: Material, found: dict[str, tuple[str, bool]]) -> dict:
+        files, in_period = self.files, self.in_period
+        years = self.std.years if m.per_year else [None]
+        conf: Counter = Counter()
+        total: Counter = Counter()
+        suggested = 0
+        for sha, (how, confirmed) in found.items():
+            f = files[sha]
+            if not (f.usable and in_period(f.date)):
+                continue
+            slot = _year(f.date) if m.per_year else None
+            total[slot] += 1
+            if confirmed:
+                conf[slot] += 1
+            else:
+                suggested += 1
+        need = m.count * len(years)
+        have = sum(min(m.count, conf[y]) for y in years)
+        reachable = sum(min(m.count, total[y]) for y in years)
+        if have >= need:
+            status = "complete"
+        elif reachable >= need:
+            status = "unconfirmed"
+        elif reachable > 0:
+            status = "partial"
+        else:
+            status = "missing"
+        confirmed = sorted((s for s, (_, c) in found.items() if c), key=lambda s: files[s].date or "")
+        pending = sorted((s for s, (_, c) in found.items() if not c),
+                         key=lambda s: files[s].date or "")
+        shown = confirmed + pending[:MAX_SUGGESTED_LISTED]
+        return {
+            "id": m.id, "title": m.title, "kind": m.kind, "count": m.count,
+            "per_year": m.per_year, "status": status, "need": need, "have": have,
+            "suggested": suggested,
+            "years_missing": [y for y in years if y is not None and total[y] < m.count],
+            "years_unconfirmed": [y for y in years if y is not None
+                                  and conf[y] < m.count <= total[y]],
+            "evidence": [_evidence(files[s], *found[s], in_period(files[s].date)) for s in shown],
+            "evidence_total": len(found),
+            "_fraction": sum(min(m.count, conf[y]) / m.count for y in years) / len(years),
+            "_potential": sum(min(m.count, total[y]) / m.count for y in years) / len(years),
+        }
+
+    # -- the units' to-do lists ------------------------------------------------------------
+
+    def _units(self, items: list[dict], unit_files: dict[str, int]) -> list[dict]:
+        todo: dict[str, list] = {u: [] for u in [*self.std.units(), *unit_files]}
+        for it in _leaves(items):
+            for m in it["materials"]:
+                if m["status"] == "complete":
+                    continue
+                for u in it["units"]:
+                    todo.setdefault(u, []).append({
+                        "item": it["code"], "item_title": it["title"], "veto": it["veto"],
+                        "material": m["id"], "title": m["title"], "status": m["status"],
+                        "years_missing": m["years_missing"], "suggested": m["suggested"]})
+        out = []
+        for u, tasks in todo.items():
+            tasks.sort(key=lambda t: (not t["veto"], STATUSES.index(t["status"]) * -1))
+            out.append({"unit": u, "files": unit_files.get(u, 0), "todo": tasks,
+                        "never_uploaded": unit_files.get(u, 0) == 0})
+        return out
+
+
+def _evidence(e: FileFacts, how: str, confirmed: bool, in_period: bool) -> dict:
+    out = {"id": e.sha, "path": e.path, "unit": e.unit, "kind": e.kind, "date": e.date,
+           "date_source": e.date_source, "confirmed": confirmed, "how": how,
+           "counts": e.usable and in_period}
+    if not e.usable:
+        out["why_not"] = "文件无法打开,不能作为佐证"
+    elif not e.date:
+        out["why_not"] = "没有日期"
+    elif not in_period:
+        out["why_not"] = "日期不在考评周期内"
+    return out
+
+
+def _combine(statuses: list[str]) -> str:
+    if not statuses:
+        return "missing"
+    if all(s == "complete" for s in statuses):
+        return "complete"
+    if all(s in ("complete", "unconfirmed") for s in statuses):
+        return "unconfirmed"
+    if all(s == "missing" for s in statuses):
+        return "missing"
+    return "partial"
+
+
+def _leaves(items: list[dict]):
+    for it in items:
+        if it.get("children"):
+            yield from _leaves(it["children"])
+        else:
+            yield it
+
+
+def _materials(it: dict):
+    yield from it["materials"]
+    for c in it.get("children", []):
+        yield from _materials(c)
+
+
+def _brief(it: dict) -> dict:
+    return {"code": it["code"], "title": it["title"], "status": it["status"],
+            "units": it["units"],
+            "missing": [{"material": m["id"], "title": m["title"], "status": m["status"],
+                         "years_missing": m["years_missing"]}
+                        for m in it["materials"] if m["status"] != "complete"]}
