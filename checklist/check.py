@@ -39,6 +39,9 @@ class Check:
 
     def run(self, unit_files: dict[str, int] | None = None) -> dict:
         self.files, evidence = self.mapping.evidence()
+        # per file, once: the year it counts for (0: no year needed), or None if it never counts
+        self.slot = {sha: (_year(f.date) or 0) if f.usable and self.in_period(f.date) else None
+                     for sha, f in self.files.items()}
         items = [self._item(it, evidence) for it in self.std.items]
         flat = [m for it in items for m in _materials(it)]
         counts = Counter(m["status"] for m in flat)
@@ -92,19 +95,19 @@ class Check:
         return out
 
     def _material(self, m: Material, found: dict[str, tuple[str, bool]]) -> dict:
-        files, in_period = self.files, self.in_period
+        files, slot = self.files, self.slot
         years = self.std.years if m.per_year else [None]
         conf: Counter = Counter()
         total: Counter = Counter()
         suggested = 0
         for sha, (how, confirmed) in found.items():
-            f = files[sha]
-            if not (f.usable and in_period(f.date)):
+            y = slot[sha]
+            if y is None:
                 continue
-            slot = _year(f.date) if m.per_year else None
-            total[slot] += 1
+            y = y if m.per_year else None
+            total[y] += 1
             if confirmed:
-                conf[slot] += 1
+                conf[y] += 1
             else:
                 suggested += 1
         need = m.count * len(years)
@@ -118,10 +121,10 @@ class Check:
             status = "partial"
         else:
             status = "missing"
+        # confirmed evidence by date; suggestions in path order, the first few only
         confirmed = sorted((s for s, (_, c) in found.items() if c), key=lambda s: files[s].date or "")
-        pending = sorted((s for s, (_, c) in found.items() if not c),
-                         key=lambda s: files[s].date or "")
-        shown = confirmed + pending[:MAX_SUGGESTED_LISTED]
+        pending = [s for s, (_, c) in found.items() if not c][:MAX_SUGGESTED_LISTED]
+        shown = confirmed + pending
         return {
             "id": m.id, "title": m.title, "kind": m.kind, "count": m.count,
             "per_year": m.per_year, "status": status, "need": need, "have": have,
@@ -129,7 +132,7 @@ class Check:
             "years_missing": [y for y in years if y is not None and total[y] < m.count],
             "years_unconfirmed": [y for y in years if y is not None
                                   and conf[y] < m.count <= total[y]],
-            "evidence": [_evidence(files[s], *found[s], in_period(files[s].date)) for s in shown],
+            "evidence": [_evidence(files[s], *found[s], self.in_period(files[s].date)) for s in shown],
             "evidence_total": len(found),
             "_fraction": sum(min(m.count, conf[y]) / m.count for y in years) / len(years),
             "_potential": sum(min(m.count, total[y]) / m.count for y in years) / len(years),

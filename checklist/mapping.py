@@ -112,7 +112,6 @@ class FileFacts:
     date: str | None
     date_source: str | None
     usable: bool                 # False: the file cannot be opened, never counts
-    paths: list[str]
 
 
 class Mapping:
@@ -250,14 +249,12 @@ class Mapping:
         declared: dict[str, set[str]] = {}
         matched: dict[str, str] = {}
         for unit, path, sha, kind, fmt, state, sreason, date, dsrc, code, mats in rows:
-            f = files.get(sha)
-            if f is None:
-                f = files[sha] = FileFacts(sha, path, unit, kind, date, dsrc, state != "problem", [])
+            if sha not in files:
+                files[sha] = FileFacts(sha, path, unit, kind, date, dsrc, state != "problem")
                 if mats:
                     matched[sha] = mats
-                elif sha in uncached:
+                elif mats is None and sha in uncached:
                     matched[sha] = ",".join(uncached[sha])
-            f.paths.append(path)
             if code:
                 declared.setdefault(sha, set()).add(code)
         out: dict[str, dict[str, tuple[str, bool]]] = {m: {} for m in self.materials}
