@@ -82,6 +82,7 @@ class Standard:
     def fingerprint(self) -> str:
         """Changes when anything that decides a file's mapping changes (a new round)."""
         import hashlib
-        parts = [f"{m.id}|{m.kind}|{m.query or ''}" for m in self.materials().values()]
+        parts = ["mapping-v2"]           # bump when the way files are matched changes
+        parts += [f"{m.id}|{m.kind}|{m.query or ''}" for m in self.materials().values()]
         parts += sorted(self.codes())
         return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]

@@ -115,6 +115,8 @@ def test_demo_builds_ingests_and_reports_problems(tmp_path):
     assert res.exit_code == 0, res.output
     assert "需要处理的问题文件" in res.output and "传输中断" in res.output
     assert "迎检准备情况" in res.output and "预计得分" in res.output and "一票否决" in res.output
+    reports = sorted(p.suffix for p in (tmp_path / "演示/reports").iterdir())
+    assert reports == [".html", ".xlsx", ".zip"] and "迎检资料汇编" in res.output
     rows = json.loads(run("-w", str(tmp_path / "演示"), "files", "--json").output)["files"]
     by_name = {r["name"]: r for r in rows}
     assert by_name["IMG_20220801_093000.jpg"]["date_source"] == "exif"

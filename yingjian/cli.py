@@ -407,6 +407,38 @@ def check(ctx, unit, as_json):
     click.echo(readiness_text(result, unit))
 
 
+@cli.command()
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="HTML 报告(可离线打开、A4 打印)")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Excel 报告")
+@click.option("--binder", "binder_path", type=click.Path(dir_okay=False), help="迎检资料汇编(ZIP)")
+@click.pass_context
+@_translate
+def report(ctx, html_path, xlsx_path, binder_path):
+    """生成迎检准备情况报告(HTML、Excel)和迎检资料汇编(ZIP)。
+
+    不指定文件时三样都生成,放在工作区的 reports 文件夹。资料汇编按一级项目、考评内容分文件夹,
+    文件按日期命名,内含总目录 index.html 和自评表。
+
+    \b
+    示例:
+      yingjian report
+      yingjian report --html 报告.html --xlsx 报告.xlsx
+      yingjian report --binder 迎检资料汇编.zip
+    """
+    from .reports import default_paths, write_reports
+    ws = open_workspace(ctx)
+    ws.sync_index()
+    if not (html_path or xlsx_path or binder_path):
+        html_path, xlsx_path, binder_path = default_paths(ws)
+    result = ws.check()
+    written = write_reports(ws, result, html_path, xlsx_path, binder_path)
+    s = result["summary"]
+    click.echo(f"预计得分 {result['score']:g} / {result['max_score']:g};材料 {s['materials']} 项,"
+               f"齐全 {s['complete']},缺失 {s['missing']}")
+    for label, p in written:
+        click.echo(f"{label}:{p}")
+
+
 def _decision(action: str, verb: str, example: str):
     @click.argument("file")
     @click.argument("material")

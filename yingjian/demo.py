@@ -71,10 +71,15 @@ def run_demo(root: Path, echo: Callable[[str], None] = print) -> Workspace:
         state = "尚未上传任何文件" if u["never_uploaded"] else f"已上传 {u['files']} 个文件"
         echo(f"   {u['unit']}({state}):待办 {len(u['todo'])} 项,如 "
              + "、".join(f"{t['material']} {t['title']}" for t in u["todo"][:2]))
+    from .reports import default_paths, write_reports
+    echo("\n⑦ 报告和迎检资料汇编")
+    for label, path in write_reports(ws, result, *default_paths(ws)):
+        echo(f"   {label}:{path}")
     echo(f"\n演示工作区在 {root}。可以继续试试:")
     echo(f"  yingjian -w {root} search 征兵")
     echo(f"  yingjian -w {root} files")
     echo(f"  yingjian -w {root} problems")
     echo(f"  yingjian -w {root} check --unit 人武部")
+    echo(f"  yingjian -w {root} report")
     echo(f"  yingjian -w {root} watch        然后往 {config.inbox} 的单位文件夹里放文件")
     return ws

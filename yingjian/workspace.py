@@ -78,6 +78,38 @@ class Workspace:
             counts[unit] = n
         return Check(self.standard, self.mapping).run(counts)
 
+    def report_data(self, check: dict | None = None, links_from: Path | None = None):
+        """What the reports need: the check, every present file and the materials it serves,
+        the problems, thumbnails, and (with `links_from`, the report's folder) relative links
+        to the files in the inbox."""
+        import os
+        from urllib.parse import quote
+
+        from checklist.report import ReportData
+        from . import records
+        check = check if check is not None else self.check()
+        _, found = self.mapping.evidence()
+        serves: dict[str, list] = {}
+        for mid, shas in found.items():
+            for sha, (how, confirmed) in shas.items():
+                serves.setdefault(sha, []).append((mid, how, confirmed))
+        inbox = self.config.inbox
+
+        def link(ev: dict) -> str | None:
+            if links_from is None:
+                return None
+            target = inbox / ev["path"]
+            if not target.is_file():
+                return None             # a zip member, or gone since: no file to open
+            rel = os.path.relpath(target, links_from)
+            return quote(Path(rel).as_posix())
+
+        return ReportData(
+            check=check, office=self.config.title,
+            files=[r for r in records.files(self.catalog) if r["status"] not in ("withdrawn", "refused")],
+            serves=serves, problems=records.problems(self.catalog),
+            thumbnail=self.thumbnails.get, link=link, object_path=self.store.path)
+
     def resolve_file(self, ref: str) -> str:
         """A file given by a user: an id prefix (at least 6 characters) or a path in the inbox."""
         ref = ref.strip().replace("\\", "/")
