@@ -4,12 +4,12 @@ text it holds and when it was made. It knows nothing of search or of standards.
 """
 from .catalog import Catalog
 from .errors import ArchiveError, CatalogBusy, ReadError
-from .ingest import Ingestor, Limits, PassSummary
+from .ingest import Ingestor, Limits, Outcome, PassSummary
 from .ocr import OcrProgress, OcrQueue
 from .store import ObjectStore
 from .thumbs import Thumbnails
 
 __all__ = [
     "ArchiveError", "Catalog", "CatalogBusy", "Ingestor", "Limits", "ObjectStore",
-    "OcrProgress", "OcrQueue", "PassSummary", "ReadError", "Thumbnails",
+    "OcrProgress", "OcrQueue", "Outcome", "PassSummary", "ReadError", "Thumbnails",
 ]

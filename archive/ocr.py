@@ -254,9 +254,11 @@ class OcrQueue:
     def busy(self) -> bool:
         return bool(self._inflight)
 
-    def _jobs(self) -> list[tuple]:
+    def _jobs(self, only: set[str] | None = None) -> list[tuple]:
         jobs = []
         for obj in self.catalog.ocr_pending():
+            if only is not None and obj["sha"] not in only:
+                continue
             if not obj["left"]:
                 self._finish(obj["sha"])             # all pages read before a kill: finish now
                 continue
@@ -266,9 +268,10 @@ class OcrQueue:
                     jobs.append((obj["sha"], path, obj["format"], page, self.limits))
         return jobs
 
-    def submit(self) -> int:
-        """Queue every page waiting for OCR that is not queued yet; returns how many."""
-        jobs = self._jobs()
+    def submit(self, only: set[str] | None = None) -> int:
+        """Queue every page waiting for OCR that is not queued yet (of the objects `only`, if
+        given); returns how many. With no worker processes the pages are read now."""
+        jobs = self._jobs(only)
         if not jobs:
             return 0
         self.progress.pages_total += len(jobs)

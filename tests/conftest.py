@@ -49,3 +49,12 @@ def age(path: Path, seconds: float = 3600) -> None:
     """Make a file look written `seconds` ago."""
     st = path.stat()
     os.utime(path, (st.st_atime - seconds, st.st_mtime - seconds))
+
+
+def standard_workspace(tmp_path: Path, standard_text: str, units: list[str]) -> Workspace:
+    """A workspace using the standard written in `standard_text` (the readiness tests use a
+    small one, so that every status can be reached with a few files)."""
+    std = tmp_path / "standard.yaml"
+    std.write_text(standard_text, encoding="utf-8")
+    init(tmp_path / "ws", standard=std, units=units)
+    return Workspace.open(tmp_path / "ws")

@@ -7,8 +7,8 @@ import pytest
 from checklist import CodeMatcher, StandardError, load, parse
 from checklist.xlsx import import_xlsx, template
 from tests import factories as f
-from tests.conftest import ingest
-from yingjian.workspace import Workspace, init
+from tests.conftest import ingest, standard_workspace
+from yingjian.workspace import Workspace
 
 STANDARD = """
 title: 测试标准
@@ -45,10 +45,7 @@ items:
 
 @pytest.fixture
 def cws(tmp_path):
-    std = tmp_path / "standard.yaml"
-    std.write_text(STANDARD, encoding="utf-8")
-    init(tmp_path / "ws", standard=std, units=["人武部", "教育局", "财政局"])
-    ws = Workspace.open(tmp_path / "ws")
+    ws = standard_workspace(tmp_path, STANDARD, ["人武部", "教育局", "财政局"])
     yield ws
     ws.close()
 

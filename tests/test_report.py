@@ -12,19 +12,15 @@ import pytest
 
 from checklist.report import write_binder, write_html, write_xlsx
 from tests import factories as f
-from tests.conftest import ingest
+from tests.conftest import ingest, standard_workspace
 from tests.test_check import STANDARD, material
-from yingjian.workspace import Workspace, init
 
 HOSTILE = "<img src=x onerror=alert(1)>纪要.docx"
 
 
 @pytest.fixture
 def rws(tmp_path):
-    std = tmp_path / "standard.yaml"
-    std.write_text(STANDARD, encoding="utf-8")
-    init(tmp_path / "ws", standard=std, units=["人武部", "教育局"])
-    ws = Workspace.open(tmp_path / "ws")
+    ws = standard_workspace(tmp_path, STANDARD, ["人武部", "教育局"])
     inbox = ws.config.inbox
     f.docx_file(inbox / "人武部/1.1a 议军会议/2020年议军会议纪要.docx", ["议军会议纪要", "2020年6月1日"])
     f.docx_file(inbox / f"人武部/1.1a 议军会议/{HOSTILE}", ["议军会议纪要", "2021年6月1日"])
