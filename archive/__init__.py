@@ -3,7 +3,7 @@ immutable content-addressed object, recorded in a SQLite catalog with where it c
 text it holds and when it was made. It knows nothing of search or of standards.
 """
 from .catalog import Catalog
-from .errors import ArchiveError, CatalogBusy, ReadError
+from .errors import ArchiveError, CatalogBusy, ReadError, StoreFull
 from .ingest import Ingestor, Limits, Outcome, PassSummary
 from .ocr import OcrProgress, OcrQueue
 from .store import ObjectStore
@@ -11,5 +11,5 @@ from .thumbs import Thumbnails
 
 __all__ = [
     "ArchiveError", "Catalog", "CatalogBusy", "Ingestor", "Limits", "ObjectStore",
-    "OcrProgress", "OcrQueue", "Outcome", "PassSummary", "ReadError", "Thumbnails",
+    "OcrProgress", "OcrQueue", "Outcome", "PassSummary", "ReadError", "StoreFull", "Thumbnails",
 ]

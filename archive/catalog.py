@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from .errors import CatalogBusy
+from .errors import CatalogBusy, CatalogDamaged, StoreFull
 
 SCHEMA_VERSION = 2
 
@@ -127,16 +127,25 @@ class Catalog:
         self.db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
                                   check_same_thread=False)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        with self.transaction():
-            for stmt in SCHEMA.split(";"):
-                if stmt.strip():
-                    self.db.execute(stmt)
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)",
-                            (str(SCHEMA_VERSION),))
-            self._migrate()
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            with self.transaction():
+                for stmt in SCHEMA.split(";"):
+                    if stmt.strip():
+                        self.db.execute(stmt)
+                self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)",
+                                (str(SCHEMA_VERSION),))
+                self._migrate()
+        except CatalogBusy:
+            self.db.close()
+            raise
+        except sqlite3.DatabaseError as e:
+            self.db.close()
+            if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
+                raise CatalogBusy(self.path, busy_timeout) from e
+            raise CatalogDamaged(self.path, str(e)) from e
 
     def _migrate(self) -> None:
         """Bring a catalog written by an older version up to date, in the open transaction."""
@@ -162,11 +171,13 @@ class Catalog:
             raise
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
             self.db.execute("COMMIT")
+        except BaseException as e:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            if isinstance(e, sqlite3.OperationalError) and "full" in str(e):
+                raise StoreFull(self.path) from e       # "database or disk is full"
+            raise
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -29,3 +29,20 @@ class InboxUnavailable(ArchiveError):
     def __init__(self, path):
         super().__init__(f"inbox not reachable: {path}")
         self.path = path
+
+
+class StoreFull(ArchiveError):
+    """The disk holding the archive (objects or catalog) is full: nothing half-written was
+    kept, and the work is redone once there is space."""
+
+    def __init__(self, path):
+        super().__init__(f"no space left for the archive at {path}")
+        self.path = path
+
+
+class CatalogDamaged(ArchiveError):
+    """The catalog file cannot be read as a database (a disk fault, a bad copy)."""
+
+    def __init__(self, path, detail: str = ""):
+        super().__init__(f"catalog {path} is damaged: {detail}")
+        self.path = path

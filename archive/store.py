@@ -7,15 +7,31 @@ put objects on S3-compatible storage instead.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from .errors import StoreFull
+
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG}
+
 CHUNK = 1024 * 1024
+
+
+@contextmanager
+def _full_is_store_full(root: Path):
+    try:
+        yield
+    except OSError as e:
+        if e.errno in _FULL:
+            raise StoreFull(root) from e
+        raise
 
 
 class ObjectTooLarge(Exception):
@@ -30,6 +46,9 @@ class ObjectStore:
         self.tmp = self.root / "tmp"
         self.durable = durable
         self.tmp.mkdir(parents=True, exist_ok=True)
+        # called with the bytes written so far before each chunk: the fault-injection tests
+        # fill the disk here; None in normal use
+        self.fault: Callable[[int], None] | None = None
 
     def path(self, sha: str) -> Path:
         return self.root / sha[:2] / sha[2:]
@@ -50,22 +69,28 @@ class ObjectStore:
         try:
             with open(tmp, "wb") as out:
                 while chunk := stream.read(CHUNK):
-                    size += len(chunk)
-                    if limit is not None and size > limit:
+                    if limit is not None and size + len(chunk) > limit:
                         raise ObjectTooLarge(limit)
                     h.update(chunk)
-                    out.write(chunk)
-                if self.durable:
+                    with _full_is_store_full(self.root):
+                        if self.fault is not None:
+                            self.fault(size)
+                        out.write(chunk)
+                    size += len(chunk)
+                with _full_is_store_full(self.root):
                     out.flush()
-                    os.fsync(out.fileno())
+                    if self.durable:
+                        os.fsync(out.fileno())
             if before_commit is not None and not before_commit():
                 return None
             sha = h.hexdigest()
             created = self._commit(tmp, sha)
             return sha, size, created
         finally:
-            if tmp.exists():
+            try:
                 tmp.unlink()
+            except FileNotFoundError:
+                pass
 
     def put_file(self, path: Path, limit: int | None = None,
                  before_commit: Callable[[], bool] | None = None):

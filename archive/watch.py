@@ -16,7 +16,7 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from .errors import ArchiveError, InboxUnavailable
+from .errors import ArchiveError, InboxUnavailable, StoreFull
 from .ingest import Ingestor, Outcome, Result
 from .scan import Candidate, candidate, scan
 
@@ -84,6 +84,9 @@ class Watcher:
                 except InboxUnavailable as e:
                     log.warning("收件箱暂时无法访问:%s,稍后重试", e.path)
                     self._reconcile_at = time.monotonic() + 30
+                except StoreFull as e:
+                    log.error("归档所在的磁盘空间不足(%s),请尽快清理;一分钟后重试", e.path)
+                    self.stop_event.wait(60)
                 except ArchiveError as e:
                     log.error("归档出错:%s,稍后重试", e)
                 except Exception:

@@ -129,6 +129,11 @@ class SearchIndex:
             self._ix.close()
             self._ix = None
 
+    def paths(self) -> dict[str, str]:
+        """path -> sha of every document in the index (consistency checks, tests)."""
+        with self.ix.searcher() as s:
+            return {d["path"]: d["sha"] for d in s.all_stored_fields()}
+
     # -- following the catalog -------------------------------------------------------------
 
     def sync(self, catalog, items_of=None, progress=None) -> int:

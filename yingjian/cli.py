@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from archive import ArchiveError, CatalogBusy
+from archive import ArchiveError, CatalogBusy, StoreFull
+from archive.errors import CatalogDamaged
 from archive.errors import InboxUnavailable
 from checklist import MappingError, StandardError
 
@@ -51,6 +52,12 @@ def _translate(fn):
         except CatalogBusy as e:
             raise Fail(f"资料目录库正被另一个程序占用(已等待 {e.waited:.0f} 秒)",
                        "稍后再试,或关闭正在运行的另一个 yingjian")
+        except CatalogDamaged as e:
+            raise Fail(f"资料目录库 {e.path} 已损坏,无法读取",
+                       "请从备份恢复 catalog.sqlite;归档的文件本身(archive/objects)不受影响")
+        except StoreFull as e:
+            raise Fail(f"归档所在的磁盘空间不足({e.path}),本次未完成的文件没有留下任何残缺记录",
+                       "清理磁盘或把归档移到更大的磁盘后,重新运行即可继续")
         except ArchiveError as e:
             raise Fail(f"归档出错:{e}")
         except StandardError as e:

@@ -40,6 +40,7 @@ class Config:
     units: list[str]
     title: str = "双拥模范城迎检资料库"
     durable: bool = True               # fsync each object before it is recorded
+    busy_timeout: float = 30.0         # seconds to wait for a catalog another process holds
     watch: WatchOptions = field(default_factory=WatchOptions)
     limits: Limits = field(default_factory=Limits)
     ocr: bool = True                   # read scans and photos
@@ -106,6 +107,7 @@ def load(root: Path) -> Config:
     return Config(root=root, inbox=where("inbox", "inbox"), archive=where("archive", "archive"),
                   standard=where("standard", "standard.yaml"), units=list(ws.get("units", [])),
                   title=ws.get("title", Config.title), durable=bool(ws.get("durable", True)),
+                  busy_timeout=float(ws.get("busy_timeout", 30)),
                   watch=watch, limits=limits, ocr=bool(ocr.get("enabled", True)),
                   ocr_workers=None if workers == "auto" else workers)
 
@@ -140,6 +142,7 @@ archive = {_toml_str(archive)}
 standard = {_toml_str(standard)}
 units = [{unit_list}]
 durable = true
+busy_timeout = 30           # 资料目录库被其他程序占用时最多等待的秒数
 
 [watch]
 stable_seconds = 5          # 文件大小和时间保持不变这么多秒,才视为复制完成

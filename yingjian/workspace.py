@@ -29,7 +29,7 @@ class Workspace:
     @cached_property
     def catalog(self) -> Catalog:
         self.config.archive.mkdir(parents=True, exist_ok=True)
-        return Catalog(self.config.catalog)
+        return Catalog(self.config.catalog, busy_timeout=self.config.busy_timeout)
 
     @cached_property
     def index(self) -> SearchIndex:

@@ -1,0 +1,225 @@
+"""Faults: kill -9 at random moments while files arrive and change, the disk filling up
+mid-write, the catalog held by another process. Each must lose nothing, double nothing and
+end with a clear sentence."""
+import errno
+import hashlib
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from archive import StoreFull
+from tests import factories as f
+from tests.conftest import files_by_path, ingest
+
+KILL_TRIALS = 30
+
+
+def _ingest_cmd(root):
+    return [sys.executable, "-m", "yingjian", "-w", str(root), "ingest", "--json"]
+
+
+def _disable_ocr(root):
+    p = root / "yingjian.toml"
+    p.write_text(p.read_text(encoding="utf-8").replace("enabled = true", "enabled = false"),
+                 encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX")
+def test_kill_9_at_random_moments_loses_and_doubles_nothing(ws, inbox):
+    """Files arrive and change between kills; `yingjian ingest` (which also updates the search
+    index) is killed at a random moment each time. Afterwards every file is archived once with
+    its bytes, every version is kept, the index agrees with the catalog, decisions are intact."""
+    rnd = random.Random(20261129)
+    expected: dict[str, str] = {}
+    history: dict[str, set[str]] = {}
+
+    def drop(i):
+        unit = ("人武部", "教育局")[i % 2]
+        kind = i % 4
+        if kind == 0:
+            p = f.text_pdf(inbox / unit / f"文件{i:03d}.pdf", [f"第{i}号文件 2021年{i % 12 + 1}月1日"])
+        elif kind == 1:
+            p = f.photo_jpeg(inbox / unit / f"照片{i:03d}.jpg",
+                             exif_date=f"2022:0{i % 9 + 1}:01 10:00:00", size=(300 + i, 200))
+        elif kind == 2:
+            p = f.docx_file(inbox / unit / f"总结{i:03d}.docx", [f"总结 {i}"])
+        else:
+            p = f.xlsx_file(inbox / unit / f"台账{i:03d}.xlsx", [["序号", "内容"], [i, f"条目{i}"]])
+        note(p)
+
+    def note(p):
+        rel = p.relative_to(inbox).as_posix()
+        expected[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+        history.setdefault(rel, set()).add(expected[rel])
+
+    _disable_ocr(ws.config.root)
+    for i in range(20):
+        drop(i)
+    ingest(ws)
+    decided = sorted(expected)[:3]
+    for rel in decided:
+        ws.decide(rel, "2.1a", "confirm", "测试员")
+    decisions_before = ws.catalog.db.execute("SELECT * FROM decisions ORDER BY id").fetchall()
+    decisions_before = [tuple(r) for r in decisions_before]
+    ws.close()
+
+    kills, n = 0, 20
+    settled = set(expected)           # contents a finished run has certainly seen
+    for trial in range(KILL_TRIALS):
+        for _ in range(10):           # fresh work for every trial to be interrupted in
+            drop(n)
+            n += 1
+        replaced = trial % 5 == 2
+        if replaced:                  # a unit replaces a file it sent before: a new version
+            rel = rnd.choice(sorted(p for p in settled if p.endswith(".docx")))
+            note(f.docx_file(inbox / rel, [f"修改后的总结 第{trial}次"]))
+        if trial == 0:                # the same bytes from both units
+            dup = (inbox / "人武部" / "文件000.pdf").read_bytes()
+            (inbox / "教育局" / "转发文件000.pdf").write_bytes(dup)
+            note(inbox / "教育局" / "转发文件000.pdf")
+        proc = subprocess.Popen(_ingest_cmd(ws.config.root), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(rnd.uniform(0.2, 1.2))
+        if replaced:
+            # this run is let finish, so that the version it saw must be kept; a version
+            # overwritten before any run could see it was never the archive's to keep
+            proc.wait()
+            settled = set(expected)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+    final = subprocess.run(_ingest_cmd(ws.config.root), capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0, final.stderr
+    assert kills >= KILL_TRIALS // 2, "the runs finished too fast to be killed mid-way"
+
+    from yingjian.workspace import Workspace
+    ws2 = Workspace.open(ws.config.root)
+    try:
+        db = ws2.catalog.db
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        counts = dict(db.execute("SELECT path, COUNT(*) FROM sources GROUP BY path").fetchall())
+        kept = {}
+        for path, sha in db.execute("SELECT s.path, v.sha FROM versions v JOIN sources s "
+                                    "ON s.id = v.source_id").fetchall():
+            kept.setdefault(path, []).append(sha)
+        pending = db.execute("SELECT COUNT(*) FROM objects WHERE state = 'pending'").fetchone()[0]
+        rows = files_by_path(ws2)
+        lost = [p for p in expected if p not in rows]
+        doubled = [p for p, k in counts.items() if k != 1] + \
+            [p for p, shas in kept.items() if len(shas) != len(set(shas))]
+        versions_lost = [p for p, shas in history.items() if set(kept.get(p, ())) != shas]
+        index = ws2.index.paths()
+        catalog_present = {p: r["id"] for p, r in rows.items() if r["status"] not in ("withdrawn", "refused")}
+        decisions_after = [tuple(r) for r in db.execute("SELECT * FROM decisions ORDER BY id")]
+        print(f"\nkill trials: {kills} of {KILL_TRIALS}, files: {len(expected)}, lost: {len(lost)}, "
+              f"duplicated: {len(doubled)}, versions kept: {sum(map(len, kept.values()))} "
+              f"(lost {len(versions_lost)}), index agrees: {index == catalog_present}, "
+              f"decisions intact: {decisions_after == decisions_before}")
+        assert lost == [] and doubled == [] and versions_lost == [] and pending == 0
+        assert index == catalog_present
+        assert decisions_after == decisions_before
+        for path, digest in expected.items():
+            assert rows[path]["id"] == digest
+            assert hashlib.sha256(ws2.store.path(digest).read_bytes()).hexdigest() == digest
+        assert list(ws2.store.tmp.glob("*.part")) == []
+    finally:
+        ws2.close()
+
+
+def test_disk_full_mid_write_keeps_nothing_half_written_and_resumes(ws, inbox):
+    big = f.photo_jpeg(inbox / "人武部/大照片.jpg", exif_date="2021:08:01 10:00:00", size=(2400, 1800))
+    f.docx_file(inbox / "人武部/总结.docx", ["总结"])
+    written = []
+
+    def full(size):
+        written.append(size)
+        if size >= 64 * 1024 or len(written) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+    ws.store.fault = full
+    import archive.store as store_module
+    old_chunk, store_module.CHUNK = store_module.CHUNK, 64 * 1024
+    try:
+        with pytest.raises(StoreFull):
+            ingest(ws)
+    finally:
+        store_module.CHUNK = old_chunk
+    assert list(ws.store.tmp.glob("*.part")) == []
+    assert all(r["path"] != "人武部/大照片.jpg" for r in files_by_path(ws).values())
+    objects = [p for p in ws.store.root.rglob("*") if p.is_file() and p.parent != ws.store.tmp]
+    for p in objects:                       # whatever was committed is whole
+        assert hashlib.sha256(p.read_bytes()).hexdigest() == p.parent.name + p.name
+
+    ws.store.fault = None                   # space again: the next pass finishes the work
+    s = ingest(ws)
+    rows = files_by_path(ws)
+    assert set(rows) == {"人武部/大照片.jpg", "人武部/总结.docx"}
+    assert rows["人武部/大照片.jpg"]["id"] == hashlib.sha256(big.read_bytes()).hexdigest()
+    assert s.problems == []
+
+
+def test_disk_full_is_a_clear_sentence_on_the_command_line(ws, inbox, monkeypatch):
+    from click.testing import CliRunner
+
+    from yingjian import cli as cli_module
+    f.docx_file(inbox / "人武部/总结.docx", ["总结"])
+
+    def full(size):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    real_open = cli_module.Workspace.open
+
+    def opened(*a, **kw):
+        w = real_open(*a, **kw)
+        w.store.fault = full
+        return w
+    monkeypatch.setattr(cli_module.Workspace, "open", opened)
+    res = CliRunner().invoke(cli_module.cli, ["-w", str(ws.config.root), "ingest", "--no-ocr"])
+    assert res.exit_code == 1
+    assert "磁盘空间不足" in res.output and "重新运行即可继续" in res.output
+
+
+def test_catalog_held_by_another_process_waits_then_says_so(ws, inbox):
+    p = ws.config.root / "yingjian.toml"
+    p.write_text(p.read_text(encoding="utf-8").replace("busy_timeout = 30", "busy_timeout = 1"),
+                 encoding="utf-8")
+    f.docx_file(inbox / "人武部/总结.docx", ["总结"])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys, time\n"
+         f"db = sqlite3.connect({str(ws.config.catalog)!r}, isolation_level=None)\n"
+         "db.execute('BEGIN EXCLUSIVE'); print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        res = subprocess.run([sys.executable, "-m", "yingjian", "-w", str(ws.config.root), "ingest",
+                              "--no-ocr"], capture_output=True, text=True, timeout=120)
+        assert res.returncode == 1
+        assert "资料目录库正被另一个程序占用" in res.stderr and "稍后再试" in res.stderr
+        assert "Traceback" not in res.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    res = subprocess.run([sys.executable, "-m", "yingjian", "-w", str(ws.config.root), "ingest",
+                          "--no-ocr", "--json"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and '"ingested": 1' in res.stdout
+
+
+def test_a_damaged_catalog_page_is_not_mistaken_for_an_empty_archive(ws, inbox):
+    f.docx_file(inbox / "人武部/总结.docx", ["总结"])
+    ingest(ws)
+    ws.close()
+    path = ws.config.catalog
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)          # the schema page, overwritten
+    path.write_bytes(bytes(data))
+    from click.testing import CliRunner
+    from yingjian.cli import cli
+    res = CliRunner().invoke(cli, ["-w", str(ws.config.root), "files"])
+    assert res.exit_code == 1 and "资料目录库" in res.output and "损坏" in res.output
