@@ -9,6 +9,7 @@ import logging
 import re
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -184,6 +185,17 @@ def _image(path: Path, limits: Limits) -> Extraction:
                 return Extraction(problem=reasons.IMAGE_BOMB.format(
                     pixels=f"{w}×{h}", limit=f"{limits.max_image_pixels:,}"))
             info = {"width": w, "height": h, "image_format": img.format}
+            # decode the pixels first: reading EXIF may load the image itself and hide the error
+            try:
+                if img.format == "JPEG":
+                    img.draft("RGB", (max(1, w // 8), max(1, h // 8)))   # decode every block, cheaply
+                img.load()
+            except (OSError, SyntaxError, ValueError, zlib.error) as e:
+                problem = reasons.IMAGE_TRUNCATED if "truncated" in str(e) else reasons.IMAGE_CORRUPT
+                return Extraction(info=info, problem=problem)
+            except Image.DecompressionBombError:
+                return Extraction(info=info, problem=reasons.IMAGE_BOMB.format(
+                    pixels=f"{w}×{h}", limit=f"{limits.max_image_pixels:,}"))
             try:
                 exif = img.getexif()
                 orientation = exif.get(_EXIF_ORIENTATION)
@@ -197,16 +209,6 @@ def _image(path: Path, limits: Limits) -> Extraction:
                         info[key] = str(exif.get(tag)).strip("\x00 ")[:100]
             except Exception:
                 pass
-            try:
-                if img.format == "JPEG":
-                    img.draft("RGB", (max(1, w // 8), max(1, h // 8)))   # decode every block, cheaply
-                img.load()
-            except (OSError, SyntaxError, ValueError) as e:
-                problem = reasons.IMAGE_TRUNCATED if "truncated" in str(e) else reasons.IMAGE_CORRUPT
-                return Extraction(info=info, problem=problem)
-            except Image.DecompressionBombError:
-                return Extraction(info=info, problem=reasons.IMAGE_BOMB.format(
-                    pixels=f"{w}×{h}", limit=f"{limits.max_image_pixels:,}"))
     return Extraction(pages=[""], info=info, ocr_pages=[0] if min(w, h) >= 32 else [])
 
 
