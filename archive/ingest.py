@@ -152,7 +152,9 @@ class Ingestor:
         return self.catalog.withdraw(gone) if gone else 0
 
     def catch_up(self) -> None:
-        """Finish what a killed process left: extractions not saved, zips not fully expanded."""
+        """Finish what a killed process left: extractions not saved, zips not fully expanded,
+        temporary files of the store."""
+        self.store.sweep_temp()
         for row in self.catalog.pending_objects():
             src = self.catalog.first_source_of(row["sha"])
             self._extract(row["sha"], row["format"], src["name"] if src else "",

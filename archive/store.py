@@ -63,7 +63,7 @@ class ObjectStore:
                    before_commit: Callable[[], bool] | None = None) -> tuple[str, int, bool] | None:
         """Store the bytes of `stream`; returns (sha, size, created) or None if `before_commit`
         said no (the source changed while we read it). Raises ObjectTooLarge past `limit` bytes."""
-        tmp = self.tmp / f"{uuid.uuid4().hex}.part"
+        tmp = self.tmp / f"{os.getpid()}.{uuid.uuid4().hex}.part"
         h = hashlib.sha256()
         size = 0
         try:
@@ -113,14 +113,33 @@ class ObjectStore:
         return True
 
     def sweep_temp(self, older_than: float = 3600.0) -> int:
-        """Remove temporary files left by a killed process; recent ones may belong to a live one."""
+        """Remove temporary files left by killed processes: those of a process that is gone,
+        and any older than `older_than` seconds. A live writer's file is never touched."""
         removed = 0
         now = time.time()
         for p in self.tmp.glob("*.part"):
+            pid = p.name.split(".", 1)[0]
             try:
-                if now - p.stat().st_mtime > older_than:
+                stale = now - p.stat().st_mtime > older_than
+                if not stale and pid.isdigit() and int(pid) != os.getpid():
+                    stale = not _alive(int(pid))
+                if stale:
                     p.unlink()
                     removed += 1
-            except OSError:
+            except OSError:          # in use (Windows) or already gone
                 pass
         return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` exists. Windows has no signal 0: a file another process still
+    writes cannot be deleted there anyway, so report it gone and let unlink decide."""
+    if os.name == "nt":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

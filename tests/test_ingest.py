@@ -285,3 +285,17 @@ def test_file_still_being_written_waits_and_is_archived_once_and_whole(ws, inbox
     assert s.ingested + s2.ingested == 1
     assert rows["人武部/慢.pdf"]["versions"] == 1
     assert ws.store.path(rows["人武部/慢.pdf"]["id"]).read_bytes() == data
+
+
+def test_temporary_files_of_dead_writers_are_swept_and_a_live_ones_kept(ws, inbox):
+    import os
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    left = ws.store.tmp / f"{dead}.abc.part"
+    left.write_bytes(b"half an object")
+    mine = ws.store.tmp / f"{os.getpid()}.def.part"
+    mine.write_bytes(b"being written")
+    ingest(ws)
+    assert not left.exists() and mine.exists()
