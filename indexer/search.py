@@ -16,8 +16,11 @@ from ._whoosh import fields, index, query
 from .analysis import analyzer, gram_analyzer
 
 SCHEMA_VERSION = 2
+# a commit every so many documents: Whoosh spills its postings pool to temporary files, and one
+# commit for a whole rebuild of 100,000 documents needed 27 GB of them; a few thousand at a time
+# keeps that to a few hundred MB and each segment merges in the background of the next commits
+COMMIT_EVERY = 2000
 FACETS = ("unit", "kind", "year")
-BATCH = 500
 
 
 def schema():
@@ -153,18 +156,28 @@ class SearchIndex:
         seq, changed = catalog.changed_since(self.cursor)
         if not changed:
             return 0
-        writer = self.ix.writer(limitmb=512)     # below this, Whoosh spills postings to disk
-        try:
-            for i, sid in enumerate(changed, 1):
-                self._apply(writer, catalog, sid, items_of)
-                if progress:
-                    progress(i, len(changed))
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
+        def apply(writer, sid):
+            self._apply(writer, catalog, sid, items_of)
+        self.write(changed, apply, progress)
         self._write_meta({"schema": SCHEMA_VERSION, "seq": seq})
         return len(changed)
+
+    def write(self, items, apply, progress=None) -> None:
+        """`apply(writer, item)` for each item, committing every COMMIT_EVERY (never one commit
+        per file, never one for everything). A crash between commits only means the next sync
+        redoes some documents: updating a document is idempotent."""
+        items = list(items)
+        for start in range(0, len(items), COMMIT_EVERY):
+            writer = self.ix.writer(limitmb=256)
+            try:
+                for i, item in enumerate(items[start:start + COMMIT_EVERY], start + 1):
+                    apply(writer, item)
+                    if progress:
+                        progress(i, len(items))
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
 
     def rebuild(self, catalog, items_of=None, progress=None) -> int:
         self.close()

@@ -125,3 +125,15 @@ def test_tokens_are_bigrams_and_words():
     assert tokens("拥军优属") == ["拥军", "军优", "优属"]
     assert tokens("烈 士 陵 园") == ["烈士", "士陵", "陵园"]
     assert tokens("ＰＤＦ２０２１") == ["pdf2021"]
+
+
+def test_sync_commits_in_batches_and_finds_everything(ws, inbox, monkeypatch):
+    from indexer import search as search_module
+    monkeypatch.setattr(search_module, "COMMIT_EVERY", 2)
+    for i in range(5):
+        f.docx_file(inbox / f"人武部/纪要{i}.docx", [f"第{i}次议军会议纪要"])
+    ingest(ws)
+    ws.sync_index()
+    assert ws.index.search("议军会议").total == 5
+    with ws.index.ix.searcher() as s:
+        assert len(s.reader().leaf_readers()) >= 1 and s.doc_count() == 5
