@@ -84,7 +84,7 @@ def page_images(path: Path, fmt: str, page: int, limits: Limits) -> list:
         if img.mode == "L":
             img = img.convert("RGB")
         if max(img.size) > MAX_SIDE:
-            img.thumbnail((MAX_SIDE, MAX_SIDE), Image.LANCZOS)
+            img.thumbnail((MAX_SIDE, MAX_SIDE), Image.BILINEAR, reducing_gap=2.0)  # fast, enough
         if min(img.size) >= MIN_SIDE:
             out.append(img)
     return out
