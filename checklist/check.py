@@ -39,6 +39,7 @@ class Check:
 
     def run(self, unit_files: dict[str, int] | None = None) -> dict:
         self.files, evidence = self.mapping.evidence()
+        self.evidence = evidence          # material -> sha -> (how, confirmed), for the reports
         # per file, once: the year it counts for (0: no year needed), or None if it never counts
         self.slot = {sha: (_year(f.date) or 0) if f.usable and self.in_period(f.date) else None
                      for sha, f in self.files.items()}

@@ -438,7 +438,7 @@ def report(ctx, html_path, xlsx_path, binder_path):
     if not (html_path or xlsx_path or binder_path):
         html_path, xlsx_path, binder_path = default_paths(ws)
     result = ws.check()
-    written = write_reports(ws, result, html_path, xlsx_path, binder_path)
+    written = write_reports(ws, html_path, xlsx_path, binder_path)
     s = result["summary"]
     click.echo(f"预计得分 {result['score']:g} / {result['max_score']:g};材料 {s['materials']} 项,"
                f"齐全 {s['complete']},缺失 {s['missing']}")

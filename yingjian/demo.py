@@ -73,7 +73,7 @@ def run_demo(root: Path, echo: Callable[[str], None] = print) -> Workspace:
              + "、".join(f"{t['material']} {t['title']}" for t in u["todo"][:2]))
     from .reports import default_paths, write_reports
     echo("\n⑦ 报告和迎检资料汇编")
-    for label, path in write_reports(ws, result, *default_paths(ws)):
+    for label, path in write_reports(ws, *default_paths(ws)):
         echo(f"   {label}:{path}")
     echo(f"\n演示工作区在 {root}。可以继续试试:")
     echo(f"  yingjian -w {root} search 征兵")

@@ -17,15 +17,16 @@ def default_paths(ws: Workspace) -> tuple[Path, Path, Path]:
             out / f"迎检资料汇编_{stamp}.zip")
 
 
-def write_reports(ws: Workspace, result: dict, html: Path | None, xlsx: Path | None,
+def write_reports(ws: Workspace, html: Path | None, xlsx: Path | None,
                   binder: Path | None) -> list[tuple[str, Path]]:
-    """The HTML report (with links to the files, relative to where it is written), the Excel
-    report and the binder (whose self-assessment table is the Excel report)."""
+    """From the workspace's latest check: the HTML report (with links to the files, relative to
+    where it is written), the Excel report and the binder (whose self-assessment table is the
+    Excel report)."""
     written = []
     if html:
-        data = ws.report_data(result, links_from=Path(html).resolve().parent)
+        data = ws.report_data(links_from=Path(html).resolve().parent)
         written.append(("HTML 报告", write_html(data, Path(html))))
-    data = ws.report_data(result)
+    data = ws.report_data()
     if xlsx:
         written.append(("Excel 报告", write_xlsx(data, Path(xlsx))))
     if binder:

@@ -76,23 +76,27 @@ class Workspace:
         for unit, n in self.catalog.db.execute(
                 "SELECT unit, COUNT(*) FROM sources WHERE state = 'present' GROUP BY unit"):
             counts[unit] = n
-        return Check(self.standard, self.mapping).run(counts)
+        check = Check(self.standard, self.mapping)
+        result = check.run(counts)
+        serves: dict[str, list] = {}      # sha -> [(material, how, confirmed)], for the reports
+        for mid, shas in check.evidence.items():
+            for sha, (how, confirmed) in shas.items():
+                serves.setdefault(sha, []).append((mid, how, confirmed))
+        self._last_check = (result, serves)
+        return result
 
-    def report_data(self, check: dict | None = None, links_from: Path | None = None):
-        """What the reports need: the check, every present file and the materials it serves,
-        the problems, thumbnails, and (with `links_from`, the report's folder) relative links
-        to the files in the inbox."""
+    def report_data(self, links_from: Path | None = None):
+        """What the reports need: the latest check (made now if there is none), every present
+        file and the materials it serves, the problems, thumbnails, and (with `links_from`, the
+        report's folder) relative links to the files in the inbox."""
         import os
         from urllib.parse import quote
 
         from checklist.report import ReportData
         from . import records
-        check = check if check is not None else self.check()
-        _, found = self.mapping.evidence()
-        serves: dict[str, list] = {}
-        for mid, shas in found.items():
-            for sha, (how, confirmed) in shas.items():
-                serves.setdefault(sha, []).append((mid, how, confirmed))
+        if getattr(self, "_last_check", None) is None:
+            self.check()
+        check, serves = self._last_check
         inbox = self.config.inbox
 
         def link(ev: dict) -> str | None:

@@ -290,8 +290,8 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
     def report_download(kind):
         import tempfile
         from checklist.report import write_binder, write_html, write_xlsx
-        c = check_result()
-        data = ws.report_data(c)
+        check_result()                     # the reports are of a check made now
+        data = ws.report_data()
         stamp = time.strftime("%Y%m%d")
         tmp = Path(tempfile.mkdtemp(prefix="yingjian-report-"))
         if kind == "html":
