@@ -226,3 +226,18 @@ def test_unit_uploads_a_photo_finds_it_and_cannot_open_another_units_file(site, 
     assert "关于调整" not in page.inner_text("body")
     # the browser logs the refused page itself; nothing else may fail
     assert [e for e in errors if "status of 404" not in e] == [] and len(errors) <= 1
+
+
+def test_report_downloads_are_made_now_and_leave_nothing_behind(site):
+    import glob
+    import tempfile
+    import zipfile
+    office = Client(site, "张三")
+    before = set(glob.glob(tempfile.gettempdir() + "/yingjian-report-*"))
+    for kind, magic in (("html", b"<!DOCTYPE html>"), ("xlsx", b"PK"), ("binder", b"PK")):
+        r = office.get(f"/report/{kind}")
+        assert r.status_code == 200 and r.data.startswith(magic), kind
+        assert "attachment" in r.headers["Content-Disposition"]
+    assert zipfile.ZipFile(io.BytesIO(r.data)).namelist()
+    assert set(glob.glob(tempfile.gettempdir() + "/yingjian-report-*")) == before
+    assert office.get("/report/other").status_code == 404

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+import shutil
 import threading
 import time
 from datetime import timedelta
@@ -302,8 +303,19 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
             table = write_xlsx(data, tmp / "自评表.xlsx")
             path = write_binder(data, tmp / f"迎检资料汇编_{stamp}.zip", table)
         else:
+            shutil.rmtree(tmp, ignore_errors=True)
             abort(404)
-        return send_file(path, as_attachment=True, download_name=path.name)
+        def stream():                       # the temporary folder goes once it is sent
+            try:
+                with open(path, "rb") as fh:
+                    while chunk := fh.read(1024 * 1024):
+                        yield chunk
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        from urllib.parse import quote
+        return Response(stream(), mimetype="application/octet-stream", headers={
+            "Content-Length": str(path.stat().st_size),
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(path.name)}"})
 
     @app.route("/upload", methods=["GET", "POST"])
     @login_required
