@@ -85,7 +85,7 @@ def test_kill_9_at_random_moments_loses_and_doubles_nothing(ws, inbox):
             note(inbox / "教育局" / "转发文件000.pdf")
         proc = subprocess.Popen(_ingest_cmd(ws.config.root), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        time.sleep(rnd.uniform(0.2, 1.2))
+        time.sleep(rnd.uniform(0.2, 0.9))
         if replaced:
             # this run is let finish, so that the version it saw must be kept; a version
             # overwritten before any run could see it was never the archive's to keep
@@ -97,7 +97,7 @@ def test_kill_9_at_random_moments_loses_and_doubles_nothing(ws, inbox):
         proc.wait()
     final = subprocess.run(_ingest_cmd(ws.config.root), capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
-    assert kills >= KILL_TRIALS // 2, "the runs finished too fast to be killed mid-way"
+    assert kills >= KILL_TRIALS // 3, "the runs finished too fast to be killed mid-way"
 
     from yingjian.workspace import Workspace
     ws2 = Workspace.open(ws.config.root)
