@@ -24,7 +24,7 @@ FONT_CANDIDATES = [
     "/System/Library/Fonts/PingFang.ttc",
 ]
 
-_KIND_LABEL = {"document": "文档", "spreadsheet": "表格", "image": "图片", "archive": "压缩包",
+_KIND_LABEL = {"document": "文档", "photo": "照片", "ledger": "台账",
                "video": "视频", "other": "文件"}
 
 

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from archive import Catalog  # noqa: E402
+from bench.search_bench import pct  # noqa: E402
 from indexer import SearchIndex  # noqa: E402
 from tests import factories as f  # noqa: E402
 from yingjian.workspace import Workspace, init  # noqa: E402
@@ -120,17 +121,14 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    def p(v, q):
-        v = sorted(v)
-        return v[min(len(v) - 1, int(round(q / 100 * (len(v) - 1))))]
     print(f"corpus: {r['files']} files dropped at once into {r['units']} units (a tenth photos, "
           f"OCR on) over 100 already archived; yingjian watch running")
     print(f"archived {r['archived']} of {r['files']} in {r['seconds']:.1f} s; lost {r['lost']}; "
           f"search failures {r['failures']}")
     print(f"{'search latency':28} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'× idle p95':>11}")
     for label, v in (("idle", r["idle"]), ("while ingesting", r["busy"])):
-        print(f"{label:28} {len(v):6d} {statistics.median(v):8.1f} {p(v, 95):8.1f} "
-              f"{p(v, 95) / p(r['idle'], 95):11.1f}")
+        print(f"{label:28} {len(v):6d} {statistics.median(v):8.1f} {pct(v, 95):8.1f} "
+              f"{pct(v, 95) / pct(r['idle'], 95):11.1f}")
 
 
 if __name__ == "__main__":

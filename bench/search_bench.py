@@ -63,8 +63,9 @@ QUERIES = (["双拥", "走访慰问", "驻地部队", "国防教育", "优属", 
 
 
 def pct(values, p):
+    """The p-th percentile of `values` (nearest rank), in their own unit."""
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] * 1000
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def truth(docs, q):
@@ -206,7 +207,7 @@ def main():
             hit = sum(len(found[q] & truths[q]) for q in QUERIES)
             want = sum(len(truths[q]) for q in QUERIES)
             extra = sum(len(found[q] - truths[q]) for q in QUERIES)
-            rows.append((label, build, size_mb(where), peak, pct(lat, 50), pct(lat, 95),
+            rows.append((label, build, size_mb(where), peak, pct(lat, 50) * 1000, pct(lat, 95) * 1000,
                          hit / max(want, 1), extra))
             print(f"  {label}: done", file=sys.stderr)
         base = rows[1]

@@ -15,9 +15,9 @@ from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from .check import STATUS_LABELS, STATUSES
+from .model import KIND_LABELS as MODEL_KIND_LABELS
 
-KIND_LABELS = {"document": "文档", "photo": "照片", "ledger": "台账", "video": "视频", "any": "不限",
-               "other": "其他"}
+KIND_LABELS = {**MODEL_KIND_LABELS, "other": "其他"}
 DATE_SOURCE_LABELS = {"content": "落款", "exif": "拍摄时间", "filename": "文件名", "pdf": "PDF属性",
                       "mtime": "文件时间"}
 COLORS = {"complete": "#2e7d32", "unconfirmed": "#b58900", "partial": "#e65100", "missing": "#c62828"}

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 
-KIND_LABELS = {"document": "文档", "photo": "照片", "ledger": "台账", "video": "视频",
-               "other": "其他"}
+# one table of labels for every output: the command line, the reports and the web app
+from checklist.report import DATE_SOURCE_LABELS, KIND_LABELS  # noqa: F401
 STATUS_LABELS = {"ok": "正常", "problem": "有问题", "pending": "待读取", "withdrawn": "已撤回",
                  "refused": "未归档"}
-DATE_SOURCE_LABELS = {"content": "落款", "exif": "拍摄时间", "filename": "文件名", "pdf": "PDF属性",
-                      "mtime": "文件时间"}
 
 
 def files_table(rows: list[dict], name_width: int = 48) -> str:

@@ -395,8 +395,8 @@ def _save_uploads(ws: Workspace, unit: str, files, user: str) -> list[dict]:
                     "ok": r is not None and r.outcome in (Outcome.INGESTED, Outcome.DUPLICATE,
                                                           Outcome.UNCHANGED),
                     "problems": problems})
-    shas = {ws.catalog.source(f"{unit}/{UPLOAD_FOLDER}/{o['name']}").sha for o in out
-            if ws.catalog.source(f"{unit}/{UPLOAD_FOLDER}/{o['name']}")}
+    sources = (ws.catalog.source(f"{unit}/{UPLOAD_FOLDER}/{o['name']}") for o in out)
+    shas = {s.sha for s in sources if s is not None and s.sha}
     if ws.config.ocr:
         with ws.ocr_queue(workers=0) as q:      # a few pages; a running watcher would do the rest
             q.submit(only=shas)
