@@ -16,16 +16,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Iterator
 
-from .errors import CatalogBusy, CatalogDamaged, StoreFull
-
-SCHEMA_VERSION = 2
+from .catalog_migrations import reasons_to_codes
+from .sqlstore import SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -92,6 +87,21 @@ CREATE TABLE IF NOT EXISTS changes (
 """
 
 
+
+
+def _ocr_columns(db: sqlite3.Connection) -> None:
+    """Schema 2: OCR page by page (catalogs written before OCR lack the columns)."""
+    cols = {r["name"] for r in db.execute("PRAGMA table_info(objects)")}
+    for col in ("ocr", "ocr_todo"):
+        if col not in cols:
+            db.execute(f"ALTER TABLE objects ADD COLUMN {col} TEXT")
+    db.execute("CREATE INDEX IF NOT EXISTS objects_ocr ON objects(ocr)")
+
+
+MIGRATIONS = (SCHEMA, _ocr_columns, reasons_to_codes)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
 
@@ -120,102 +130,57 @@ class Recorded:
     duplicate_of: str | None  # another present path holding the same content, if any
 
 
-class Catalog:
-    def __init__(self, path: Path, busy_timeout: float = 30.0):
-        self.path = Path(path)
-        self.busy_timeout = busy_timeout
-        self.db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
-                                  check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        try:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            with self.transaction():
-                for stmt in SCHEMA.split(";"):
-                    if stmt.strip():
-                        self.db.execute(stmt)
-                self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)",
-                                (str(SCHEMA_VERSION),))
-                self._migrate()
-        except CatalogBusy:
-            self.db.close()
-            raise
-        except sqlite3.DatabaseError as e:
-            self.db.close()
-            if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
-                raise CatalogBusy(self.path, busy_timeout) from e
-            raise CatalogDamaged(self.path, str(e)) from e
+class Catalog(SqliteStore):
+    """The archive's record. Every query on its tables is one of its named methods."""
 
-    def _migrate(self) -> None:
-        """Bring a catalog written by an older version up to date, in the open transaction."""
-        cols = {r["name"] for r in self.db.execute("PRAGMA table_info(objects)")}
-        for col in ("ocr", "ocr_todo"):
-            if col not in cols:
-                self.db.execute(f"ALTER TABLE objects ADD COLUMN {col} TEXT")
-        self.db.execute("CREATE INDEX IF NOT EXISTS objects_ocr ON objects(ocr)")
-        self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+    STORE = "catalog"
+    MIGRATIONS = MIGRATIONS
 
-    def close(self) -> None:
-        self.db.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE: take the write lock up front so that two writers never deadlock."""
-        start = time.monotonic()
+    def _legacy_version(self, db: sqlite3.Connection) -> int:
+        # releases before the migration runner kept their version in meta('schema')
         try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as e:
-            if "locked" in str(e) or "busy" in str(e):
-                raise CatalogBusy(self.path, time.monotonic() - start) from e
-            raise
-        try:
-            yield self.db
-            self.db.execute("COMMIT")
-        except BaseException as e:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            if isinstance(e, sqlite3.OperationalError) and "full" in str(e):
-                raise StoreFull(self.path) from e       # "database or disk is full"
-            raise
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except sqlite3.OperationalError:
+            return 0
+        return int(row[0]) if row else 0
 
     # -- reading ---------------------------------------------------------------------------
 
     def source(self, path: str) -> Source | None:
-        row = self.db.execute("SELECT * FROM sources WHERE path = ?", (path,)).fetchone()
+        row = self._db.execute("SELECT * FROM sources WHERE path = ?", (path,)).fetchone()
         return _source(row) if row else None
 
     def source_by_id(self, source_id: int) -> Source | None:
-        row = self.db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
+        row = self._db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
         return _source(row) if row else None
 
     def present_paths(self, top_level_only: bool = True) -> dict[str, int]:
         q = "SELECT path, id FROM sources WHERE state = 'present'"
         if top_level_only:
             q += " AND container_id IS NULL"
-        return {r["path"]: r["id"] for r in self.db.execute(q)}
+        return {r["path"]: r["id"] for r in self._db.execute(q)}
 
     def object(self, sha: str) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM objects WHERE sha = ?", (sha,)).fetchone()
+        return self._db.execute("SELECT * FROM objects WHERE sha = ?", (sha,)).fetchone()
 
     def first_source_of(self, sha: str) -> sqlite3.Row | None:
         """The earliest path that held `sha`: its name and mtime date the object."""
-        return self.db.execute("SELECT name, mtime_ns FROM sources WHERE sha = ? ORDER BY id "
+        return self._db.execute("SELECT name, mtime_ns FROM sources WHERE sha = ? ORDER BY id "
                                "LIMIT 1", (sha,)).fetchone()
 
     def present_members(self, container_id: int) -> dict[str, int]:
         """path -> id of the members of a zip that are still present."""
-        return {r["path"]: r["id"] for r in self.db.execute(
+        return {r["path"]: r["id"] for r in self._db.execute(
             "SELECT id, path FROM sources WHERE container_id = ? AND state = 'present'",
             (container_id,))}
 
     def pending_objects(self) -> list[sqlite3.Row]:
-        return self.db.execute(
+        return self._db.execute(
             "SELECT sha, size, format, kind FROM objects WHERE state = 'pending' ORDER BY rowid"
         ).fetchall()
 
     def unexpanded_containers(self) -> list[Source]:
-        rows = self.db.execute(
+        rows = self._db.execute(
             "SELECT s.* FROM sources s JOIN objects o ON o.sha = s.sha "
             "WHERE o.format = 'zip' AND s.state = 'present' "
             "AND (s.expanded_sha IS NULL OR s.expanded_sha != s.sha)").fetchall()
@@ -224,7 +189,7 @@ class Catalog:
     def container_depth(self, source_id: int) -> int:
         depth, sid = 0, source_id
         while sid is not None:
-            row = self.db.execute("SELECT container_id FROM sources WHERE id = ?", (sid,)).fetchone()
+            row = self._db.execute("SELECT container_id FROM sources WHERE id = ?", (sid,)).fetchone()
             sid = row["container_id"] if row else None
             depth += 1 if sid is not None else 0
         return depth
@@ -247,26 +212,52 @@ class Catalog:
         if where:
             q += " WHERE " + " AND ".join(where)
         q += " ORDER BY s.unit, s.path"
-        return [dict(r) for r in self.db.execute(q, args)]
+        return [dict(r) for r in self._db.execute(q, args)]
 
     def present_files(self) -> list[tuple]:
         """(source id, unit, path, sha, kind, format, state, source reason, date, date_source)
         of every present path with archived content, in no particular order: what the
         readiness check reads. Plain tuples from a covering index (the objects' text is never
         touched), lean enough for 100,000 files."""
-        cur = self.db.cursor()
+        cur = self._db.cursor()
         cur.row_factory = None
         return cur.execute(
             "SELECT s.id, s.unit, s.path, s.sha, o.kind, o.format, o.state, s.reason, o.date, "
             "o.date_source FROM sources s JOIN objects o ON o.sha = s.sha "
             "WHERE s.state = 'present'").fetchall()
 
+    def unit_counts(self) -> dict[str, int]:
+        """unit -> how many present paths it has (zip members included)."""
+        return {r[0]: r[1] for r in self._tuples(
+            "SELECT unit, COUNT(*) FROM sources WHERE state = 'present' GROUP BY unit")}
+
+    def object_shas(self) -> list[str]:
+        """Every content the archive holds, in the order it arrived."""
+        return [r[0] for r in self._tuples("SELECT sha FROM objects ORDER BY rowid")]
+
+    def texts(self, shas: list[str]) -> list[tuple[str, str, str, str | None]]:
+        """(sha, text, state, ocr) of these contents: what content rules are tested on. A
+        state or ocr of `pending` means more text is still to come."""
+        out = []
+        for i in range(0, len(shas), 500):
+            batch = shas[i:i + 500]
+            out += self._tuples("SELECT sha, text, state, ocr FROM objects WHERE sha IN "
+                                f"({','.join('?' * len(batch))})", batch)
+        return out
+
+    def index_row(self, source_id: int) -> sqlite3.Row | None:
+        """What the search index holds of one path: its place, unit, name, state and content."""
+        return self._row(
+            "SELECT s.path, s.unit, s.name, s.state, s.sha, o.kind, o.text, o.date, o.state AS "
+            "ostate FROM sources s LEFT JOIN objects o ON o.sha = s.sha WHERE s.id = ?",
+            (source_id,))
+
     def sources_of(self, sha: str, present_only: bool = True) -> list[sqlite3.Row]:
         q = "SELECT * FROM sources WHERE sha = ?" + (" AND state = 'present'" if present_only else "")
-        return self.db.execute(q + " ORDER BY path", (sha,)).fetchall()
+        return self._db.execute(q + " ORDER BY path", (sha,)).fetchall()
 
     def shas_with_prefix(self, prefix: str, limit: int = 5) -> list[str]:
-        return [r[0] for r in self.db.execute(
+        return [r[0] for r in self._db.execute(
             "SELECT sha FROM objects WHERE sha >= ? AND sha < ? ORDER BY sha LIMIT ?",
             (prefix, prefix + "g", limit))]
 
@@ -274,7 +265,7 @@ class Catalog:
         """Log every path holding `sha` (every path, if None) as changed, so followers such as
         the search index redo them: a decision or a new standard changes what they serve."""
         now = now_iso()
-        with self.transaction() as db:
+        with self._transaction() as db:
             if sha is None:
                 db.execute("INSERT INTO changes (source_id, what, at) SELECT id, ?, ? FROM sources "
                            "WHERE state = 'present'", (what, now))
@@ -283,16 +274,16 @@ class Catalog:
                     self._log(db, r["id"], what, now)
 
     def versions(self, source_id: int) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM versions WHERE source_id = ? ORDER BY id",
+        return self._db.execute("SELECT * FROM versions WHERE source_id = ? ORDER BY id",
                                (source_id,)).fetchall()
 
     def last_seq(self) -> int:
-        row = self.db.execute("SELECT MAX(seq) FROM changes").fetchone()
+        row = self._db.execute("SELECT MAX(seq) FROM changes").fetchone()
         return row[0] or 0
 
     def changed_since(self, seq: int) -> tuple[int, list[int]]:
         """The newest seq and the distinct sources changed after `seq`: what a follower redoes."""
-        rows = self.db.execute("SELECT seq, source_id FROM changes WHERE seq > ? ORDER BY seq",
+        rows = self._db.execute("SELECT seq, source_id FROM changes WHERE seq > ? ORDER BY seq",
                                (seq,)).fetchall()
         if not rows:
             return seq, []
@@ -305,7 +296,7 @@ class Catalog:
         """Point `path` at content `sha`: adds the object if new and a version if the path held
         something else before. Idempotent: recording the same thing twice changes nothing."""
         now = now_iso()
-        with self.transaction() as db:
+        with self._transaction() as db:
             new_object = db.execute(
                 "INSERT OR IGNORE INTO objects (sha, size, format, kind, created_at) "
                 "VALUES (?, ?, ?, ?, ?)", (sha, size, fmt, kind, now)).rowcount == 1
@@ -338,7 +329,7 @@ class Catalog:
                           container_id: int | None = None) -> int:
         """A path we will not copy (a link out of the inbox, too large): listed as a problem."""
         now = now_iso()
-        with self.transaction() as db:
+        with self._transaction() as db:
             row = db.execute("SELECT id, reason, state FROM sources WHERE path = ?",
                              (path,)).fetchone()
             if row is None:
@@ -360,7 +351,7 @@ class Catalog:
         """The extraction of an object; `ocr_todo` lists the pages (0-based) still to be OCRed,
         whose text follows later through `save_ocr_page` and `finish_ocr`."""
         now = now_iso()
-        with self.transaction() as db:
+        with self._transaction() as db:
             db.execute("UPDATE objects SET state = ?, reason = ?, pages = ?, text = ?, "
                        "text_chars = ?, info = ?, date = ?, date_source = ?, extracted_at = ?, "
                        "ocr = ?, ocr_todo = ? WHERE sha = ?",
@@ -376,9 +367,9 @@ class Catalog:
     def ocr_pending(self) -> list[dict]:
         """Objects waiting for OCR, oldest first, each with the pages not yet read."""
         out = []
-        for r in self.db.execute("SELECT sha, format, ocr_todo FROM objects WHERE ocr = 'pending' "
+        for r in self._db.execute("SELECT sha, format, ocr_todo FROM objects WHERE ocr = 'pending' "
                                  "ORDER BY rowid").fetchall():
-            done = {p["page"] for p in self.db.execute(
+            done = {p["page"] for p in self._db.execute(
                 "SELECT page FROM ocr_pages WHERE sha = ?", (r["sha"],))}
             todo = json.loads(r["ocr_todo"] or "[]")
             out.append({"sha": r["sha"], "format": r["format"], "pages": todo,
@@ -387,12 +378,12 @@ class Catalog:
 
     def save_ocr_page(self, sha: str, page: int, text: str, confidence: float | None,
                       seconds: float | None = None, error: str | None = None) -> None:
-        with self.transaction() as db:
+        with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO ocr_pages VALUES (?, ?, ?, ?, ?, ?)",
                        (sha, page, text, confidence, seconds, error))
 
     def ocr_pages(self, sha: str) -> dict[int, sqlite3.Row]:
-        return {r["page"]: r for r in self.db.execute(
+        return {r["page"]: r for r in self._db.execute(
             "SELECT * FROM ocr_pages WHERE sha = ? ORDER BY page", (sha,))}
 
     def finish_ocr(self, sha: str, *, text: str, date: str | None, date_source: str | None,
@@ -400,7 +391,7 @@ class Catalog:
         """The object's text now includes its OCR: saved, and every path holding it is logged
         as changed so the index follows."""
         now = now_iso()
-        with self.transaction() as db:
+        with self._transaction() as db:
             db.execute("UPDATE objects SET text = ?, text_chars = ?, date = ?, date_source = ?, "
                        "info = ?, ocr = ? WHERE sha = ?",
                        (text, _visible_chars(text), date, date_source,
@@ -412,26 +403,26 @@ class Catalog:
     def set_problem(self, sha: str, reason: str) -> None:
         """The object cannot serve as evidence (a zip that will not open, say)."""
         now = now_iso()
-        with self.transaction() as db:
+        with self._transaction() as db:
             db.execute("UPDATE objects SET state = 'problem', reason = ? WHERE sha = ?",
                        (reason, sha))
             for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
                 self._log(db, r["id"], "problem", now)
 
     def set_source_reason(self, source_id: int, reason: str | None) -> None:
-        with self.transaction() as db:
+        with self._transaction() as db:
             db.execute("UPDATE sources SET reason = ? WHERE id = ?", (reason, source_id))
             self._log(db, source_id, "problem", now_iso())
 
     def mark_expanded(self, source_id: int, sha: str) -> None:
-        with self.transaction() as db:
+        with self._transaction() as db:
             db.execute("UPDATE sources SET expanded_sha = ? WHERE id = ?", (sha, source_id))
 
     def withdraw(self, source_ids: list[int]) -> int:
         """The unit deleted these paths: keep everything, mark them (and zip members) withdrawn."""
         now = now_iso()
         n = 0
-        with self.transaction() as db:
+        with self._transaction() as db:
             todo = list(source_ids)
             while todo:
                 sid = todo.pop()

@@ -1,48 +1,86 @@
-"""Domain errors of the archive. They carry data; the application turns them into sentences."""
+"""Domain errors of the archive. They carry a `code` and `data`; the application turns them into
+sentences (yingjian/messages.py). `str(error)` is an English line for developers' logs."""
+from __future__ import annotations
 
 
 class ArchiveError(Exception):
     """Base of every error the archive raises."""
 
+    code = "archive_error"
+
+    @property
+    def data(self) -> dict:
+        return {"detail": str(self)}
+
 
 class ReadError(ArchiveError):
-    """A file could not be read or understood; `reason` is the sentence a clerk reads."""
+    """A file could not be read or understood; `reason` is a `reasons.Reason` (code and data)."""
 
-    def __init__(self, reason: str, path=None):
-        super().__init__(reason)
+    code = "read_error"
+
+    def __init__(self, reason, path=None):
+        super().__init__(str(reason))
         self.reason = reason
         self.path = path
+
+    @property
+    def data(self) -> dict:
+        return {"reason": self.reason, "path": self.path}
 
 
 class CatalogBusy(ArchiveError):
     """Another process held the catalog longer than we were willing to wait."""
+
+    code = "catalog_busy"
 
     def __init__(self, path, waited: float):
         super().__init__(f"catalog {path} locked for {waited:.0f}s")
         self.path = path
         self.waited = waited
 
+    @property
+    def data(self) -> dict:
+        return {"path": str(self.path), "waited": self.waited}
+
 
 class InboxUnavailable(ArchiveError):
     """The inbox folder (often a network share) is not reachable right now."""
 
+    code = "inbox_unavailable"
+
     def __init__(self, path):
         super().__init__(f"inbox not reachable: {path}")
         self.path = path
+
+    @property
+    def data(self) -> dict:
+        return {"path": str(self.path)}
 
 
 class StoreFull(ArchiveError):
     """The disk holding the archive (objects or catalog) is full: nothing half-written was
     kept, and the work is redone once there is space."""
 
+    code = "store_full"
+
     def __init__(self, path):
         super().__init__(f"no space left for the archive at {path}")
         self.path = path
+
+    @property
+    def data(self) -> dict:
+        return {"path": str(self.path)}
 
 
 class CatalogDamaged(ArchiveError):
     """The catalog file cannot be read as a database (a disk fault, a bad copy)."""
 
+    code = "catalog_damaged"
+
     def __init__(self, path, detail: str = ""):
         super().__init__(f"catalog {path} is damaged: {detail}")
         self.path = path
+
+    @property
+    def data(self) -> dict:
+        return {"path": str(self.path)}

@@ -175,7 +175,7 @@ def _image(path: Path, limits: Limits) -> Extraction:
             img = Image.open(path)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             return Extraction(problem=reasons.IMAGE_BOMB.format(
-                pixels="超过上限", limit=f"{limits.max_image_pixels:,}"))
+                pixels=reasons.PIXELS_UNKNOWN, limit=f"{limits.max_image_pixels:,}"))
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
             return Extraction(problem=reasons.IMAGE_CORRUPT)
         with img:

@@ -324,7 +324,7 @@ class OcrQueue:
                                    round(res.seconds, 3), res.error)
         if res.error:
             logging.getLogger("yingjian").warning(
-                "OCR 读取第 %d 页失败 (%s): %s", res.page + 1, res.error, res.sha[:12])
+                "OCR of page %d failed (%s): %s", res.page + 1, res.error, res.sha[:12])
         self.progress.pages_done += 1
         obj = self.catalog.object(res.sha)
         todo = json.loads(obj["ocr_todo"] or "[]") if obj else []
@@ -357,7 +357,7 @@ class OcrQueue:
             info["ocr_confidence"] = round(sum(confs) / len(confs), 3)
         if errors:
             info["ocr_failed_pages"] = [p + 1 for p in errors]
-            info["note"] = reasons.OCR_FAILED.format(pages="、".join(str(p + 1) for p in errors[:10]))
+            info["note"] = reasons.OCR_FAILED.format(pages=[p + 1 for p in errors[:10]])
         src = self.catalog.first_source_of(sha)
         date, date_source = evidence_date(
             pages=pages, exif=info.get("exif_date"), name=src["name"] if src else "",

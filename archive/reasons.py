@@ -1,42 +1,95 @@
-"""Every reason a clerk may read about a file, in one place so wording stays consistent and tests
-can pin it. Each is a full sentence that says what is wrong and what to do.
+"""Every reason a clerk may read about a file, as a code with data. The catalog stores the code
+and its data (compact JSON), never a sentence: the sentence is made when it is shown, in
+`yingjian/messages.py`, so a better wording reaches every row already stored.
+
+A reason is a `str` (its JSON form), so it can be stored, compared and passed around like the
+sentences it replaces; `REASON.format(size=..., limit=...)` adds data the way `str.format` filled
+in a sentence.
 """
+from __future__ import annotations
 
-EMPTY = "文件为空(0 字节),请重新上传完整文件"
-TRUNCATED = "文件不完整(可能复制中断),请重新上传完整文件"
-TOO_LARGE_TO_ARCHIVE = "文件过大({size}),超过归档上限 {limit},未归档;请拆分后上传或联系管理员"
-TOO_LARGE_TO_READ = "文件过大({size}),已归档但未提取文字(上限 {limit})"
-UNREADABLE = "无法读取该文件(没有权限或文件被占用),请检查后重新上传"
-SYMLINK_OUTSIDE = "这是指向收件箱以外位置的快捷方式/链接,出于安全原因未读取;请上传文件本身"
+import json
 
-PDF_ENCRYPTED = "PDF 已加密,请上传未加密版本"
-PDF_CORRUPT = "PDF 文件已损坏,无法打开;请重新扫描或重新导出后上传"
-PDF_TOO_MANY_PAGES = "PDF 页数过多({pages} 页),只读取了前 {limit} 页的文字"
 
-IMAGE_CORRUPT = "图片文件已损坏,无法打开;请重新拍摄或重新导出后上传"
-IMAGE_TRUNCATED = "图片文件不完整(可能传输中断),请重新上传原图"
-IMAGE_BOMB = "图片尺寸异常({pixels} 像素,上限 {limit}),疑似恶意文件,已拒绝处理"
-IMAGE_UNSUPPORTED = "暂不支持读取此图片格式({fmt}),文件已归档"
+class Reason(str):
+    """A problem reason: `code` and `data`; its string value is what the catalog stores."""
 
-DOCX_CORRUPT = "Word 文件已损坏,无法打开;请用 Word 或 WPS 重新保存后上传"
-XLSX_CORRUPT = "Excel 文件已损坏,无法打开;请用 Excel 或 WPS 重新保存后上传"
-OFFICE_ENCRYPTED = "Office 文件设有打开密码,请取消密码后重新上传"
-OFFICE_BOMB = "文件内部数据解压后过大,疑似恶意文件,已拒绝处理"
-OLD_OFFICE = "旧版 Office 格式({fmt}),已归档但暂不能提取文字;建议另存为 .docx / .xlsx 后上传"
-TEXT_UNDECODABLE = "文本文件编码无法识别,已归档但未提取文字"
+    code: str
+    data: dict
 
-ZIP_CORRUPT = "压缩包已损坏,无法解压;请重新压缩后上传"
-ZIP_EMPTY = "压缩包是空的,里面没有文件;请检查后重新压缩上传"
-ZIP_ENCRYPTED = "压缩包内文件设有密码,无法解压;请上传未加密的压缩包"
-ZIP_BOMB = "压缩包解压后过大({size},上限 {limit}),疑似压缩炸弹,未解压"
-ZIP_TOO_MANY = "压缩包内文件过多({count} 个,上限 {limit}),未解压;请分批压缩上传"
-ZIP_TOO_DEEP = "压缩包嵌套层数过多(超过 {limit} 层),内层未解压"
-ZIP_UNSAFE_PATH = "压缩包内文件路径不安全(含 .. 或绝对路径:{name}),已按安全路径归档"
-ZIP_MEMBER_BOMB = "压缩包内此文件解压后远大于声明大小,疑似压缩炸弹,已拒绝"
+    def __new__(cls, code: str, **data) -> "Reason":
+        text = json.dumps({"code": code, **data}, ensure_ascii=False, sort_keys=True,
+                          separators=(",", ":"), default=str)
+        obj = super().__new__(cls, text)
+        obj.code, obj.data = code, dict(data)
+        return obj
 
-OCR_FAILED = "第 {pages} 页的扫描图像无法识别(图像编码不支持或已损坏),这些页没有文字;可重新扫描为 JPEG 格式后上传"
-EXTRACT_FAILED = "读取文件内容时出错({error}),文件已归档"
-UNKNOWN_FORMAT = "无法识别的文件格式,已归档但未提取内容"
+    def format(self, **data) -> "Reason":          # noqa: A003 - mirrors str.format on purpose
+        return Reason(self.code, **{**self.data, **data})
+
+    def __reduce__(self):                           # survives pickling to OCR worker processes
+        return (_rebuild, (self.code, self.data))
+
+
+def _rebuild(code: str, data: dict) -> Reason:
+    return Reason(code, **data)
+
+
+def parse(stored: str | None) -> Reason | None:
+    """The reason a catalog row holds; a sentence from before codes (not migrated) is kept as
+    the code `legacy` with its text, so it is still shown as it was."""
+    if not stored:
+        return None
+    if isinstance(stored, Reason):
+        return stored
+    if stored.startswith("{"):
+        try:
+            data = json.loads(stored)
+            code = data.pop("code")
+            return Reason(code, **data)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            pass
+    return Reason("legacy", text=stored)
+
+
+EMPTY = Reason("empty")
+TRUNCATED = Reason("truncated")
+TOO_LARGE_TO_ARCHIVE = Reason("too_large_to_archive")          # size, limit
+TOO_LARGE_TO_READ = Reason("too_large_to_read")                # size, limit
+UNREADABLE = Reason("unreadable")
+SYMLINK_OUTSIDE = Reason("symlink_outside")
+
+PDF_ENCRYPTED = Reason("pdf_encrypted")
+PDF_CORRUPT = Reason("pdf_corrupt")
+PDF_TOO_MANY_PAGES = Reason("pdf_too_many_pages")              # pages, limit
+
+IMAGE_CORRUPT = Reason("image_corrupt")
+IMAGE_TRUNCATED = Reason("image_truncated")
+IMAGE_BOMB = Reason("image_bomb")                              # pixels, limit
+IMAGE_UNSUPPORTED = Reason("image_unsupported")                # fmt
+
+DOCX_CORRUPT = Reason("docx_corrupt")
+XLSX_CORRUPT = Reason("xlsx_corrupt")
+OFFICE_ENCRYPTED = Reason("office_encrypted")
+OFFICE_BOMB = Reason("office_bomb")
+OLD_OFFICE = Reason("old_office")                              # fmt
+TEXT_UNDECODABLE = Reason("text_undecodable")
+
+ZIP_CORRUPT = Reason("zip_corrupt")
+ZIP_EMPTY = Reason("zip_empty")
+ZIP_ENCRYPTED = Reason("zip_encrypted")
+ZIP_BOMB = Reason("zip_bomb")                                  # size, limit
+ZIP_TOO_MANY = Reason("zip_too_many")                          # count, limit
+ZIP_TOO_DEEP = Reason("zip_too_deep")                          # limit
+ZIP_UNSAFE_PATH = Reason("zip_unsafe_path")                    # name
+ZIP_MEMBER_BOMB = Reason("zip_member_bomb")
+
+OCR_FAILED = Reason("ocr_failed")                              # pages
+EXTRACT_FAILED = Reason("extract_failed")                      # error
+UNKNOWN_FORMAT = Reason("unknown_format")
+
+# image bombs whose size could not even be read say so with this in `pixels`
+PIXELS_UNKNOWN = "over_limit"
 
 
 def human_size(n: int) -> str:

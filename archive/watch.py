@@ -49,13 +49,16 @@ class Watcher:
     def __init__(self, ingestor: Ingestor, poll: float | None = None,
                  reconcile_every: float = 300.0, tick: float = 0.5,
                  on_result: Callable[[Result], None] | None = None,
-                 after_step: Callable[[], None] | None = None):
+                 after_step: Callable[[], None] | None = None,
+                 on_event: Callable[[str, dict], None] | None = None):
         self.ing = ingestor
         self.poll = poll
         self.reconcile_every = reconcile_every
         self.tick = tick
         self.on_result = on_result or (lambda r: None)
         self.after_step = after_step or (lambda: None)   # e.g. bring the search index up to date
+        # what went wrong and was survived, as a code with data: the application words it
+        self.on_event = on_event or (lambda code, data: log.warning("%s %s", code, data))
         self._lock = threading.Lock()
         self._events: set[tuple[str, bool]] = set()
         self._pending: dict[str, Candidate] = {}
@@ -82,15 +85,16 @@ class Watcher:
                     self._step()
                     self.after_step()
                 except InboxUnavailable as e:
-                    log.warning("收件箱暂时无法访问:%s,稍后重试", e.path)
+                    self.on_event("inbox_unavailable", {"path": str(e.path)})
                     self._reconcile_at = time.monotonic() + 30
                 except StoreFull as e:
-                    log.error("归档所在的磁盘空间不足(%s),请尽快清理;一分钟后重试", e.path)
+                    self.on_event("store_full", {"path": str(e.path)})
                     self.stop_event.wait(60)
                 except ArchiveError as e:
-                    log.error("归档出错:%s,稍后重试", e)
-                except Exception:
-                    log.exception("处理时发生意外错误,继续监视")
+                    self.on_event("archive_error", {"detail": str(e)})
+                except Exception as e:
+                    log.exception("unexpected error in the watch loop; watching on")
+                    self.on_event("unexpected", {"detail": type(e).__name__})
                 self.stop_event.wait(self.tick)
         finally:
             if observer is not None:
@@ -104,7 +108,7 @@ class Watcher:
             obs.start()
             return obs
         except Exception as e:      # no inotify left, share not mounted yet...
-            log.warning("无法监听文件夹事件(%s),改为定期扫描", e)
+            self.on_event("no_events", {"detail": str(e)})
             self.reconcile_every = min(self.reconcile_every, self.poll or 30.0)
             return None
 
@@ -119,8 +123,9 @@ class Watcher:
                 r = self.ing.ingest_candidate(c)
             except ArchiveError:
                 raise
-            except Exception:
-                log.exception("处理 %s 时出错,已跳过", rel)
+            except Exception as e:
+                log.exception("error ingesting %s; skipped", rel)
+                self.on_event("file_failed", {"path": rel, "detail": type(e).__name__})
                 self._pending.pop(rel, None)
                 continue
             if r.outcome is not Outcome.PENDING:

@@ -64,7 +64,7 @@ def search_times(index: SearchIndex, seconds: float | None = None, rounds: int |
 def archived(catalog_path: Path) -> int:
     c = Catalog(catalog_path)
     try:
-        return c.db.execute("SELECT COUNT(*) FROM sources WHERE sha IS NOT NULL").fetchone()[0]
+        return sum(1 for r in c.files() if r["sha"] is not None)
     finally:
         c.close()
 

@@ -23,7 +23,6 @@ sys.path.insert(0, str(ROOT))
 
 from bench.check_bench import fill  # noqa: E402
 from bench.search_bench import QUERIES, pct  # noqa: E402
-from yingjian.users import Users  # noqa: E402
 from yingjian.web import create_app  # noqa: E402
 from yingjian.workspace import Workspace, init  # noqa: E402
 
@@ -43,7 +42,7 @@ def main():
         indexed = ws.sync_index()
         build = time.perf_counter() - t
         assert indexed == args.docs, indexed
-        Users(ws.catalog, ws.config.units).add("bench", "bench-password", office=True)
+        ws.users.add("bench", "bench-password", office=True)
         ws.close()
         app = create_app(tmp / "ws", secret="bench")
         c = app.test_client()

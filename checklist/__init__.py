@@ -1,10 +1,10 @@
 """The assessment standard (考评标准) as data, the mapping of archived files to its materials, and
 the readiness check and reports built on them."""
-from .check import STATUS_LABELS, Check
+from .check import Check
 from .mapping import ACTIONS, CodeMatcher, Mapping, MappingError
 from .model import Item, Material, Standard
 from .standard import DEFAULT_STANDARD, StandardError, dump, load, parse
 
 __all__ = ["ACTIONS", "Check", "CodeMatcher", "DEFAULT_STANDARD", "Item", "Mapping",
-           "MappingError", "Material", "STATUS_LABELS", "Standard", "StandardError", "dump",
+           "MappingError", "Material", "Standard", "StandardError", "dump",
            "load", "parse"]

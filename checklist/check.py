@@ -16,7 +16,6 @@ from .mapping import FileFacts, Mapping
 from .model import Item, Material, Standard
 
 STATUSES = ("complete", "unconfirmed", "partial", "missing")
-STATUS_LABELS = {"complete": "齐全", "unconfirmed": "待确认", "partial": "不全", "missing": "缺失"}
 MAX_SUGGESTED_LISTED = 50
 
 
@@ -165,11 +164,11 @@ def _evidence(e: FileFacts, how: str, confirmed: bool, in_period: bool) -> dict:
            "date_source": e.date_source, "confirmed": confirmed, "how": how,
            "counts": e.usable and in_period}
     if not e.usable:
-        out["why_not"] = "文件无法打开,不能作为佐证"
+        out["why_not_code"] = "unusable"
     elif not e.date:
-        out["why_not"] = "没有日期"
+        out["why_not_code"] = "no_date"
     elif not in_period:
-        out["why_not"] = "日期不在考评周期内"
+        out["why_not_code"] = "out_of_period"
     return out
 
 

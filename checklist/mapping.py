@@ -8,9 +8,9 @@
 3. decided — the office confirms, rejects, assigns or unassigns; the latest decision for a file
    and a material wins, and each records who and when.
 
-Decisions and the cached content-rule results live in the catalog database (tables of their
-own), so rebuilding the search index loses nothing. Evidence is counted by content: the same
-bytes sent by two units are one piece of evidence.
+Decisions and the cached content-rule results live in their own store (checklist/decisions.py),
+so rebuilding the search index loses nothing. Evidence is counted by content: the same bytes
+sent by two units are one piece of evidence.
 """
 from __future__ import annotations
 
@@ -21,44 +21,23 @@ from archive.catalog import now_iso
 from indexer.analysis import normalize
 from indexer.querying import matcher
 
+from .decisions import DecisionStore
 from .model import Material, Standard
 
 ACTIONS = ("confirm", "reject", "assign", "unassign")
 _SEPARATORS = set(" \t_-—–、,,::))]】+·\u3000")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
-TABLES = """
-CREATE TABLE IF NOT EXISTS decisions (
-    id INTEGER PRIMARY KEY,
-    sha TEXT NOT NULL,
-    material TEXT NOT NULL,
-    action TEXT NOT NULL,
-    user TEXT NOT NULL,
-    at TEXT NOT NULL,
-    note TEXT
-);
-CREATE INDEX IF NOT EXISTS decisions_sha ON decisions(sha);
-CREATE TABLE IF NOT EXISTS declared_codes (
-    path TEXT NOT NULL,
-    rules TEXT NOT NULL,
-    code TEXT NOT NULL,
-    PRIMARY KEY (path, rules)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS rule_matches (
-    sha TEXT NOT NULL,
-    rules TEXT NOT NULL,
-    materials TEXT NOT NULL,
-    PRIMARY KEY (sha, rules)
-) WITHOUT ROWID;
-"""
-
-
 def _by_path(row: tuple) -> str:
     return row[1]
 
 
 class MappingError(ValueError):
-    """A decision that cannot be recorded; the message is for the user (Chinese)."""
+    """A decision that cannot be recorded: `code` and `data` say why (yingjian/messages.py)."""
+
+    def __init__(self, code: str, **data):
+        super().__init__(f"{code} {data}")
+        self.code, self.data = code, data
 
 
 class CodeMatcher:
@@ -117,20 +96,15 @@ class FileFacts:
 class Mapping:
     """The mapping of the whole archive to one standard, computed from the catalog."""
 
-    def __init__(self, std: Standard, catalog):
+    def __init__(self, std: Standard, catalog, decisions: DecisionStore):
         self.std = std
         self.catalog = catalog
+        self.store = decisions
         self.codes = CodeMatcher(std)
         self.materials = std.materials()
         self.rules = {m.id: matcher(m.query) for m in self.materials.values() if m.query}
         self.fingerprint = std.fingerprint()
-        with catalog.transaction() as db:
-            for stmt in TABLES.split(";"):
-                if stmt.strip():
-                    db.execute(stmt)
-            # one standard at a time: what was cached for an earlier one goes
-            db.execute("DELETE FROM declared_codes WHERE rules != ?", (self.fingerprint,))
-            db.execute("DELETE FROM rule_matches WHERE rules != ?", (self.fingerprint,))
+        decisions.keep_only(self.fingerprint)
         self._under: dict[str, list[Material]] = {
             it.code: it.all_materials() for it in std.walk()}
 
@@ -138,25 +112,20 @@ class Mapping:
 
     def decisions(self) -> dict[tuple[str, str], dict]:
         """The latest decision for each (sha, material)."""
-        out = {}
-        for r in self.catalog.db.execute(
-                "SELECT sha, material, action, user, at FROM decisions ORDER BY id"):
-            out[(r["sha"], r["material"])] = dict(r)
-        return out
+        return self.store.latest()
 
-    def decide(self, sha: str, material: str, action: str, user: str, note: str | None = None) -> None:
+    def decide(self, sha: str, material: str, action: str, user: str, note: str | None = None,
+               date: str | None = None) -> None:
         if action not in ACTIONS:
-            raise MappingError(f"未知的操作 {action}")
+            raise MappingError("unknown_action", action=action)
         if material not in self.materials:
-            raise MappingError(f"考评标准中没有材料 {material}",)
-        with self.catalog.transaction() as db:
-            db.execute("INSERT INTO decisions (sha, material, action, user, at, note) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (sha, material, action, user, now_iso(), note))
+            raise MappingError("unknown_material", material=material)
+        self.store.add(sha=sha, material=material, action=action, user=user, at=now_iso(),
+                       note=note, date=date)
         self.catalog.log_changed(sha, "decision")        # the index's `items` follow
 
     def history(self, sha: str) -> list[dict]:
-        return [dict(r) for r in self.catalog.db.execute(
-            "SELECT material, action, user, at, note FROM decisions WHERE sha = ? ORDER BY id", (sha,))]
+        return self.store.history(sha)
 
     # -- content rules -------------------------------------------------------------------------
 
@@ -168,34 +137,27 @@ class Mapping:
         fp = self.fingerprint
         found: dict[str, list[str]] = {}
         if shas is None:
-            todo = [r[0] for r in self.catalog.db.execute(
-                "SELECT o.sha FROM objects o LEFT JOIN rule_matches r ON r.sha = o.sha AND r.rules = ? "
-                "WHERE r.sha IS NULL", (fp,))]
+            tested = self.store.rule_matches(fp)
+            todo = [sha for sha in self.catalog.object_shas() if sha not in tested]
         else:
             todo = []
             for sha in shas:
-                row = self.catalog.db.execute("SELECT materials FROM rule_matches WHERE sha = ? "
-                                              "AND rules = ?", (sha, fp)).fetchone()
-                if row is None:
+                cached = self.store.rule_match(sha, fp)
+                if cached is None:
                     todo.append(sha)
-                elif row[0]:
-                    found[sha] = row[0].split(",")
+                elif cached:
+                    found[sha] = cached.split(",")
         for i in range(0, len(todo), 500):
-            batch = todo[i:i + 500]
-            rows = self.catalog.db.execute(
-                f"SELECT sha, text, state, ocr FROM objects WHERE sha IN ({','.join('?' * len(batch))})",
-                batch).fetchall()
             new = []
-            for r in rows:
-                text = normalize(r["text"] or "")
+            for sha, text, state, ocr in self.catalog.texts(todo[i:i + 500]):
+                text = normalize(text or "")
                 mats = [mid for mid, test in self.rules.items() if test(text)]
                 if mats:
-                    found[r["sha"]] = mats
-                if r["state"] != "pending" and r["ocr"] != "pending":
-                    new.append((r["sha"], fp, ",".join(mats)))
+                    found[sha] = mats
+                if state != "pending" and ocr != "pending":
+                    new.append((sha, ",".join(mats)))
             if new:
-                with self.catalog.transaction() as db:
-                    db.executemany("INSERT OR REPLACE INTO rule_matches VALUES (?, ?, ?)", new)
+                self.store.save_rule_matches(fp, new)
         return found
 
     def _declared(self, code: str, kind: str | None, matched: set[str]) -> list[tuple[str, bool]]:
@@ -212,38 +174,35 @@ class Mapping:
 
     # -- the whole archive ---------------------------------------------------------------------
 
-    def _declared_codes(self) -> None:
-        """Cache the code each present path declares under this standard (paths seen before
-        are not parsed again)."""
+    def _declared_codes(self, paths) -> dict[str, str]:
+        """path -> the code it declares under this standard, for the paths that declare one;
+        paths not seen before are parsed once and cached."""
         fp = self.fingerprint
-        new = self.catalog.db.execute(
-            "SELECT s.path FROM sources s LEFT JOIN declared_codes d ON d.path = s.path "
-            "AND d.rules = ? WHERE d.path IS NULL AND s.state = 'present'", (fp,)).fetchall()
+        known = self.store.declared_codes(fp)
+        new = [(p, self.codes.declared(p) or "") for p in paths if p not in known]
         if new:
-            with self.catalog.transaction() as db:
-                db.executemany("INSERT OR REPLACE INTO declared_codes VALUES (?, ?, ?)",
-                               [(p, fp, self.codes.declared(p) or "") for (p,) in new])
+            self.store.save_declared_codes(fp, new)
+            known.update(new)
+        return {p: c for p, c in known.items() if c}
 
     def evidence(self) -> tuple[dict[str, FileFacts], dict[str, dict[str, tuple[str, bool]]]]:
         """The files that serve any material (sha -> FileFacts) and, per material, sha ->
         (how, confirmed), how being declared / suggested / decided. Unusable files are
-        included, marked, so the report can say why they do not count. Only files with a
-        declared code, a content-rule match or a decision are read from the catalog."""
-        fp = self.fingerprint
+        included, marked, so the report can say why they do not count."""
         uncached = self.rule_matches()           # files new to this standard, tested now
-        self._declared_codes()
+        present = self.catalog.present_files()
+        codes = self._declared_codes(r[2] for r in present)
+        matches = self.store.rule_matches(self.fingerprint)
         decisions = self.decisions()
-        cur = self.catalog.db.cursor()
-        cur.row_factory = None
-        rows = cur.execute(
-            "SELECT s.unit, s.path, s.sha, o.kind, o.format, o.state, s.reason, o.date, "
-            "o.date_source, d.code, r.materials FROM sources s "
-            # the covering index: the objects' text is never read
-            "JOIN objects o INDEXED BY objects_facts ON o.sha = s.sha "
-            "LEFT JOIN declared_codes d ON d.path = s.path AND d.rules = ?1 "
-            "LEFT JOIN rule_matches r ON r.sha = s.sha AND r.rules = ?1 "
-            "WHERE s.state = 'present' AND o.format != 'zip' AND (d.code != '' OR r.materials != '' "
-            "OR r.sha IS NULL OR s.sha IN (SELECT sha FROM decisions))", (fp,)).fetchall()
+        decided = {sha for sha, _ in decisions}
+        rows = []
+        for _sid, unit, path, sha, kind, fmt, state, sreason, date, dsrc in present:
+            if fmt == "zip":
+                continue
+            code = codes.get(path)
+            mats = matches.get(sha)
+            if code or mats or mats is None or sha in decided:
+                rows.append((unit, path, sha, kind, fmt, state, sreason, date, dsrc, code, mats))
         rows.sort(key=_by_path)
         files: dict[str, FileFacts] = {}
         declared: dict[str, set[str]] = {}
@@ -290,10 +249,7 @@ class Mapping:
             if code:
                 found |= {mid for mid, _ in self._declared(code, kind, matched)}
         found |= {m for m in matched if self.materials[m].fits(kind)}
-        latest = {}
-        for r in self.catalog.db.execute(
-                "SELECT material, action FROM decisions WHERE sha = ? ORDER BY id", (sha,)):
-            latest[r["material"]] = r["action"]
+        latest = {mid: d["action"] for mid, d in self.store.latest_for(sha).items()}
         for mid, action in latest.items():
             if mid not in self.materials:
                 continue

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Iterator
 
 KINDS = ("document", "photo", "ledger", "video", "any")
-KIND_LABELS = {"document": "文档", "photo": "照片", "ledger": "台账", "video": "视频", "any": "不限"}
 
 
 @dataclass

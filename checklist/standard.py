@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -16,15 +17,28 @@ DEFAULT_STANDARD = Path(__file__).with_name("data") / "default_standard.yaml"
 CODE = re.compile(r"^[0-9A-Za-z]+(?:[.\-][0-9A-Za-z]+)*$")
 
 
-class StandardError(Exception):
-    """The standard cannot be used; `problems` lists (line, message) for every mistake."""
+class Problem(NamedTuple):
+    """One mistake in a standard file: its line (None when it has none), a code and its data;
+    yingjian/messages.py says it in words."""
+    line: int | None
+    code: str
+    data: dict
 
-    def __init__(self, source: str, problems: list[tuple[int | None, str]]):
+
+class StandardError(Exception):
+    """The standard cannot be used; `problems` lists every mistake, in file order."""
+
+    code = "standard_invalid"
+
+    def __init__(self, source: str, problems: list[Problem]):
         self.source = source
         self.problems = problems
-        lines = [f"  第 {ln} 行:{msg}" if ln else f"  {msg}" for ln, msg in problems[:30]]
-        more = f"\n  …… 另有 {len(problems) - 30} 处" if len(problems) > 30 else ""
-        super().__init__(f"考评标准 {source} 有 {len(problems)} 处错误:\n" + "\n".join(lines) + more)
+        super().__init__(f"standard {source}: {len(problems)} problems: "
+                         + "; ".join(f"{p.line}:{p.code}" for p in problems[:5]))
+
+    @property
+    def data(self) -> dict:
+        return {"source": self.source, "problems": self.problems}
 
 
 # -- YAML with line numbers ------------------------------------------------------------------
@@ -60,7 +74,7 @@ def load(path: Path) -> Standard:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        raise StandardError(str(path), [(None, f"无法读取文件:{e}")])
+        raise StandardError(str(path), [Problem(None, "file_unreadable", {"error": str(e)})])
     return parse(text, str(path))
 
 
@@ -69,37 +83,37 @@ def parse(text: str, source: str = "standard.yaml") -> Standard:
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        raise StandardError(source, [(mark.line + 1 if mark else None,
-                                      f"YAML 格式错误:{getattr(e, 'problem', e)}(检查缩进和冒号)")])
+        raise StandardError(source, [Problem(mark.line + 1 if mark else None, "yaml_syntax",
+                                             {"problem": str(getattr(e, "problem", e))})])
     return _Builder(source).standard(data)
 
 
 class _Builder:
     def __init__(self, source: str):
         self.source = source
-        self.problems: list[tuple[int | None, str]] = []
+        self.problems: list[Problem] = []
         self.codes: dict[str, int] = {}
         self.material_ids: dict[str, int] = {}
 
-    def bad(self, node, key: str, message: str) -> None:
+    def bad(self, node, key: str, problem: str, **data) -> None:
         lines = node.get("__lines__", {}) if isinstance(node, dict) else {}
-        self.problems.append((lines.get(key) or lines.get(""), message))
+        self.problems.append(Problem(lines.get(key) or lines.get(""), problem, data))
 
     def standard(self, data) -> Standard:
         if not isinstance(data, dict):
-            raise StandardError(self.source, [(None, "文件内容应为 title / period / items 三部分")])
+            raise StandardError(self.source, [Problem(None, "not_three_parts", {})])
         title = data.get("title")
         if not isinstance(title, str) or not title.strip():
-            self.bad(data, "title", "缺少标准名称 title")
+            self.bad(data, "title", "title_missing")
             title = ""
         start, end = self.period(data)
         items = data.get("items")
         if not isinstance(items, list) or not items:
-            self.bad(data, "items", "缺少考评项目 items(应为列表)")
+            self.bad(data, "items", "items_missing")
             items = []
         built = [self.item(it, parent="") for it in items]
         for mid in set(self.material_ids) & set(self.codes):
-            self.problems.append((self.material_ids[mid], f"材料编号 {mid} 与考评项目编号重复"))
+            self.problems.append(Problem(self.material_ids[mid], "material_id_is_item_code", {"id": mid}))
         if self.problems:
             raise StandardError(self.source, self.problems)
         return Standard(title=title.strip(), start=start, end=end,
@@ -109,68 +123,67 @@ class _Builder:
         p = data.get("period")
         fallback = (date(2000, 1, 1), date(2000, 12, 31))
         if not isinstance(p, dict):
-            self.bad(data, "period", "缺少考评周期 period,例如 period: {start: 2020-01-01, end: 2023-12-31}")
+            self.bad(data, "period", "period_missing")
             return fallback
         start, end = _day(p.get("start"), first=True), _day(p.get("end"), first=False)
         if start is None:
-            self.bad(p, "start", f"考评周期的开始日期无法识别:{p.get('start')!r}(应为 2020-01-01 或 2020)")
+            self.bad(p, "start", "period_start_invalid", value=repr(p.get("start")))
         if end is None:
-            self.bad(p, "end", f"考评周期的结束日期无法识别:{p.get('end')!r}(应为 2023-12-31 或 2023)")
+            self.bad(p, "end", "period_end_invalid", value=repr(p.get("end")))
         if start and end and start > end:
-            self.bad(p, "end", f"考评周期的结束日期 {end} 早于开始日期 {start}")
+            self.bad(p, "end", "period_end_before_start", start=str(start), end=str(end))
         return (start or fallback[0], end or fallback[1])
 
     def item(self, node, parent: str) -> Item | None:
         if not isinstance(node, dict):
-            self.problems.append((None, f"{parent or '顶层'} 下有一项不是 code/title 形式:{node!r}"))
+            self.problems.append(Problem(None, "item_not_mapping", {"parent": parent, "value": repr(node)}))
             return None
         code = str(node.get("code") or "").strip()
-        where = f"考评项目 {code or '(无编号)'}"
         if not code:
-            self.bad(node, "", "考评项目缺少编号 code")
+            self.bad(node, "", "item_code_missing")
         elif not CODE.match(code):
-            self.bad(node, "code", f"{where} 的编号只能由数字、字母和点组成,如 1.2 或 3.1a")
+            self.bad(node, "code", "item_code_invalid", code=code)
         elif code in self.codes:
-            self.bad(node, "code", f"{where} 的编号重复(第 {self.codes[code]} 行已有)")
+            self.bad(node, "code", "item_code_duplicate", code=code, first_line=self.codes[code])
         else:
             self.codes[code] = node["__lines__"].get("code", 0)
         title = node.get("title")
         if not isinstance(title, str) or not title.strip():
-            self.bad(node, "title", f"{where} 缺少名称 title")
+            self.bad(node, "title", "item_title_missing", code=code)
             title = ""
         points = node.get("points", None)
         if points is not None and (isinstance(points, bool) or not isinstance(points, (int, float))
                                    or points < 0):
-            self.bad(node, "points", f"{where} 的分值 points 应为不小于 0 的数字,现为 {points!r}")
+            self.bad(node, "points", "item_points_invalid", code=code, value=repr(points))
             points = 0
         units = node.get("units") or []
         if isinstance(units, str):
             units = [u for u in re.split(r"[,,、;;\s]+", units) if u]
         if not isinstance(units, list) or not all(isinstance(u, str) for u in units):
-            self.bad(node, "units", f"{where} 的责任单位 units 应为单位名称列表,如 [双拥办, 人武部]")
+            self.bad(node, "units", "item_units_invalid", code=code)
             units = []
         flags = {}
         for key in ("veto", "bonus"):
             v = node.get(key, False)
             if not isinstance(v, bool):
-                self.bad(node, key, f"{where} 的 {key} 应为 true 或 false,现为 {v!r}")
+                self.bad(node, key, "item_flag_invalid", code=code, key=key, value=repr(v))
                 v = False
             flags[key] = v
         children = [c for c in (self.item(c, code) for c in (node.get("children") or [])) if c]
         if node.get("children") is not None and not isinstance(node.get("children"), list):
-            self.bad(node, "children", f"{where} 的 children 应为列表")
+            self.bad(node, "children", "item_children_invalid", code=code)
         materials = [m for m in (self.material(m, code) for m in (node.get("materials") or [])) if m]
         if children:
             total = sum(c.points for c in children)
             if points is not None and abs(points - total) > 1e-6:
-                self.bad(node, "points", f"{where} 的分值 {points:g} 与其下各项分值之和 {total:g} 不一致"
-                                         "(上级项目的分值由下级相加得出,可不填)")
+                self.bad(node, "points", "item_points_mismatch", code=code, points=points,
+                         total=total)
             points = total
         elif not materials and not flags["veto"]:
-            self.bad(node, "", f"{where} 既没有下级项目 children,也没有佐证材料 materials")
+            self.bad(node, "", "item_empty", code=code)
         for u in set(units):
             if units.count(u) > 1:
-                self.bad(node, "units", f"{where} 的责任单位 {u} 重复")
+                self.bad(node, "units", "item_unit_duplicate", code=code, unit=u)
         return Item(code=code, title=str(title).strip(), points=float(points or 0),
                     units=[u.strip() for u in units], method=str(node.get("method") or ""),
                     rule=str(node.get("rule") or ""), veto=flags["veto"], bonus=flags["bonus"],
@@ -178,33 +191,32 @@ class _Builder:
 
     def material(self, node, item_code: str) -> Material | None:
         if not isinstance(node, dict):
-            self.problems.append((None, f"考评项目 {item_code} 的一项材料格式不对:{node!r}"))
+            self.problems.append(Problem(None, "material_not_mapping", {"item": item_code, "value": repr(node)}))
             return None
         mid = str(node.get("id") or "").strip()
-        where = f"材料 {mid or '(无编号)'}"
         if not mid:
-            self.bad(node, "", f"考评项目 {item_code} 的一项材料缺少编号 id(如 {item_code}a)")
+            self.bad(node, "", "material_id_missing", item=item_code)
         elif not CODE.match(mid):
-            self.bad(node, "id", f"{where} 的编号只能由数字、字母和点组成")
+            self.bad(node, "id", "material_id_invalid", id=mid)
         elif mid in self.material_ids or mid in self.codes:
-            self.bad(node, "id", f"{where} 的编号与其他材料或考评项目重复")
+            self.bad(node, "id", "material_id_duplicate", id=mid)
         else:
             self.material_ids[mid] = node["__lines__"].get("id", 0)
         title = node.get("title")
         if not isinstance(title, str) or not title.strip():
-            self.bad(node, "title", f"{where} 缺少名称 title")
+            self.bad(node, "title", "material_title_missing", id=mid)
             title = ""
         kind = node.get("kind", "any")
         if kind not in KINDS:
-            self.bad(node, "kind", f"{where} 的类型 kind 应为 {'、'.join(KINDS)} 之一,现为 {kind!r}")
+            self.bad(node, "kind", "material_kind_invalid", id=mid, kinds=list(KINDS), value=repr(kind))
             kind = "any"
         count = node.get("count", 1)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            self.bad(node, "count", f"{where} 的数量 count 应为不小于 1 的整数,现为 {count!r}")
+            self.bad(node, "count", "material_count_invalid", id=mid, value=repr(count))
             count = 1
         per_year = node.get("per_year", False)
         if not isinstance(per_year, bool):
-            self.bad(node, "per_year", f"{where} 的 per_year 应为 true 或 false,现为 {per_year!r}")
+            self.bad(node, "per_year", "material_per_year_invalid", id=mid, value=repr(per_year))
             per_year = False
         query = node.get("query")
         if query is not None:
@@ -212,7 +224,8 @@ class _Builder:
             try:
                 parse_query(str(query))
             except QueryError as e:
-                self.bad(node, "query", f"{where} 的检索条件 query 无法使用:{e}")
+                self.bad(node, "query", "material_query_invalid", id=mid, error_code=getattr(e, "code", ""),
+                         error=getattr(e, "data", {}), detail=str(e))
                 query = None
         return Material(id=mid, title=str(title).strip(), kind=kind, count=count,
                         per_year=per_year, query=str(query) if query is not None else None,

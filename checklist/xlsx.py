@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from .model import Item, Material, Standard
-from .standard import StandardError
+from .standard import Problem, StandardError
 
 HEADERS = ["考评项目", "序号", "考评内容", "分值", "评分标准", "责任单位", "佐证材料", "材料类型", "检索词"]
 REQUIRED = ["考评项目", "序号", "考评内容", "分值"]
@@ -33,17 +33,17 @@ def import_xlsx(path: Path, period: tuple[date, date] | None = None) -> Standard
     try:
         wb = openpyxl.load_workbook(path, data_only=True)     # merged cells need the full mode
     except Exception as e:
-        raise StandardError(str(path), [(None, f"无法打开 Excel 文件({type(e).__name__}),请确认是 .xlsx 格式")])
+        raise StandardError(str(path), [Problem(None, "xlsx_unreadable", {"error": type(e).__name__})])
     ws = wb.worksheets[0]
     grid = _filled(ws)
     header_row, cols = _find_header(grid)
     if header_row is None:
-        raise StandardError(str(path), [(None, "找不到表头:需要包含 " + "、".join(REQUIRED) + " 这几列")])
+        raise StandardError(str(path), [Problem(None, "xlsx_no_header", {"columns": list(REQUIRED)})])
     title = _title(grid, header_row) or path.stem
     start_end = period or _period_from(title) or _period_from(path.stem)
-    problems: list[tuple[int | None, str]] = []
+    problems: list[Problem] = []
     if start_end is None:
-        problems.append((None, "无法从标题中识别考评周期(如 2020—2023年),请在导入时用 --period 2020-2023 指定"))
+        problems.append(Problem(None, "xlsx_no_period", {}))
         start_end = (date(2000, 1, 1), date(2000, 12, 31))
 
     sections: list[Item] = []
@@ -61,7 +61,7 @@ def import_xlsx(path: Path, period: tuple[date, date] | None = None) -> Standard
             continue
         excel_row = r + 1
         if not section_title:
-            problems.append((excel_row, f"Excel 第 {excel_row} 行没有“考评项目”(一级项目)"))
+            problems.append(Problem(excel_row, "xlsx_row_no_item", {"row": excel_row}))
             continue
         section = by_title.get(section_title)
         if section is None:
@@ -73,7 +73,7 @@ def import_xlsx(path: Path, period: tuple[date, date] | None = None) -> Standard
         code = _code(number, section.code, len(section.children) + 1)
         points = _number(cell("分值"))
         if points is None:
-            problems.append((excel_row, f"Excel 第 {excel_row} 行的分值“{cell('分值')}”不是数字"))
+            problems.append(Problem(excel_row, "xlsx_points_not_number", {"row": excel_row, "value": str(cell("分值"))}))
             points = 0.0
         rule = cell("评分标准")
         units = [u for u in re.split(r"[,,、;;/\s]+", cell("责任单位")) if u]
@@ -97,7 +97,7 @@ def import_xlsx(path: Path, period: tuple[date, date] | None = None) -> Standard
     for s in sections:
         s.points = sum(c.points for c in s.children)
     if not sections:
-        problems.append((None, "表中没有考评内容"))
+        problems.append(Problem(None, "xlsx_no_items", {}))
     if problems:
         raise StandardError(str(path), problems)
     std = Standard(title=title, start=start_end[0], end=start_end[1], items=sections,

@@ -18,7 +18,11 @@ GRAM_FIELD = "grams"
 
 
 class QueryError(ValueError):
-    """The query cannot be answered; the message is for the user (Chinese)."""
+    """The query cannot be answered: `code` and `data` say why (the application words it)."""
+
+    def __init__(self, code: str, **data):
+        super().__init__(f"{code} {data}")
+        self.code, self.data = code, data
 
 
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
@@ -74,15 +78,15 @@ def _structure(text: str, make) -> tuple[list[list], list]:
     """The query as an AND of OR-groups plus the NOT terms, each word turned into whatever
     `make(words)` returns (None: nothing to look for). Rejects what cannot be answered."""
     if text is None:
-        raise QueryError("请输入要搜索的内容")
+        raise QueryError("query_empty")
     text = "".join(c for c in str(text) if c.isprintable() or c in " \t")
     if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"搜索内容过长(超过 {MAX_QUERY_CHARS} 字),请缩短后再试")
+        raise QueryError("query_too_long", max=MAX_QUERY_CHARS)
     clauses = _clauses(text)
     if not clauses:
-        raise QueryError("请输入要搜索的内容")
+        raise QueryError("query_empty")
     if len(clauses) > MAX_TERMS:
-        raise QueryError(f"搜索词过多(超过 {MAX_TERMS} 个),请减少后再试")
+        raise QueryError("query_too_many_terms", max=MAX_TERMS)
     groups: list[list] = []
     negatives = []
     for op, words in clauses:
@@ -96,8 +100,7 @@ def _structure(text: str, make) -> tuple[list[list], list]:
         else:
             groups.append([q])
     if not groups:
-        raise QueryError("搜索内容中没有可以查找的文字" if not negatives
-                         else "只有排除条件(NOT / -),请至少输入一个要查找的词")
+        raise QueryError("query_only_negative" if negatives else "query_nothing_to_find")
     return groups, negatives
 
 

@@ -186,10 +186,7 @@ class SearchIndex:
         return self.sync(catalog, items_of, progress)
 
     def _apply(self, writer, catalog, source_id: int, items_of) -> None:
-        row = catalog.db.execute(
-            "SELECT s.path, s.unit, s.name, s.state, s.sha, o.kind, o.text, o.date, o.state AS "
-            "ostate FROM sources s LEFT JOIN objects o ON o.sha = s.sha WHERE s.id = ?",
-            (source_id,)).fetchone()
+        row = catalog.index_row(source_id)
         if row is None:
             return
         if row["state"] != "present" or row["sha"] is None:

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from checklist import CodeMatcher, StandardError, load, parse
+from yingjian.messages import describe, standard_problem
 from checklist.xlsx import import_xlsx, template
 from tests import factories as f
 from tests.conftest import ingest, standard_workspace
@@ -221,11 +222,12 @@ items:
 """
     with pytest.raises(StandardError) as e:
         parse(bad, "坏标准.yaml")
-    problems = e.value.problems
+    problems = [(p.line, standard_problem(p)) for p in e.value.problems]
+    whole = describe(e.value).text
 
     def at(line, words):
         return any(ln == line and all(w in m for w in words) for ln, m in problems)
-    assert "第 2 行" in str(e.value) and "结束日期" in str(e.value)
+    assert "第 2 行" in whole and "结束日期" in whole
     assert at(6, ["与其下各项分值之和 3 不一致"])
     assert at(12, ["kind", "doc"]) and at(12, ["count"]) and at(12, ["query"])
     assert at(13, ["1.1", "编号重复"])
@@ -233,7 +235,7 @@ items:
     assert len(problems) == 7
     with pytest.raises(StandardError) as e:
         parse("title: x\nitems:\n  - code: 1\n   title: 缩进错了\n")
-    assert e.value.problems[0][0] == 4 and "YAML" in e.value.problems[0][1]
+    assert e.value.problems[0].line == 4 and "YAML" in standard_problem(e.value.problems[0])
 
 
 def test_codes_are_kept_as_written():
@@ -274,7 +276,8 @@ def test_excel_template_imports_and_reports_bad_rows(tmp_path):
     wb.save(tmp_path / "坏.xlsx")
     with pytest.raises(StandardError) as e:
         import_xlsx(tmp_path / "坏.xlsx")
-    assert "第 3 行" in e.value.problems[0][1] and "两分" in e.value.problems[0][1]
+    said = standard_problem(e.value.problems[0])
+    assert "第 3 行" in said and "两分" in said
 
 
 def test_bundled_standard_is_complete_and_valid():

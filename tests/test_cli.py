@@ -76,13 +76,15 @@ def test_ingest_files_and_problems_json_have_the_contract_keys(root):
     out = json.loads(res.output)
     assert {"scanned", "ingested", "unchanged", "duplicates", "problems"} <= set(out)
     assert out["ingested"] == 2
-    assert out["problems"] == [{"path": "双拥办/加密.pdf", "reason": "PDF 已加密,请上传未加密版本"}]
+    assert out["problems"] == [{"path": "双拥办/加密.pdf", "reason": "PDF 已加密,请上传未加密版本",
+                               "reason_code": "pdf_encrypted"}]
     rows = json.loads(run("-w", str(root), "files", "--json").output)["files"]
     assert {"id", "unit", "path", "name", "kind", "date", "date_source", "pages", "text_chars",
             "status", "versions"} <= set(rows[0])
     probs = json.loads(run("-w", str(root), "problems", "--json").output)["problems"]
     assert probs == [{"id": probs[0]["id"], "unit": "双拥办", "path": "双拥办/加密.pdf",
-                      "reason": "PDF 已加密,请上传未加密版本", "level": "error"}]
+                      "reason": "PDF 已加密,请上传未加密版本", "reason_code": "pdf_encrypted",
+                      "level": "error"}]
     only = json.loads(run("-w", str(root), "files", "--unit", "人武部", "--json").output)["files"]
     assert [r["path"] for r in only] == ["人武部/通知.pdf"]
 

@@ -10,6 +10,7 @@ import pytest
 from archive import reasons
 from tests import factories as f
 from tests.conftest import files_by_path, ingest
+from yingjian.messages import reason as say
 
 
 def sha(path: Path) -> str:
@@ -182,7 +183,8 @@ def test_symlink_out_of_the_inbox_is_not_followed(ws, inbox, tmp_path):
     s = ingest(ws)
     rows = files_by_path(ws)
     assert rows["人武部/link.txt"]["status"] == "refused"
-    assert rows["人武部/link.txt"]["reason"] == reasons.SYMLINK_OUTSIDE
+    assert rows["人武部/link.txt"]["reason_code"] == reasons.SYMLINK_OUTSIDE.code
+    assert rows["人武部/link.txt"]["reason"] == say(reasons.SYMLINK_OUTSIDE)
     assert rows["人武部/link.txt"]["id"] is None
     assert not any("secret" in p for p in rows)
     assert len(s.problems) == 2
@@ -199,7 +201,7 @@ def test_decompression_bombs_are_refused_without_using_the_memory_they_claim(ws,
     before = _rss_mb()
     s = ingest(ws)
     assert _rss_mb() - before < 150
-    reasons_by_path = {p["path"]: p["reason"] for p in s.problems}
+    reasons_by_path = {p["path"]: say(p["reason"]) for p in s.problems}
     assert "疑似恶意文件" in reasons_by_path["人武部/巨图.png"]
     assert "压缩炸弹" in reasons_by_path["人武部/炸弹.zip/zeros.bin"]
     assert files_by_path(ws)["人武部/巨图.png"]["status"] == "problem"
@@ -226,10 +228,10 @@ def test_corrupt_office_files_and_images_get_reasons(ws, inbox):
     (inbox / "人武部/半张.jpg").write_bytes(good[: len(good) // 2])   # transfer cut off
     (inbox / "人武部/未知.bin").write_bytes(os.urandom(256))
     s = ingest(ws)
-    got = {p["path"]: p["reason"] for p in s.problems}
+    got = {p["path"]: say(p["reason"]) for p in s.problems}
     assert "损坏" in got["人武部/坏.docx"] or "无法解压" in got["人武部/坏.docx"]
-    assert got["人武部/半张.jpg"] in (reasons.IMAGE_TRUNCATED, reasons.IMAGE_CORRUPT)
-    assert got["人武部/未知.bin"] == reasons.UNKNOWN_FORMAT
+    assert got["人武部/半张.jpg"] in (say(reasons.IMAGE_TRUNCATED), say(reasons.IMAGE_CORRUPT))
+    assert got["人武部/未知.bin"] == say(reasons.UNKNOWN_FORMAT)
     assert "人武部/好.jpg" not in got
 
 

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 import openpyxl
 import pytest
 
-from checklist.report import write_binder, write_html, write_xlsx
+from yingjian.report import write_binder, write_html, write_xlsx
 from tests import factories as f
 from tests.conftest import ingest, standard_workspace
 from tests.test_check import STANDARD, material
@@ -54,8 +54,9 @@ class _Rows(HTMLParser):
 
 
 def test_html_report_matches_the_check_and_is_self_contained(rws, tmp_path):
-    check = rws.check()
-    out = write_html(rws.report_data(links_from=tmp_path / "out"), tmp_path / "out/报告.html")
+    r = rws.readiness()
+    check = r.result
+    out = write_html(rws.report_data(r, links_from=tmp_path / "out"), tmp_path / "out/报告.html")
     text = out.read_text(encoding="utf-8")
     p = _Rows()
     p.feed(text)
@@ -88,8 +89,9 @@ def test_html_report_matches_the_check_and_is_self_contained(rws, tmp_path):
 
 
 def test_excel_report_sheets_match_the_check(rws, tmp_path):
-    check = rws.check()
-    out = write_xlsx(rws.report_data(), tmp_path / "报告.xlsx")
+    r = rws.readiness()
+    check = r.result
+    out = write_xlsx(rws.report_data(r), tmp_path / "报告.xlsx")
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["总览", "考评项目", "责任单位任务清单", "证据清单", "问题文件"]
     overview = {r[0]: r[1] for r in wb["总览"].iter_rows(values_only=True)}
@@ -113,8 +115,9 @@ def test_excel_report_sheets_match_the_check(rws, tmp_path):
 
 
 def test_binder_holds_the_confirmed_evidence_byte_for_byte(rws, tmp_path):
-    check = rws.check()
-    data = rws.report_data()
+    r = rws.readiness()
+    check = r.result
+    data = rws.report_data(r)
     table = write_xlsx(data, tmp_path / "自评表.xlsx")
     out = write_binder(data, tmp_path / "汇编.zip", table)
     with zipfile.ZipFile(out) as zf:
@@ -151,8 +154,9 @@ def test_report_command_writes_all_three(rws):
 def test_html_report_renders_and_prints_in_chromium(rws, tmp_path):
     from playwright.sync_api import sync_playwright
     from pypdf import PdfReader
-    check = rws.check()
-    out = write_html(rws.report_data(links_from=tmp_path), tmp_path / "报告.html")
+    r = rws.readiness()
+    check = r.result
+    out = write_html(rws.report_data(r, links_from=tmp_path), tmp_path / "报告.html")
     errors = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[

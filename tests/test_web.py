@@ -25,7 +25,7 @@ def site(tmp_path):
     f.docx_file(inbox / "教育局/1.2a_关于调整领导小组的通知.docx", ["关于调整领导小组成员的通知", "乌沙镇", "2021年3月5日"])
     ingest(ws)
     ws.sync_index()
-    users = Users(ws.catalog, ws.config.units)
+    users = ws.users
     users.add("张三", PASSWORD, office=True)
     users.add("李四", PASSWORD, unit="人武部")
     users.add("王五", PASSWORD, unit="教育局")

@@ -13,13 +13,7 @@ from pathlib import Path
 
 import click
 
-from archive import ArchiveError, CatalogBusy, StoreFull
-from archive.errors import CatalogDamaged
-from archive.errors import InboxUnavailable
-from checklist import MappingError, StandardError
-
-from . import __version__, records
-from .config import WorkspaceError
+from . import __version__, messages, records
 from .text import KIND_LABELS, files_table, readiness_text
 from .workspace import Workspace, init as init_workspace
 
@@ -27,44 +21,43 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class Fail(click.ClickException):
-    """A message for the user, in Chinese, with an optional hint on the next line."""
+    """An error for the user, by code (yingjian/messages.py has its words): raised by the
+    commands themselves, and made from every domain error of the core packages."""
 
-    def __init__(self, message: str, hint: str = ""):
-        super().__init__(message)
-        self.hint = hint
+    def __init__(self, code: str, **data):
+        super().__init__(code)
+        self.code, self.data = code, data
+        self.message_ = messages.error(code, **data)
+
+    @classmethod
+    def of(cls, error: Exception) -> "Fail":
+        fail = cls(error.code, **(getattr(error, "data", {}) or {}))
+        fail.message_ = messages.describe(error)
+        return fail
 
     def show(self, file=None):
-        click.echo(f"错误:{self.message}", err=True)
-        if self.hint:
-            click.echo(f"提示:{self.hint}", err=True)
+        show_message(self.message_)
 
 
-def _translate(fn):
-    """Domain errors become one clear sentence; tracebacks only with --debug."""
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
+class Commands(click.Group):
+    """The one place where a domain error (anything carrying a `code`) becomes a message: every
+    command and subcommand runs inside this group's invoke."""
+
+    def invoke(self, ctx):
         try:
-            return fn(*args, **kwargs)
-        except WorkspaceError as e:
-            raise Fail(e.message, e.hint)
-        except InboxUnavailable as e:
-            raise Fail(f"无法访问收件箱 {e.path}", "检查网络共享是否已连接,或 yingjian.toml 中的 inbox 路径")
-        except CatalogBusy as e:
-            raise Fail(f"资料目录库正被另一个程序占用(已等待 {e.waited:.0f} 秒)",
-                       "稍后再试,或关闭正在运行的另一个 yingjian")
-        except CatalogDamaged as e:
-            raise Fail(f"资料目录库 {e.path} 已损坏,无法读取",
-                       "请从备份恢复 catalog.sqlite;归档的文件本身(archive/objects)不受影响")
-        except StoreFull as e:
-            raise Fail(f"归档所在的磁盘空间不足({e.path}),本次未完成的文件没有留下任何残缺记录",
-                       "清理磁盘或把归档移到更大的磁盘后,重新运行即可继续")
-        except ArchiveError as e:
-            raise Fail(f"归档出错:{e}")
-        except StandardError as e:
-            raise Fail(str(e), "修改考评标准文件后再试;yingjian standard check 可以单独检查它")
-        except MappingError as e:
-            raise Fail(str(e))
-    return wrapper
+            return super().invoke(ctx)
+        except click.ClickException:
+            raise
+        except Exception as e:
+            if isinstance(getattr(e, "code", None), str) and not isinstance(e, OSError):
+                raise Fail.of(e) from e
+            raise
+
+
+def show_message(m: messages.Message) -> None:
+    click.echo(f"错误:{m.text}", err=True)
+    if m.hint:
+        click.echo(f"提示:{m.hint}", err=True)
 
 
 def json_option(fn):
@@ -75,7 +68,7 @@ def emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=Commands, context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version")
 @click.option("--workspace", "-w", type=click.Path(file_okay=False), default=None,
               help="工作区文件夹(默认:环境变量 YINGJIAN_HOME,或当前文件夹及其上级)")
@@ -106,7 +99,6 @@ def open_workspace(ctx) -> Workspace:
               help="考评标准文件(YAML);默认使用内置的示例标准")
 @click.option("--units", help="成员单位,用逗号分隔;默认取考评标准中的责任单位")
 @click.option("--inbox", help="收件箱位置(可以是网络共享);默认为工作区内的 inbox")
-@_translate
 def init(directory, standard, units, inbox):
     """新建工作区:配置文件、考评标准、每个成员单位一个收件文件夹、归档库。
 
@@ -125,7 +117,6 @@ def init(directory, standard, units, inbox):
 @click.option("--no-ocr", is_flag=True, help="只归档,不识别扫描件和照片中的文字(之后运行 ingest 或 watch 时再识别)")
 @json_option
 @click.pass_context
-@_translate
 def ingest(ctx, no_ocr, as_json):
     """把收件箱中新增或修改的文件归档一次,识别扫描件和照片中的文字(OCR),然后退出。
 
@@ -164,7 +155,7 @@ def ingest(ctx, no_ocr, as_json):
         ocr = run_ocr(ws, show)
         ws.sync_index()
     if as_json:
-        out = summary.to_json()
+        out = records.pass_summary(summary)
         if ocr is not None:
             out["ocr"] = ocr.to_json()
         emit_json(out)
@@ -180,7 +171,7 @@ def ingest(ctx, no_ocr, as_json):
     if s.problems:
         click.echo(f"\n{len(s.problems)} 个文件需要处理:")
         for p in s.problems:
-            click.echo(f"  {p['path']}\n    {p['reason']}")
+            click.echo(f"  {p['path']}\n    {messages.reason(p['reason'])}")
 
 
 def run_ocr(ws, show: bool):
@@ -204,7 +195,6 @@ def run_ocr(ws, show: bool):
 @click.option("--poll", type=float, default=None, metavar="SECONDS",
               help="每隔几秒轮询一次(网络共享请使用,如 --poll 10)")
 @click.pass_context
-@_translate
 def watch(ctx, poll):
     """持续监视各单位文件夹:启动时全面扫描一次,之后文件一复制完成就归档。按 Ctrl+C 停止。
 
@@ -213,57 +203,38 @@ def watch(ctx, poll):
       yingjian watch
       yingjian watch --poll 10      收件箱在网络共享上时
     """
-    from archive.watch import Watcher
-    from archive.ingest import Outcome
+    from .watching import WatchCallbacks, WatchService
 
     ws = open_workspace(ctx)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    poll = poll if poll is not None else (ws.config.watch.poll_seconds or None)
-    labels = {Outcome.INGESTED: "已归档", Outcome.DUPLICATE: "已归档(内容重复)",
-              Outcome.REFUSED: "未归档"}
+
+    def stamp() -> str:
+        return time.strftime("%H:%M:%S")
 
     def on_result(r):
-        stamp = time.strftime("%H:%M:%S")
-        click.echo(f"{stamp} {labels.get(r.outcome, r.outcome.value)} {r.rel}")
+        click.echo(f"{stamp()} {messages.OUTCOME_LABELS.get(r.outcome.value, r.outcome.value)} {r.rel}")
         for path, reason in r.problems:
-            click.echo(f"         ⚠ {path}:{reason}")
+            click.echo(f"         ⚠ {path}:{messages.reason(reason)}")
 
-    last_sync = [0.0]
-    ocr = ws.ocr_queue() if ws.config.ocr else None
-    reported = [0]
-    seen_seq = [-1]
+    def on_ocr(p):
+        click.echo(f"{stamp()} 文字识别:已完成 {p.files_done} 个文件,"
+                   f"{p.pages_done}/{p.pages_total} 页,每分钟 {p.pages_per_minute:.1f} 页")
 
-    def after_step():
-        # OCR runs in worker processes: queue new pages, save finished ones, never wait
-        if ocr is not None:
-            seq = ws.catalog.last_seq()
-            if seq != seen_seq[0]:          # something was archived: look for pages to read
-                seen_seq[0] = seq
-                ocr.submit()
-            ocr.collect(timeout=0)
-            if ocr.progress.files_done > reported[0]:
-                reported[0] = ocr.progress.files_done
-                p = ocr.progress
-                click.echo(f"{time.strftime('%H:%M:%S')} 文字识别:已完成 {p.files_done} 个文件,"
-                           f"{p.pages_done}/{p.pages_total} 页,每分钟 {p.pages_per_minute:.1f} 页")
-        # one index commit every few seconds at most, however fast files arrive
-        if time.monotonic() - last_sync[0] >= 3.0:
-            last_sync[0] = time.monotonic()
-            ws.sync_index()
+    def on_event(code, data):
+        click.echo(f"{stamp()} ⚠ {messages.watch_event(code, **data)}", err=True)
 
-    watcher = Watcher(ws.ingestor(), poll=poll, reconcile_every=ws.config.watch.reconcile_seconds,
-                      on_result=on_result, after_step=after_step)
-    mode = f"每 {poll:g} 秒轮询" if poll else "文件系统事件"
+    # tracebacks of survived faults go to a log file for the maintainer, not the clerk's screen
+    logging.basicConfig(filename=ws.config.archive / "watch.log", level=logging.INFO, encoding="utf-8",
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    service = WatchService(ws, poll, WatchCallbacks(on_result, on_ocr, on_event))
+    mode = f"每 {service.poll:g} 秒轮询" if service.poll else "文件系统事件"
     click.echo(f"正在监视 {ws.config.inbox}({mode});按 Ctrl+C 停止")
     # a service manager stops us with SIGTERM: finish the step in hand and close the OCR pool
-    signal.signal(signal.SIGTERM, lambda *_: watcher.stop())
+    signal.signal(signal.SIGTERM, lambda *_: service.stop())
     try:
-        watcher.run()
+        service.run()
     except KeyboardInterrupt:
         pass
     finally:
-        if ocr is not None:
-            ocr.close()
         click.echo("已停止监视")
 
 
@@ -271,7 +242,6 @@ def watch(ctx, poll):
 @click.option("--unit", help="只列出这个单位的文件")
 @json_option
 @click.pass_context
-@_translate
 def files(ctx, unit, as_json):
     """列出归档中的文件,每个文件一行:单位、路径、类型、证据日期及来源、页数、字数、状态、版本数。
 
@@ -296,7 +266,6 @@ def files(ctx, unit, as_json):
 @click.option("--unit", help="只列出这个单位的问题文件")
 @json_option
 @click.pass_context
-@_translate
 def problems(ctx, unit, as_json):
     """列出需要人工处理的文件(损坏、加密、不完整、过大、不支持等)及原因。
 
@@ -331,7 +300,6 @@ def problems(ctx, unit, as_json):
               help="最多显示多少条")
 @json_option
 @click.pass_context
-@_translate
 def search(ctx, query, unit, item, kind, year, date_from, date_to, limit, as_json):
     """全文搜索归档中的文件(中文逐字匹配,人名地名也能找到)。
 
@@ -343,16 +311,10 @@ def search(ctx, query, unit, item, kind, year, date_from, date_to, limit, as_jso
       yingjian search "走访慰问" --unit 双拥办 --year 2022
       yingjian search 征兵 OR 兵员 -草稿 --json
     """
-    from indexer import QueryError
-
     ws = open_workspace(ctx)
     ws.sync_index()
-    try:
-        res = ws.index.search(query, unit=unit, kind=kind, year=year, item=item,
-                              date_from=date_from, date_to=date_to, limit=limit,
-                              text_of=ws.text_of)
-    except QueryError as e:
-        raise Fail(str(e), "例如:yingjian search 烈士陵园")
+    res = ws.index.search(query, unit=unit, kind=kind, year=year, item=item,
+                          date_from=date_from, date_to=date_to, limit=limit, text_of=ws.text_of)
     if as_json:
         emit_json(res.to_json())
         return
@@ -370,7 +332,6 @@ def search(ctx, query, unit, item, kind, year, date_from, date_to, limit, as_jso
 
 @cli.command()
 @click.pass_context
-@_translate
 def reindex(ctx):
     """从资料目录库重建搜索索引(索引损坏或被删除时使用;人工确认的结果不会丢失)。
 
@@ -379,7 +340,7 @@ def reindex(ctx):
       yingjian reindex
     """
     ws = open_workspace(ctx)
-    n = ws.index.rebuild(ws.catalog)
+    n = ws.rebuild_index()
     click.echo(f"搜索索引已重建:{n} 个文件")
 
 
@@ -387,7 +348,6 @@ def reindex(ctx):
 @click.option("--unit", help="只显示这个单位的任务清单")
 @json_option
 @click.pass_context
-@_translate
 def check(ctx, unit, as_json):
     """迎检准备情况检查:每项材料是否齐全、缺哪些年度、由哪个单位负责,预计得分。
 
@@ -404,8 +364,8 @@ def check(ctx, unit, as_json):
     ws.sync_index()
     result = ws.check()
     if unit is not None and unit not in {u["unit"] for u in result["units"]}:
-        raise Fail(f"考评标准中没有责任单位“{unit}”",
-                   "可选:" + "、".join(u["unit"] for u in result["units"]))
+        raise Fail("unit_not_in_standard", unit=unit,
+                   choices="、".join(u["unit"] for u in result["units"]))
     if as_json:
         if unit is not None:
             result["units"] = [u for u in result["units"] if u["unit"] == unit]
@@ -419,7 +379,6 @@ def check(ctx, unit, as_json):
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Excel 报告")
 @click.option("--binder", "binder_path", type=click.Path(dir_okay=False), help="迎检资料汇编(ZIP)")
 @click.pass_context
-@_translate
 def report(ctx, html_path, xlsx_path, binder_path):
     """生成迎检准备情况报告(HTML、Excel)和迎检资料汇编(ZIP)。
 
@@ -432,13 +391,12 @@ def report(ctx, html_path, xlsx_path, binder_path):
       yingjian report --html 报告.html --xlsx 报告.xlsx
       yingjian report --binder 迎检资料汇编.zip
     """
-    from .reports import default_paths, write_reports
+    from .report import default_paths, write_reports
     ws = open_workspace(ctx)
     ws.sync_index()
     if not (html_path or xlsx_path or binder_path):
-        html_path, xlsx_path, binder_path = default_paths(ws)
-    result = ws.check()
-    written = write_reports(ws, html_path, xlsx_path, binder_path)
+        html_path, xlsx_path, binder_path = default_paths(ws.config.root)
+    written, result = write_reports(ws, html_path, xlsx_path, binder_path)
     s = result["summary"]
     click.echo(f"预计得分 {result['score']:g} / {result['max_score']:g};材料 {s['materials']} 项,"
                f"齐全 {s['complete']},缺失 {s['missing']}")
@@ -450,12 +408,13 @@ def _decision(action: str, verb: str, example: str):
     @click.argument("file")
     @click.argument("material")
     @click.option("--user", default=None, help="记录在决定中的操作人(默认为当前系统用户)")
+    @click.option("--date", "vouched", default=None, metavar="YYYY-MM-DD", hidden=action != "assign",
+                  help="文件本身没有可信日期时,由操作人认定的证据日期(只用于 assign)")
     @click.pass_context
-    @_translate
-    def command(ctx, file, material, user):
+    def command(ctx, file, material, user, vouched):
         ws = open_workspace(ctx)
         who = user or _system_user()
-        sha = ws.decide(file, material, action, who)
+        sha = ws.decide(file, material, action, who, date=_day(vouched) if vouched else None)
         ws.sync_index()
         m = ws.standard.materials()[material]
         paths = [r["path"] for r in ws.catalog.sources_of(sha)] or [sha[:12]]
@@ -471,6 +430,14 @@ def _decision(action: str, verb: str, example: str):
       yingjian {action} 3f9a1c 2.4b --user 张三
     """
     return command
+
+
+def _day(text: str) -> str:
+    from datetime import date
+    try:
+        return date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise Fail("date_invalid", value=text)
 
 
 def _system_user() -> str:
@@ -495,7 +462,6 @@ for _action, _verb, _example in (
 @click.option("--port", default=8420, show_default=True, type=int, help="端口")
 @click.option("--threads", default=8, show_default=True, type=int, help="同时处理的请求数")
 @click.pass_context
-@_translate
 def serve(ctx, host, port, threads):
     """启动网页版(搜索、查看文件、考评项目、单位任务、问题文件、报告、上传)。
 
@@ -508,12 +474,10 @@ def serve(ctx, host, port, threads):
     """
     from waitress import serve as waitress_serve
 
-    from .users import Users
     from .web import create_app
     ws = open_workspace(ctx)
-    if not Users(ws.catalog, ws.config.units).all():
-        raise Fail("还没有任何账号,网页版无法登录",
-                   f"先运行 yingjian -w {ws.config.root} user add 用户名 --office")
+    if not ws.users.all():
+        raise Fail("no_accounts", root=str(ws.config.root))
     app = create_app(ws.config.root)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"网页版已启动:http://{shown}:{port}/  (按 Ctrl+C 停止)")
@@ -536,10 +500,10 @@ def user():
 @click.argument("name")
 @click.option("--office", is_flag=True, help="双拥办账号(查看和决定全部内容)")
 @click.option("--unit", help="单位账号:只能看到这个单位的文件和任务")
-@click.option("--password", default=None, help="密码(不给时会提示输入;脚本中可用环境变量 YINGJIAN_PASSWORD)")
+@click.option("--password", default=None, envvar="YINGJIAN_PASSWORD", show_envvar=False,
+              help="密码(不给时会提示输入;脚本中可用环境变量 YINGJIAN_PASSWORD)")
 @click.option("--replace", is_flag=True, help="用户已存在时重设密码")
 @click.pass_context
-@_translate
 def user_add(ctx, name, office, unit, password, replace):
     """新建网页版账号(密码以 scrypt 加盐散列保存)。
 
@@ -548,23 +512,15 @@ def user_add(ctx, name, office, unit, password, replace):
       yingjian user add 张三 --office
       yingjian user add 李四 --unit 人武部
     """
-    import os
-
-    from .users import UserError, Users
-    password = password or os.environ.get("YINGJIAN_PASSWORD") or click.prompt(
+    password = password or click.prompt(
         "密码", hide_input=True, confirmation_prompt="再输入一次")
     ws = open_workspace(ctx)
-    try:
-        u = Users(ws.catalog, ws.config.units).add(name, password, office=office, unit=unit,
-                                                   replace=replace)
-    except UserError as e:
-        raise Fail(str(e))
+    u = ws.users.add(name, password, office=office, unit=unit, replace=replace)
     click.echo(f"已创建账号 {u.name}({'双拥办' if u.is_office else u.unit})")
 
 
 @user.command(name="list")
 @click.pass_context
-@_translate
 def user_list(ctx):
     """列出网页版账号。
 
@@ -572,9 +528,8 @@ def user_list(ctx):
     示例:
       yingjian user list
     """
-    from .users import Users
     ws = open_workspace(ctx)
-    for u in Users(ws.catalog, ws.config.units).all():
+    for u in ws.users.all():
         click.echo(f"{u.name}\t{'双拥办' if u.is_office else u.unit}")
 
 
@@ -593,7 +548,6 @@ def standard():
 @standard.command(name="check")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, exists=True))
 @click.pass_context
-@_translate
 def standard_check(ctx, file):
     """检查考评标准文件(YAML 或 Excel),列出所有错误及所在行;不给文件时检查工作区正在使用的标准。
 
@@ -623,7 +577,6 @@ def standard_check(ctx, file):
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="写入的 YAML 文件(默认与 Excel 同名)")
 @click.option("--period", default=None, metavar="2020-2023", help="考评周期(标题中没有写明时)")
-@_translate
 def standard_import(xlsx, output, period):
     """把 Excel 考评表(考评项目 | 序号 | 考评内容 | 分值 | 评分标准 | 责任单位)转为标准文件。
 
@@ -640,7 +593,7 @@ def standard_import(xlsx, output, period):
     if period:
         span = _period_from(period)
         if span is None:
-            raise Fail(f"无法识别考评周期 {period}", "写成 2020-2023 的形式")
+            raise Fail("period_invalid", value=period)
     std = import_xlsx(Path(xlsx), span)
     out = Path(output) if output else Path(xlsx).with_suffix(".yaml")
     out.write_text(dump(std), encoding="utf-8")
@@ -650,7 +603,6 @@ def standard_import(xlsx, output, period):
 @standard.command(name="template")
 @click.option("--xlsx", "xlsx", required=True, type=click.Path(dir_okay=False),
               help="写入的 Excel 文件")
-@_translate
 def standard_template(xlsx):
     """生成空白的 Excel 考评表模板(含示例行和填写说明),分发给各单位或用于整理本省标准。
 
@@ -664,7 +616,6 @@ def standard_template(xlsx):
 
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
-@_translate
 def demo(directory):
     """用内置示例资料建一个演示工作区,并完整运行一遍(归档、读取、列出问题)。
 
@@ -678,6 +629,9 @@ def demo(directory):
 
 
 def main(argv=None):
+    """The one place where errors become words: a domain error is one sentence and a hint
+    (yingjian/messages.py); anything unexpected gets a reference, its traceback goes to the log
+    file in the workspace folder or, with --debug, to the screen."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         cli.main(args=argv, prog_name="yingjian", standalone_mode=False)
@@ -689,11 +643,28 @@ def main(argv=None):
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception:
+    except Exception as e:
         if debug:
             raise
-        import traceback
-        click.echo("错误:发生了意外的程序错误。请带上以下信息联系维护人员:", err=True)
-        click.echo(traceback.format_exc(limit=3), err=True)
+        ref = _log_unexpected(e)
+        show_message(messages.error("unexpected"))
+        click.echo(f"错误编号:{ref}", err=True)
         sys.exit(2)
     sys.exit(0)
+
+
+def _log_unexpected(e: BaseException) -> str:
+    """Write the traceback where a maintainer finds it; return its reference."""
+    import secrets
+    import tempfile
+    import traceback
+    ref = secrets.token_hex(4)
+    log = Path(tempfile.gettempdir()) / "yingjian-errors.log"
+    try:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"--- {ref} {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+            f.write("".join(traceback.format_exception(e)))
+        click.echo(f"(详细信息已写入 {log})", err=True)
+    except OSError:
+        click.echo("".join(traceback.format_exception(e, limit=3)), err=True)
+    return ref

@@ -15,12 +15,12 @@ ENV_HOME = "YINGJIAN_HOME"
 
 
 class WorkspaceError(Exception):
-    """No workspace, or a broken one; `hint` says what to do."""
+    """No workspace, or a broken one: `code` and `data` (yingjian/messages.py says it in words,
+    with what to do)."""
 
-    def __init__(self, message: str, hint: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+    def __init__(self, code: str, **data):
+        super().__init__(f"{code} {data}")
+        self.code, self.data = code, data
 
 
 @dataclass
@@ -71,15 +71,14 @@ def find_workspace(explicit: str | Path | None = None, env=None, cwd: Path | Non
         if given:
             root = Path(given).expanduser().resolve()
             if not (root / CONFIG_NAME).is_file():
-                raise WorkspaceError(f"{root} 不是 yingjian 工作区(缺少 {CONFIG_NAME})",
-                                     f"先运行 yingjian init {given}")
+                raise WorkspaceError("not_a_workspace", root=str(root), config=CONFIG_NAME,
+                                     given=str(given))
             return root
     here = (cwd or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / CONFIG_NAME).is_file():
             return folder
-    raise WorkspaceError("当前文件夹不在任何 yingjian 工作区中",
-                         "先运行 yingjian init 文件夹,或用 --workspace 指定工作区")
+    raise WorkspaceError("no_workspace")
 
 
 def load(root: Path) -> Config:
@@ -87,9 +86,9 @@ def load(root: Path) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as e:
-        raise WorkspaceError(f"无法读取 {path}:{e}")
+        raise WorkspaceError("config_unreadable", path=str(path), error=str(e))
     except tomllib.TOMLDecodeError as e:
-        raise WorkspaceError(f"{path} 格式有误:{e}", "检查该文件的引号和方括号")
+        raise WorkspaceError("config_syntax", path=str(path), error=str(e))
     ws = data.get("workspace", {})
 
     def where(key: str, default: str) -> Path:
@@ -103,7 +102,7 @@ def load(root: Path) -> Config:
     ocr = data.get("ocr", {})
     workers = ocr.get("workers", "auto")
     if workers != "auto" and not (isinstance(workers, int) and workers >= 0):
-        raise WorkspaceError(f"{path} 中 [ocr] workers 应为 \"auto\" 或不小于 0 的整数,现为 {workers!r}")
+        raise WorkspaceError("ocr_workers_invalid", path=str(path), value=repr(workers))
     return Config(root=root, inbox=where("inbox", "inbox"), archive=where("archive", "archive"),
                   standard=where("standard", "standard.yaml"), units=list(ws.get("units", [])),
                   title=ws.get("title", Config.title), durable=bool(ws.get("durable", True)),

@@ -19,8 +19,7 @@ def run_demo(root: Path, echo: Callable[[str], None] = print) -> Workspace:
     root = Path(root).resolve()
     if root.exists() and any(root.iterdir()):
         if not (root / MARKER).exists():
-            raise WorkspaceError(f"{root} 已存在且不是演示工作区,为免误删,未做任何改动",
-                                 "换一个文件夹,例如 yingjian demo 演示")
+            raise WorkspaceError("demo_dir_taken", root=str(root))
         shutil.rmtree(root)          # only ever a folder this command made itself
     units = sorted(p.name for p in MATERIAL.iterdir() if p.is_dir())
     echo(f"① 新建演示工作区 {root}")
@@ -71,9 +70,9 @@ def run_demo(root: Path, echo: Callable[[str], None] = print) -> Workspace:
         state = "尚未上传任何文件" if u["never_uploaded"] else f"已上传 {u['files']} 个文件"
         echo(f"   {u['unit']}({state}):待办 {len(u['todo'])} 项,如 "
              + "、".join(f"{t['material']} {t['title']}" for t in u["todo"][:2]))
-    from .reports import default_paths, write_reports
+    from .report import default_paths, write_reports
     echo("\n⑦ 报告和迎检资料汇编")
-    for label, path in write_reports(ws, *default_paths(ws)):
+    for label, path in write_reports(ws, *default_paths(ws.config.root))[0]:
         echo(f"   {label}:{path}")
     echo(f"\n演示工作区在 {root}。可以继续试试:")
     echo(f"  yingjian -w {root} search 征兵")

@@ -1,9 +1,13 @@
-"""The catalog's rows in the shapes of the JSON contract (DESIGN.md): `files` and `problems`."""
+"""The catalog's rows in the shapes of the JSON contract (DESIGN.md): `files` and `problems`.
+A stored reason is a code with data: `reason` is its sentence (messages.py), `reason_code` the
+code a script can rely on."""
 from __future__ import annotations
 
 import json
 
 from archive import Catalog
+
+from . import messages
 
 
 def file_status(row: dict) -> str:
@@ -23,7 +27,8 @@ def file_record(row: dict) -> dict:
         "pages": row["pages"], "text_chars": row["text_chars"] or 0,
         "status": file_status(row), "versions": row["versions"],
         "format": row["format"], "size": row["size"],
-        "reason": row["source_reason"] or row["reason"],
+        "reason": messages.reason(row["source_reason"] or row["reason"]) or None,
+        "reason_code": messages.reason_code(row["source_reason"] or row["reason"]),
         "duplicate_of": row["duplicate_of"],
         "ocr": row["ocr"],            # None (not needed), pending, done, failed
     }
@@ -43,6 +48,15 @@ def problems(catalog: Catalog, unit: str | None = None) -> list[dict]:
         if not reason and r["info"]:
             reason, level = json.loads(r["info"]).get("note"), "warning"
         if reason:
-            out.append({"id": r["sha"], "unit": r["unit"], "path": r["path"], "reason": reason,
+            out.append({"id": r["sha"], "unit": r["unit"], "path": r["path"],
+                        "reason": messages.reason(reason), "reason_code": messages.reason_code(reason),
                         "level": level})
+    return out
+
+
+def pass_summary(summary) -> dict:
+    """`ingest --json`: the pass's counts, each problem's reason in words and as a code."""
+    out = summary.to_json()
+    out["problems"] = [{**p, "reason": messages.reason(p["reason"]),
+                        "reason_code": messages.reason_code(p["reason"])} for p in out["problems"]]
     return out

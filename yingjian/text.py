@@ -1,13 +1,11 @@
-"""Words and tables for people: Chinese labels for the archive's codes, and a plain-text table
-that lines up Chinese characters (each two columns wide in a terminal)."""
+"""Plain-text output for the terminal: tables that line up Chinese characters (each two columns
+wide), the files table and the readiness text. Its words come from yingjian/messages.py."""
 from __future__ import annotations
 
 import unicodedata
 
-# one table of labels for every output: the command line, the reports and the web app
-from checklist.report import DATE_SOURCE_LABELS, KIND_LABELS  # noqa: F401
-STATUS_LABELS = {"ok": "正常", "problem": "有问题", "pending": "待读取", "withdrawn": "已撤回",
-                 "refused": "未归档"}
+from .messages import (DATE_SOURCE_LABELS, FILE_STATUS_LABELS as STATUS_LABELS, KIND_LABELS,
+                       READINESS_LABELS, READINESS_MARKS)
 
 
 def files_table(rows: list[dict], name_width: int = 48) -> str:
@@ -48,9 +46,6 @@ def table(headers: list[str], rows: list[list[str]], max_widths: dict[int, int] 
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
 
-
-READINESS_LABELS = {"complete": "齐全", "unconfirmed": "待确认", "partial": "不全", "missing": "缺失"}
-READINESS_MARKS = {"complete": "✓", "unconfirmed": "?", "partial": "△", "missing": "✗"}
 
 
 def _years(ys: list[int]) -> str:

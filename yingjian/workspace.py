@@ -1,17 +1,32 @@
-"""A workspace on disk: its configuration and the archive parts opened from it."""
+"""A workspace on disk: its configuration, the stores and parts opened from it, and the services
+both fronts (the command line and the web app) call: sync and rebuild the index, watch, check,
+decide, report. The fronts only parse, call and present."""
 from __future__ import annotations
 
+import os
 import shutil
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import quote
 
 from archive import Catalog, Ingestor, ObjectStore, OcrQueue, Thumbnails
 from indexer import IndexBusy, SearchIndex
 from checklist import (DEFAULT_STANDARD, Check, Mapping, MappingError, Standard, StandardError,
                        dump, load)
+from checklist.decisions import DecisionStore
 
-from . import config as cfg
+from . import config as cfg, messages, records
 from .config import Config, WorkspaceError
+from .users import Users
+
+
+@dataclass
+class Readiness:
+    """One readiness check: the result (the `check --json` shape) and, for the reports, what
+    each file serves: sha -> [(material, how, confirmed)]."""
+    result: dict
+    serves: dict[str, list[tuple[str, str, bool]]]
 
 
 class Workspace:
@@ -21,6 +36,8 @@ class Workspace:
     @classmethod
     def open(cls, explicit: str | Path | None = None) -> "Workspace":
         return cls(cfg.load(cfg.find_workspace(explicit)))
+
+    # -- the parts, opened on first use ------------------------------------------------------
 
     @cached_property
     def store(self) -> ObjectStore:
@@ -32,6 +49,16 @@ class Workspace:
         return Catalog(self.config.catalog, busy_timeout=self.config.busy_timeout)
 
     @cached_property
+    def decisions(self) -> DecisionStore:
+        self.catalog                          # the catalog's migrations run first
+        return DecisionStore(self.config.catalog, busy_timeout=self.config.busy_timeout)
+
+    @cached_property
+    def users(self) -> Users:
+        self.catalog
+        return Users(self.config.catalog, self.config.units, busy_timeout=self.config.busy_timeout)
+
+    @cached_property
     def index(self) -> SearchIndex:
         return SearchIndex(self.config.index)
 
@@ -41,62 +68,70 @@ class Workspace:
 
     @cached_property
     def mapping(self) -> Mapping:
-        m = Mapping(self.standard, self.catalog)
-        # a new standard (a new round) changes what every file serves: the index redoes them
-        fp_file = self.config.archive / "standard.fingerprint"
-        old = fp_file.read_text(encoding="utf-8").strip() if fp_file.is_file() else None
-        if old != m.fingerprint:
-            if old is not None:
-                self.catalog.log_changed(None, "standard")
-            fp_file.write_text(m.fingerprint, encoding="utf-8")
-        return m
+        return Mapping(self.standard, self.catalog, self.decisions)
+
+    @cached_property
+    def thumbnails(self) -> Thumbnails:
+        return Thumbnails(self.config.thumbs, self.store, self.catalog, self.config.limits)
+
+    # -- the search index --------------------------------------------------------------------
 
     def items_of(self, sha: str, path: str, kind: str | None) -> list[str]:
         return self.mapping.items_for(sha, [path], kind)
 
+    def _items_of(self):
+        """The index's `items` function, or None while the standard file is broken (a broken
+        standard must not stop archiving or search). A new standard (a new round) changes what
+        every file serves: every path is logged as changed, so the index redoes them."""
+        try:
+            fingerprint = self.mapping.fingerprint
+        except StandardError:
+            return None
+        fp_file = self.config.archive / "standard.fingerprint"
+        old = fp_file.read_text(encoding="utf-8").strip() if fp_file.is_file() else None
+        if old != fingerprint:
+            if old is not None:
+                self.catalog.log_changed(None, "standard")
+            fp_file.write_text(fingerprint, encoding="utf-8")
+        return self.items_of
+
     def sync_index(self, progress=None) -> int:
         """Bring the search index up to the catalog's change sequence. If another process (a
         running watcher) holds the index, it is keeping it current: search what is there."""
-        items_of = self.items_of if self._standard_usable() else None
+        items_of = self._items_of()
         try:
             return self.index.sync(self.catalog, items_of=items_of, progress=progress)
         except IndexBusy:
             return 0
 
-    def _standard_usable(self) -> bool:
-        try:
-            self.mapping
-            return True
-        except StandardError:      # a broken standard file must not stop archiving or search
-            return False
+    def rebuild_index(self, progress=None) -> int:
+        """Rebuild the search index from the catalog, with every file's materials."""
+        return self.index.rebuild(self.catalog, items_of=self._items_of(), progress=progress)
 
-    def check(self) -> dict:
+    # -- readiness and reports ---------------------------------------------------------------
+
+    def readiness(self) -> Readiness:
         """The readiness check of the whole archive against the standard."""
-        counts: dict[str, int] = {u: 0 for u in self.config.units}
-        for unit, n in self.catalog.db.execute(
-                "SELECT unit, COUNT(*) FROM sources WHERE state = 'present' GROUP BY unit"):
-            counts[unit] = n
+        counts = {u: 0 for u in self.config.units}
+        counts.update(self.catalog.unit_counts())
         check = Check(self.standard, self.mapping)
         result = check.run(counts)
-        serves: dict[str, list] = {}      # sha -> [(material, how, confirmed)], for the reports
+        _words_for_why_not(result["items"])
+        serves: dict[str, list] = {}
         for mid, shas in check.evidence.items():
             for sha, (how, confirmed) in shas.items():
                 serves.setdefault(sha, []).append((mid, how, confirmed))
-        self._last_check = (result, serves)
-        return result
+        return Readiness(result, serves)
 
-    def report_data(self, links_from: Path | None = None):
-        """What the reports need: the latest check (made now if there is none), every present
-        file and the materials it serves, the problems, thumbnails, and (with `links_from`, the
-        report's folder) relative links to the files in the inbox."""
-        import os
-        from urllib.parse import quote
+    def check(self) -> dict:
+        """The readiness check's result, in the `check --json` shape."""
+        return self.readiness().result
 
-        from checklist.report import ReportData
-        from . import records
-        if getattr(self, "_last_check", None) is None:
-            self.check()
-        check, serves = self._last_check
+    def report_data(self, readiness: Readiness, links_from: Path | None = None):
+        """What the reports need from one check: every present file and the materials it serves,
+        the problems, thumbnails, and (with `links_from`, the report's folder) relative links to
+        the files in the inbox."""
+        from .report import ReportData
         inbox = self.config.inbox
 
         def link(ev: dict) -> str | None:
@@ -105,14 +140,15 @@ class Workspace:
             target = inbox / ev["path"]
             if not target.is_file():
                 return None             # a zip member, or gone since: no file to open
-            rel = os.path.relpath(target, links_from)
-            return quote(Path(rel).as_posix())
+            return quote(Path(os.path.relpath(target, links_from)).as_posix())
 
         return ReportData(
-            check=check, office=self.config.title,
+            check=readiness.result, office=self.config.title,
             files=[r for r in records.files(self.catalog) if r["status"] not in ("withdrawn", "refused")],
-            serves=serves, problems=records.problems(self.catalog),
+            serves=readiness.serves, problems=records.problems(self.catalog),
             thumbnail=self.thumbnails.get, link=link, object_path=self.store.path)
+
+    # -- decisions ---------------------------------------------------------------------------
 
     def resolve_file(self, ref: str) -> str:
         """A file given by a user: an id prefix (at least 6 characters) or a path in the inbox."""
@@ -126,20 +162,23 @@ class Workspace:
                 pass
         if src is not None:
             if src.sha is None:
-                raise MappingError(f"{ref} 没有归档(见 yingjian problems),不能作为佐证")
+                raise MappingError("file_not_archived", ref=ref)
             return src.sha
         if len(ref) >= 6 and all(c in "0123456789abcdef" for c in ref.lower()):
             found = self.catalog.shas_with_prefix(ref.lower())
             if len(found) == 1:
                 return found[0]
             if len(found) > 1:
-                raise MappingError(f"编号 {ref} 对应多个文件,请多输入几位")
-        raise MappingError(f"找不到文件 {ref}(用 yingjian files 查看文件编号或路径)")
+                raise MappingError("file_id_ambiguous", ref=ref)
+        raise MappingError("file_not_found", ref=ref)
 
-    def decide(self, ref: str, material: str, action: str, user: str) -> str:
-        """Record the office's decision for a file and a material; returns the file's id."""
+    def decide(self, ref: str, material: str, action: str, user: str, *,
+               date: str | None = None, note: str | None = None) -> str:
+        """Record the office's decision for a file and a material (with the evidence date a
+        person vouches for, when assigning a file that carries none); returns the file's id.
+        The CLI, the web app and the tests all decide through here."""
         sha = self.resolve_file(ref)
-        self.mapping.decide(sha, material, action, user)
+        self.mapping.decide(sha, material, action, user, note=note, date=date)
         return sha
 
     def text_of(self, sha: str) -> str:
@@ -159,15 +198,22 @@ class Workspace:
         return OcrQueue(self.catalog, self.store, self.config.limits,
                         workers=self.config.ocr_workers if workers is None else workers)
 
-    @cached_property
-    def thumbnails(self) -> Thumbnails:
-        return Thumbnails(self.config.thumbs, self.store, self.catalog, self.config.limits)
-
     def close(self) -> None:
         if "index" in self.__dict__:
             self.index.close()
-        if "catalog" in self.__dict__:
-            self.catalog.close()
+        for part in ("users", "decisions", "catalog"):
+            if part in self.__dict__:
+                self.__dict__[part].close()
+
+
+def _words_for_why_not(items: list[dict]) -> None:
+    """The check says why a file does not count as a code; the JSON carries the sentence too."""
+    for it in items:
+        for m in it.get("materials", ()):
+            for ev in m.get("evidence", ()):
+                if ev.get("why_not_code"):
+                    ev["why_not"] = messages.why_not(ev["why_not_code"])
+        _words_for_why_not(it.get("children", ()))
 
 
 def init(root: Path, standard: Path | None = None, units: list[str] | None = None,
@@ -175,10 +221,10 @@ def init(root: Path, standard: Path | None = None, units: list[str] | None = Non
     """Make a workspace: yingjian.toml, standard.yaml, one inbox folder per unit, the archive."""
     root = Path(root).resolve()
     if (root / cfg.CONFIG_NAME).exists():
-        raise WorkspaceError(f"{root} 已经是 yingjian 工作区", "直接使用即可,或换一个文件夹")
+        raise WorkspaceError("already_workspace", root=str(root))
     source = Path(standard) if standard else DEFAULT_STANDARD
     if not source.is_file():
-        raise WorkspaceError(f"找不到考评标准文件 {source}")
+        raise WorkspaceError("standard_file_missing", path=str(source))
     std = load(source)                       # checked before anything is written
     if not units:
         units = ["双拥办", *[u for u in std.units() if u != "双拥办"]]

@@ -23,12 +23,13 @@ from flask import (Flask, Response, abort, g, redirect, render_template, request
 from markupsafe import Markup, escape
 
 from archive import Outcome
-from checklist import MappingError, STATUS_LABELS
+from checklist import MappingError
 from indexer import QueryError
 
 from .. import records
-from ..text import DATE_SOURCE_LABELS, KIND_LABELS, STATUS_LABELS as FILE_STATUS
-from ..users import Users
+from .. import messages as msg
+from ..messages import (DATE_SOURCE_LABELS, FILE_STATUS_LABELS as FILE_STATUS, KIND_LABELS,
+                        READINESS_LABELS as STATUS_LABELS)
 from ..workspace import Workspace
 
 UPLOAD_FOLDER = "网页上传"
@@ -51,7 +52,7 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
         SECRET_KEY=secret, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8), MAX_CONTENT_LENGTH=MAX_UPLOAD_MB * 1024 * 1024)
     app.extensions["yingjian"] = ws
-    users = Users(ws.catalog, ws.config.units)
+    users = ws.users
 
     # -- the request's frame: lock, user, CSRF, timing ---------------------------------------
 
@@ -172,7 +173,7 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
                 results = ws.index.search(q, unit=unit, page=page, limit=PAGE_SIZE,
                                           text_of=ws.text_of, **filters)
             except QueryError as e:
-                error = str(e)
+                error = msg.describe(e).text
         return render_template("search.html", q=q, unit=unit, filters=filters, page=page,
                                results=results, error=error, units=ws.config.units,
                                items=ws.standard.materials() if g.user.is_office else {},
@@ -238,7 +239,7 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
             try:
                 candidates = ws.index.search(q, limit=10, text_of=ws.text_of)
             except QueryError as e:
-                error = str(e)
+                error = msg.describe(e).text
         return render_template("item.html", it=found, q=q, candidates=candidates, error=error)
 
     @app.route("/decide", methods=["POST"])
@@ -251,7 +252,7 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
         try:
             ws.mapping.decide(sha, material, action, g.user.name)
         except MappingError as e:
-            abort(400, str(e))
+            abort(400, msg.describe(e).text)
         ws.sync_index()
         back = request.form.get("back", "/items")
         return redirect(back if back.startswith("/") and not back.startswith("//") else "/items")
@@ -290,9 +291,8 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
     @office_only
     def report_download(kind):
         import tempfile
-        from checklist.report import write_binder, write_html, write_xlsx
-        check_result()                     # the reports are of a check made now
-        data = ws.report_data()
+        from ..report import write_binder, write_html, write_xlsx
+        data = ws.report_data(ws.readiness())       # the reports are of a check made now
         stamp = time.strftime("%Y%m%d")
         tmp = Path(tempfile.mkdtemp(prefix="yingjian-report-"))
         if kind == "html":
@@ -390,7 +390,7 @@ def _save_uploads(ws: Workspace, unit: str, files, user: str) -> list[dict]:
         f.save(tmp)
         tmp.replace(target)
         r = ing.ingest_path(target)
-        problems = [reason for _, reason in (r.problems if r else [])]
+        problems = [msg.reason(reason) for _, reason in (r.problems if r else [])]
         out.append({"name": target.name, "outcome": r.outcome.value if r else "ignored",
                     "ok": r is not None and r.outcome in (Outcome.INGESTED, Outcome.DUPLICATE,
                                                           Outcome.UNCHANGED),

@@ -1,0 +1,136 @@
+"""The base of every SQLite store. The workspace keeps one database file (`catalog.sqlite`), and
+several stores keep tables in it: the catalog (archive/), the decisions and mapping caches
+(checklist/), the accounts and sessions (yingjian/). Each store owns its tables: their SQL lives
+in its module, behind named methods, with the store's own schema version and migrations, run by
+the one runner below. Nobody outside a store runs SQL on its tables, which is what lets a second
+implementation (PostgreSQL, for a province) stand beside this one.
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, Sequence, Union
+
+from .errors import CatalogBusy, CatalogDamaged, StoreFull
+
+# a migration is a SQL script (statements separated by ";") or a function of the connection
+Migration = Union[str, Callable[[sqlite3.Connection], None]]
+
+
+class StoreTooNew(CatalogDamaged):
+    """The database was written by a newer yingjian: it is not touched."""
+
+    code = "store_too_new"
+
+    def __init__(self, path, store: str, found: int, known: int):
+        super().__init__(path, f"{store} schema {found} is newer than {known}")
+        self.store, self.found, self.known = store, found, known
+
+    @property
+    def data(self) -> dict:
+        return {"path": str(self.path), "store": self.store, "found": self.found,
+                "known": self.known}
+
+
+class SqliteStore:
+    """A store's connection to the workspace database, its transactions and its migrations.
+    Subclasses set STORE (their name in `schema_versions`) and MIGRATIONS (oldest first: the
+    schema version is the number of migrations applied)."""
+
+    STORE: str = ""
+    MIGRATIONS: Sequence[Migration] = ()
+
+    def __init__(self, path: Path, busy_timeout: float = 30.0):
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
+                                   check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except CatalogBusy:
+            self._db.close()
+            raise
+        except sqlite3.DatabaseError as e:
+            self._db.close()
+            if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
+                raise CatalogBusy(self.path, busy_timeout) from e
+            raise CatalogDamaged(self.path, str(e)) from e
+        except BaseException:
+            self._db.close()
+            raise
+
+    # -- migrations --------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        row = self._db.execute("SELECT version FROM schema_versions WHERE store = ?",
+                               (self.STORE,)).fetchone()
+        return row[0] if row else 0
+
+    def _legacy_version(self, db: sqlite3.Connection) -> int:
+        """The version of a database written before this store had a runner entry."""
+        return 0
+
+    def _migrate(self) -> None:
+        """Apply the migrations this database has not had yet, all in one transaction."""
+        known = len(self.MIGRATIONS)
+        with self._transaction() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS schema_versions "
+                       "(store TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+            row = db.execute("SELECT version FROM schema_versions WHERE store = ?",
+                             (self.STORE,)).fetchone()
+            current = row[0] if row else self._legacy_version(db)
+            if current > known:
+                raise StoreTooNew(self.path, self.STORE, current, known)
+            for step in self.MIGRATIONS[current:]:
+                if callable(step):
+                    step(db)
+                else:
+                    for stmt in step.split(";"):
+                        if stmt.strip():
+                            db.execute(stmt)
+            if row is None or current != known:
+                db.execute("INSERT OR REPLACE INTO schema_versions VALUES (?, ?)",
+                           (self.STORE, known))
+
+    # -- for the store's own methods ---------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE: take the write lock up front so that two writers never deadlock."""
+        start = time.monotonic()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e) or "busy" in str(e):
+                raise CatalogBusy(self.path, time.monotonic() - start) from e
+            raise
+        try:
+            yield self._db
+            self._db.execute("COMMIT")
+        except BaseException as e:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            if isinstance(e, sqlite3.OperationalError) and "full" in str(e):
+                raise StoreFull(self.path) from e       # "database or disk is full"
+            raise
+
+    def _rows(self, sql: str, args: Sequence = ()) -> list[sqlite3.Row]:
+        return self._db.execute(sql, args).fetchall()
+
+    def _row(self, sql: str, args: Sequence = ()) -> sqlite3.Row | None:
+        return self._db.execute(sql, args).fetchone()
+
+    def _tuples(self, sql: str, args: Sequence = ()) -> list[tuple]:
+        """Plain tuples, for the reads that must stay lean at 100,000 rows."""
+        cur = self._db.cursor()
+        cur.row_factory = None
+        return cur.execute(sql, args).fetchall()
+
+    def close(self) -> None:
+        self._db.close()

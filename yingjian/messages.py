@@ -1,0 +1,310 @@
+"""Every sentence a clerk reads, in one place: problem reasons, errors with their hints, the
+mistakes of a standard file, and one table of labels. The core packages (archive, indexer,
+checklist) raise errors and store reasons as codes with data; the command line (once, in
+`main`), the web app (one error handler), the reports and the watcher's log all come here to
+turn a code into words. Improve a sentence here and every old row shows the new one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archive.reasons import parse as parse_reason
+
+# -- labels: one table for every output (command line, web app, reports) ---------------------
+
+KIND_LABELS = {"document": "文档", "photo": "照片", "ledger": "台账", "video": "视频",
+               "other": "其他", "any": "不限"}
+# what a clerk may type for a kind, in Chinese or English
+KIND_NAMES = {**{v: k for k, v in KIND_LABELS.items() if k != "any"},
+              **{k: k for k in KIND_LABELS if k != "any"}, "文件": "document", "文本": "document"}
+FILE_STATUS_LABELS = {"ok": "正常", "problem": "有问题", "pending": "待读取", "withdrawn": "已撤回",
+                      "refused": "未归档", "warning": "有提示"}
+READINESS_LABELS = {"complete": "齐全", "unconfirmed": "待确认", "partial": "不全", "missing": "缺失"}
+READINESS_MARKS = {"complete": "✓", "unconfirmed": "?", "partial": "△", "missing": "✗"}
+DATE_SOURCE_LABELS = {"content": "落款", "exif": "拍摄时间", "filename": "文件名", "pdf": "PDF属性",
+                      "metadata": "文件属性", "mtime": "文件时间", "vouched": "人工认定"}
+HOW_LABELS = {"declared": "按编号归档", "suggested": "按内容建议", "decided": "人工决定"}
+ACTION_LABELS = {"confirm": "确认", "reject": "排除", "assign": "指定", "unassign": "撤销"}
+OUTCOME_LABELS = {"ingested": "已归档", "duplicate": "已归档(内容与已有文件相同)",
+                  "refused": "未归档", "pending": "等待复制完成", "unchanged": "未变化"}
+LEVEL_LABELS = {"error": "错误", "warning": "提示"}
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a person reads: one sentence, and what to do about it (may be empty)."""
+    text: str
+    hint: str = ""
+
+
+# -- problem reasons (archive/reasons.py) -----------------------------------------------------
+
+REASONS = {
+    "empty": "文件为空(0 字节),请重新上传完整文件",
+    "truncated": "文件不完整(可能复制中断),请重新上传完整文件",
+    "too_large_to_archive": "文件过大({size}),超过归档上限 {limit},未归档;请拆分后上传或联系管理员",
+    "too_large_to_read": "文件过大({size}),已归档但未提取文字(上限 {limit})",
+    "unreadable": "无法读取该文件(没有权限或文件被占用),请检查后重新上传",
+    "symlink_outside": "这是指向收件箱以外位置的快捷方式/链接,出于安全原因未读取;请上传文件本身",
+    "pdf_encrypted": "PDF 已加密,请上传未加密版本",
+    "pdf_corrupt": "PDF 文件已损坏,无法打开;请重新扫描或重新导出后上传",
+    "pdf_too_many_pages": "PDF 页数过多({pages} 页),只读取了前 {limit} 页的文字",
+    "image_corrupt": "图片文件已损坏,无法打开;请重新拍摄或重新导出后上传",
+    "image_truncated": "图片文件不完整(可能传输中断),请重新上传原图",
+    "image_bomb": "图片尺寸异常({pixels} 像素,上限 {limit}),疑似恶意文件,已拒绝处理",
+    "image_unsupported": "暂不支持读取此图片格式({fmt}),文件已归档",
+    "docx_corrupt": "Word 文件已损坏,无法打开;请用 Word 或 WPS 重新保存后上传",
+    "xlsx_corrupt": "Excel 文件已损坏,无法打开;请用 Excel 或 WPS 重新保存后上传",
+    "office_encrypted": "Office 文件设有打开密码,请取消密码后重新上传",
+    "office_bomb": "文件内部数据解压后过大,疑似恶意文件,已拒绝处理",
+    "old_office": "旧版 Office 格式({fmt}),已归档但暂不能提取文字;建议另存为 .docx / .xlsx 后上传",
+    "text_undecodable": "文本文件编码无法识别,已归档但未提取文字",
+    "zip_corrupt": "压缩包已损坏,无法解压;请重新压缩后上传",
+    "zip_empty": "压缩包是空的,里面没有文件;请检查后重新压缩上传",
+    "zip_encrypted": "压缩包内文件设有密码,无法解压;请上传未加密的压缩包",
+    "zip_bomb": "压缩包解压后过大({size},上限 {limit}),疑似压缩炸弹,未解压",
+    "zip_too_many": "压缩包内文件过多({count} 个,上限 {limit}),未解压;请分批压缩上传",
+    "zip_too_deep": "压缩包嵌套层数过多(超过 {limit} 层),内层未解压",
+    "zip_unsafe_path": "压缩包内文件路径不安全(含 .. 或绝对路径:{name}),已按安全路径归档",
+    "zip_member_bomb": "压缩包内此文件解压后远大于声明大小,疑似压缩炸弹,已拒绝",
+    "ocr_failed": "第 {pages} 页的扫描图像无法识别(图像编码不支持或已损坏),这些页没有文字;可重新扫描为 JPEG 格式后上传",
+    "extract_failed": "读取文件内容时出错({error}),文件已归档",
+    "unknown_format": "无法识别的文件格式,已归档但未提取内容",
+    "legacy": "{text}",
+}
+_DATA_WORDS = {"over_limit": "超过上限"}
+
+
+def _fill(template: str, data: dict) -> str:
+    def word(key, v):
+        if isinstance(v, bool) or v is None:
+            return v
+        if isinstance(v, (list, tuple)):
+            return "、".join(str(x) for x in v)
+        if isinstance(v, str):
+            return _DATA_WORDS.get(v, v)
+        return f"{v:g}" if isinstance(v, float) else v
+    try:
+        return template.format(**{k: word(k, v) for k, v in data.items()})
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def reason(stored) -> str:
+    """The sentence for a stored reason (a code with data), or "" for none."""
+    r = parse_reason(stored)
+    if r is None:
+        return ""
+    template = REASONS.get(r.code)
+    if template is None:
+        return f"文件有问题(代码 {r.code})"
+    return _fill(template, r.data)
+
+
+def reason_code(stored) -> str | None:
+    r = parse_reason(stored)
+    return r.code if r else None
+
+
+# -- errors: code -> (sentence, hint) ---------------------------------------------------------
+
+ERRORS: dict[str, tuple[str, str]] = {
+    # the archive
+    "catalog_busy": ("资料目录库正被另一个程序占用(已等待 {waited:.0f} 秒)",
+                     "稍后再试,或关闭正在运行的另一个 yingjian"),
+    "catalog_damaged": ("资料目录库 {path} 已损坏,无法读取",
+                        "请从备份恢复 catalog.sqlite;归档的文件本身(archive/objects)不受影响"),
+    "store_too_new": ("资料目录库 {path} 由更新版本的 yingjian 写入,本版本无法使用",
+                      "请升级 yingjian 后再打开这个工作区"),
+    "store_full": ("归档所在的磁盘空间不足({path}),本次未完成的文件没有留下任何残缺记录",
+                   "清理磁盘或把归档移到更大的磁盘后,重新运行即可继续"),
+    "inbox_unavailable": ("无法访问收件箱 {path}",
+                          "检查网络共享是否已连接,或 yingjian.toml 中的 inbox 路径"),
+    "archive_error": ("归档出错:{detail}", ""),
+    # the workspace
+    "not_a_workspace": ("{root} 不是 yingjian 工作区(缺少 {config})", "先运行 yingjian init {given}"),
+    "no_workspace": ("当前文件夹不在任何 yingjian 工作区中",
+                     "先运行 yingjian init 文件夹,或用 --workspace 指定工作区"),
+    "config_unreadable": ("无法读取 {path}:{error}", ""),
+    "config_syntax": ("{path} 格式有误:{error}", "检查该文件的引号和方括号"),
+    "ocr_workers_invalid": ("{path} 中 [ocr] workers 应为 \"auto\" 或不小于 0 的整数,现为 {value}", ""),
+    "already_workspace": ("{root} 已经是 yingjian 工作区", "直接使用即可,或换一个文件夹"),
+    "standard_file_missing": ("找不到考评标准文件 {path}", ""),
+    "demo_dir_taken": ("{root} 已存在且不是演示工作区,为免误删,未做任何改动",
+                       "换一个文件夹,例如 yingjian demo 演示工作区"),
+    "no_accounts": ("还没有任何账号,网页版无法登录",
+                    "先运行 yingjian -w {root} user add 用户名 --office"),
+    "period_invalid": ("无法识别考评周期 {value}", "写成 2020-2023 的形式"),
+    "date_invalid": ("无法识别日期 {value}", "写成 2021-08-01 的形式"),
+    "unit_not_in_standard": ("考评标准中没有责任单位“{unit}”", "可选:{choices}"),
+    # decisions
+    "unknown_action": ("未知的操作 {action}", ""),
+    "unknown_material": ("考评标准中没有材料 {material}", ""),
+    "file_not_archived": ("{ref} 没有归档,不能作为佐证", "用 yingjian problems 查看原因"),
+    "file_id_ambiguous": ("编号 {ref} 对应多个文件,请多输入几位", ""),
+    "file_not_found": ("找不到文件 {ref}", "用 yingjian files 查看文件编号或路径"),
+    # accounts
+    "user_name_invalid": ("用户名不能为空,不超过 {max} 个字,且不能含控制字符", ""),
+    "user_role_required": ("请指定双拥办账号或某个单位的账号", "命令行中用 --office 或 --unit 单位"),
+    "unknown_unit": ("工作区中没有单位“{unit}”", "可选:{units}"),
+    "password_too_short": ("密码至少 {min} 位", ""),
+    "user_exists": ("用户 {name} 已存在", "要重设密码,命令行中加 --replace"),
+    # search
+    "query_empty": ("请输入要搜索的内容", "例如:yingjian search 烈士陵园"),
+    "query_too_long": ("搜索内容过长(超过 {max} 字),请缩短后再试", ""),
+    "query_too_many_terms": ("搜索词过多(超过 {max} 个),请减少后再试", ""),
+    "query_nothing_to_find": ("搜索内容中没有可以查找的文字", "例如:yingjian search 烈士陵园"),
+    "query_only_negative": ("只有排除条件(NOT / -),请至少输入一个要查找的词",
+                            "例如:yingjian search 八一 -草稿"),
+    # the standard (the problems themselves are listed below)
+    "standard_invalid": ("考评标准 {source} 有 {count} 处错误:\n{problems}",
+                         "修改考评标准文件后再试;yingjian standard check 可以单独检查它"),
+    # anything else
+    "unexpected": ("发生了意外的程序错误", "请带上错误编号联系维护人员"),
+}
+
+# -- mistakes in a standard file (checklist/standard.py, checklist/xlsx.py) ------------------
+
+STANDARD_PROBLEMS = {
+    "file_unreadable": "无法读取文件:{error}",
+    "yaml_syntax": "YAML 格式错误:{problem}(检查缩进和冒号)",
+    "not_three_parts": "文件内容应为 title / period / items 三部分",
+    "title_missing": "缺少标准名称 title",
+    "items_missing": "缺少考评项目 items(应为列表)",
+    "material_id_is_item_code": "材料编号 {id} 与考评项目编号重复",
+    "period_missing": "缺少考评周期 period,例如 period: {{start: 2020-01-01, end: 2023-12-31}}",
+    "period_start_invalid": "考评周期的开始日期无法识别:{value}(应为 2020-01-01 或 2020)",
+    "period_end_invalid": "考评周期的结束日期无法识别:{value}(应为 2023-12-31 或 2023)",
+    "period_end_before_start": "考评周期的结束日期 {end} 早于开始日期 {start}",
+    "item_not_mapping": "{parent} 下有一项不是 code/title 形式:{value}",
+    "item_code_missing": "考评项目缺少编号 code",
+    "item_code_invalid": "考评项目 {code} 的编号只能由数字、字母和点组成,如 1.2 或 3.1a",
+    "item_code_duplicate": "考评项目 {code} 的编号重复(第 {first_line} 行已有)",
+    "item_title_missing": "考评项目 {code} 缺少名称 title",
+    "item_points_invalid": "考评项目 {code} 的分值 points 应为不小于 0 的数字,现为 {value}",
+    "item_units_invalid": "考评项目 {code} 的责任单位 units 应为单位名称列表,如 [双拥办, 人武部]",
+    "item_flag_invalid": "考评项目 {code} 的 {key} 应为 true 或 false,现为 {value}",
+    "item_children_invalid": "考评项目 {code} 的 children 应为列表",
+    "item_points_mismatch": "考评项目 {code} 的分值 {points} 与其下各项分值之和 {total} 不一致"
+                            "(上级项目的分值由下级相加得出,可不填)",
+    "item_empty": "考评项目 {code} 既没有下级项目 children,也没有佐证材料 materials",
+    "item_unit_duplicate": "考评项目 {code} 的责任单位 {unit} 重复",
+    "material_not_mapping": "考评项目 {item} 的一项材料格式不对:{value}",
+    "material_id_missing": "考评项目 {item} 的一项材料缺少编号 id(如 {item}a)",
+    "material_id_invalid": "材料 {id} 的编号只能由数字、字母和点组成",
+    "material_id_duplicate": "材料 {id} 的编号与其他材料或考评项目重复",
+    "material_title_missing": "材料 {id} 缺少名称 title",
+    "material_kind_invalid": "材料 {id} 的类型 kind 应为 {kinds} 之一,现为 {value}",
+    "material_count_invalid": "材料 {id} 的数量 count 应为不小于 1 的整数,现为 {value}",
+    "material_per_year_invalid": "材料 {id} 的 per_year 应为 true 或 false,现为 {value}",
+    "material_query_invalid": "材料 {id} 的检索条件 query 无法使用:{error}",
+    "xlsx_unreadable": "无法打开 Excel 文件({error}),请确认是 .xlsx 格式",
+    "xlsx_no_header": "找不到表头:需要包含 {columns} 这几列",
+    "xlsx_no_period": "无法从标题中识别考评周期(如 2020—2023年),请在导入时用 --period 2020-2023 指定",
+    "xlsx_row_no_item": "Excel 第 {row} 行没有“考评项目”(一级项目)",
+    "xlsx_points_not_number": "Excel 第 {row} 行的分值“{value}”不是数字",
+}
+
+# -- why a file does not count as evidence (checklist/check.py) -------------------------------
+
+WHY_NOT = {
+    "unusable": "文件无法打开,不能作为佐证",
+    "no_date": "没有日期",
+    "out_of_period": "日期不在考评周期内",
+}
+
+# -- the watcher's log (archive/watch.py) ------------------------------------------------------
+
+WATCH_EVENTS = {
+    "inbox_unavailable": "收件箱暂时无法访问:{path},稍后重试",
+    "store_full": "归档所在的磁盘空间不足({path}),请尽快清理;一分钟后重试",
+    "archive_error": "归档出错:{detail},稍后重试",
+    "unexpected": "处理时发生意外错误({detail}),继续监视",
+    "no_events": "无法监听文件夹事件({detail}),改为定期扫描",
+    "file_failed": "处理 {path} 时出错({detail}),已跳过",
+}
+
+# -- the web app's error pages -----------------------------------------------------------------
+
+HTTP_ERRORS = {
+    400: ("请求无效", "页面可能已过期,请刷新页面后重试"),
+    403: ("没有权限", "这个页面只有双拥办账号可以使用"),
+    404: ("找不到页面或文件", "文件可能属于其他单位,或链接有误;请从首页重新进入"),
+    405: ("不支持这种操作", "请从页面上的按钮操作"),
+    413: ("上传的文件过大", "单次上传合计不能超过 {limit} MB,请分批上传"),
+    429: ("尝试过于频繁", "请稍后再试"),
+    500: ("服务器内部错误", "问题已记录(编号 {ref}),请把编号告诉管理员"),
+}
+
+
+def http_error(status: int, **data) -> Message:
+    text, hint = HTTP_ERRORS.get(status, (f"出错了(状态 {status})", "请返回首页重试"))
+    return Message(_fill(text, data), _fill(hint, data))
+
+
+def error(code: str, **data) -> Message:
+    """The sentence and hint for an error code with its data."""
+    if code == "standard_invalid":
+        problems = data.get("problems", [])
+        data = {**data, "count": len(problems), "problems": standard_problems(problems)}
+    text, hint = ERRORS.get(code, (f"出错了(代码 {code})", ""))
+    data = {k: ("、".join(map(str, v)) if isinstance(v, (list, tuple)) and k != "problems" else v)
+            for k, v in data.items()}
+    return Message(_safe_format(text, data), _safe_format(hint, data))
+
+
+def _safe_format(template: str, data: dict) -> str:
+    try:
+        return template.format(**data)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def describe(exc: BaseException) -> Message:
+    """Any error of the core packages or of this application, in words. An error with neither
+    a code nor a known type is unexpected: the caller shows a reference, not a traceback."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, str):
+        data = getattr(exc, "data", {}) or {}
+        if code == "read_error":
+            return Message(reason(data.get("reason")))
+        if code in ERRORS:
+            return error(code, **data)
+    return error("unexpected")
+
+
+def standard_problem(p) -> str:
+    """One mistake of a standard file, with its line."""
+    text = _safe_format(STANDARD_PROBLEMS.get(p.code, p.code), _standard_data(p))
+    return f"第 {p.line} 行:{text}" if p.line else text
+
+
+def _standard_data(p) -> dict:
+    d = dict(p.data)
+    if p.code == "material_query_invalid":
+        d["error"] = error(d.get("error_code") or "", **(d.get("error") or {})).text \
+            if d.get("error_code") in ERRORS else d.get("detail", "")
+    if p.code == "item_not_mapping" and not d.get("parent"):
+        d["parent"] = "顶层"
+    for k in ("points", "total"):
+        if isinstance(d.get(k), float):
+            d[k] = f"{d[k]:g}"
+    for k in ("kinds", "columns"):
+        if isinstance(d.get(k), list):
+            d[k] = "、".join(d[k])
+    return d
+
+
+def standard_problems(problems, limit: int = 30) -> str:
+    lines = [f"  {standard_problem(p)}" for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"  …… 另有 {len(problems) - limit} 处")
+    return "\n".join(lines)
+
+
+def why_not(code: str | None) -> str | None:
+    return WHY_NOT.get(code, code) if code else None
+
+
+def watch_event(code: str, **data) -> str:
+    return _safe_format(WATCH_EVENTS.get(code, code), data)
