@@ -217,7 +217,7 @@ class Catalog:
     def unexpanded_containers(self) -> list[Source]:
         rows = self.db.execute(
             "SELECT s.* FROM sources s JOIN objects o ON o.sha = s.sha "
-            "WHERE o.format = 'zip' AND s.state = 'present' "
+            "WHERE o.format IN ('zip', '7z') AND s.state = 'present' "
             "AND (s.expanded_sha IS NULL OR s.expanded_sha != s.sha)").fetchall()
         return [_source(r) for r in rows]
 

@@ -38,6 +38,20 @@ OCR_FAILED = "第 {pages} 页的扫描图像无法识别(图像编码不支持�
 EXTRACT_FAILED = "读取文件内容时出错({error}),文件已归档"
 UNKNOWN_FORMAT = "无法识别的文件格式,已归档但未提取内容"
 
+DOC_CORRUPT = "Word 97 / WPS 文档已损坏,无法读取文字;请用 Word 或 WPS 打开后另存为 .docx 再上传"
+DOC_TOO_OLD = "Word 95 或更早版本的文档,暂不能提取文字;请用 Word 或 WPS 另存为 .docx 后上传"
+XLS_CORRUPT = "Excel 97 / WPS 表格文件已损坏,无法读取;请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
+PPT_CORRUPT = "PowerPoint 97 / WPS 演示文件已损坏,无法读取文字;请另存为 .pptx 后上传"
+RTF_CORRUPT = "RTF 文档无法读取,请用 Word 或 WPS 另存为 .docx 后上传"
+OFD_CORRUPT = "OFD 文件已损坏,无法读取;请从原系统重新导出后上传"
+OFD_NO_TEXT = "OFD 文件中没有文字,也没有可识别的页面图像"
+HEIC_CORRUPT = "HEIC 照片已损坏,无法打开;请在手机上导出为 JPEG 后上传"
+VIDEO_CORRUPT = "视频文件已损坏或不完整,无法读取;请重新导出后上传"
+SEVENZIP_CORRUPT = "7z 压缩包已损坏,无法解压;请重新压缩(建议用 zip 格式)后上传"
+SEVENZIP_ENCRYPTED = "7z 压缩包设有密码,无法解压;请上传未加密的压缩包"
+RAR_UNSUPPORTED = "RAR 压缩包无法在本机解压,请解压后以 zip 上传"
+NO_READER = "暂不能读取此格式({fmt})的内容,文件已归档;请另存为常用格式后上传"
+
 
 def human_size(n: int) -> str:
     """Size the way Windows Explorer shows it, so a clerk recognises it."""

@@ -18,7 +18,8 @@ from .check import STATUS_LABELS, STATUSES
 from .model import KIND_LABELS as MODEL_KIND_LABELS
 
 KIND_LABELS = {**MODEL_KIND_LABELS, "other": "其他"}
-DATE_SOURCE_LABELS = {"content": "落款", "exif": "拍摄时间", "filename": "文件名", "pdf": "PDF属性",
+DATE_SOURCE_LABELS = {"content": "落款", "exif": "拍摄时间", "metadata": "文件属性", "filename": "文件名",
+                      "pdf": "PDF属性",
                       "mtime": "文件时间"}
 COLORS = {"complete": "#2e7d32", "unconfirmed": "#b58900", "partial": "#e65100", "missing": "#c62828"}
 FILLS = {"complete": "C6EFCE", "unconfirmed": "FFEB9C", "partial": "FCE4D6", "missing": "FFC7CE"}
