@@ -111,6 +111,8 @@ def _detect_ole(path: Path, ext: str) -> Format:
     (WPS 文字 .wps and 表格 .et write the Word 97 and Excel 97 layouts). A damaged container
     keeps the format its name claims, so that its reader names the damage."""
     roots = _ole_roots(path)
+    if roots is None and ext in {".doc", ".wps", ".dot", ".wpt"} | _LEDGER_EXT | _PPT_EXT:
+        roots = set()                   # damaged: the name decides, below
     if roots is None:
         with open(path, "rb") as f:
             blob = f.read(8 * 1024 * 1024)
