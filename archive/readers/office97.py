@@ -107,7 +107,7 @@ def read_ledger(path: Path, limits: Limits, corrupt: str = reasons.XLS_CORRUPT):
             wb.close()
         except Exception:
             pass
-    if path.suffix != ".xlsx" and _is_ole(path):
+    if _is_ole(path):
         ole = _open_ole(path, corrupt)
         with ole:
             _ole_meta(ole, info)
