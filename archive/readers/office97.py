@@ -9,6 +9,7 @@ import struct
 from pathlib import Path
 
 from .. import reasons
+from ..dates import content_date
 from ..limits import Limits
 from . import FormatError
 
@@ -60,7 +61,8 @@ def read_doc(path: Path, limits: Limits):
         except Exception:
             raise FormatError(reasons.DOC_CORRUPT)
         info = {}
-        _ole_meta(ole, info)
+        if content_date([w.body]) is None:      # the 落款 wins anyway: skip a costly parse
+            _ole_meta(ole, info)
     text = w.body
     if w.headers:
         info["headers"] = w.headers[:1000]
