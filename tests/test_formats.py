@@ -506,3 +506,29 @@ def test_files_json_shows_the_reason_of_a_damaged_doc(ws, inbox, capsys):
                              env={"YINGJIAN_HOME": ""})
     row = json.loads(out.output)["files"][0]
     assert row["status"] == "problem" and "Word" in row["reason"]
+
+
+# -- fuzz: the binary parsers answer with a reason, never with another exception ---------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(wd=st.binary(min_size=0, max_size=1200), table=st.binary(max_size=400))
+def test_word97_on_random_streams_raises_only_format_errors(wd, table):
+    base = bytearray(_sample_streams()["WordDocument"][:0x200])
+    base[:len(wd[:0x200])] = wd[:0x200]
+    try:
+        read_word97(Streams({"WordDocument": bytes(base) + wd[0x200:], "1Table": table}))
+    except FormatError:
+        pass
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.binary(max_size=600))
+def test_ppt_text_on_random_records_raises_only_value_errors(data):
+    from archive.readers.office97 import ppt_text
+    try:
+        ppt_text(data)
+    except (ValueError, struct.error):
+        pass
