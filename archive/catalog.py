@@ -182,7 +182,7 @@ class Catalog(SqliteStore):
     def unexpanded_containers(self) -> list[Source]:
         rows = self._db.execute(
             "SELECT s.* FROM sources s JOIN objects o ON o.sha = s.sha "
-            "WHERE o.format = 'zip' AND s.state = 'present' "
+            "WHERE o.format IN ('zip', '7z') AND s.state = 'present' "
             "AND (s.expanded_sha IS NULL OR s.expanded_sha != s.sha)").fetchall()
         return [_source(r) for r in rows]
 

@@ -124,9 +124,13 @@ def mtime_date(mtime_ns: int | None) -> str | None:
 
 
 def evidence_date(*, pages: list[str], exif: str | None, name: str, pdf: str | None,
-                  mtime_ns: int | None) -> tuple[str | None, str | None]:
-    """(date, source) by the order of DESIGN.md: content, exif, filename, pdf, mtime."""
+                  mtime_ns: int | None, metadata: str | None = None
+                  ) -> tuple[str | None, str | None]:
+    """(date, source) by the order of DESIGN.md: content, exif, the format's own metadata
+    (an ISO date: Office SummaryInformation, OFD CreationDate, a video's creation_time),
+    filename, pdf, mtime."""
     for source, value in (("content", content_date(pages)), ("exif", exif_date(exif)),
+                          ("metadata", exif_date(metadata)),
                           ("filename", filename_date(name)), ("pdf", pdf_date(pdf)),
                           ("mtime", mtime_date(mtime_ns))):
         if value:

@@ -28,10 +28,14 @@ _MAGIC = [
     (b"BM", "bmp", "photo"),
     (b"\x1aE\xdf\xa3", "mkv", "video"),
     (b"{\\rtf", "rtf", "document"),
+    (b"7z\xbc\xaf\x27\x1c", "7z", "other"),
+    (b"Rar!\x1a\x07", "rar", "other"),
 ]
 _FTYP = {
     b"heic": ("heic", "photo"), b"heix": ("heic", "photo"), b"mif1": ("heic", "photo"),
     b"msf1": ("heic", "photo"), b"avif": ("avif", "photo"), b"qt  ": ("mov", "video"),
+    b"hevc": ("heic", "photo"), b"hevx": ("heic", "photo"), b"heim": ("heic", "photo"),
+    b"heis": ("heic", "photo"),
 }
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _TEXT_EXT = {".csv": ("csv", "ledger"), ".tsv": ("csv", "ledger")}
@@ -47,6 +51,8 @@ def detect(path: Path, name: str | None = None) -> Format:
         return Format("empty", "other")
     for magic, fmt, kind in _MAGIC:
         if head.startswith(magic):
+            if fmt == "tiff":
+                return _detect_tiff(path)
             return Format(fmt, kind)
     if b"%PDF-" in head[:1024]:          # some scanners put junk before the header
         return Format("pdf", "document")
@@ -78,6 +84,8 @@ def _detect_zip(path: Path, ext: str) -> Format:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
     except (zipfile.BadZipFile, OSError, ValueError):
+        if ext == ".ofd":
+            return Format("ofd", "document")
         return Format(*_OOXML_EXT.get(ext, ("zip", "other")))
     if "[Content_Types].xml" in names:
         if "word/document.xml" in names:
@@ -86,6 +94,8 @@ def _detect_zip(path: Path, ext: str) -> Format:
             return Format("xlsx", "ledger")
         if "ppt/presentation.xml" in names:
             return Format("pptx", "document")
+    if "OFD.xml" in names or "ofd.xml" in {n.lower() for n in names if "/" not in n}:
+        return Format("ofd", "document")        # one document, never a folder of parts
     if "mimetype" in names and "content.xml" in names:
         return Format("odf", "document")
     if ext in _OOXML_EXT and not any("/" in n for n in names if not n.startswith("__MACOSX")):
@@ -93,20 +103,51 @@ def _detect_zip(path: Path, ext: str) -> Format:
     return Format("zip", "other")
 
 
+_PPT_EXT = {".ppt", ".dps", ".pps", ".pot"}
+
+
 def _detect_ole(path: Path, ext: str) -> Format:
-    """Old Office / WPS files share one container; their stream names tell what is inside."""
-    with open(path, "rb") as f:
-        blob = f.read(8 * 1024 * 1024)
-    if "EncryptedPackage".encode("utf-16-le") in blob:
+    """Old Office / WPS files share one container; the streams at its root tell what is inside
+    (WPS 文字 .wps and 表格 .et write the Word 97 and Excel 97 layouts). A damaged container
+    keeps the format its name claims, so that its reader names the damage."""
+    roots = _ole_roots(path)
+    if roots is None and ext in {".doc", ".wps", ".dot", ".wpt"} | _LEDGER_EXT | _PPT_EXT:
+        roots = set()                   # damaged: the name decides, below
+    if roots is None:
+        with open(path, "rb") as f:
+            blob = f.read(8 * 1024 * 1024)
+        roots = {n for n in ("EncryptedPackage", "WordDocument", "Workbook", "Book",
+                             "PowerPoint Document") if n.encode("utf-16-le") in blob}
+    if "EncryptedPackage" in roots:
         return Format("office-encrypted", "document")
-    if "WordDocument".encode("utf-16-le") in blob:
-        return Format("wps" if ext == ".wps" else "doc", "document")
-    if "Workbook".encode("utf-16-le") in blob or "Book".encode("utf-16-le") in blob \
-            or ext in _LEDGER_EXT:
+    if "WordDocument" in roots:
+        return Format("doc", "document")
+    if "Workbook" in roots or "Book" in roots:
         return Format("xls", "ledger")
-    if "PowerPoint".encode("utf-16-le") in blob:
+    if "PowerPoint Document" in roots:
+        return Format("ppt", "document")
+    if ext in (".doc", ".wps", ".dot", ".wpt"):
+        return Format("doc", "document")
+    if ext in _LEDGER_EXT:
+        return Format("xls", "ledger")
+    if ext in _PPT_EXT:
         return Format("ppt", "document")
     return Format("ole", "other")
+
+
+def _ole_roots(path: Path) -> set[str] | None:
+    try:
+        import olefile
+        with olefile.OleFileIO(str(path)) as ole:
+            return {e[0] for e in ole.listdir(streams=True, storages=False) if len(e) == 1}
+    except Exception:
+        return None
+
+
+def _detect_tiff(path: Path) -> Format:
+    """A TIFF of several pages is a scan, so a document; a single frame is a picture."""
+    from .readers.media import tiff_frames
+    return Format("tiff", "document" if tiff_frames(path) > 1 else "photo")
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -122,7 +163,7 @@ def _looks_like_text(head: bytes) -> bool:
     return False
 
 
-TRAILER_FORMATS = ("pdf", "jpeg", "png", "zip", "docx", "xlsx", "pptx")
+TRAILER_FORMATS = ("pdf", "jpeg", "png", "zip", "docx", "xlsx", "pptx", "ofd")
 
 
 def has_trailer(path: Path, fmt: str) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import reasons
 from .limits import Limits
+from .readers import FormatError
 
 PAGE_BREAK = "\f"
 
@@ -49,6 +50,8 @@ def extract(path: Path, fmt: str, limits: Limits) -> Extraction:
         return _unreadable_format(fmt)
     try:
         ex = reader(path, limits)
+    except FormatError as e:
+        return Extraction(problem=e.reason)
     except MemoryError:
         return Extraction(problem=reasons.OFFICE_BOMB)
     except Exception as e:      # a bad file must never stop the pipeline
@@ -61,17 +64,16 @@ def extract(path: Path, fmt: str, limits: Limits) -> Extraction:
 
 
 def _unreadable_format(fmt: str) -> Extraction:
-    if fmt in ("doc", "xls", "wps", "ppt"):
-        return Extraction(note=reasons.OLD_OFFICE.format(fmt=fmt))
-    if fmt in ("mp4", "mov", "avi", "mkv", "rtf", "odf"):
-        return Extraction()
+    """A format with no reader here: archived, with a warning that says so (never plain 正常)."""
     if fmt == "office-encrypted":
         return Extraction(problem=reasons.OFFICE_ENCRYPTED)
-    if fmt in ("heic", "avif"):
-        return Extraction(note=reasons.IMAGE_UNSUPPORTED.format(fmt=fmt.upper()))
-    if fmt == "zip":
+    if fmt == "rar":
+        return Extraction(problem=reasons.RAR_UNSUPPORTED)
+    if fmt in ("zip", "7z"):
         return Extraction()     # expanded into its members by the ingest
-    return Extraction(problem=reasons.UNKNOWN_FORMAT)
+    if fmt in ("unknown", "ole"):
+        return Extraction(problem=reasons.UNKNOWN_FORMAT)
+    return Extraction(note=reasons.NO_READER.format(fmt=fmt.upper()), info={"unread": True})
 
 
 def _cap_pages(pages: list[str], limit: int) -> list[str]:
@@ -256,37 +258,13 @@ def _docx(path: Path, limits: Limits) -> Extraction:
 
 
 def _xlsx(path: Path, limits: Limits) -> Extraction:
+    """python-calamine reads a large ledger about ten times faster than openpyxl (see
+    bench/formats_bench.py); openpyxl stays for writing reports."""
     guard = _guard_ooxml(path, limits)
     if guard:
         return Extraction(problem=reasons.OFFICE_BOMB if guard == "bomb" else reasons.XLSX_CORRUPT)
-    import openpyxl
-    fh = open(path, "rb")       # a file object: openpyxl refuses names not ending in .xlsx
-    try:
-        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
-    except Exception:
-        fh.close()
-        return Extraction(problem=reasons.XLSX_CORRUPT)
-    sheets, rows_total = [], 0
-    try:
-        for ws in wb.worksheets:
-            lines = [f"【{ws.title}】"]
-            for row in ws.iter_rows(values_only=True):
-                values = [_cell(v) for v in row if v is not None and str(v).strip()]
-                if values:
-                    lines.append("\t".join(values))
-                    rows_total += 1
-            sheets.append("\n".join(lines))
-    finally:
-        wb.close()
-        fh.close()
-    return Extraction(pages=["\n".join(sheets)],
-                      info={"sheets": len(sheets), "rows": rows_total})
-
-
-def _cell(v) -> str:
-    if hasattr(v, "isoformat"):
-        return v.isoformat()[:10]
-    return str(v).strip()
+    from .readers.office97 import read_ledger
+    return read_ledger(path, limits, corrupt=reasons.XLSX_CORRUPT)
 
 
 _XML_TEXT = re.compile(rb"<(?:a:t|w:t|text:p|text:span)[^>]*>([^<]*)<")
@@ -318,9 +296,78 @@ def _text(path: Path, limits: Limits) -> Extraction:
     return Extraction(note=reasons.TEXT_UNDECODABLE)
 
 
+def _heic(path: Path, limits: Limits) -> Extraction:
+    from .readers.media import register_heif
+    if not register_heif():
+        return Extraction(note=reasons.NO_READER.format(fmt="HEIC"), info={"unread": True})
+    ex = _image(path, limits)
+    if ex.problem == reasons.IMAGE_CORRUPT:
+        ex.problem = reasons.HEIC_CORRUPT
+    return ex
+
+
+def _tiff(path: Path, limits: Limits) -> Extraction:
+    from .readers.media import read_tiff_scan, tiff_frames
+    if tiff_frames(path) > 1:
+        return read_tiff_scan(path, limits)
+    return _image(path, limits)
+
+
+def _doc(path: Path, limits: Limits) -> Extraction:
+    from .readers.office97 import read_doc
+    return _with_meta_date(read_doc(path, limits))
+
+
+def _xls(path: Path, limits: Limits) -> Extraction:
+    from .readers.office97 import read_ledger
+    return _with_meta_date(read_ledger(path, limits))
+
+
+def _ppt(path: Path, limits: Limits) -> Extraction:
+    from .readers.office97 import read_ppt
+    return _with_meta_date(read_ppt(path, limits))
+
+
+def _rtf(path: Path, limits: Limits) -> Extraction:
+    from .readers.office97 import read_rtf
+    return read_rtf(path, limits)
+
+
+def _ofd(path: Path, limits: Limits) -> Extraction:
+    from .readers.ofd import read_ofd
+    doc = read_ofd(path, limits)
+    pages = [p.text for p in doc.pages]
+    ocr = [i for i, p in enumerate(doc.pages) if not meaningful(p.text) and p.images]
+    ex = Extraction(pages=pages, page_count=len(pages), info=dict(doc.info), ocr_pages=ocr)
+    if not pages or (not any(p.strip() for p in pages) and not ocr):
+        ex.note = reasons.OFD_NO_TEXT
+    return _with_meta_date(ex)
+
+
+def _video(path: Path, limits: Limits) -> Extraction:
+    from .readers.media import read_video
+    return _with_meta_date(read_video(path, limits))
+
+
+def _with_meta_date(ex: Extraction) -> Extraction:
+    """The format's own date (Office SummaryInformation, OFD CreationDate, a video's
+    creation_time) as an ISO date in info['meta_date'], its raw value kept beside it."""
+    from .readers.media import meta_date
+    raw = ex.info.get("meta_date")
+    if raw:
+        ex.info["meta_date_raw"] = str(raw)[:40]
+        ex.info["meta_date"] = meta_date(raw)
+        if ex.info["meta_date"] is None:
+            del ex.info["meta_date"]
+    return ex
+
+
 _READERS = {
     "pdf": _pdf,
-    "jpeg": _image, "png": _image, "gif": _image, "tiff": _image, "bmp": _image, "webp": _image,
+    "jpeg": _image, "png": _image, "gif": _image, "tiff": _tiff, "bmp": _image, "webp": _image,
+    "heic": _heic, "avif": _heic,
     "docx": _docx, "xlsx": _xlsx, "pptx": _ooxml_generic, "odf": _ooxml_generic,
+    "doc": _doc, "xls": _xls, "ppt": _ppt, "rtf": _rtf, "ofd": _ofd,
+    "mp4": _video, "mov": _video, "avi": _video, "mkv": _video,
     "txt": _text, "csv": _text,
 }

@@ -36,6 +36,8 @@ from .stability import StabilityTracker
 from .store import ObjectStore, ObjectTooLarge
 from .zips import open_members
 
+CONTAINERS = ("zip", "7z")      # unpacked into members; an OFD is one document, never here
+
 __all__ = ["Ingestor", "Limits", "Outcome", "PassSummary", "Result"]
 
 
@@ -210,7 +212,7 @@ class Ingestor:
             self._extract(sha, fmt.name, c.name, st.st_mtime_ns)
         if rec.new_version:
             problems += self._object_problem(c.rel, sha)
-            if fmt.name == "zip":
+            if fmt.name in CONTAINERS:
                 self._expand(self.catalog.source_by_id(rec.source_id), problems)
         outcome = (Outcome.UNCHANGED if not rec.new_version
                    else Outcome.DUPLICATE if rec.duplicate_of else Outcome.INGESTED)
@@ -257,7 +259,8 @@ class Ingestor:
         ex = extract(self.store.path(sha), fmt, self.limits)
         date, date_source = evidence_date(
             pages=ex.pages, exif=ex.info.get("exif_date"), name=name,
-            pdf=ex.info.get("pdf_date"), mtime_ns=mtime_ns)
+            pdf=ex.info.get("pdf_date"), mtime_ns=mtime_ns,
+            metadata=ex.info.get("meta_date"))
         info = dict(ex.info)
         if ex.note:
             info["note"] = ex.note
@@ -320,7 +323,7 @@ class Ingestor:
                     self._extract(sha, fmt.name, name, mtime_ns)
                 if rec.new_version:
                     problems += self._object_problem(rel, sha)
-                    if fmt.name == "zip":
+                    if fmt.name in CONTAINERS:
                         self._expand(self.catalog.source_by_id(rec.source_id), problems)
         stale = [sid for path, sid in self.catalog.present_members(src.id).items()
                  if path not in seen]
@@ -340,7 +343,8 @@ class Ingestor:
 
 _ALIASES = {"jpg": "jpeg", "jpe": "jpeg", "tif": "tiff", "text": "txt", "log": "txt",
             "et": "xls", "wps": "doc", "heif": "heic", "tsv": "csv", "xlsm": "xlsx",
-            "docm": "docx", "odt": "odf", "ods": "odf", "odp": "odf", "m4v": "mp4", "3gp": "mp4"}
+            "docm": "docx", "odt": "odf", "ods": "odf", "odp": "odf", "m4v": "mp4", "3gp": "mp4",
+            "dps": "ppt", "pps": "ppt", "dot": "doc", "wpt": "doc", "hif": "heic"}
 _VIDEO = {"mp4", "mov"}
 
 

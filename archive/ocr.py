@@ -71,10 +71,20 @@ def page_images(path: Path, fmt: str, page: int, limits: Limits) -> list:
         wanted = {name for area, name in sizes if area >= largest / 10 and area > 0}  # not logos
         images = [p.images[name].image for area, name in sorted(sizes, reverse=True)
                   if name in wanted]
+    elif fmt == "ofd":
+        from .readers.ofd import page_images as ofd_images
+        images = ofd_images(path, page, limits)      # a scanned OFD page: the images on it
     else:
+        if fmt in ("heic", "avif"):
+            from .readers.media import register_heif
+            register_heif()
         img = Image.open(path)
         if img.format == "JPEG":
             img.draft("RGB", (MAX_SIDE, MAX_SIDE))       # decode at a smaller scale, much faster
+        if page and getattr(img, "n_frames", 1) > page:
+            img.seek(page)                               # a page of a multi-page TIFF scan
+            img.load()
+            img = img.copy()
         images = [ImageOps.exif_transpose(img)]
     out = []
     for img in images:
@@ -361,7 +371,8 @@ class OcrQueue:
         src = self.catalog.first_source_of(sha)
         date, date_source = evidence_date(
             pages=pages, exif=info.get("exif_date"), name=src["name"] if src else "",
-            pdf=info.get("pdf_date"), mtime_ns=src["mtime_ns"] if src else None)
+            pdf=info.get("pdf_date"), mtime_ns=src["mtime_ns"] if src else None,
+            metadata=info.get("meta_date"))
         self.catalog.finish_ocr(sha, text=PAGE_BREAK.join(pages), date=date,
                                 date_source=date_source, info=info, failed=failed)
         self.progress.files_done += 1

@@ -91,6 +91,19 @@ UNKNOWN_FORMAT = Reason("unknown_format")
 # image bombs whose size could not even be read say so with this in `pixels`
 PIXELS_UNKNOWN = "over_limit"
 
+DOC_CORRUPT = Reason("doc_corrupt")
+DOC_TOO_OLD = Reason("doc_too_old")
+XLS_CORRUPT = Reason("xls_corrupt")
+PPT_CORRUPT = Reason("ppt_corrupt")
+RTF_CORRUPT = Reason("rtf_corrupt")
+OFD_CORRUPT = Reason("ofd_corrupt")
+OFD_NO_TEXT = Reason("ofd_no_text")
+HEIC_CORRUPT = Reason("heic_corrupt")
+VIDEO_CORRUPT = Reason("video_corrupt")
+SEVENZIP_CORRUPT = Reason("sevenzip_corrupt")
+SEVENZIP_ENCRYPTED = Reason("sevenzip_encrypted")
+RAR_UNSUPPORTED = Reason("rar_unsupported")
+NO_READER = Reason("no_reader")                             # fmt
 
 def human_size(n: int) -> str:
     """Size the way Windows Explorer shows it, so a clerk recognises it."""

@@ -68,12 +68,21 @@ class Thumbnails:
     def _render(self, obj):
         from PIL import Image
         src = self.store.path(obj["sha"])
+        if obj["state"] != "problem" and obj["format"] in ("mp4", "mov", "avi", "mkv"):
+            try:
+                from .readers.media import poster_frame
+                img = poster_frame(src)
+                if img is not None:
+                    img.thumbnail(SIZE, Image.LANCZOS)
+                    return img.convert("RGB")
+            except Exception:
+                pass            # a video we cannot decode gets the card below
         if obj["state"] != "problem" and obj["format"] in ("jpeg", "png", "gif", "tiff", "bmp",
-                                                            "webp", "pdf"):
+                                                            "webp", "pdf", "heic", "avif", "ofd"):
             try:
                 from .ocr import page_images
                 images = page_images(src, obj["format"], 0, self.limits)
-                if images and (obj["format"] != "pdf" or obj["ocr"] is not None):
+                if images and (obj["format"] not in ("pdf", "ofd") or obj["ocr"] is not None):
                     img = images[0]
                     img.thumbnail(SIZE, Image.LANCZOS)
                     return img.convert("RGB")

@@ -1,11 +1,15 @@
-"""Opening zip files safely. Members are never written to the filesystem by name (they go into
+"""Opening zip and 7z files safely. Members are never written to the filesystem by name (they go into
 the object store by hash), so a hostile path cannot escape; it is still reported. Names written
 by Chinese Windows (GBK, without the UTF-8 flag) are decoded correctly. Bombs are refused from
-the sizes the archive declares, and a member can never inflate past its declared size.
+the sizes the archive declares, and a member can never inflate past its declared size. A 7z
+(py7zr) is decompressed once into numbered temporary files under the same limits and then read
+exactly like a zip; a RAR has no reader here and is reported as such.
 """
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,8 +70,15 @@ def safe_inner(name: str) -> tuple[str, bool]:
     return "/".join(parts) or "_", unsafe
 
 
+SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
+
+
 def open_members(path: Path, limits: Limits) -> tuple[zipfile.ZipFile, list[Member]]:
-    """Open the zip and list its file members, or raise ReadError with the reason it is refused."""
+    """Open the zip (or 7z) and list its file members, or raise ReadError with the reason it
+    is refused. The first value opens a member's bytes with `.open(member.info)`."""
+    with open(path, "rb") as f:
+        if f.read(6) == SEVENZIP_MAGIC:
+            return _open_7z(path, limits)
     try:
         zf = zipfile.ZipFile(path)
         infos = [i for i in zf.infolist() if not i.is_dir()]
@@ -104,3 +115,144 @@ def open_members(path: Path, limits: Limits) -> tuple[zipfile.ZipFile, list[Memb
             m.problem = reasons.ZIP_MEMBER_BOMB
         members.append(m)
     return zf, members
+
+
+# -- 7z ------------------------------------------------------------------------------------------
+
+class _CappedFile:
+    """py7zr's writer for one member: a temporary file that stops growing at its declared size."""
+
+    def __init__(self, path: Path, cap: int):
+        self.f = open(path, "wb")
+        self.cap = cap
+        self.written = 0
+        self.overflow = False
+
+    def write(self, s) -> int:
+        room = self.cap - self.written
+        if len(s) > room:
+            self.overflow = True
+            s = s[:max(room, 0)]
+        self.f.write(s)
+        self.written += len(s)
+        return len(s)
+
+    def read(self, size=None) -> bytes:
+        return b""
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.written
+
+    def flush(self) -> None:
+        self.f.flush()
+
+    def size(self) -> int:
+        return self.written
+
+    def close(self) -> None:
+        if not self.f.closed:
+            self.f.close()
+
+
+class SevenZip:
+    """The members of a 7z, decompressed into a private temporary folder by number, opened
+    like a zip's by their ZipInfo; the folder is removed on close."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.files: dict[str, Path] = {}
+
+    def open(self, info: zipfile.ZipInfo):
+        return open(self.files[info.filename], "rb")
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _open_7z(path: Path, limits: Limits) -> tuple[SevenZip, list[Member]]:
+    try:
+        import py7zr
+    except ImportError:
+        raise ReadError(reasons.NO_READER.format(fmt="7z"), path)
+    try:
+        archive = py7zr.SevenZipFile(path, mode="r")
+    except Exception as e:
+        if "password" in str(e).lower() or type(e).__name__ == "PasswordRequired":
+            raise ReadError(reasons.SEVENZIP_ENCRYPTED, path)
+        raise ReadError(reasons.SEVENZIP_CORRUPT, path)
+    with archive:
+        try:
+            if archive.needs_password():
+                raise ReadError(reasons.SEVENZIP_ENCRYPTED, path)
+            infos = [i for i in archive.list() if not i.is_directory]
+        except ReadError:
+            raise
+        except Exception:
+            raise ReadError(reasons.SEVENZIP_CORRUPT, path)
+        if not infos:
+            raise ReadError(reasons.ZIP_EMPTY, path)
+        if len(infos) > limits.max_zip_members:
+            raise ReadError(reasons.ZIP_TOO_MANY.format(count=len(infos),
+                                                        limit=limits.max_zip_members))
+        total = sum(i.uncompressed or 0 for i in infos)
+        if total > limits.max_zip_bytes:
+            raise ReadError(reasons.ZIP_BOMB.format(size=reasons.human_size(total),
+                                                    limit=reasons.human_size(limits.max_zip_bytes)))
+        folder = Path(tempfile.mkdtemp(prefix="yingjian-7z-"))
+        box = SevenZip(folder)
+        declared = {i.filename: i.uncompressed or 0 for i in infos}
+        writers: dict[str, _CappedFile] = {}
+
+        class Factory(py7zr.io.WriterFactory):
+            def create(self, filename: str):
+                n = len(writers)
+                w = _CappedFile(folder / str(n), declared.get(filename, 0))
+                writers[filename] = w
+                box.files[filename] = folder / str(n)
+                return w
+        try:
+            archive.extract(factory=Factory())
+        except Exception:
+            box.close()
+            raise ReadError(reasons.SEVENZIP_CORRUPT, path)
+        finally:
+            for w in writers.values():
+                w.close()
+    members, seen = [], set()
+    for fi in infos:
+        info = zipfile.ZipInfo(fi.filename, _date_time(fi))
+        info.file_size = fi.uncompressed or 0
+        info.compress_size = fi.compressed or 0
+        inner, unsafe = safe_inner(fi.filename)
+        base, n = inner, 1
+        while inner in seen:
+            n += 1
+            stem, dot, ext = base.rpartition(".")
+            inner = f"{stem}({n}).{ext}" if dot and stem else f"{base}({n})"
+        seen.add(inner)
+        m = Member(info, inner)
+        if unsafe:
+            m.note = reasons.ZIP_UNSAFE_PATH.format(name=_CONTROL.sub("?", fi.filename)[:120])
+        w = writers.get(fi.filename)
+        if w is None:
+            m.problem = reasons.SEVENZIP_CORRUPT
+        elif w.overflow:
+            m.problem = reasons.ZIP_MEMBER_BOMB
+        members.append(m)
+    return box, members
+
+
+def _date_time(fi) -> tuple:
+    when = getattr(fi, "creationtime", None)
+    try:
+        if when is not None and when.year >= 1980:
+            return (when.year, when.month, when.day, when.hour, when.minute, when.second)
+    except AttributeError:
+        pass
+    return (1980, 1, 1, 0, 0, 0)

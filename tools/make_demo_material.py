@@ -15,6 +15,30 @@ sys.path.insert(0, str(ROOT))
 from tests import factories as f  # noqa: E402
 
 OUT = ROOT / "yingjian" / "demo_material"
+FORMATS = ROOT / "tests" / "fixtures" / "formats"   # made by real office software, phones, FFmpeg
+
+
+def text_ofd(path: Path, lines: list[str], created: str) -> Path:
+    """A one-page OFD (GB/T 33190) whose lines are TextCode elements, as 电子公文 systems write."""
+    ns = 'xmlns:ofd="http://www.ofdspec.org/2016"'
+    objects = "".join(
+        f'<ofd:TextObject ID="{i + 10}" Boundary="25 {30 + i * 10} 160 8" Font="1" Size="5">'
+        f'<ofd:TextCode X="0" Y="5">{line}</ofd:TextCode></ofd:TextObject>'
+        for i, line in enumerate(lines))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("OFD.xml", f'<?xml version="1.0" encoding="UTF-8"?><ofd:OFD {ns} DocType="OFD" '
+                   'Version="1.1"><ofd:DocBody><ofd:DocInfo><ofd:DocID>demo</ofd:DocID>'
+                   f'<ofd:CreationDate>{created}</ofd:CreationDate></ofd:DocInfo>'
+                   '<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>')
+        z.writestr("Doc_0/Document.xml", f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document {ns}>'
+                   '<ofd:CommonData><ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox>'
+                   '</ofd:PageArea></ofd:CommonData><ofd:Pages><ofd:Page ID="1" '
+                   'BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages></ofd:Document>')
+        z.writestr("Doc_0/Pages/Page_0/Content.xml", f'<?xml version="1.0" encoding="UTF-8"?>'
+                   f'<ofd:Page {ns}><ofd:Content><ofd:Layer ID="2">{objects}</ofd:Layer>'
+                   '</ofd:Content></ofd:Page>')
+    return path
 
 
 def main():
@@ -64,6 +88,15 @@ def main():
         "在公共场所设置双拥宣传栏和双拥标识。\n\n2023年2月10日"])
     data = good.read_bytes()
     (OUT / "宣传部/双拥宣传报道(传输中断).pdf").write_bytes(data[: len(data) // 2])
+    # the formats units really send besides PDF, JPEG and Office Open XML (small, real files)
+    shutil.copyfile(FORMATS / "notice_wps.wps", OUT / "双拥办/元旦春节双拥工作通知.wps")
+    shutil.copyfile(FORMATS / "ledger_wps.et", OUT / "退役军人事务局/2023年春节慰问金发放表.et")
+    shutil.copyfile(FORMATS / "IMG_0423.HEIC", OUT / "退役军人事务局/IMG_0423.HEIC")
+    shutil.copyfile(FORMATS / "visit.mp4", OUT / "人武部/八一慰问活动视频.mp4")
+    text_ofd(OUT / "双拥办/关于表彰双拥模范单位和个人的决定.ofd", [
+        "某某市人民政府", "关于表彰双拥模范单位和个人的决定",
+        "为表彰先进,决定授予城关街道等10个单位“双拥模范单位”称号。",
+        "某某市人民政府", "2022年9月26日"], created="2022-09-26")
     (OUT / "README.txt").write_text(
         "yingjian demo 使用的示例资料(虚构的单位、人名和数字)。\n"
         "每个文件夹是一个成员单位的收件文件夹。\n", encoding="utf-8")

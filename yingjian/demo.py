@@ -8,11 +8,12 @@ from typing import Callable
 
 from . import records
 from .config import WorkspaceError
-from .text import DATE_SOURCE_LABELS, files_table, readiness_summary
+from .text import DATE_SOURCE_LABELS, KIND_LABELS, files_table, readiness_summary
 from .workspace import Workspace, init
 
 MATERIAL = Path(__file__).with_name("demo_material")
 MARKER = ".yingjian-demo"
+SHOWN_FORMATS = ("doc", "xls", "ppt", "rtf", "ofd", "heic", "mp4", "mov", "avi", "tiff")
 
 
 def run_demo(root: Path, echo: Callable[[str], None] = print) -> Workspace:
@@ -28,7 +29,7 @@ def run_demo(root: Path, echo: Callable[[str], None] = print) -> Workspace:
     for unit in units:
         shutil.copytree(MATERIAL / unit, config.inbox / unit, dirs_exist_ok=True)
     count = sum(1 for p in config.inbox.rglob("*") if p.is_file())
-    echo(f"② 模拟 {len(units)} 个成员单位上传了 {count} 个文件(扫描件、照片、Word、Excel、压缩包)")
+    echo(f"② 模拟 {len(units)} 个成员单位上传了 {count} 个文件(扫描件、照片、Word、Excel、WPS、OFD、视频、压缩包)")
 
     ws = Workspace(config)
     # the demo copied these files itself, so they are complete: no stability window needed,
@@ -48,6 +49,14 @@ def run_demo(root: Path, echo: Callable[[str], None] = print) -> Workspace:
                 echo(f"   {row['path']}\n     日期 {row['date']}(来源:{DATE_SOURCE_LABELS.get(row['date_source'], '-')})"
                      f"  识别文字:{text[:40]}{'…' if len(text) > 40 else ''}")
     rows = records.files(ws.catalog)
+    shown = [r for r in rows if r["format"] in SHOWN_FORMATS and r["status"] == "ok"]
+    if shown:
+        echo("   其他常见格式(WPS、OFD、手机照片、视频)也读出了文字和日期:")
+        for row in shown:
+            text = " ".join(ws.text_of(row["id"]).split())
+            echo(f"   {row['path']}({KIND_LABELS.get(row['kind'], row['kind'])},{row['format']})\n"
+                 f"     日期 {row['date']}(来源:{DATE_SOURCE_LABELS.get(row['date_source'], '-')})"
+                 f"  文字:{text[:40] + ('…' if len(text) > 40 else '') if text else '(无)'}")
     echo("")
     echo(files_table(rows, name_width=44))
     probs = records.problems(ws.catalog)

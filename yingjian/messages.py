@@ -70,9 +70,22 @@ REASONS = {
     "ocr_failed": "第 {pages} 页的扫描图像无法识别(图像编码不支持或已损坏),这些页没有文字;可重新扫描为 JPEG 格式后上传",
     "extract_failed": "读取文件内容时出错({error}),文件已归档",
     "unknown_format": "无法识别的文件格式,已归档但未提取内容",
+    "doc_corrupt": "Word 97 / WPS 文档已损坏,无法读取文字;请用 Word 或 WPS 打开后另存为 .docx 再上传",
+    "doc_too_old": "Word 95 或更早版本的文档,暂不能提取文字;请用 Word 或 WPS 另存为 .docx 后上传",
+    "xls_corrupt": "Excel 97 / WPS 表格文件已损坏,无法读取;请用 Excel 或 WPS 打开后另存为 .xlsx 再上传",
+    "ppt_corrupt": "PowerPoint 97 / WPS 演示文件已损坏,无法读取文字;请另存为 .pptx 后上传",
+    "rtf_corrupt": "RTF 文档无法读取,请用 Word 或 WPS 另存为 .docx 后上传",
+    "ofd_corrupt": "OFD 文件已损坏,无法读取;请从原系统重新导出后上传",
+    "ofd_no_text": "OFD 文件中没有文字,也没有可识别的页面图像",
+    "heic_corrupt": "HEIC 照片已损坏,无法打开;请在手机上导出为 JPEG 后上传",
+    "video_corrupt": "视频文件已损坏或不完整,无法读取;请重新导出后上传",
+    "sevenzip_corrupt": "7z 压缩包已损坏,无法解压;请重新压缩(建议用 zip 格式)后上传",
+    "sevenzip_encrypted": "7z 压缩包设有密码,无法解压;请上传未加密的压缩包",
+    "rar_unsupported": "RAR 压缩包无法在本机解压,请解压后以 zip 上传",
+    "no_reader": "暂不能读取此格式({fmt})的内容,文件已归档;请另存为常用格式后上传",
     "legacy": "{text}",
 }
-_DATA_WORDS = {"over_limit": "超过上限"}
+_DATA_WORDS = {"over_limit": "超过上限", "video": "视频"}
 
 
 def _fill(template: str, data: dict) -> str:
