@@ -167,19 +167,20 @@ def test_disk_full_mid_write_keeps_nothing_half_written_and_resumes(ws, inbox):
 def test_disk_full_is_a_clear_sentence_on_the_command_line(ws, inbox, monkeypatch):
     from click.testing import CliRunner
 
-    from yingjian import cli as cli_module
+    from yingjian.cli import cli
+    from yingjian.workspace import Workspace
     f.docx_file(inbox / "人武部/总结.docx", ["总结"])
 
     def full(size):
         raise OSError(errno.ENOSPC, "No space left on device")
-    real_open = cli_module.Workspace.open
+    real_open = Workspace.open
 
     def opened(*a, **kw):
         w = real_open(*a, **kw)
         w.store.fault = full
         return w
-    monkeypatch.setattr(cli_module.Workspace, "open", opened)
-    res = CliRunner().invoke(cli_module.cli, ["-w", str(ws.config.root), "ingest", "--no-ocr"])
+    monkeypatch.setattr(Workspace, "open", opened)
+    res = CliRunner().invoke(cli, ["-w", str(ws.config.root), "ingest", "--no-ocr"])
     assert res.exit_code == 1
     assert "磁盘空间不足" in res.output and "重新运行即可继续" in res.output
 

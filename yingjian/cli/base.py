@@ -1,0 +1,132 @@
+"""The command line's frame: one click group, the shared options, and the one place where an
+error becomes words (yingjian/messages.py). The commands live beside this module, one module
+per area; each command's docstring is its --help, with an example.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .. import __version__, messages
+from ..workspace import Workspace
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Fail(click.ClickException):
+    """An error for the user, by code (yingjian/messages.py has its words): raised by the
+    commands themselves, and made from every domain error of the core packages."""
+
+    def __init__(self, code: str, **data):
+        super().__init__(code)
+        self.code, self.data = code, data
+        self.message_ = messages.error(code, **data)
+
+    @classmethod
+    def of(cls, error: Exception) -> "Fail":
+        fail = cls(error.code, **(getattr(error, "data", {}) or {}))
+        fail.message_ = messages.describe(error)
+        return fail
+
+    def show(self, file=None):
+        show_message(self.message_)
+
+
+class Commands(click.Group):
+    """The one place where a domain error (anything carrying a `code`) becomes a message: every
+    command and subcommand runs inside this group's invoke."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.ClickException:
+            raise
+        except Exception as e:
+            if isinstance(getattr(e, "code", None), str) and not isinstance(e, OSError):
+                raise Fail.of(e) from e
+            raise
+
+
+def show_message(m: messages.Message) -> None:
+    click.echo(f"错误:{m.text}", err=True)
+    if m.hint:
+        click.echo(f"提示:{m.hint}", err=True)
+
+
+def json_option(fn):
+    return click.option("--json", "as_json", is_flag=True, help="输出 JSON(供脚本使用)")(fn)
+
+
+def emit_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(cls=Commands, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version")
+@click.option("--workspace", "-w", type=click.Path(file_okay=False), default=None,
+              help="工作区文件夹(默认:环境变量 YINGJIAN_HOME,或当前文件夹及其上级)")
+@click.option("--debug", is_flag=True, hidden=True, help="出错时显示完整的调试信息")
+@click.pass_context
+def cli(ctx, workspace, debug):
+    """yingjian(迎检):双拥模范城迎检资料的归档、检索与准备情况检查。
+
+    \b
+    快速开始:
+      yingjian demo                 用示例资料演示全过程
+      yingjian init 迎检资料库       新建工作区
+      yingjian ingest               把各单位文件夹里的新文件归档一次
+      yingjian watch                持续监视各单位文件夹
+    """
+    ctx.obj = {"workspace": workspace, "debug": debug}
+
+
+def open_workspace(ctx) -> Workspace:
+    ws = Workspace.open(ctx.obj["workspace"])
+    ctx.call_on_close(ws.close)
+    return ws
+
+
+def main(argv=None):
+    """The one place where errors become words: a domain error is one sentence and a hint
+    (yingjian/messages.py); anything unexpected gets a reference, its traceback goes to the log
+    file in the workspace folder or, with --debug, to the screen."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="yingjian", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("已取消", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as e:
+        if debug:
+            raise
+        ref = _log_unexpected(e)
+        show_message(messages.error("unexpected"))
+        click.echo(f"错误编号:{ref}", err=True)
+        sys.exit(2)
+    sys.exit(0)
+
+
+def _log_unexpected(e: BaseException) -> str:
+    """Write the traceback where a maintainer finds it; return its reference."""
+    import secrets
+    import tempfile
+    import traceback
+    ref = secrets.token_hex(4)
+    log = Path(tempfile.gettempdir()) / "yingjian-errors.log"
+    try:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"--- {ref} {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+            f.write("".join(traceback.format_exception(e)))
+        click.echo(f"(详细信息已写入 {log})", err=True)
+    except OSError:
+        click.echo("".join(traceback.format_exception(e, limit=3)), err=True)
+    return ref

@@ -1,0 +1,118 @@
+"""Readiness: the check, the reports, and the office's decisions on files and materials."""
+from __future__ import annotations
+
+import click
+
+from ..text import readiness_text
+from .base import Fail, cli, emit_json, json_option, open_workspace
+
+@cli.command()
+@click.option("--unit", help="只显示这个单位的任务清单")
+@json_option
+@click.pass_context
+def check(ctx, unit, as_json):
+    """迎检准备情况检查:每项材料是否齐全、缺哪些年度、由哪个单位负责,预计得分。
+
+    一票否决项排在最前。只有确认过的佐证计分(按文件夹编号归档的、或人工确认的);
+    按内容自动找到的“建议”文件确认后才计分。打不开的文件、日期不在考评周期内的文件不计。
+
+    \b
+    示例:
+      yingjian check
+      yingjian check --unit 人武部
+      yingjian check --json > 准备情况.json
+    """
+    ws = open_workspace(ctx)
+    ws.sync_index()
+    result = ws.check()
+    if unit is not None and unit not in {u["unit"] for u in result["units"]}:
+        raise Fail("unit_not_in_standard", unit=unit,
+                   choices="、".join(u["unit"] for u in result["units"]))
+    if as_json:
+        if unit is not None:
+            result["units"] = [u for u in result["units"] if u["unit"] == unit]
+        emit_json(result)
+        return
+    click.echo(readiness_text(result, unit))
+
+
+@cli.command()
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="HTML 报告(可离线打开、A4 打印)")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Excel 报告")
+@click.option("--binder", "binder_path", type=click.Path(dir_okay=False), help="迎检资料汇编(ZIP)")
+@click.pass_context
+def report(ctx, html_path, xlsx_path, binder_path):
+    """生成迎检准备情况报告(HTML、Excel)和迎检资料汇编(ZIP)。
+
+    不指定文件时三样都生成,放在工作区的 reports 文件夹。资料汇编按一级项目、考评内容分文件夹,
+    文件按日期命名,内含总目录 index.html 和自评表。
+
+    \b
+    示例:
+      yingjian report
+      yingjian report --html 报告.html --xlsx 报告.xlsx
+      yingjian report --binder 迎检资料汇编.zip
+    """
+    from ..report import default_paths, write_reports
+    ws = open_workspace(ctx)
+    ws.sync_index()
+    if not (html_path or xlsx_path or binder_path):
+        html_path, xlsx_path, binder_path = default_paths(ws.config.root)
+    written, result = write_reports(ws, html_path, xlsx_path, binder_path)
+    s = result["summary"]
+    click.echo(f"预计得分 {result['score']:g} / {result['max_score']:g};材料 {s['materials']} 项,"
+               f"齐全 {s['complete']},缺失 {s['missing']}")
+    for label, p in written:
+        click.echo(f"{label}:{p}")
+
+
+def _decision(action: str, verb: str, example: str):
+    @click.argument("file")
+    @click.argument("material")
+    @click.option("--user", default=None, help="记录在决定中的操作人(默认为当前系统用户)")
+    @click.option("--date", "vouched", default=None, metavar="YYYY-MM-DD", hidden=action != "assign",
+                  help="文件本身没有可信日期时,由操作人认定的证据日期(只用于 assign)")
+    @click.pass_context
+    def command(ctx, file, material, user, vouched):
+        ws = open_workspace(ctx)
+        who = user or _system_user()
+        sha = ws.decide(file, material, action, who, date=_day(vouched) if vouched else None)
+        ws.sync_index()
+        m = ws.standard.materials()[material]
+        paths = [r["path"] for r in ws.catalog.sources_of(sha)] or [sha[:12]]
+        click.echo(f"已{verb}:{paths[0]} → {material} {m.title}(操作人 {who})")
+    command.__doc__ = f"""{verb}:{example}
+
+    FILE 是文件编号(yingjian files --json 中的 id,前 6 位以上即可)或收件箱中的路径;
+    MATERIAL 是考评标准中的材料编号,如 1.1a。每个决定都记录操作人和时间,重建索引不会丢失。
+
+    \b
+    示例:
+      yingjian {action} 人武部/征兵工作/2022年征兵工作总结.pdf 10.2a
+      yingjian {action} 3f9a1c 2.4b --user 张三
+    """
+    return command
+
+
+def _day(text: str) -> str:
+    from datetime import date
+    try:
+        return date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise Fail("date_invalid", value=text)
+
+
+def _system_user() -> str:
+    import getpass
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "未知"
+
+
+for _action, _verb, _example in (
+        ("assign", "指定", "把一个文件指定为某项材料的佐证(计分)"),
+        ("reject", "排除", "这个文件不是某项材料的佐证(自动建议或文件夹编号都不再算)"),
+        ("unassign", "撤销", "撤销对这个文件和这项材料的决定,恢复自动判断"),
+        ("confirm", "确认", "确认自动建议的文件确实是这项材料的佐证(计分)")):
+    cli.command(name=_action)(_decision(_action, _verb, _example))
