@@ -88,7 +88,7 @@ Progress = Callable[[str], None]
 class Ingestor:
     def __init__(self, inbox: Path, store: ObjectStore, catalog: Catalog,
                  limits: Limits = Limits(), stable_seconds: float = 5.0,
-                 incomplete_after: float = 300.0, clock=time.monotonic):
+                 incomplete_after: float = 300.0, clock=time.monotonic, sleep=time.sleep):
         self.inbox = Path(inbox)
         self.store = store
         self.catalog = catalog
@@ -96,6 +96,7 @@ class Ingestor:
         self.incomplete_after = incomplete_after
         self.tracker = StabilityTracker(stable_seconds, clock)
         self.clock = clock
+        self.sleep = sleep              # injected with the clock, so tests need not wait
 
     # -- a pass over the whole inbox -------------------------------------------------------
 
@@ -135,7 +136,7 @@ class Ingestor:
             todo = waiting
             if not todo or self.clock() >= deadline:
                 break
-            time.sleep(max(0.05, min(self.tracker.next_due(), 1.0)))
+            self.sleep(max(0.05, min(self.tracker.next_due(), 1.0)))
         summary.pending = len(todo)
         summary.withdrawn = self.withdraw_missing({c.rel for c in cands})
         return summary

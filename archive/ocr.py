@@ -103,6 +103,9 @@ def page_images(path: Path, fmt: str, page: int, limits: Limits) -> list:
 _ENGINE = None
 
 
+_THREADS = 1      # onnxruntime threads per process; set by the queue in each worker
+
+
 def engine():
     """The RapidOCR engine of this process, made once (loading the models takes a second)."""
     global _ENGINE
@@ -112,10 +115,9 @@ def engine():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from rapidocr import RapidOCR
-            threads = int(os.environ.get("YINGJIAN_OCR_THREADS", "1"))
             _ENGINE = RapidOCR(params={
                 "Global.log_level": "error",
-                "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+                "EngineConfig.onnxruntime.intra_op_num_threads": _THREADS,
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,
                 "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
                 # text lines are found on the page scaled to 736 pixels and read from the page
@@ -179,9 +181,11 @@ def read_page(job: tuple) -> PageText:
         return PageText(sha, page, seconds=time.perf_counter() - start, error=type(e).__name__)
 
 
-def _worker_start() -> None:
+def _worker_start(threads: int = 1) -> None:
     """Initializer of a worker process: end with the parent (a watcher killed by the task
     manager must not leave OCR processes behind), then load the models."""
+    global _THREADS
+    _THREADS = threads
     import multiprocessing
     import threading
     from multiprocessing.connection import wait as wait_for
@@ -235,8 +239,10 @@ class OcrQueue:
     one page at a time), and saves what they read. `submit()` and `collect()` never block
     longer than asked, so the watcher's loop keeps archiving while pages are read."""
 
-    def __init__(self, catalog, store, limits: Limits = Limits(), workers: int | None = None):
+    def __init__(self, catalog, store, limits: Limits = Limits(), workers: int | None = None,
+                 threads: int = 1):
         self.catalog = catalog
+        self.threads = threads          # onnxruntime threads in each worker
         self.store = store
         self.limits = limits
         self.workers = default_workers() if workers is None else workers
@@ -294,7 +300,8 @@ class OcrQueue:
         if self._pool is None:
             # spawn, as on Windows: the same behaviour everywhere, and no forked SQLite handles
             self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
-                                             initializer=_worker_start)
+                                             initializer=_worker_start,
+                                             initargs=(self.threads,))
         for job in jobs:
             fut = self._pool.submit(read_page, job)
             self._inflight[fut] = (job[0], job[3])

@@ -5,7 +5,6 @@ JPEG; they are derived data, so deleting the folder loses nothing.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from .extract import PAGE_BREAK
@@ -24,14 +23,13 @@ FONT_CANDIDATES = [
     "/System/Library/Fonts/PingFang.ttc",
 ]
 
-_KIND_LABEL = {"document": "文档", "photo": "照片", "ledger": "台账",
-               "video": "视频", "other": "文件"}
 
 
-def cjk_font(size: int):
-    """A font that draws Chinese, from the usual places on Debian and Windows."""
+def cjk_font(size: int, font: str | Path | None = None):
+    """A font that draws Chinese: the one configured, else from the usual places on Debian and
+    Windows."""
     from PIL import ImageFont
-    for p in [os.environ.get("YINGJIAN_FONT", ""), *FONT_CANDIDATES]:
+    for p in [font or "", *FONT_CANDIDATES]:
         if p and Path(p).is_file():
             try:
                 return ImageFont.truetype(p, size)
@@ -41,11 +39,14 @@ def cjk_font(size: int):
 
 
 class Thumbnails:
-    def __init__(self, folder: Path, store, catalog, limits: Limits = Limits()):
+    def __init__(self, folder: Path, store, catalog, limits: Limits = Limits(),
+                 labels: dict[str, str] | None = None, font: str | Path | None = None):
         self.folder = Path(folder)
         self.store = store
         self.catalog = catalog
         self.limits = limits
+        self.labels = labels or {}      # kind -> the word drawn on a file with no text to show
+        self.font = font
 
     def path(self, sha: str) -> Path:
         return self.folder / sha[:2] / f"{sha}.jpg"
@@ -100,11 +101,11 @@ class Thumbnails:
         if obj["state"] == "problem":
             d.rectangle([0, 0, SIZE[0], 6], fill=(200, 40, 40))
         if not text:
-            font = cjk_font(28)
-            label = _KIND_LABEL.get(obj["kind"], "文件")
+            font = cjk_font(28, self.font)
+            label = self.labels.get(obj["kind"], obj["kind"] or "")
             d.text((SIZE[0] / 2, SIZE[1] / 2), label, font=font, fill=(120, 120, 120), anchor="mm")
             return img
-        font = cjk_font(13)
+        font = cjk_font(13, self.font)
         y = 14
         for line in text.splitlines():
             line = line.strip()

@@ -236,10 +236,8 @@ def test_corrupt_office_files_and_images_get_reasons(ws, inbox):
 
 
 def test_realworld_pdfs_never_stop_the_pipeline(ws, inbox):
-    src = Path(__file__).resolve().parents[2] / "shared" / "realworld-pdfs"
-    pdfs = sorted(src.glob("*.pdf")) if src.is_dir() else []
-    if not pdfs:
-        pytest.skip("shared/realworld-pdfs not beside the checkout")
+    pdfs = sorted((Path(__file__).parent / "fixtures" / "realworld-pdfs").glob("*.pdf"))
+    assert len(pdfs) == 13        # py-pdf/sample-files, CC-BY-SA-4.0 (see the folder's README)
     for p in pdfs:
         shutil.copy(p, inbox / "人武部" / p.name)
     s = ingest(ws)
@@ -262,6 +260,56 @@ def test_change_sequence_moves_with_every_change(ws, inbox):
     assert s2 > s1 and len(changed) == 1
 
 
+class ManualClock:
+    """A clock that moves only when the code under test sleeps; each sleep may also do what the
+    world does meanwhile (a copy writes its next chunk)."""
+
+    def __init__(self, meanwhile=lambda: None):
+        self.now, self.meanwhile, self.slept = 1000.0, meanwhile, 0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.slept += 1
+        self.meanwhile()
+
+
+def test_a_copy_in_progress_is_archived_once_whole_after_its_stability_window(ws, inbox):
+    """The same as the real-time test below, on an injected clock: a chunk arrives every time
+    the pass waits; the file is archived once, whole, only after it kept still for the window."""
+    data = f.text_pdf(ws.config.root / "full.pdf", ["慢慢复制的文件" * 5] * 30).read_bytes()
+    target = inbox / "人武部" / "慢.pdf"
+    chunks = [data[i:i + 4000] for i in range(0, len(data), 4000)]
+    target.write_bytes(chunks.pop(0))
+
+    def next_chunk():
+        if chunks:
+            with open(target, "ab") as out:
+                out.write(chunks.pop(0))
+    clock = ManualClock(next_chunk)
+    s = ws.ingestor(stable_seconds=1.0, incomplete_after=60, clock=clock,
+                    sleep=clock.sleep).ingest_pass(max_wait=60)
+    rows = files_by_path(ws)
+    assert s.ingested == 1 and not chunks and clock.slept > len(data) // 4000
+    assert rows["人武部/慢.pdf"]["versions"] == 1
+    assert ws.store.path(rows["人武部/慢.pdf"]["id"]).read_bytes() == data
+
+
+def test_a_pass_that_runs_out_of_time_leaves_the_copy_for_the_next_one(ws, inbox):
+    target = inbox / "人武部" / "慢.pdf"
+    target.write_bytes(b"%PDF-1.4 partial")
+
+    def grow():
+        with open(target, "ab") as out:
+            out.write(b" more")
+    clock = ManualClock(grow)
+    s = ws.ingestor(stable_seconds=1.0, clock=clock, sleep=clock.sleep).ingest_pass(max_wait=5)
+    assert (s.ingested, s.pending) == (0, 1) and "人武部/慢.pdf" not in files_by_path(ws)
+
+
+@pytest.mark.slow
 def test_file_still_being_written_waits_and_is_archived_once_and_whole(ws, inbox):
     """Written in chunks over ~2.5 s while a pass runs: never archived half-written."""
     import threading

@@ -39,12 +39,15 @@ class Config:
     standard: Path
     units: list[str]
     title: str = "双拥模范城迎检资料库"
+    office: str = "双拥办"             # the office's own inbox folder: its files need no other unit's word
     durable: bool = True               # fsync each object before it is recorded
     busy_timeout: float = 30.0         # seconds to wait for a catalog another process holds
     watch: WatchOptions = field(default_factory=WatchOptions)
     limits: Limits = field(default_factory=Limits)
     ocr: bool = True                   # read scans and photos
     ocr_workers: int | None = None     # worker processes; None: one per core; 0: in this process
+    ocr_threads: int = 1               # onnxruntime threads in each OCR worker
+    font: Path | None = None           # a CJK font for thumbnails, if not in the usual places
 
     @property
     def objects(self) -> Path:
@@ -105,7 +108,10 @@ def load(root: Path) -> Config:
         raise WorkspaceError("ocr_workers_invalid", path=str(path), value=repr(workers))
     return Config(root=root, inbox=where("inbox", "inbox"), archive=where("archive", "archive"),
                   standard=where("standard", "standard.yaml"), units=list(ws.get("units", [])),
-                  title=ws.get("title", Config.title), durable=bool(ws.get("durable", True)),
+                  title=ws.get("title", Config.title), office=ws.get("office", Config.office),
+                  durable=bool(ws.get("durable", True)),
+                  font=where("font", "") if ws.get("font") else None,
+                  ocr_threads=int(ocr.get("threads", 1)),
                   busy_timeout=float(ws.get("busy_timeout", 30)),
                   watch=watch, limits=limits, ocr=bool(ocr.get("enabled", True)),
                   ocr_workers=None if workers == "auto" else workers)
@@ -128,13 +134,14 @@ def _mb_keys(values: dict) -> dict:
 
 
 def render(units: list[str], standard: str = "standard.yaml", inbox: str = "inbox",
-           archive: str = "archive", title: str = Config.title) -> str:
+           archive: str = "archive", title: str = Config.title, office: str = Config.office) -> str:
     """The yingjian.toml that `init` writes, with comments a clerk's IT helper can follow."""
     unit_list = ", ".join(_toml_str(u) for u in units)
     d = Limits()
     return f"""# yingjian 工作区配置 (workspace configuration)
 [workspace]
 title = {_toml_str(title)}
+office = {_toml_str(office)}        # 双拥办自己的文件夹(其中的文件不受“责任单位”限制)
 # 各成员单位上传资料的共享文件夹;可以是网络共享,如 "//fileserver/双拥资料" 或 "Z:/双拥资料"
 inbox = {_toml_str(inbox)}
 archive = {_toml_str(archive)}
@@ -152,6 +159,7 @@ reconcile_seconds = 300     # 每隔这么多秒全面核对一次
 [ocr]
 enabled = true              # 识别扫描件和照片中的文字
 workers = "auto"            # 识别进程数;"auto" 为每个 CPU 核一个
+threads = 1                 # 每个识别进程使用的线程数
 
 [limits]
 max_archive_mb = {d.max_archive_bytes // MB}

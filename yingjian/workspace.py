@@ -72,7 +72,8 @@ class Workspace:
 
     @cached_property
     def thumbnails(self) -> Thumbnails:
-        return Thumbnails(self.config.thumbs, self.store, self.catalog, self.config.limits)
+        return Thumbnails(self.config.thumbs, self.store, self.catalog, self.config.limits,
+                          labels=messages.KIND_LABELS, font=self.config.font)
 
     # -- the search index --------------------------------------------------------------------
 
@@ -186,17 +187,19 @@ class Workspace:
         return row["text"] if row else ""
 
     def ingestor(self, stable_seconds: float | None = None,
-                 incomplete_after: float | None = None) -> Ingestor:
+                 incomplete_after: float | None = None, **clock) -> Ingestor:
+        """The ingest pipeline over this workspace; `clock` and `sleep` may be injected."""
         w = self.config.watch
         return Ingestor(self.config.inbox, self.store, self.catalog, self.config.limits,
                         stable_seconds=w.stable_seconds if stable_seconds is None else stable_seconds,
                         incomplete_after=(w.incomplete_after if incomplete_after is None
-                                          else incomplete_after))
+                                          else incomplete_after), **clock)
 
     def ocr_queue(self, workers: int | None = None) -> OcrQueue:
         """The OCR of scans and photos; `workers` overrides the configuration."""
         return OcrQueue(self.catalog, self.store, self.config.limits,
-                        workers=self.config.ocr_workers if workers is None else workers)
+                        workers=self.config.ocr_workers if workers is None else workers,
+                        threads=self.config.ocr_threads)
 
     def close(self) -> None:
         if "index" in self.__dict__:
@@ -227,7 +230,7 @@ def init(root: Path, standard: Path | None = None, units: list[str] | None = Non
         raise WorkspaceError("standard_file_missing", path=str(source))
     std = load(source)                       # checked before anything is written
     if not units:
-        units = ["双拥办", *[u for u in std.units() if u != "双拥办"]]
+        units = [cfg.Config.office, *[u for u in std.units() if u != cfg.Config.office]]
     root.mkdir(parents=True, exist_ok=True)
     if source.suffix.lower() in (".yaml", ".yml"):
         shutil.copyfile(source, root / "standard.yaml")

@@ -1,0 +1,194 @@
+"""The seams between the packages: every store owns its tables and migrates its own schema; no
+module outside a store runs SQL on them; no user-facing Chinese sentence is written outside
+yingjian/messages.py; and a workspace made by release 0.1.0 opens in place, its stored
+sentences turned into codes that read as before."""
+from __future__ import annotations
+
+import ast
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archive import Catalog
+from checklist.decisions import DecisionStore
+from yingjian.cli import cli
+from yingjian.users import Users
+from yingjian.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("archive", "indexer", "checklist", "yingjian")
+
+
+def _old_workspace(tmp_path: Path) -> Path:
+    with zipfile.ZipFile(Path(__file__).parent / "fixtures" / "workspace-0.1.0.zip") as z:
+        z.extractall(tmp_path)
+    root = tmp_path / "ws"
+    for p in root.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    return root
+
+
+def test_a_workspace_of_release_0_1_0_is_migrated_in_place(tmp_path):
+    root = _old_workspace(tmp_path)
+    runner = CliRunner()
+    res = runner.invoke(cli, ["-w", str(root), "problems", "--json"])
+    assert res.exit_code == 0, res.output
+    import json
+    probs = {p["path"]: p for p in json.loads(res.output)["problems"]}
+    # sentences stored by 0.1.0 are codes now, and read as before
+    assert probs["退役军人事务局/空文件.pdf"]["reason_code"] == "empty"
+    assert probs["退役军人事务局/空文件.pdf"]["reason"] == "文件为空(0 字节),请重新上传完整文件"
+    assert probs["退役军人事务局/损坏.pdf"]["reason_code"] == "truncated"
+    ws = Workspace.open(root)
+    try:
+        assert ws.catalog.schema_version() == len(Catalog.MIGRATIONS)
+        assert ws.decisions.schema_version() == len(DecisionStore.MIGRATIONS)
+        assert ws.users.schema_version() == len(Users.MIGRATIONS)
+        # the decision and the account made by 0.1.0 are still there
+        history = [d for d in ws.decisions.all() if d["user"] == "old-clerk"]
+        assert [(d["material"], d["action"]) for d in history] == [("1.1a", "assign")]
+        assert ws.users.check("zhang", "password123") is not None
+        assert len(ws.catalog.files()) == 4
+    finally:
+        ws.close()
+    # opening it again changes nothing: the migrations ran once
+    again = Workspace.open(root)
+    try:
+        assert again.catalog.schema_version() == len(Catalog.MIGRATIONS)
+    finally:
+        again.close()
+
+
+def test_a_catalog_from_a_newer_release_is_refused_untouched(tmp_path):
+    import sqlite3
+    path = tmp_path / "catalog.sqlite"
+    Catalog(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE schema_versions SET version = 99 WHERE store = 'catalog'")
+    db.commit()
+    db.close()
+    from archive.sqlstore import StoreTooNew
+    with pytest.raises(StoreTooNew):
+        Catalog(path)
+    from yingjian.messages import describe
+    try:
+        Catalog(path)
+    except StoreTooNew as e:
+        assert "更新版本" in describe(e).text
+
+
+# -- no SQL on a store's tables outside the store ----------------------------------------------
+
+STORES = {
+    "archive/catalog.py": ("objects", "sources", "versions", "ocr_pages", "changes", "meta"),
+    "archive/catalog_migrations.py": ("objects", "sources"),
+    "checklist/decisions.py": ("decisions", "declared_codes", "rule_matches"),
+    "yingjian/users.py": ("users", "sessions", "login_failures", "audit"),
+}
+# modules that own tables of their own (each checked the same way against everyone else's)
+_SQL = re.compile(r"\b(SELECT\b[^\"']*?\bFROM|INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|"
+                  r"CREATE\s+(?:TABLE|INDEX)(?:\s+IF\s+NOT\s+EXISTS)?|JOIN|ALTER\s+TABLE)\s+"
+                  r"([A-Za-z_]+)", re.I)
+
+
+def _string_constants(path: Path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.lineno, node.value
+        elif isinstance(node, ast.JoinedStr):
+            yield node.lineno, "".join(v.value for v in node.values
+                                       if isinstance(v, ast.Constant) and isinstance(v.value, str))
+
+
+def _sources():
+    for pkg in PACKAGES:
+        for p in sorted((ROOT / pkg).rglob("*.py")):
+            yield p.relative_to(ROOT).as_posix(), p
+
+
+def test_no_module_outside_a_store_runs_sql_on_its_tables():
+    owner = {t: mod for mod, tables in STORES.items() for t in tables if mod != "archive/catalog_migrations.py"}
+    leaks = []
+    for rel, path in _sources():
+        for line, text in _string_constants(path):
+            for m in _SQL.finditer(text):
+                table = m.group(2).lower()
+                if table in owner and rel != owner[table] and table not in STORES.get(rel, ()):
+                    leaks.append(f"{rel}:{line} uses {table} (owned by {owner[table]})")
+    assert leaks == []
+
+
+def test_no_store_exposes_its_connection():
+    for rel, path in _sources():
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\.db\.(execute|cursor|executemany)\(", text), rel
+        if rel not in ("archive/sqlstore.py",) and rel not in STORES:
+            assert "._db" not in text, rel
+
+
+# -- user-facing sentences in one place --------------------------------------------------------
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+# modules whose Chinese strings are not messages: patterns the parsers recognise, history kept
+# for a migration, the published table's column names, the demo's script, words drawn into
+# thumbnails and reports' fixed headings are data and layout, checked by their own tests
+NOT_MESSAGES = {
+    "yingjian/messages.py": "the messages themselves",
+    "archive/dates.py": "date patterns (年 月 日, 〇一二…) the parser recognises",
+    "archive/catalog_migrations.py": "the sentences 0.1.0 stored, recognised to migrate them",
+    "archive/readers/media.py": "date patterns in a video's title tag",
+    "checklist/xlsx.py": "the published table's column names and the blank template's contents",
+    "checklist/standard.py": "the header comment written into an imported standard file",
+    "yingjian/demo.py": "the demo's narration",
+    "yingjian/config.py": "the commented yingjian.toml that init writes, and the default names",
+    "archive/scan.py": "the unit name given to files found at the inbox root",
+    "yingjian/text.py": "terminal layout of the files table and readiness text",
+    "yingjian/report/__init__.py": "report file names",
+    "yingjian/report/html.py": "the chart's legend",
+    "yingjian/report/excel.py": "sheet and column headings",
+    "yingjian/report/binder.py": "folder names inside the binder",
+}
+
+
+def _docstrings(tree) -> set[int]:
+    return {id(n.body[0].value) for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+            and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+
+
+def test_user_facing_sentences_live_in_the_messages_module():
+    """Core packages raise codes; a Chinese sentence in an exception, a stored reason or a log
+    line anywhere else would bypass messages.py. The command line's help and output lines are
+    its presentation and may be Chinese, but never an error: errors go through Fail(code)."""
+    found = []
+    for rel, path in _sources():
+        if rel in NOT_MESSAGES or rel.startswith(("yingjian/cli/", "yingjian/web/")):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = _docstrings(tree)
+        found += [f"{rel}:{n.lineno}: {n.value[:30]}" for n in ast.walk(tree)
+                  if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                  and _HAN.search(n.value) and id(n) not in docs]
+    assert found == []
+
+
+def test_errors_raised_by_the_fronts_carry_codes_not_sentences():
+    """In the command line and the web app, an error is raised by code (Fail, abort with a
+    status): a Chinese literal inside a raise or abort() would be a second home for messages."""
+    found = []
+    for rel, path in _sources():
+        if not (rel.startswith("yingjian/cli/") or rel.startswith("yingjian/web/")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            call = node.exc if isinstance(node, ast.Raise) else node if isinstance(node, ast.Call) \
+                and getattr(node.func, "id", "") == "abort" else None
+            if call is None:
+                continue
+            for sub in ast.walk(call):
+                if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and _HAN.search(sub.value):
+                    found.append(f"{rel}:{sub.lineno}: {sub.value[:30]}")
+    assert found == []
