@@ -270,6 +270,30 @@ class Catalog:
             "SELECT sha FROM objects WHERE sha >= ? AND sha < ? ORDER BY sha LIMIT ?",
             (prefix, prefix + "g", limit))]
 
+    def index_rows(self, source_ids: list[int]) -> list[sqlite3.Row]:
+        """What the search index needs of these sources, one row each (path, unit, name, state,
+        sha, kind, text, date, ostate), in no particular order; ids no longer known are left out."""
+        out: list[sqlite3.Row] = []
+        for i in range(0, len(source_ids), 500):
+            chunk = list(source_ids[i:i + 500])
+            out += self.db.execute(
+                "SELECT s.id, s.path, s.unit, s.name, s.state, s.sha, o.kind, o.text, o.date, "
+                "o.state AS ostate FROM sources s LEFT JOIN objects o ON o.sha = s.sha "
+                f"WHERE s.id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        return out
+
+    def texts_of(self, shas: list[str]) -> dict[str, str]:
+        """sha -> extracted text of these objects (the search index checks its candidates)."""
+        out: dict[str, str] = {}
+        cur = self.db.cursor()
+        cur.row_factory = None
+        shas = list(dict.fromkeys(shas))
+        for i in range(0, len(shas), 500):
+            chunk = shas[i:i + 500]
+            out.update(cur.execute(f"SELECT sha, text FROM objects WHERE sha IN "
+                                   f"({','.join('?' * len(chunk))})", chunk))
+        return out
+
     def log_changed(self, sha: str | None, what: str) -> None:
         """Log every path holding `sha` (every path, if None) as changed, so followers such as
         the search index redo them: a decision or a new standard changes what they serve."""
