@@ -294,6 +294,18 @@ class Catalog:
                                    f"({','.join('?' * len(chunk))})", chunk))
         return out
 
+    def shas_containing(self, shas: list[str], word: str) -> set[str]:
+        """Those of `shas` whose text, as stored, contains `word` (the search index checks its
+        candidates here, without reading the texts out)."""
+        out: set[str] = set()
+        shas = list(dict.fromkeys(shas))
+        for i in range(0, len(shas), 500):
+            chunk = shas[i:i + 500]
+            out.update(r[0] for r in self.db.execute(
+                f"SELECT sha FROM objects WHERE sha IN ({','.join('?' * len(chunk))}) "
+                "AND instr(text, ?) > 0", [*chunk, word]))
+        return out
+
     def log_changed(self, sha: str | None, what: str) -> None:
         """Log every path holding `sha` (every path, if None) as changed, so followers such as
         the search index redo them: a decision or a new standard changes what they serve."""

@@ -319,15 +319,20 @@ class SearchIndex:
             uncertain &= cand
             score = self._scores(docs, groups, cache)
 
-            def check(indices) -> np.ndarray:
-                """True for each document (dense index) that really matches."""
-                return self._check(docs, indices, groups, maybe_groups, neg_maybe)
+            def resolve(subset: np.ndarray) -> np.ndarray:
+                """Of the documents in `subset` (a mask), those that really match."""
+                return self._resolve(docs, subset, groups, maybe_groups, neg_maybe, cache)
+
+            def check(indices: np.ndarray) -> np.ndarray:
+                subset = np.zeros(docs.n, dtype=bool)
+                subset[indices] = True
+                return resolve(subset)[indices]
 
             unsure = np.flatnonzero(uncertain)
             estimated = False
             if len(unsure) <= VERIFY_ALL:
                 if len(unsure):
-                    cand[unsure[~check(unsure)]] = False
+                    cand &= ~uncertain | resolve(uncertain)
                 matched = np.flatnonzero(cand)
                 order = matched[np.argsort(-score[matched], kind="stable")]
                 shown = order[(page - 1) * limit:page * limit]
@@ -350,7 +355,7 @@ class SearchIndex:
                     start += step
                 shown = np.array(good[(page - 1) * limit:want], dtype=np.int64)
                 rng = np.random.default_rng(len(unsure))
-                sample = rng.choice(unsure, size=SAMPLE, replace=False)
+                sample = rng.choice(unsure, size=min(SAMPLE, len(unsure)), replace=False)
                 ratio = float(check(np.sort(sample)).mean())
                 sure_n = int(cand.sum()) - len(unsure)
                 total = sure_n + round(ratio * len(unsure))
@@ -379,37 +384,47 @@ class SearchIndex:
                 score += idf * tf * (K1 + 1) / (tf + norm)
         return score
 
-    def _check(self, docs: _Docs, indices: np.ndarray, groups, maybe_groups, neg_maybe) -> np.ndarray:
-        """Decide documents whose membership the terms leave open, against their text."""
-        texts = self._texts([docs.sha[i] for i in indices])
-        out = np.zeros(len(indices), dtype=bool)
-        for k, i in enumerate(indices):
-            raw = texts.get(docs.sha[i], "")
-            normal = None
-            name = None
+    def _resolve(self, docs: _Docs, subset, groups, maybe_groups, neg_maybe, cache) -> np.ndarray:
+        """Decide the documents of `subset` whose membership the terms leave open: each
+        inexact word is checked, against the text, only on the documents still in question."""
+        ok = subset.copy()
+        for g, maybe in zip(groups, maybe_groups):
+            todo = ok & maybe
+            if not todo.any():
+                continue
+            passed = np.zeros(docs.n, dtype=bool)
+            for w in g:
+                if w.exact:
+                    continue
+                idx = np.flatnonzero(todo & self._word(docs, w, cache)[0] & ~passed)
+                if len(idx):
+                    passed[idx[self._verify(docs, w, idx)]] = True
+            ok &= ~todo | passed
+        for w, m in neg_maybe:
+            idx = np.flatnonzero(ok & m)
+            if len(idx):
+                ok[idx[self._verify(docs, w, idx)]] = False
+        return ok
 
-            def has(w: querying.Word) -> bool:
-                nonlocal normal, name
-                if w.prefix is False and w.text in raw and querying._HAN_ONLY.fullmatch(w.text):
-                    return True
-                if normal is None:
-                    normal, name = normalize(raw), normalize(docs.name[i])
-                return w.check(normal) or w.check(name)
-
-            ok = True
-            for g, maybe in zip(groups, maybe_groups):
-                if maybe[i] and not any(not w.exact and has(w) for w in g):
-                    ok = False
-                    break
-            if ok:
-                ok = not any(m[i] and has(w) for w, m in neg_maybe)
-            out[k] = ok
-        return out
-
-    def _texts(self, shas: list[str]) -> dict[str, str]:
+    def _verify(self, docs: _Docs, w: querying.Word, idx: np.ndarray) -> np.ndarray:
+        """Whether word `w` really is in each document of `idx` (its name or its text). A Han
+        word is first looked for by the catalog in the stored text; only the documents where
+        it is not found as stored are normalised here (OCR's spaces, full-width forms)."""
         if self.catalog is None:
             raise RuntimeError("SearchIndex needs the catalog to check longer words")
-        return self.catalog.texts_of(shas)
+        shas = [docs.sha[i] for i in idx]
+        out = np.zeros(len(idx), dtype=bool)
+        if querying._HAN_ONLY.fullmatch(w.text):
+            found = self.catalog.shas_containing(shas, w.text)
+            out[:] = [s in found for s in shas]
+        rest = np.flatnonzero(~out)
+        if len(rest):
+            texts = self.catalog.texts_of([shas[k] for k in rest])
+            for k in rest:
+                i = idx[k]
+                out[k] = (w.check(normalize(texts.get(shas[k], "")))
+                          or w.check(normalize(docs.name[i])))
+        return out
 
     @staticmethod
     def _facet_counts(docs: _Docs, sure: np.ndarray, unsure: np.ndarray | None = None,

@@ -90,6 +90,7 @@ def set_meta(db: sqlite3.Connection, **values) -> None:
 def writer_lock(folder: Path):
     """Held for a whole sync; a second writer gets Busy at once instead of waiting. A SQLite
     exclusive transaction on a small file of its own: released by the OS if the process dies."""
+    folder.mkdir(parents=True, exist_ok=True)
     lock = sqlite3.connect(folder / LOCK_NAME, timeout=0, isolation_level=None)
     try:
         try:

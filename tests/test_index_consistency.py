@@ -54,3 +54,59 @@ def test_total_and_facets_equal_the_hits_after_decisions_and_not(root):
     assert out["facets"]["unit"] == {"双拥办": 2} and out["facets"]["year"] == {"2022": 1, "2023": 1}
     text = run("-w", str(root), "search", "八一 -征兵").output
     assert "找到 2 个文件" in text and "显示前" not in text
+
+
+def _catalog_with(tmp_path, texts):
+    """A real catalog holding `texts` (path -> text) as extracted documents."""
+    import hashlib
+    from archive import Catalog
+    cat = Catalog(tmp_path / "catalog.sqlite")
+
+    def put(path, text):
+        sha = hashlib.sha256((path + text).encode()).hexdigest()
+        cat.record(unit=path.split("/")[0], path=path, name=path.split("/")[1], sha=sha,
+                   size=len(text), fmt="txt", kind="document", mtime_ns=None)
+        cat.save_extraction(sha, state="ok", reason=None, pages=1, text=text, info={},
+                            date=f"202{len(text) % 3}-01-01", date_source="content")
+    for p, t in texts.items():
+        put(p, t)
+    return cat, put
+
+
+@pytest.mark.parametrize("verify_all", [10_000, 0])       # exact, then the estimating path
+def test_hits_totals_and_facets_match_substring_truth_through_updates(tmp_path, monkeypatch,
+                                                                      verify_all):
+    import random
+
+    from indexer import SearchIndex
+    from indexer import search as search_module
+    from indexer.querying import matcher
+    monkeypatch.setattr(search_module, "COMMIT_EVERY", 3)
+    monkeypatch.setattr(search_module, "VERIFY_ALL", verify_all)
+    monkeypatch.setattr(search_module, "SAMPLE", 2)
+    rnd = random.Random(7)
+    alphabet = "八一征兵双拥活动"       # few characters: bigrams meet without the word
+    texts = {f"{u}/{i}.txt": "".join(rnd.choice(alphabet) for _ in range(12))
+             for i in range(12) for u in ["双拥办", "人武部"][i % 2:i % 2 + 1]}
+    cat, put = _catalog_with(tmp_path, texts)
+    si = SearchIndex(tmp_path / "index", catalog=cat)
+    queries = ["八一 -征兵", "八一征", "兵双拥", "双拥 NOT 一征兵", "征兵 OR 活动八", "八一"]
+    for round_ in range(6):
+        for p in rnd.sample(sorted(texts), 4):                   # updates: new content
+            texts[p] = "".join(rnd.choice(alphabet) for _ in range(12))
+            put(p, texts[p])
+        si.sync(cat)
+        for q in queries:
+            test = matcher(q)
+            truth = {p for p, t in texts.items() if test(t) or test(p.split("/")[1])}
+            r = si.search(q, limit=100)
+            assert {h.path for h in r.hits} == truth, (round_, q)
+            if not r.estimated:
+                assert r.total == len(truth), (round_, q)
+                for facet in ("unit", "kind", "year"):
+                    assert sum(r.facets[facet].values()) == r.total
+            page = si.search(q, limit=3, page=2)
+            assert {h.path for h in page.hits} <= truth
+    assert verify_all > 100 or any(si.search(q).estimated for q in queries)
+    si.close()
+    cat.close()
