@@ -209,17 +209,22 @@ def run_engine(name: str, where: str, n: int, chars: int, repeat: int, catalog: 
 
 
 def reindex_process(ws: Path) -> tuple[float, float | None]:
-    """`yingjian reindex` on the workspace as its own process: (seconds, peak MB)."""
+    """`yingjian reindex` on the workspace as its own process: (seconds, peak MB). A small
+    wrapper process runs it, so that the peak is the reindex's alone and not that of the
+    engines' worker processes (getrusage of children keeps the largest child)."""
+    import json
     import subprocess
+    wrapper = ("import json, subprocess, sys\n"
+               "try:\n    import resource\nexcept ImportError:\n    resource = None\n"
+               "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+               "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 "
+               "if resource else None\n"
+               "print(json.dumps(peak))\n")
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "yingjian", "-w", str(ws),
-                    "reindex"], check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
-    seconds = time.perf_counter() - t
-    try:
-        import resource
-        return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KB
-    except ImportError:             # Windows: no getrusage
-        return seconds, None
+    out = subprocess.run([sys.executable, "-c", wrapper, sys.executable, "-m", "yingjian", "-w",
+                          str(ws), "reindex"], check=True, capture_output=True, text=True,
+                         cwd=ROOT).stdout
+    return time.perf_counter() - t, json.loads(out.strip().splitlines()[-1])
 
 
 def main():
