@@ -245,12 +245,41 @@ class Catalog(SqliteStore):
                                 f"({','.join('?' * len(batch))})", batch)
         return out
 
-    def index_row(self, source_id: int) -> sqlite3.Row | None:
-        """What the search index holds of one path: its place, unit, name, state and content."""
-        return self._row(
-            "SELECT s.path, s.unit, s.name, s.state, s.sha, o.kind, o.text, o.date, o.state AS "
-            "ostate FROM sources s LEFT JOIN objects o ON o.sha = s.sha WHERE s.id = ?",
-            (source_id,))
+    def index_rows(self, source_ids: list[int]) -> list[sqlite3.Row]:
+        """What the search index needs of these sources, one row each (path, unit, name, state,
+        sha, kind, text, date, ostate), in no particular order; ids no longer known are left out."""
+        out: list[sqlite3.Row] = []
+        for i in range(0, len(source_ids), 500):
+            chunk = list(source_ids[i:i + 500])
+            out += self._db.execute(
+                "SELECT s.id, s.path, s.unit, s.name, s.state, s.sha, o.kind, o.text, o.date, "
+                "o.state AS ostate FROM sources s LEFT JOIN objects o ON o.sha = s.sha "
+                f"WHERE s.id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        return out
+
+    def texts_of(self, shas: list[str]) -> dict[str, str]:
+        """sha -> extracted text of these objects (the search index checks its candidates)."""
+        out: dict[str, str] = {}
+        cur = self._db.cursor()
+        cur.row_factory = None
+        shas = list(dict.fromkeys(shas))
+        for i in range(0, len(shas), 500):
+            chunk = shas[i:i + 500]
+            out.update(cur.execute(f"SELECT sha, text FROM objects WHERE sha IN "
+                                   f"({','.join('?' * len(chunk))})", chunk))
+        return out
+
+    def shas_containing(self, shas: list[str], word: str) -> set[str]:
+        """Those of `shas` whose text, as stored, contains `word` (the search index checks its
+        candidates here, without reading the texts out)."""
+        out: set[str] = set()
+        shas = list(dict.fromkeys(shas))
+        for i in range(0, len(shas), 500):
+            chunk = shas[i:i + 500]
+            out.update(r[0] for r in self._db.execute(
+                f"SELECT sha FROM objects WHERE sha IN ({','.join('?' * len(chunk))}) "
+                "AND instr(text, ?) > 0", [*chunk, word]))
+        return out
 
     def sources_of(self, sha: str, present_only: bool = True) -> list[sqlite3.Row]:
         q = "SELECT * FROM sources WHERE sha = ?" + (" AND state = 'present'" if present_only else "")

@@ -86,7 +86,8 @@ def run(root: Path, files: int, units: int, seed_files: int = 100, timeout: floa
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         time.sleep(3)
-        index = SearchIndex(root / "archive" / "index")
+        catalog = Catalog(root / "archive" / "catalog.sqlite")     # candidates are checked there
+        index = SearchIndex(root / "archive" / "index", catalog=catalog)
         idle, idle_fail = search_times(index, rounds=5)
         t0 = time.monotonic()
         for i in range(files):                         # all at once, every unit
@@ -102,6 +103,7 @@ def run(root: Path, files: int, units: int, seed_files: int = 100, timeout: floa
             time.sleep(0.5)
         found = len(index.paths())
         index.close()
+        catalog.close()
     finally:
         watcher.terminate()
         watcher.wait(timeout=60)

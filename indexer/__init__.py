@@ -1,8 +1,9 @@
-"""The Chinese full-text index (Whoosh), derived from the catalog by its change sequence. This
-module is its only public front; Whoosh stays behind it."""
-from ._whoosh import LockError as IndexBusy
+"""The Chinese full-text index: bigram postings derived from the catalog by its change sequence.
+This module is its only public front."""
 from .analysis import normalize, tokens
 from .querying import QueryError
-from .search import Hit, Results, SearchIndex
+from .search import Hit, IndexRebuilding, Results, SearchIndex
+from .store import Busy as IndexBusy
 
-__all__ = ["Hit", "IndexBusy", "QueryError", "Results", "SearchIndex", "normalize", "tokens"]
+__all__ = ["Hit", "IndexBusy", "IndexRebuilding", "QueryError", "Results", "SearchIndex",
+           "normalize", "tokens"]

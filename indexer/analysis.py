@@ -4,17 +4,15 @@ character bigrams for Han runs and whole words for Latin letters and digits. Any
 two or more Han characters is then a phrase of consecutive bigrams, so names no dictionary knows
 (捧乍, 张国强), two-character words (双拥) and parts of words (优属 in 拥军优属) are all found.
 
-A second field holds the overlapping 3- and 4-grams, positioned at their character offset. Most
-Chinese words a clerk types are two to four characters long, and each is then one exact term:
-no positions to check, which in Whoosh means pure-Python work for every matching document.
-Longer words are phrases of 4-grams, whose candidates are almost all true matches.
+The index keeps, for each bigram, the documents holding it and how often (no positions): a
+two-character word is then one exact term, and a longer word's candidates (the documents that
+hold all its bigrams) are checked against the text itself.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 
-from ._whoosh import Token, Tokenizer
 
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _SPACE_BETWEEN_HAN = re.compile(rf"(?<=[{_HAN}])[ \t\u3000]+(?=[{_HAN}])")
@@ -45,65 +43,7 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-GRAM_SIZES = (3, 4)
-
-
-def grams(text: str) -> list[tuple[int, str]]:
-    """(character offset, gram) for the 3- and 4-grams of every Han run of `text`."""
-    out: list[tuple[int, str]] = []
-    for m in _RUNS.finditer(normalize(text)):
-        han = m.group(1)
-        if han:
-            for i in range(len(han) - 2):
-                for n in GRAM_SIZES:
-                    if i + n <= len(han):
-                        out.append((m.start() + i, han[i:i + n]))
-    return out
-
-
 def han_runs(text: str) -> list[tuple[str, str]]:
     """The runs of a normalised query word: ("han", 烈士陵园) or ("word", gb/t)."""
     return [("han", m.group(1)) if m.group(1) else ("word", m.group(2))
             for m in _RUNS.finditer(normalize(text))]
-
-
-class BigramTokenizer(Tokenizer):
-    """The Whoosh face of `tokens`, with positions so phrase queries work."""
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, mode="", **kwargs):
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, text in enumerate(tokens(value), start_pos):
-            t.text = text
-            t.boost = 1.0
-            t.stopped = False
-            if positions:
-                t.pos = pos
-            if keeporiginal:
-                t.original = text
-            yield t
-
-
-class GramTokenizer(Tokenizer):
-    """The Whoosh face of `grams`."""
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, mode="", **kwargs):
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, text in grams(value):
-            t.text = text
-            t.boost = 1.0
-            t.stopped = False
-            if positions:
-                t.pos = start_pos + pos
-            if keeporiginal:
-                t.original = text
-            yield t
-
-
-def analyzer():
-    return BigramTokenizer()
-
-
-def gram_analyzer():
-    return GramTokenizer()

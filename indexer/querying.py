@@ -1,20 +1,19 @@
 """The query language a clerk types: several words mean AND; OR and NOT (or a leading -);
-"quoted phrases". Every word matches exactly where its characters appear together: a Han
-word of two characters is one bigram term, of three or four one term of the gram field, longer
-ones a phrase of 4-grams; anything else is a phrase of bigrams. File names are searched as
-phrases of bigrams (they are short). Any string is either answered or
-rejected with QueryError; nothing a user types can crash the search.
+"quoted phrases". Every word matches exactly where its characters appear together, in the
+file's name or its text. A word is looked up by its index terms (a Han word of two characters
+is one bigram and needs nothing more; a longer one is the documents holding all its bigrams,
+then checked against the text); any string is either answered or rejected with QueryError:
+nothing a user types can crash the search.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from ._whoosh import query
 from .analysis import han_runs, normalize, tokens
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
-GRAM_FIELD = "grams"
 
 
 class QueryError(ValueError):
@@ -50,28 +49,43 @@ def _clauses(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def _content_query(words: str, toks: list[str]):
-    runs = han_runs(words)
-    if len(runs) == 1 and runs[0][0] == "han" and len(runs[0][1]) > 2:
-        run = runs[0][1]
-        if len(run) <= 4:
-            return query.Term(GRAM_FIELD, run)
-        return query.Phrase(GRAM_FIELD, [run[i:i + 4] for i in range(len(run) - 3)])
-    return _bigram_query("content", toks)
+@dataclass(frozen=True)
+class Word:
+    """One word of a query. `terms`: index terms every matching document holds; `exact`: they
+    alone decide (no check against the text); `prefix`: a lone Han character, any term that
+    starts with it; `check(normalised text) -> bool` decides the others."""
+    text: str
+    terms: tuple[str, ...]
+    exact: bool
+    prefix: bool = False
+
+    def check(self, normalised: str) -> bool:
+        if self.exact:
+            return True
+        if self.prefix:
+            return self.text in normalised
+        if _HAN_ONLY.fullmatch(self.text):
+            return self.text in normalised
+        return re.search(_word_pattern(self.text), normalised) is not None
 
 
-def _bigram_query(f: str, toks: list[str]):
-    if len(toks) == 1:
-        t = toks[0]
-        return query.Prefix(f, t) if len(t) == 1 and not t.isascii() else query.Term(f, t)
-    return query.Phrase(f, toks)
+_HAN_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
-def _word_query(words: str):
+def _word(words: str) -> Word | None:
     toks = tokens(words)
     if not toks:
         return None
-    return query.Or([_content_query(words, toks), _bigram_query("name", toks)])
+    norm = normalize(words).strip()
+    runs = han_runs(words)
+    if len(runs) == 1:
+        kind, run = runs[0]
+        if kind == "word":
+            return Word(run, (run,), exact=True)
+        if len(run) == 1:
+            return Word(run, (run,), exact=True, prefix=True)
+        return Word(run, tuple(dict.fromkeys(toks)), exact=len(run) == 2)
+    return Word(norm, tuple(dict.fromkeys(toks)), exact=False)
 
 
 def _structure(text: str, make) -> tuple[list[list], list]:
@@ -104,14 +118,9 @@ def _structure(text: str, make) -> tuple[list[list], list]:
     return groups, negatives
 
 
-def parse(text: str):
-    """The Whoosh query for a user's string."""
-    groups, negatives = _structure(text, _word_query)
-    positive = [g[0] if len(g) == 1 else query.Or(g) for g in groups]
-    q = positive[0] if len(positive) == 1 else query.And(positive)
-    if negatives:
-        q = query.AndNot(q, query.Or(negatives))
-    return q
+def parse(text: str) -> tuple[list[list[Word]], list[Word]]:
+    """The user's string as an AND of OR-groups of words, and the words to exclude."""
+    return _structure(text, _word)
 
 
 def matcher(text: str):

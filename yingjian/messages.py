@@ -169,6 +169,9 @@ ERRORS: dict[str, tuple[str, str]] = {
     "query_nothing_to_find": ("搜索内容中没有可以查找的文字", "例如:yingjian search 烈士陵园"),
     "query_only_negative": ("只有排除条件(NOT / -),请至少输入一个要查找的词",
                             "例如:yingjian search 八一 -草稿"),
+    "index_rebuilding": ("搜索索引正在按新版本重建(已完成 {done}/{total} 个文件),请稍后再搜索", ""),
+    "index_rebuilding_unknown": ("搜索索引正在按新版本重建,请稍后再搜索",
+                                 "下次 yingjian ingest 或 watch 会完成重建"),
     # the standard (the problems themselves are listed below)
     "standard_invalid": ("考评标准 {source} 有 {count} 处错误:\n{problems}",
                          "修改考评标准文件后再试;yingjian standard check 可以单独检查它"),

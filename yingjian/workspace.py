@@ -60,7 +60,7 @@ class Workspace:
 
     @cached_property
     def index(self) -> SearchIndex:
-        return SearchIndex(self.config.index)
+        return SearchIndex(self.config.index, catalog=self.catalog)
 
     @cached_property
     def standard(self) -> Standard:

@@ -40,7 +40,8 @@ def search(ctx, query, unit, item, kind, year, date_from, date_to, limit, as_jso
     if not res.hits:
         click.echo(f"没有找到包含「{query}」的文件。")
         return
-    click.echo(f"找到 {res.total} 个文件" + (f",显示前 {len(res.hits)} 个" if res.total > len(res.hits) else ""))
+    click.echo(f"找到{' 约' if res.estimated else ''} {res.total} 个文件"
+               + (f",显示前 {len(res.hits)} 个" if res.total > len(res.hits) else ""))
     for h in res.hits:
         click.echo(f"\n{h.path}  [{KIND_LABELS.get(h.kind, h.kind)} {h.date or '日期不详'}]")
         click.echo(f"  {h.snippet}")
