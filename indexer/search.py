@@ -1,19 +1,18 @@
-"""The search index: bigram postings derived from the catalog (see store.py). It follows the
-catalog's change sequence (the cursor is saved after each sync), so after a crash or a deleted
-folder it catches up, and `rebuild` makes it again from scratch. One writer at a time, one
-commit per batch, never one per file.
+"""The search index: bigram postings in Whoosh, derived from the catalog (see store.py). It
+follows the catalog's change sequence (the cursor is saved after each sync), so after a crash or
+a deleted folder it catches up, and `rebuild` makes it again from scratch. One writer at a time,
+one commit per batch, never one per file; an index of another version is made again by itself.
 
-A search finds each word's candidates from its terms' postings, in memory as arrays over the
-live documents; a word the terms alone decide (a two-character word, a Latin word) needs
-nothing more, the others are checked against the text the catalog holds. Up to VERIFY_ALL
-candidates are all checked: the total and the counts by unit, kind and year are then exact.
-Beyond that, the page shown is checked and the rest estimated from a sample (`estimated`).
+A search finds each word's candidates from its terms' postings, as arrays over the live
+documents; a word the terms alone decide (a two-character word, a Latin word) needs nothing
+more, the others are checked against the text the catalog holds. NOT is a set difference done
+here, over the live documents. Up to VERIFY_ALL candidates are all checked: the total and the
+counts by unit, kind and year are then exact. Beyond that, the page shown is checked and the
+rest estimated from a sample (`estimated`).
 """
 from __future__ import annotations
 
 import math
-import shutil
-import sqlite3
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from . import querying, store
 from .analysis import normalize, tokens
 
 SCHEMA_VERSION = store.SCHEMA_VERSION
-# a commit (one segment) every so many documents: bounds the memory of a rebuild
+# a commit (one Whoosh segment) every so many documents: bounds the memory of a rebuild
 COMMIT_EVERY = 4000
 FACETS = ("unit", "kind", "year")
 NAME_WEIGHT = 2            # a term in the file name counts as much as two in the text
@@ -45,13 +44,14 @@ class IndexRebuilding(querying.QueryError):
 
 
 def document(*, path: str, sha: str, unit: str, kind: str, name: str, text: str, date: str,
-             items: list[str], status: str) -> tuple[dict, Counter]:
-    """The stored fields of one file and its terms with their counts (the name's weigh more)."""
+             items: list[str], status: str) -> dict:
+    """The fields of one file in the index: its terms with their counts (the name's weigh
+    more) and what a hit and the facets show."""
     counts = Counter(tokens(text))
     for t in tokens(name):
         counts[t] += NAME_WEIGHT
-    return (dict(path=path, sha=sha, unit=unit, kind=kind, name=name, date=date,
-                 items=",".join(items), status=status), counts)
+    return dict(path=path, sha=sha, unit=unit, kind=kind, name=name, date=date, year=date[:4],
+                items=",".join(items), status=status, length=sum(counts.values()), grams=counts)
 
 
 @dataclass
@@ -81,19 +81,18 @@ class Results:
 
 
 class _Docs:
-    """The live documents, as arrays indexed 0..n-1, read once per index generation."""
+    """The live documents of one reader, as arrays indexed 0..n-1, read once per generation."""
 
-    def __init__(self, db, generation: str | None):
-        self.generation = generation
-        rows = db.execute("SELECT doc, path, sha, unit, kind, name, date, items, status, length "
-                          "FROM docs ORDER BY doc").fetchall()
+    def __init__(self, reader=None, key=None):
+        self.key = key
+        rows = sorted(store.live_documents(reader), key=lambda r: r[0]) if reader else []
         self.n = len(rows)
-        cols = list(zip(*rows)) if rows else [()] * 10
-        self.doc = np.array(cols[0], dtype=np.int64)
+        self.doc = np.array([d for d, _ in rows], dtype=np.int64)
+        get = [r for _, r in rows]
         self.path, self.sha, self.unit, self.kind, self.name, self.date, self.items, self.status = (
-            list(c) for c in cols[1:9])
-        self.length = np.array(cols[9], dtype=np.float64)
-        self.avglen = float(self.length.mean()) if self.n else 1.0
+            [r.get(f) or "" for r in get] for f in store.STORED[:8])
+        self.length = np.array([r.get("length") or 0 for r in get], dtype=np.float64)
+        self.avglen = float(self.length.mean()) if self.n and self.length.any() else 1.0
         self.pos = np.full(int(self.doc[-1]) + 1 if self.n else 1, -1, dtype=np.int64)
         self.pos[self.doc] = np.arange(self.n)
         self.facets = {}
@@ -104,64 +103,54 @@ class _Docs:
             self.facets[f] = (list(names), codes)
         self.dates = np.array(self.date, dtype=str) if self.n else np.array([], dtype=str)
 
-    def dense(self, docs: np.ndarray) -> np.ndarray:
-        docs = docs[docs < len(self.pos)]
-        d = self.pos[docs]
-        return d[d >= 0]
+    def mask(self, docnums: np.ndarray) -> np.ndarray:
+        """The documents of `docnums` (Whoosh's numbers) as a mask over the live ones."""
+        m = np.zeros(self.n, dtype=bool)
+        docnums = docnums[docnums < len(self.pos)]
+        d = self.pos[docnums]
+        m[d[d >= 0]] = True
+        return m
 
 
 class SearchIndex:
     def __init__(self, folder: Path, catalog=None):
         self.folder = Path(folder)
         self.catalog = catalog          # where a candidate's text is checked (texts_of)
-        self._db = None
+        self._ix = None
+        self._ix_epoch = None
+        self._reader = None
         self._docs: _Docs | None = None
         self._lock = threading.Lock()
 
     # -- the index on disk -----------------------------------------------------------------
 
-    def _old_release(self) -> bool:
-        """An index folder of an earlier version (Whoosh's segments), not yet replaced."""
-        return self.folder.is_dir() and not (self.folder / store.FILE_NAME).exists() and any(
-            p.name not in (store.LOCK_NAME,) for p in self.folder.iterdir())
-
-    @property
-    def db(self):
-        if self._db is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._db = store.connect(self.folder)
-        return self._db
-
-    def _discard(self) -> None:
-        """Remove the files of an index that cannot be used (damaged, or an older version)."""
-        self.close()
-        if self.folder.is_dir():
-            for p in self.folder.iterdir():
-                if p.name == store.LOCK_NAME:
-                    continue
-                if p.is_dir():
-                    shutil.rmtree(p, ignore_errors=True)
-                else:
-                    p.unlink(missing_ok=True)
+    def _index(self, epoch):
+        """The Whoosh index of this epoch (a rebuild makes a new one in the same folder)."""
+        if self._ix is None or self._ix_epoch != epoch:
+            self.close()
+            self._ix = store.open_index(self.folder)
+            self._ix_epoch = epoch
+        return self._ix
 
     @property
     def cursor(self) -> int:
-        if self._old_release():
-            return 0
-        try:
-            return int(store.meta(self.db).get("seq", 0))
-        except store.Damaged:
-            return 0
+        meta = store.read_meta(self.folder)
+        return int(meta.get("seq", 0)) if store.current(meta) else 0
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self._ix is not None:
+            self._ix.close()
+            self._ix = None
         self._docs = None
 
     def paths(self) -> dict[str, str]:
         """path -> sha of every document in the index (consistency checks, tests)."""
-        return dict(self.db.execute("SELECT path, sha FROM docs"))
+        with self._lock:
+            docs = self._current_docs()
+            return dict(zip(docs.path, docs.sha))
 
     # -- following the catalog -------------------------------------------------------------
 
@@ -171,76 +160,100 @@ class SearchIndex:
         Raises IndexBusy (store.Busy) while another process writes the index."""
         if self.catalog is None:
             self.catalog = catalog
-        self.folder.mkdir(parents=True, exist_ok=True)
         with store.writer_lock(self.folder):
-            if self._old_release():
-                self._discard()
-            try:
-                return self._sync(catalog, items_of, progress)
-            except store.Damaged:
-                # a damaged file: start again from the catalog, which is the record
-                self._discard()
-                return self._sync(catalog, items_of, progress)
+            return self._sync_locked(catalog, items_of, progress)
 
-    def _sync(self, catalog, items_of, progress) -> int:
-        m = store.meta(self.db)
-        cursor = int(m.get("seq", 0))
+    def _sync_locked(self, catalog, items_of, progress, fresh: bool = False) -> int:
+        try:
+            return self._sync(catalog, items_of, progress, fresh)
+        except store.Damaged:
+            # unreadable files: start again from the catalog, which is the record
+            return self._sync(catalog, items_of, progress, fresh=True)
+
+    def _sync(self, catalog, items_of, progress, fresh: bool) -> int:
+        meta = store.read_meta(self.folder)
+        if fresh or not store.current(meta) or meta.get("building"):
+            # an index of another version, a damaged one, or one a crash left half built:
+            # start from nothing, so that no document is added twice
+            self.close()
+            meta = store.create(self.folder, building=0)
+        cursor = int(meta.get("seq", 0))
         seq, changed = catalog.changed_since(cursor)
         if not changed:
             return 0
-        db = self.db
-        if cursor == 0:
-            store.set_meta(db, building=1, done=0, total=len(changed))
-        try:
-            for start in range(0, len(changed), COMMIT_EVERY):
-                chunk = changed[start:start + COMMIT_EVERY]
-                removed, added = [], []
-                for row in catalog.index_rows(chunk):
-                    if row["state"] != "present" or row["sha"] is None:
-                        removed.append(row["id"])
-                        continue
-                    fields, counts = document(
-                        path=row["path"], sha=row["sha"], unit=row["unit"],
-                        kind=row["kind"] or "other", name=row["name"], text=row["text"] or "",
-                        date=row["date"] or "",
-                        items=items_of(row["sha"], row["path"], row["kind"]) if items_of else [],
-                        status=row["ostate"] or "")
-                    added.append((row["id"], fields, counts))
-                store.write_batch(db, removed, added)
-                done = start + len(chunk)
-                if cursor == 0:
-                    store.set_meta(db, done=done)
-                if progress:
-                    progress(done, len(changed))
-            store.merge_segments(db)
-            store.set_meta(db, seq=seq, building=0)
-        except sqlite3.DatabaseError as e:
-            raise store.Damaged(str(e)) from e
+        building = cursor == 0
+        if building:
+            store.write_meta(self.folder, building=1, done=0, total=len(changed))
+        ix = self._index(meta["epoch"])
+        for start in range(0, len(changed), COMMIT_EVERY):
+            chunk = changed[start:start + COMMIT_EVERY]
+            removed, added = [], []
+            for row in catalog.index_rows(chunk):
+                if row["state"] != "present" or row["sha"] is None:
+                    removed.append(row["path"])
+                    continue
+                added.append(document(
+                    path=row["path"], sha=row["sha"], unit=row["unit"],
+                    kind=row["kind"] or "other", name=row["name"], text=row["text"] or "",
+                    date=row["date"] or "",
+                    items=items_of(row["sha"], row["path"], row["kind"]) if items_of else [],
+                    status=row["ostate"] or ""))
+            try:
+                store.write_batch(ix, removed, added, fresh=building)
+            except Exception:
+                store.check(self.folder)        # Damaged if Whoosh met unreadable files
+                raise                           # else a real failure (a full disk...)
+            done = start + len(chunk)
+            if building:
+                store.write_meta(self.folder, done=done)
+            if progress:
+                progress(done, len(changed))
+        store.write_meta(self.folder, seq=seq, building=0)
         return len(changed)
 
     def rebuild(self, catalog, items_of=None, progress=None) -> int:
         """Make the index again from the catalog."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.catalog is None:
+            self.catalog = catalog
         with store.writer_lock(self.folder):
-            self._discard()
-        return self.sync(catalog, items_of, progress)
+            return self._sync_locked(catalog, items_of, progress, fresh=True)
 
     # -- asking ----------------------------------------------------------------------------
 
     def _current_docs(self) -> _Docs:
         """The live documents, reloaded when a writer has committed since."""
-        if self._old_release():
-            raise IndexRebuilding()
+        meta = store.read_meta(self.folder)
+        if not store.current(meta):
+            if store.has_files(self.folder):
+                raise IndexRebuilding()         # an older version's index, not yet replaced
+            self.close()
+            return _Docs()                      # nothing indexed yet
+        if meta.get("building"):
+            raise IndexRebuilding(done=meta.get("done", 0), total=meta.get("total", "?"))
         try:
-            m = store.meta(self.db)
-        except store.Damaged:
+            ix = self._index(meta["epoch"])
+            key = (meta["epoch"], ix.latest_generation())
+            if self._docs is None or self._docs.key != key:
+                if self._reader is not None:
+                    self._reader.close()
+                self._reader = ix.reader()
+                self._docs = _Docs(self._reader, key)
+        except Exception:
+            # damaged (or replaced under us): the next sync makes it again
             self.close()
             raise IndexRebuilding()
-        if m.get("building") == "1":
-            raise IndexRebuilding(done=m.get("done", 0), total=m.get("total", "?"))
-        if self._docs is None or self._docs.generation != m.get("generation"):
-            self._docs = _Docs(self.db, m.get("generation"))
         return self._docs
+
+    def _terms(self, docs: _Docs, field_: str, term: str, prefix=False, counts=True):
+        """The live documents (as positions 0..n-1) holding a term, and its counts there."""
+        if not docs.n:
+            return np.zeros(0, dtype=np.int64), np.zeros(0) if counts else None
+        ids, tfs = store.postings(self._reader, field_, term, prefix=prefix, counts=counts)
+        keep = ids < len(docs.pos)
+        ids = ids[keep]
+        d = docs.pos[ids]
+        ok = d >= 0
+        return d[ok], (tfs[keep][ok] if tfs is not None else None)
 
     def _word(self, docs: _Docs, w: querying.Word, cache: dict):
         """(candidate mask, term frequency) of one word over the live documents."""
@@ -250,12 +263,7 @@ class SearchIndex:
         mask = None
         tf = None
         for t in w.terms:
-            ids, counts = store.postings(self.db, t, prefix=w.prefix)
-            keep = ids < len(docs.pos)
-            ids, counts = ids[keep], counts[keep]
-            d = docs.pos[ids]
-            keep = d >= 0
-            d, counts = d[keep], counts[keep].astype(np.float64)
+            d, counts = self._terms(docs, "grams", t, prefix=w.prefix)
             m = np.zeros(docs.n, dtype=bool)
             m[d] = True
             f = np.zeros(docs.n, dtype=np.float64)
@@ -280,16 +288,14 @@ class SearchIndex:
             docs = self._current_docs()
             cache: dict = {}
             cand = np.ones(docs.n, dtype=bool)
-            for f, v in (("unit", unit), ("kind", kind), ("year", year)):
+            for f, v in (("unit", unit), ("kind", kind), ("year", year), ("items", item)):
                 if v:
-                    names, codes = docs.facets[f]
-                    cand &= (codes == names.index(v)) if v in names else False
+                    d, _ = self._terms(docs, f, v, counts=False)
+                    only = np.zeros(docs.n, dtype=bool)
+                    only[d] = True
+                    cand &= only
             if date_from or date_to:
                 cand &= (docs.dates >= (date_from or "0000")) & (docs.dates <= (date_to or "9999") + "\uffff")
-            if item:
-                idx = np.flatnonzero(cand)
-                keep = np.array([item in docs.items[i].split(",") for i in idx], dtype=bool)
-                cand[idx[~keep]] = False
             # per group: documents surely in it, and those whose inexact words need their text
             sure_groups, maybe_groups = [], []
             for g in groups:

@@ -1,8 +1,12 @@
-"""The index of an earlier release (Whoosh segments, schema 2) is replaced by itself: search
-says, in Chinese, that the index is being rebuilt; the next ingest rebuilds it; a reader in
-another process meanwhile is told how far the rebuild is."""
+"""The index of an earlier version (release 0.1.0's Whoosh 3/4-gram index, schema 2; the SQLite
+postings of schema 3) is replaced by itself: search says, in Chinese, that the index is being
+rebuilt; the next ingest rebuilds it; a reader in another process meanwhile is told how far the
+rebuild is."""
 import json
+import sqlite3
 import warnings
+import zipfile
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -33,15 +37,37 @@ def old_release_index(folder):
     (folder / "yingjian.json").write_text(json.dumps({"schema": 2, "seq": 99}), encoding="utf-8")
 
 
-def test_an_index_of_the_previous_release_is_rebuilt_by_the_next_ingest(tmp_path):
+def sqlite_postings_index(folder):
+    """What the SQLite postings index (schema 3) left: postings.sqlite and its lock file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(folder / "postings.sqlite")
+    db.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+                     "INSERT INTO meta VALUES ('schema', '3'), ('seq', '99'), ('building', '0');"
+                     "CREATE TABLE docs (doc INTEGER PRIMARY KEY, path TEXT);"
+                     "INSERT INTO docs VALUES (1, '人武部/征兵总结.pdf');")
+    db.close()
+    sqlite3.connect(folder / "writer.lock").close()
+
+
+def assert_index_of_this_version(index_dir):
+    from indexer import store
+    names = {p.name for p in index_dir.iterdir()}
+    assert not {"yingjian.json", "postings.sqlite", "writer.lock"} & names, names
+    assert not any(n.startswith(("MAIN", "_MAIN")) for n in names), names
+    meta = json.loads((index_dir / store.META_NAME).read_text(encoding="utf-8"))
+    assert meta["schema"] == store.SCHEMA_VERSION and not meta["building"]
+
+
+@pytest.mark.parametrize("make_old", [old_release_index, sqlite_postings_index])
+def test_an_index_of_an_earlier_version_is_rebuilt_by_the_next_ingest(tmp_path, make_old):
     root = tmp_path / "资料库"
     assert run("init", str(root), "--units", "人武部").exit_code == 0
     f.text_pdf(root / "inbox/人武部/征兵总结.pdf", ["2021年征兵工作总结", "2021年10月20日"])
     assert run("-w", str(root), "ingest", "--no-ocr").exit_code == 0
     index_dir = root / "archive/index"
-    for p in index_dir.iterdir():           # the catalog stays; the index is the old release's
+    for p in index_dir.iterdir():           # the catalog stays; the index is the old version's
         p.unlink()
-    old_release_index(index_dir)
+    make_old(index_dir)
 
     reader = SearchIndex(index_dir)
     with pytest.raises(IndexRebuilding) as e:
@@ -49,10 +75,30 @@ def test_an_index_of_the_previous_release_is_rebuilt_by_the_next_ingest(tmp_path
     assert "搜索索引正在按新版本重建" in describe(e.value).text
 
     assert run("-w", str(root), "ingest", "--no-ocr").exit_code == 0
-    assert not list(index_dir.glob("*.toc")) and not (index_dir / "yingjian.json").exists()
+    assert_index_of_this_version(index_dir)
     out = json.loads(run("-w", str(root), "search", "征兵工作", "--json").output)
     assert [h["path"] for h in out["hits"]] == ["人武部/征兵总结.pdf"] and out["estimated"] is False
     assert [h.path for h in reader.search("征兵").hits] == ["人武部/征兵总结.pdf"]
+    reader.close()
+
+
+def test_the_index_of_a_real_0_1_0_workspace_is_rebuilt_by_itself(tmp_path):
+    with zipfile.ZipFile(Path(__file__).parent / "fixtures" / "workspace-0.1.0.zip") as z:
+        z.extractall(tmp_path)
+    root = tmp_path / "ws"
+    for p in root.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    index_dir = root / "archive/index"
+    assert (index_dir / "yingjian.json").exists() and list(index_dir.glob("_MAIN_*.toc"))
+    reader = SearchIndex(index_dir)
+    with pytest.raises(IndexRebuilding):
+        reader.search("双拥")
+    assert run("-w", str(root), "ingest", "--no-ocr").exit_code == 0
+    assert_index_of_this_version(index_dir)
+    out = json.loads(run("-w", str(root), "search", "政府工作报告", "--json").output)
+    assert [h["path"] for h in out["hits"]] == ["人武部/1.1_2021年政府工作报告摘录.pdf"]
+    assert out["total"] == 1 and out["estimated"] is False
+    assert [h.path for h in reader.search("双拥").hits] == ["人武部/1.1_2021年政府工作报告摘录.pdf"]
     reader.close()
 
 

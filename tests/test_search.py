@@ -101,12 +101,18 @@ def test_index_catches_up_after_its_folder_is_deleted_or_it_missed_changes(corpu
     assert paths(corpus, "捧乍") == ["人武部/优抚台账.xlsx"]
 
 
-def test_corrupt_index_is_rebuilt_from_the_catalog(corpus):
+@pytest.mark.parametrize("pattern", ["*.seg", "*.toc"])
+def test_corrupt_index_is_rebuilt_from_the_catalog(corpus, pattern):
     corpus.index.close()
-    for p in corpus.config.index.glob("postings.sqlite*"):
+    damaged = list(corpus.config.index.glob(pattern))
+    assert damaged
+    for p in damaged:
         p.write_bytes(b"garbage" * 1000)
+    f.docx_file(corpus.config.inbox / "人武部/新文件.docx", ["新增的民兵训练记录"])
+    ingest(corpus)
     corpus.sync_index()
     assert paths(corpus, "捧乍") == ["人武部/优抚台账.xlsx"]
+    assert paths(corpus, "民兵训练") == ["人武部/新文件.docx"]
 
 
 @pytest.mark.parametrize("q", ['"烈士', '"', "OR", "NOT", "-", "AND OR NOT", "烈士 OR",
@@ -131,7 +137,7 @@ def test_sync_commits_in_batches_and_finds_everything(ws, inbox, monkeypatch):
     for i in range(5):
         f.docx_file(inbox / f"人武部/纪要{i}.docx", [f"第{i}次议军会议纪要"])
     ingest(ws)
-    ws.sync_index()
-    assert ws.index.search("议军会议").total == 5
-    segments = ws.index.db.execute("SELECT COUNT(*) FROM segments").fetchone()[0]
-    assert segments == 3 and len(ws.index.paths()) == 5
+    batches = []
+    ws.sync_index(progress=lambda done, total: batches.append((done, total)))
+    assert batches == [(2, 5), (4, 5), (5, 5)]
+    assert ws.index.search("议军会议").total == 5 and len(ws.index.paths()) == 5

@@ -87,7 +87,6 @@ STORES = {
     "archive/catalog_migrations.py": ("objects", "sources"),
     "checklist/decisions.py": ("decisions", "declared_codes", "rule_matches"),
     "yingjian/users.py": ("users", "sessions", "login_failures", "audit"),
-    "indexer/store.py": ("docs", "postings", "segments", "meta"),     # the index's own file
 }
 # modules that own tables of their own (each checked the same way against everyone else's)
 _SQL = re.compile(r"\b(SELECT\b[^\"']*?\bFROM|INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|"
