@@ -242,7 +242,7 @@ def main():
         catalog = fill_catalog(tmp / "ws", docs)
         del docs
         rows, estimated = [], 0
-        engines = [("yingjian (bigram postings)", "ours", tmp / "ours"),
+        engines = [("yingjian (Whoosh bigram counts)", "ours", tmp / "ours"),
                    ("SQLite FTS5 trigram + LIKE", "fts5", tmp / "fts.db")]
         if not args.no_default:
             engines.append(("Whoosh default analyzer", "default", tmp / "default"))
@@ -262,11 +262,11 @@ def main():
             print(f"  {label}: done", file=sys.stderr)
         re_s, re_peak = reindex_process(tmp / "ws")
         base = rows[1]
-        print(f"{'engine':32} {'build s':>8} {'size MB':>8} {'peak MB':>8} {'p50 ms':>8} {'p95 ms':>8} "
+        print(f"{'engine':34} {'build s':>8} {'size MB':>8} {'peak MB':>8} {'p50 ms':>8} {'p95 ms':>8} "
               f"{'recall':>7} {'extra':>6} {'build×':>7} {'size×':>6} {'p95×':>6}")
         for label, build, size, peak, p50, p95, rec, extra in rows:
             peak_s = f"{peak:8.0f}" if peak is not None else f"{'n/a':>8}"
-            print(f"{label:32} {build:8.1f} {size:8.1f} {peak_s} {p50:8.1f} {p95:8.1f} "
+            print(f"{label:34} {build:8.1f} {size:8.1f} {peak_s} {p50:8.1f} {p95:8.1f} "
                   f"{rec:7.1%} {extra:6d} {build / base[1]:7.1f} {size / base[2]:6.2f} "
                   f"{p95 / base[5]:6.2f}")
         print(f"ratios are against FTS5 in this run; queries answered with an estimated total: "

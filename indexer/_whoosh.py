@@ -7,11 +7,10 @@ with warnings.catch_warnings():
     from whoosh import fields, formats, index, writing  # noqa: F401
     from whoosh.filedb.filestore import FileStorage  # noqa: F401
     from whoosh.index import LockError  # noqa: F401
-    from whoosh.system import pack_uint
 
 
 _TERMS: dict[str, bytes] = {}
-_COUNTS = [pack_uint(n) for n in range(256)]
+_WEIGHTS = [float(n) for n in range(256)]
 
 
 def _term_bytes(t: str) -> bytes:
@@ -24,27 +23,29 @@ def _term_bytes(t: str) -> bytes:
     return b
 
 
-def _count_bytes(n: int) -> bytes:
-    return _COUNTS[n] if n < 256 else pack_uint(n)
+def _weight(n: int) -> float:
+    return _WEIGHTS[n] if n < 256 else float(n)
 
 
 class Grams(fields.FieldType):
     """Bigrams counted by our own analysis (indexer.analysis), given as {term: count}: Whoosh
-    keeps, for each term, the documents and their counts (Frequency), no positions. Taking the
+    keeps, for each term, the documents and their counts (as the postings' weights), no
+    positions. Taking the
     counts ready-made spares Whoosh's analyzer chain a Python call per character."""
 
     def __init__(self):
-        self.format = formats.Frequency()
+        # each posting's weight is the count; Frequency would store it a second time as a value
+        self.format = formats.Existence()
         self.analyzer = None
         self.vector = None
-        # no length column: Whoosh would look a length up for every posting it writes; the
-        # length BM25 needs is stored beside the document instead
-        self.scorable = False
+        # scorable: Whoosh looks up the document's length for every posting it writes, and a
+        # length column makes that a lookup rather than a file-system call
+        self.scorable = True
         self.stored = False
         self.unique = False
 
     def index(self, value, **kwargs):
-        return ((_term_bytes(t), n, float(n), _count_bytes(n)) for t, n in value.items())
+        return ((_term_bytes(t), n, _weight(n), b"") for t, n in value.items())
 
     def process_text(self, qstring, mode="", **kwargs):
         return iter(qstring.split())

@@ -187,17 +187,15 @@ class SearchIndex:
         ix = self._index(meta["epoch"])
         for start in range(0, len(changed), COMMIT_EVERY):
             chunk = changed[start:start + COMMIT_EVERY]
-            removed, added = [], []
-            for row in catalog.index_rows(chunk):
-                if row["state"] != "present" or row["sha"] is None:
-                    removed.append(row["path"])
-                    continue
-                added.append(document(
-                    path=row["path"], sha=row["sha"], unit=row["unit"],
-                    kind=row["kind"] or "other", name=row["name"], text=row["text"] or "",
-                    date=row["date"] or "",
-                    items=items_of(row["sha"], row["path"], row["kind"]) if items_of else [],
-                    status=row["ostate"] or ""))
+            rows = catalog.index_rows(chunk)
+            removed = [r["path"] for r in rows if r["state"] != "present" or r["sha"] is None]
+            added = (document(
+                path=row["path"], sha=row["sha"], unit=row["unit"],
+                kind=row["kind"] or "other", name=row["name"], text=row["text"] or "",
+                date=row["date"] or "",
+                items=items_of(row["sha"], row["path"], row["kind"]) if items_of else [],
+                status=row["ostate"] or "")
+                for row in rows if row["state"] == "present" and row["sha"] is not None)
             try:
                 store.write_batch(ix, removed, added, fresh=building)
             except Exception:

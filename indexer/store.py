@@ -25,7 +25,7 @@ SCHEMA_VERSION = 4         # 2: release 0.1.0 (Whoosh, 3/4-grams); 3: SQLite pos
 META_NAME = "yingjian-index.json"
 LOCK_NAME = "yingjian-sync.lock"
 INDEX_NAME = "BIGRAMS"
-LIMIT_MB = 384             # Whoosh's posting pool per batch before it spills to temporary files
+LIMIT_MB = 256             # Whoosh's posting pool per batch before it spills to temporary files
 STORED = ("path", "sha", "unit", "kind", "name", "date", "items", "status", "length")
 
 
@@ -143,9 +143,10 @@ def check(folder: Path) -> None:
         raise Damaged(repr(e)) from e
 
 
-def write_batch(ix, removed: list[str], added: list[dict], fresh: bool) -> None:
-    """One commit: the documents of `removed` paths go, those of `added` replace any of their
-    path (`fresh`: the index holds none of them, so nothing to look up)."""
+def write_batch(ix, removed: list[str], added, fresh: bool) -> None:
+    """One commit: the documents of `removed` paths go, those `added` yields (one at a time,
+    so that only Whoosh's pool holds the batch) replace any of their path (`fresh`: the index
+    holds none of them, so nothing to look up)."""
     try:
         writer = ix.writer(limitmb=LIMIT_MB)
     except LockError as e:
