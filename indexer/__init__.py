@@ -1,4 +1,5 @@
-"""The Chinese full-text index: bigram postings derived from the catalog by its change sequence.
+"""The Chinese full-text index: bigram postings kept by Whoosh, derived from the catalog by its
+change sequence.
 This module is its only public front."""
 from .analysis import normalize, tokens
 from .querying import QueryError

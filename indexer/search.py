@@ -228,19 +228,21 @@ class SearchIndex:
             return _Docs()                      # nothing indexed yet
         if meta.get("building"):
             raise IndexRebuilding(done=meta.get("done", 0), total=meta.get("total", "?"))
-        try:
-            ix = self._index(meta["epoch"])
-            key = (meta["epoch"], ix.latest_generation())
-            if self._docs is None or self._docs.key != key:
-                if self._reader is not None:
-                    self._reader.close()
-                self._reader = ix.reader()
-                self._docs = _Docs(self._reader, key)
-        except Exception:
-            # damaged (or replaced under us): the next sync makes it again
-            self.close()
-            raise IndexRebuilding()
-        return self._docs
+        for attempt in range(3):
+            try:
+                ix = self._index(meta["epoch"])
+                key = (meta["epoch"], ix.latest_generation())
+                if self._docs is None or self._docs.key != key:
+                    if self._reader is not None:
+                        self._reader.close()
+                    self._reader = ix.reader()
+                    self._docs = _Docs(self._reader, key)
+                return self._docs
+            except Exception:
+                # a writer's merge removed a segment while it was opened (try again), or the
+                # index is damaged: the next sync makes it again
+                self.close()
+        raise IndexRebuilding()
 
     def _terms(self, docs: _Docs, field_: str, term: str, prefix=False, counts=True):
         """The live documents (as positions 0..n-1) holding a term, and its counts there."""
