@@ -7,6 +7,7 @@ with warnings.catch_warnings():
     from whoosh import fields, formats, index, writing  # noqa: F401
     from whoosh.filedb.filestore import FileStorage  # noqa: F401
     from whoosh.index import LockError  # noqa: F401
+    from whoosh.reading import SegmentReader  # noqa: F401
 
 
 _TERMS: dict[str, bytes] = {}

@@ -19,13 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ._whoosh import FileStorage, Grams, LockError, fields, index
+from ._whoosh import FileStorage, Grams, LockError, SegmentReader, fields, index, writing
 
 SCHEMA_VERSION = 4         # 2: release 0.1.0 (Whoosh, 3/4-grams); 3: SQLite postings
 META_NAME = "yingjian-index.json"
 LOCK_NAME = "yingjian-sync.lock"
 INDEX_NAME = "BIGRAMS"
 LIMIT_MB = 256             # Whoosh's posting pool per batch before it spills to temporary files
+SMALL = 1000               # segments under this many documents are merged among themselves
+MAX_SEGMENTS = 32          # beyond this, the smallest half are merged
 STORED = ("path", "sha", "unit", "kind", "name", "date", "items", "status", "length")
 
 
@@ -143,6 +145,27 @@ def check(folder: Path) -> None:
         raise Damaged(repr(e)) from e
 
 
+def merge_policy(writer, segments):
+    """Which segments a commit merges: Whoosh's MERGE_SMALL, but only among the small segments
+    (those a watcher's one-file syncs leave), so that the first sync after a rebuild does not
+    rewrite the whole index; beside them, the segments mostly deleted (files updated since),
+    and the smallest half when there are more than MAX_SEGMENTS."""
+    big, small, dead = [], [], []
+    for seg in segments:
+        n, alive = seg.doc_count_all(), seg.doc_count()
+        (dead if alive * 2 < n else small if n < SMALL else big).append(seg)
+    if len(big) > MAX_SEGMENTS:
+        big.sort(key=lambda seg: seg.doc_count())
+        dead += big[:len(big) // 2]
+        big = big[len(big) // 2:]
+    kept = writing.MERGE_SMALL(writer, small) if len(small) > 1 else small
+    for seg in dead:
+        reader = SegmentReader(writer.storage, writer.schema, seg)
+        writer.add_reader(reader)
+        reader.close()
+    return big + list(kept)
+
+
 def write_batch(ix, removed: list[str], added, fresh: bool) -> None:
     """One commit: the documents of `removed` paths go, those `added` yields (one at a time,
     so that only Whoosh's pool holds the batch) replace any of their path (`fresh`: the index
@@ -157,7 +180,7 @@ def write_batch(ix, removed: list[str], added, fresh: bool) -> None:
         put = writer.add_document if fresh else writer.update_document
         for doc in added:
             put(**doc)
-        writer.commit()
+        writer.commit(mergetype=merge_policy)
     except BaseException:
         writer.cancel()
         raise
