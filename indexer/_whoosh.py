@@ -31,8 +31,8 @@ def _weight(n: int) -> float:
 class Grams(fields.FieldType):
     """Bigrams counted by our own analysis (indexer.analysis), given as {term: count}: Whoosh
     keeps, for each term, the documents and their counts (as the postings' weights), no
-    positions. Taking the
-    counts ready-made spares Whoosh's analyzer chain a Python call per character."""
+    positions. Taking the counts ready-made spares Whoosh's analyzer chain a Python call per
+    character."""
 
     def __init__(self):
         # each posting's weight is the count; Frequency would store it a second time as a value

@@ -103,14 +103,6 @@ class _Docs:
             self.facets[f] = (list(names), codes)
         self.dates = np.array(self.date, dtype=str) if self.n else np.array([], dtype=str)
 
-    def mask(self, docnums: np.ndarray) -> np.ndarray:
-        """The documents of `docnums` (Whoosh's numbers) as a mask over the live ones."""
-        m = np.zeros(self.n, dtype=bool)
-        docnums = docnums[docnums < len(self.pos)]
-        d = self.pos[docnums]
-        m[d[d >= 0]] = True
-        return m
-
 
 class SearchIndex:
     def __init__(self, folder: Path, catalog=None):

@@ -141,3 +141,32 @@ def test_sync_commits_in_batches_and_finds_everything(ws, inbox, monkeypatch):
     ws.sync_index(progress=lambda done, total: batches.append((done, total)))
     assert batches == [(2, 5), (4, 5), (5, 5)]
     assert ws.index.search("议军会议").total == 5 and len(ws.index.paths()) == 5
+
+
+def test_one_file_syncs_and_updates_leave_few_segments_and_no_pile_of_deleted_documents(
+        tmp_path, monkeypatch):
+    from indexer import SearchIndex, store
+    from indexer import search as search_module
+    from tests.test_index_consistency import _catalog_with
+    monkeypatch.setattr(store, "SMALL", 10)
+    monkeypatch.setattr(search_module, "COMMIT_EVERY", 30)
+    cat, put = _catalog_with(tmp_path, {f"双拥办/{i}.txt": f"双拥工作{i}" for i in range(30)})
+    si = SearchIndex(tmp_path / "index", catalog=cat)
+    si.sync(cat)                                        # one big segment
+    for i in range(12):                                 # a watcher's one-file syncs
+        put(f"人武部/{i}.txt", f"征兵工作{i}")
+        si.sync(cat)
+    for i in range(20):                                 # most of the first files change
+        put(f"双拥办/{i}.txt", f"拥军优属{i}")
+    si.sync(cat)
+
+    ix = store.open_index(si.folder)
+    with ix.reader() as r:
+        segments = [(leaf.doc_count_all(), leaf.doc_count()) for leaf, _ in r.leaf_readers()]
+    ix.close()
+    assert len(segments) <= 4, segments
+    assert sum(n for n, _ in segments) - sum(alive for _, alive in segments) < 10, segments
+    assert si.search("拥军优属").total == 20 and si.search("征兵").total == 12
+    assert si.search("双拥工作").total == 10
+    si.close()
+    cat.close()
