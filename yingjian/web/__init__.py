@@ -16,12 +16,15 @@ from pathlib import Path
 from flask import Flask
 from markupsafe import Markup
 
+from archive.reasons import human_size
+
+from .. import messages as msg
 from ..messages import (DATE_SOURCE_LABELS, FILE_STATUS_LABELS as FILE_STATUS, KIND_LABELS,
                         READINESS_LABELS as STATUS_LABELS)
 from ..workspace import Workspace
 from . import (accounts, errors, files, items, problems, report, review, search, units,
                upload)
-from .common import csrf_token, highlight, install
+from .common import csrf_token, highlight, install, workspace
 from .upload import MAX_UPLOAD_MB, safe_upload_name
 
 BLUEPRINTS = (accounts, search, files, items, review, units, problems, report, upload)
@@ -43,8 +46,20 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
     app.jinja_env.globals.update(
         csrf_token=csrf_token, status_badge=status_badge, highlight=highlight,
         KIND_LABELS=KIND_LABELS, DATE_SOURCE_LABELS=DATE_SOURCE_LABELS, FILE_STATUS=FILE_STATUS,
-        STATUS_LABELS=STATUS_LABELS, office_title=ws.config.title)
+        STATUS_LABELS=STATUS_LABELS, office_title=ws.config.title, material_label=material_label,
+        human_size=human_size, list_status=files.STATUS_CHOICES, reason_text=msg.reason,
+        action_labels=msg.ACTION_LABELS)
     return app
+
+
+def material_label(mid: str) -> str:
+    """A material as people know it: "6.1a 伤病残军人接收安置台账" (the bare id if the standard
+    cannot be read or no longer has it)."""
+    try:
+        m = workspace().standard.materials().get(mid)
+    except Exception:
+        m = None
+    return f"{mid} {m.title}" if m else mid
 
 
 def _secret(ws: Workspace) -> str:
