@@ -87,6 +87,7 @@ STORES = {
     "archive/catalog_migrations.py": ("objects", "sources"),
     "checklist/decisions.py": ("decisions", "declared_codes", "rule_matches"),
     "yingjian/users.py": ("users", "sessions", "login_failures", "audit"),
+    "yingjian/problem_notes.py": ("problem_notes",),
     "indexer/store.py": ("docs", "postings", "segments", "meta"),     # the index's own file
 }
 # modules that own tables of their own (each checked the same way against everyone else's)

@@ -27,7 +27,11 @@ HOW_LABELS = {"declared": "按编号归档", "suggested": "按内容建议", "de
 ACTION_LABELS = {"confirm": "确认", "reject": "排除", "assign": "指定", "unassign": "撤销"}
 OUTCOME_LABELS = {"ingested": "已归档", "duplicate": "已归档(内容与已有文件相同)",
                   "refused": "未归档", "pending": "等待复制完成", "unchanged": "未变化"}
-LEVEL_LABELS = {"error": "错误", "warning": "提示"}
+LEVEL_LABELS = {"error": "错误", "warning": "提醒"}
+# the web app's file list: its status filter, sort orders, mapped-or-not filter
+FILE_LIST_STATUS_LABELS = {"ok": "正常", "problem": "问题", "pending": "待识别", "withdrawn": "已撤回"}
+SORT_LABELS = {"unit": "单位", "date": "日期", "name": "文件名", "size": "大小"}
+MAPPED_LABELS = {"yes": "已对应材料", "no": "未对应任何材料"}
 
 
 @dataclass(frozen=True)
@@ -240,22 +244,33 @@ WATCH_EVENTS = {
     "file_failed": "处理 {path} 时出错({detail}),已跳过",
 }
 
-# -- the web app's error pages -----------------------------------------------------------------
+# -- the web app: error pages and its own sentences ----------------------------------------
 
-HTTP_ERRORS = {
-    400: ("请求无效", "页面可能已过期,请刷新页面后重试"),
-    403: ("没有权限", "这个页面只有双拥办账号可以使用"),
-    404: ("找不到页面或文件", "文件可能属于其他单位,或链接有误;请从首页重新进入"),
-    405: ("不支持这种操作", "请从页面上的按钮操作"),
-    413: ("上传的文件过大", "单次上传合计不能超过 {limit} MB,请分批上传"),
-    429: ("尝试过于频繁", "请稍后再试"),
-    500: ("服务器内部错误", "问题已记录(编号 {ref}),请把编号告诉管理员"),
+WEB = {
+    # per status: (title, hint)
+    400: ("请求无效", "请返回上一页重试。"),
+    401: ("请先登录", "请用双拥办分配的账号登录。"),
+    403: ("没有权限", "此页面仅供双拥办使用;如需查看,请联系双拥办。"),
+    404: ("找不到页面", "地址可能有误,或文件已不存在;请从首页重新进入。"),
+    405: ("不支持的操作", "请从页面上的按钮操作,不要直接输入地址。"),
+    413: ("文件太大", "单次上传不超过 {max_mb} MB;请分批上传,或压缩后上传。"),
+    500: ("服务器出错了", "请稍后重试;如果一直出错,请把下面的参考编号告诉管理员。"),
+    "other": ("出错了", "请返回上一页重试。"),
+    # named errors the views raise: (title, hint)
+    "csrf": ("页面已过期或请求无效", "请刷新页面后重试。"),
+    "office_only": ("此页面仅供双拥办使用", "单位账号只能查看本单位的文件和任务。"),
+    "no_file": ("找不到这个文件", "文件编号可能有误,或文件不属于本单位。"),
+    "no_unit": ("找不到这个单位", "请从“单位”页面进入。"),
+    "no_item": ("考评标准中没有这个项目", "请从“考评项目”页面进入。"),
+    "no_page": ("找不到这一页", "文件没有这一页;请从文件页面进入。"),
+    "bad_action": ("无效的操作", "请从页面上的按钮操作。"),
+    "pick_unit": ("请选择单位", "上传前请在列表中选择单位。"),
+    "bad_note": ("无效的标记", "请选择“已通知”或“忽略”;忽略时请写明原因。"),
+    # sentences in pages
+    "login_failed": "用户名或密码不正确",
+    "no_files_chosen": "请选择要上传的文件",
+    "too_many_files": "一次最多上传 {max_files} 个文件",
 }
-
-
-def http_error(status: int, **data) -> Message:
-    text, hint = HTTP_ERRORS.get(status, (f"出错了(状态 {status})", "请返回首页重试"))
-    return Message(_fill(text, data), _fill(hint, data))
 
 
 def error(code: str, **data) -> Message:

@@ -1,0 +1,86 @@
+"""Uploads: each file is written into the unit's inbox (网页上传/) under a safe name, then goes
+through the same pipeline as a file copied there: archive, extract, OCR, index."""
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import PurePosixPath
+
+from flask import Blueprint, g, render_template, request
+
+from archive import Outcome
+
+from .. import messages as msg
+from ..workspace import Workspace
+from .common import login_required, workspace
+from .errors import TEXT, fail
+
+bp = Blueprint("upload", __name__)
+UPLOAD_FOLDER = "网页上传"
+MAX_UPLOAD_MB = 200
+MAX_FILES = 50
+_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+_RESERVED = ("CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+             *(f"LPT{i}" for i in range(1, 10)))
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@login_required
+def upload():
+    ws = workspace()
+    done, error = [], None
+    if request.method == "POST":
+        unit = g.user.unit if not g.user.is_office else request.form.get("unit", "")
+        if unit not in ws.config.units:
+            fail(400, "pick_unit")
+        files = [f for f in request.files.getlist("files") if f and f.filename]
+        if not files:
+            error = TEXT["no_files_chosen"]
+        elif len(files) > MAX_FILES:
+            error = TEXT["too_many_files"].format(max_files=MAX_FILES)
+        else:
+            done = save_uploads(ws, unit, files)
+    return render_template("upload.html", done=done, error=error, units=ws.config.units)
+
+
+def safe_upload_name(name: str) -> str:
+    """A file name from a browser, made safe: no folders, no control or reserved characters,
+    Chinese kept, at most 120 characters."""
+    name = PurePosixPath(name.replace("\\", "/")).name
+    name = _UNSAFE_NAME.sub("_", name).strip(" .")
+    if name.upper().split(".")[0] in _RESERVED:
+        name = "_" + name
+    if len(name) > 120:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[:110] + "." + ext[:8]) if dot else name[:120]
+    return name or "未命名文件"
+
+
+def save_uploads(ws: Workspace, unit: str, files) -> list[dict]:
+    """Write each upload into the unit's inbox, then archive, OCR and index it now."""
+    folder = ws.config.inbox / unit / UPLOAD_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    ing = ws.ingestor(stable_seconds=0, incomplete_after=0)   # written completely by us
+    out = []
+    for f in files:
+        name = safe_upload_name(f.filename)
+        target = folder / name
+        stem, suffix, n = target.stem, target.suffix, 2
+        while target.exists():
+            target = folder / f"{stem} ({n}){suffix}"
+            n += 1
+        tmp = target.with_name(f".upload-{secrets.token_hex(4)}.part")
+        f.save(tmp)
+        tmp.replace(target)
+        r = ing.ingest_path(target)
+        out.append({"name": target.name, "outcome": r.outcome.value if r else "ignored",
+                    "ok": r is not None and r.outcome in (Outcome.INGESTED, Outcome.DUPLICATE,
+                                                          Outcome.UNCHANGED),
+                    "problems": [msg.reason(reason) for _, reason in (r.problems if r else [])]})
+    sources = (ws.catalog.source(f"{unit}/{UPLOAD_FOLDER}/{o['name']}") for o in out)
+    shas = {s.sha for s in sources if s is not None and s.sha}
+    if ws.config.ocr:
+        with ws.ocr_queue(workers=0) as q:      # a few pages; a running watcher would do the rest
+            q.submit(only=shas)
+    ws.sync_index()
+    return out
