@@ -2,6 +2,7 @@
 new server-side session (a new token and CSRF token in the cookie); logging out ends it there."""
 from __future__ import annotations
 
+import logging
 import secrets
 
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
@@ -11,6 +12,7 @@ from ..users import UserError
 from .common import client_address, safe_back, users
 
 bp = Blueprint("accounts", __name__)
+log = logging.getLogger("yingjian.web")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -23,6 +25,8 @@ def login():
         except UserError as e:
             m = msg.describe(e)
             error, hint = m.text, m.hint
+            log.warning("login refused (%s) for %r from %s", e.code,
+                        request.form.get("name", "")[:100], client_address())
             status = 401 if e.code == "login_failed" else 429
         else:
             users().logout(session.get("sid"))       # a session this browser still had
