@@ -305,26 +305,47 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _serve(site, *args):
+    """`yingjian serve` in a process of its own, on a free port: (process, port)."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "yingjian", "-w", str(root_of(site)), "serve",
+                             "--port", str(port), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return proc, port
+
+
+def _first_page(proc, url, **kw):
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return urllib.request.urlopen(url, timeout=5, **kw)
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise AssertionError(proc.stdout.read().decode("utf-8", "replace")
+                                     if proc.poll() is not None else "server did not start")
+            time.sleep(0.2)
+
+
+def test_plain_http_serves_the_app_without_secure_cookies(site):
+    proc, port = _serve(site)
+    try:
+        page = _first_page(proc, f"http://127.0.0.1:{port}/login")
+        assert page.status == 200 and "登录" in page.read().decode()
+        assert "Secure" not in page.headers["Set-Cookie"]
+        assert "Strict-Transport-Security" not in page.headers
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def test_https_serves_the_app_with_secure_cookies(site, tmp_path):
     import re
     cert, key = _self_signed(tmp_path)
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "yingjian", "-w", str(root_of(site)), "serve",
-                             "--port", str(port), "--certfile", str(cert), "--keyfile", str(key)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc, port = _serve(site, "--certfile", str(cert), "--keyfile", str(key))
     try:
         ctx = ssl.create_default_context(cafile=str(cert))
         base = f"https://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                page = urllib.request.urlopen(base + "/login", context=ctx, timeout=5)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise AssertionError(proc.stdout.read().decode("utf-8", "replace")
-                                         if proc.poll() is not None else "server did not start")
-                time.sleep(0.2)
+        page = _first_page(proc, base + "/login", context=ctx)
         assert page.status == 200 and "Secure" in page.headers["Set-Cookie"]
         assert "max-age" in page.headers["Strict-Transport-Security"]
         cookie = page.headers["Set-Cookie"].split(";")[0]
