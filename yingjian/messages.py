@@ -18,7 +18,7 @@ KIND_LABELS = {"document": "文档", "photo": "照片", "ledger": "台账", "vid
 KIND_NAMES = {**{v: k for k, v in KIND_LABELS.items() if k != "any"},
               **{k: k for k in KIND_LABELS if k != "any"}, "文件": "document", "文本": "document"}
 FILE_STATUS_LABELS = {"ok": "正常", "problem": "有问题", "pending": "待读取", "withdrawn": "已撤回",
-                      "refused": "未归档", "warning": "有提示"}
+                      "refused": "未归档", "warning": "有提示", "unread": "内容未读取"}
 READINESS_LABELS = {"complete": "齐全", "unconfirmed": "待确认", "partial": "不全", "missing": "缺失"}
 READINESS_MARKS = {"complete": "✓", "unconfirmed": "?", "partial": "△", "missing": "✗"}
 DATE_SOURCE_LABELS = {"content": "落款", "exif": "拍摄时间", "filename": "文件名", "pdf": "PDF属性",

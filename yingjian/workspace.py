@@ -101,6 +101,7 @@ class Workspace:
         if old != fingerprint:
             if old is not None:
                 self.catalog.log_changed(None, "standard")
+            self.decisions.keep_only(fingerprint)     # the caches of the old standard go
             fp_file.write_text(fingerprint, encoding="utf-8")
         return self.items_of
 
