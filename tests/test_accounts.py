@@ -394,3 +394,45 @@ def test_serve_refuses_a_key_that_is_not_the_certificates(site, tmp_path):
     res = CliRunner().invoke(cli, ["-w", str(root_of(site)), "serve", "--certfile", str(cert),
                                    "--keyfile", str(other_key)])
     assert res.exit_code == 1 and "无法使用证书" in res.output and "配对" in res.output
+
+
+# -- in the browser --------------------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")
+def test_in_chromium_a_lock_is_explained_and_back_after_logout_shows_no_files(site, tmp_path):
+    """The header checks above prove `no-store`; here a clerk's view of the same: the lock's
+    message, and the browser's back button after 退出 showing no file list."""
+    import threading
+
+    from playwright.sync_api import sync_playwright
+    from waitress.server import create_server
+
+    from tests.test_web import _logged_in
+    srv = create_server(site, host="127.0.0.1", port=_free_port(), threads=4)
+    threading.Thread(target=srv.run, daemon=True).start()
+    base = f"http://127.0.0.1:{srv.effective_port}"
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=shutil.which("chromium"), args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = b.new_page()
+            for _ in range(MAX_FAILURES_ACCOUNT):
+                page.goto(base + "/login")
+                page.fill("input[name=name]", "王五")
+                page.fill("input[name=password]", "wrong-password")
+                page.click("button[type=submit]")
+            assert "账号已暂时锁定" in page.inner_text("#login-error")
+            assert "分钟后再试" in page.inner_text("#login-error")
+            errors = []
+            page = _logged_in(b, base, "张三", errors)
+            page.goto(base + "/files")
+            assert "征兵通报.pdf" in page.inner_text("main")
+            page.click("header form button")                   # 退出
+            assert page.url.startswith(base + "/login")
+            page.go_back()
+            assert "征兵通报.pdf" not in page.inner_text("body")
+            page.screenshot(path=str(tmp_path / "after-logout.png"))
+            b.close()
+    finally:
+        srv.close()
