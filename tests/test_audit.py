@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from click.testing import CliRunner
 
-from tests.test_web import PASSWORD, Client, sha_of, site  # noqa: F401  (the fixture)
+from tests.test_web import Client, sha_of, site  # noqa: F401  (the fixture)
 from yingjian.cli import cli
 from yingjian.workspace import Workspace
 
