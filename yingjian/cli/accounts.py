@@ -21,16 +21,27 @@ def serve(ctx, host, port, threads):
       yingjian serve
       yingjian serve --host 0.0.0.0 --port 8420
     """
-    from waitress import serve as waitress_serve
+    import errno
+
+    from waitress import create_server
 
     from ..web import create_app
     ws = open_workspace(ctx)
     if not ws.users.all():
         raise Fail("no_accounts", root=str(ws.config.root))
     app = create_app(ws.config.root)
+    try:                       # bind first: "started" is only said of a server that listens
+        server = create_server(app, host=host, port=port, threads=threads, ident="yingjian")
+    except OSError as e:
+        if e.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+            raise Fail("port_in_use", port=port, other=port + 1 if port < 65535 else 8420)
+        raise
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"网页版已启动:http://{shown}:{port}/  (按 Ctrl+C 停止)")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="yingjian")
+    try:
+        server.run()
+    finally:
+        server.close()
 
 
 @cli.group()
