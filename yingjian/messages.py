@@ -218,6 +218,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     # the standard (the problems themselves are listed below)
     "standard_invalid": ("考评标准 {source} 有 {count} 处错误:\n{problems}",
                          "修改考评标准文件后再试;yingjian standard check 可以单独检查它"),
+    # the command line's own usage (click's message, in Chinese)
+    "usage": ("{text}", "运行 {command} --help 查看用法和示例"),
     # anything else
     "unexpected": ("发生了意外的程序错误", "请带上错误编号联系维护人员"),
 }
@@ -418,7 +420,7 @@ CLICK_TEXT = {
     "Invalid value: {message}": "值无效:{message}",
     "{value!r} is not {choice}.": "{value!r} 不是 {choice}。",
     "{value!r} is not one of {choices}.": "{value!r} 不是以下之一:{choices}。",
-    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的{number_type}。",
+    "{value!r} is not a valid {number_type}.": "{value!r} 不是{number_type}。",
     "{value} is not in the range {range}.": "{value} 不在范围 {range} 内。",
     "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
     "{name} {filename!r} is a directory.": "{name} {filename!r} 是文件夹,应为文件。",

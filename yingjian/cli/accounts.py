@@ -59,7 +59,7 @@ def user():
 @user.command(name="add")
 @click.argument("name")
 @click.option("--office", is_flag=True, help="双拥办账号(查看和决定全部内容)")
-@click.option("--unit", help="单位账号:只能看到这个单位的文件和任务")
+@click.option("--unit", metavar="单位", help="单位账号:只能看到这个单位的文件和任务")
 @click.option("--password", default=None, envvar="YINGJIAN_PASSWORD", show_envvar=False,
               help="密码(不给时会提示输入;脚本中可用环境变量 YINGJIAN_PASSWORD)")
 @click.option("--replace", is_flag=True, help="用户已存在时重设密码")

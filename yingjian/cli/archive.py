@@ -163,7 +163,7 @@ def watch(ctx, poll):
 
 
 @cli.command()
-@click.option("--unit", help="只列出这个单位的文件")
+@click.option("--unit", metavar="单位", help="只列出这个单位的文件")
 @json_option
 @click.pass_context
 def files(ctx, unit, as_json):
@@ -190,7 +190,7 @@ def files(ctx, unit, as_json):
 
 
 @cli.command()
-@click.option("--unit", help="只列出这个单位的问题文件")
+@click.option("--unit", metavar="单位", help="只列出这个单位的问题文件")
 @json_option
 @click.pass_context
 def problems(ctx, unit, as_json):

@@ -41,6 +41,22 @@ def _localise_click() -> None:
             module._ = _
         if hasattr(module, "ngettext"):
             module.ngettext = ngettext
+    # the names of click's types appear in help (as metavars) and in its errors
+    for t, name in ((click.types.STRING, "文字"), (click.types.INT, "整数"),
+                    (click.types.FLOAT, "数字"), (click.types.BOOL, "是/否")):
+        t.name = name
+    click.types.IntRange.name = "整数"
+    click.types.FloatRange.name = "数字"
+    click.exceptions.UsageError.show = _show_usage_error
+
+
+def _show_usage_error(self, file=None) -> None:
+    """A usage error as every other error: the usage line, then one sentence and a hint."""
+    command = self.ctx.command_path if self.ctx is not None else "yingjian"
+    if self.ctx is not None:
+        click.echo(self.ctx.get_usage(), err=True)
+    show_message(messages.error("usage", text=self.format_message().rstrip(".。"),
+                                command=command))
 
 
 _localise_click()

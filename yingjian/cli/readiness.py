@@ -9,7 +9,7 @@ from ..text import readiness_text, short_id
 from .base import Fail, cli, emit_json, json_option, open_workspace, parse_day
 
 @cli.command()
-@click.option("--unit", help="只显示这个单位的任务清单")
+@click.option("--unit", metavar="单位", help="只显示这个单位的任务清单")
 @json_option
 @click.pass_context
 def check(ctx, unit, as_json):

@@ -11,10 +11,10 @@ from .base import Fail, cli, emit_json, json_option, open_workspace, parse_day, 
 
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("words", nargs=-1, type=click.UNPROCESSED, metavar="搜索词...")
-@click.option("--unit", help="只搜索这个单位的文件")
-@click.option("--item", help="只搜索对应这个材料(或只有一项材料的考评项目)的文件,如 10.2a")
-@click.option("--kind", help="文件类型:文档、照片、台账、视频、其他(也可写 document、photo…)")
-@click.option("--year", help="证据日期所在年份,如 2021")
+@click.option("--unit", metavar="单位", help="只搜索这个单位的文件")
+@click.option("--item", metavar="编号", help="只搜索对应这个材料(或只有一项材料的考评项目)的文件,如 10.2a")
+@click.option("--kind", metavar="类型", help="文件类型:文档、照片、台账、视频、其他(也可写 document、photo…)")
+@click.option("--year", metavar="年份", help="证据日期所在年份,如 2021")
 @click.option("--from", "date_from", metavar="日期",
               help="证据日期不早于(2022-01-01、2022/1/1、2022年1月1日、20220101;2022 为整年,2022-03 为整月)")
 @click.option("--to", "date_to", metavar="日期", help="证据日期不晚于(写法同 --from)")
