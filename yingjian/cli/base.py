@@ -126,7 +126,7 @@ def emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-@click.group(cls=Commands, context_settings=CONTEXT)
+@click.group(name="yingjian", cls=Commands, context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version")
 @click.option("--workspace", "-w", type=click.Path(file_okay=False), default=None,
               help="工作区文件夹(默认:环境变量 YINGJIAN_HOME,或当前文件夹及其上级)")
