@@ -340,3 +340,9 @@ def test_the_workspace_file_is_left_as_written_when_a_unit_is_added(root):
     after = (root / "yingjian.toml").read_text(encoding="utf-8")
     assert after.replace('"教育局", "团市委"]', '"教育局"]') == before
     assert os.path.isdir(root / "inbox/团市委")
+
+
+def test_a_mistyped_option_in_a_search_is_an_error_not_a_word(root):
+    out = fails("-w", root, "search", "征兵", "--unti", "人武部", code=2)
+    assert "错误:没有选项 '--unti'" in out and "'--unit'" in out
+    assert paths(root, "征兵", "-草稿") == {SUMMARY}

@@ -3,13 +3,32 @@ typed: any number of them, `-词`, `OR` and `NOT` included, without quotes; only
 command knows are read as options (`--` ends them)."""
 from __future__ import annotations
 
+import difflib
+import re
+
 import click
 
 from ..text import KIND_LABELS
-from .base import Fail, cli, emit_json, json_option, open_workspace, parse_day, parse_kind, parse_year
+from .base import Command, Fail, cli, emit_json, json_option, open_workspace, parse_day, parse_kind, parse_year
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
+class WordsCommand(Command):
+    """Unknown options are words (-草稿 excludes 草稿), except a mistyped long option such as
+    --unti before any `--`: that is an error naming the option meant, never a search word."""
+
+    def parse_args(self, ctx, args):
+        known = {o for p in self.params for o in [*p.opts, *p.secondary_opts]}
+        for a in args:
+            if a == "--":
+                break
+            name = a.split("=", 1)[0]
+            if re.fullmatch(r"--[A-Za-z][\w-]*", name) and name not in known:
+                raise click.NoSuchOption(
+                    name, possibilities=difflib.get_close_matches(name, sorted(known)), ctx=ctx)
+        return super().parse_args(ctx, args)
+
+
+@cli.command(cls=WordsCommand, context_settings={"ignore_unknown_options": True})
 @click.argument("words", nargs=-1, type=click.UNPROCESSED, metavar="搜索词...")
 @click.option("--unit", metavar="单位", help="只搜索这个单位的文件")
 @click.option("--item", metavar="编号", help="只搜索对应这个材料(或只有一项材料的考评项目)的文件,如 10.2a")
