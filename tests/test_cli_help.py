@@ -75,9 +75,8 @@ def place(tmp_path):
     set_watch_options(ws, stable_seconds=0.1)
     f.text_pdf(ws / "inbox/人武部/征兵工作/2022年征兵工作总结.pdf",
                ["2022年征兵任务完成情况通报\n2022年12月20日"])
-    f.photo_jpeg(ws / "inbox/双拥办/IMG_20220801_093000.jpg", "八一慰问驻地部队",
-                 exif_date="2022:08:01 09:30:00")
-    res = CliRunner().invoke(cli, ["-w", str(ws), "ingest", "--json"])
+    f.text_pdf(ws / "inbox/双拥办/八一走访慰问方案.pdf", ["2022年八一走访慰问方案\n2022年7月20日"])
+    res = CliRunner().invoke(cli, ["-w", str(ws), "ingest", "--no-ocr"])
     assert res.exit_code == 0, res.output
     work = tmp_path / "work"
     work.mkdir()
@@ -91,13 +90,13 @@ def test_every_example_of_every_help_runs(place, monkeypatch):
     from yingjian.workspace import Workspace
     ws_root, work = place
     w = Workspace.open(ws_root)
-    photo = next(r["sha"] for r in w.catalog.files() if r["name"].endswith(".jpg"))
+    plan = next(r["sha"] for r in w.catalog.files() if r["name"] == "八一走访慰问方案.pdf")
     w.close()
     monkeypatch.setenv("YINGJIAN_HOME", str(ws_root))
     ran = []
     for i, line in enumerate(all_examples()):
         args = shlex.split(line)[1:]
-        args = [photo[:8] if a == "3f9a1c" else a for a in args]
+        args = [plan[:8] if a == "3f9a1c" else a for a in args]
         name, cmd = command_of(list(args))
         cwd = work
         if name == "init":                         # each makes its workspace in a folder of its own
@@ -109,7 +108,7 @@ def test_every_example_of_every_help_runs(place, monkeypatch):
         res = CliRunner().invoke(cli, args, input="mima-12345\nmima-12345\n")
         assert res.exit_code == 0, f"{line}\n{res.output}"
         ran.append(line)
-    for must in ("yingjian search 征兵 OR 兵员 -草稿 --json", "yingjian confirm 3f9a1c 2.4b --user 张三",
+    for must in ("yingjian search 征兵 OR 兵员 -草稿 --json", "yingjian confirm 3f9a1c 2.4a --user 张三",
                  "yingjian unit add 教育局", "yingjian serve --host 0.0.0.0 --port 8420"):
         assert must in ran
 

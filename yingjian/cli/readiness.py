@@ -90,9 +90,9 @@ def _decision(action: str, verb: str, example: str):
         paths = [r["path"] for r in ws.catalog.sources_of(sha)] or [short_id(sha)]
         click.echo(f"已{verb}:{paths[0]}({short_id(sha)})→ {material} {m.title}(操作人 {who})")
     examples = [f"yingjian {action} 人武部/征兵工作/2022年征兵工作总结.pdf 10.2a",
-                f"yingjian {action} 3f9a1c 2.4b --user 张三"]
+                f"yingjian {action} 3f9a1c 2.4a --user 张三"]
     if action == "assign":
-        examples.append("yingjian assign 3f9a1c 2.4a --date 2022年8月1日")
+        examples.append("yingjian assign 3f9a1c 1.1a --date 2022年8月1日")
     lines = "\n".join(f"      {e}" for e in examples)
     command.__doc__ = f"""{verb}:{example}
 

@@ -17,7 +17,7 @@ class WordsCommand(Command):
     --unti before any `--`: that is an error naming the option meant, never a search word."""
 
     def parse_args(self, ctx, args):
-        known = {o for p in self.params for o in [*p.opts, *p.secondary_opts]}
+        known = {o for p in self.get_params(ctx) for o in [*p.opts, *p.secondary_opts]}
         for a in args:
             if a == "--":
                 break
