@@ -70,7 +70,7 @@ def test_the_log_filters_by_day_and_user_and_refuses_a_bad_date(site):
     assert [e["user"] for e in only] == ["李四"]
     assert len(json.loads(run(root, "log", "--json", "--limit", "1").output)["entries"]) == 1
     res = run(root, "log", "--since", "上个月")
-    assert res.exit_code == 1 and "无法识别日期 上个月" in res.output
+    assert res.exit_code == 1 and "无法识别日期“上个月”" in res.output
 
 
 def test_account_changes_are_logged_and_kept_across_reopening(site):

@@ -64,7 +64,7 @@ def test_kill_9_at_random_moments_loses_and_doubles_nothing(ws, inbox):
     ingest(ws)
     decided = sorted(expected)[:3]
     for rel in decided:
-        ws.decide(rel, "2.1a", "confirm", "测试员")
+        ws.decide(rel, "2.1a", "assign", "测试员")
     decisions_before = [tuple(d.values()) for d in ws.decisions.all()]
     ws.close()
 

@@ -87,6 +87,12 @@ REASONS = {
     "sevenzip_encrypted": "7z 压缩包设有密码,无法解压;请上传未加密的压缩包",
     "rar_unsupported": "RAR 压缩包无法在本机解压,请解压后以 zip 上传",
     "no_reader": "暂不能读取此格式({fmt})的内容,文件已归档;请另存为常用格式后上传",
+    "unknown_unit_folder": "不是已知单位的文件夹:{folder};是否应为 {closest}?"
+                           "改正文件夹名称后即可归档,或由双拥办运行 yingjian unit add {folder} 新建单位",
+    "unknown_unit_folder_no_match": "不是已知单位的文件夹:{folder};请改为本单位的名称,"
+                                    "或由双拥办运行 yingjian unit add {folder} 新建单位",
+    "outside_unit_folder": "文件直接放在收件箱中,不属于任何单位,未归档;请移到本单位的文件夹中",
+    "nested_workspace": "这个文件夹是另一个 yingjian 工作区,其中的文件不会归档;请把它移出收件箱",
     "legacy": "{text}",
 }
 _DATA_WORDS = {"over_limit": "超过上限", "video": "视频"}
@@ -152,11 +158,44 @@ ERRORS: dict[str, tuple[str, str]] = {
     "no_accounts": ("还没有任何账号,网页版无法登录",
                     "先运行 yingjian -w {root} user add 用户名 --office"),
     "period_invalid": ("无法识别考评周期 {value}", "写成 2020-2023 的形式"),
-    "date_invalid": ("无法识别日期 {value}", "写成 2021-08-01 的形式"),
+    "date_invalid": ("无法识别日期“{value}”",
+                     "可写成 2022-01-01、2022/1/1、2022.1.1、2022年1月1日 或 20220101;"
+                     "整年写 2022,整月写 2022-03"),
+    "date_range_reversed": ("起始日期 {start} 晚于截止日期 {end}", "检查 --from 和 --to 是否写反"),
+    "year_invalid": ("无法识别年份“{value}”", "写成四位数字,如 2022"),
     "unit_not_in_standard": ("考评标准中没有责任单位“{unit}”", "可选:{choices}"),
+    "init_inside_inbox": ("{root} 位于工作区 {other} 的收件箱中,不能在这里新建工作区"
+                          "(那个工作区会把这里的文件当作单位上传的资料归档)",
+                          "换一个不在其他工作区收件箱或归档中的文件夹"),
+    "init_inside_archive": ("{root} 位于工作区 {other} 的归档文件夹中,不能在这里新建工作区",
+                            "换一个不在其他工作区收件箱或归档中的文件夹"),
+    # units
+    "units_empty": ("没有给出任何单位名称", "例如:--units 双拥办,人武部,教育局"),
+    "unit_duplicate": ("单位“{unit}”重复出现", "每个单位只写一次"),
+    "unit_name_invalid": ("单位名称“{unit}”不能含 / \\ : * ? \" < > | 等字符,也不能只是点或空格",
+                          "每个单位一个文件夹,只有一层;单位之间用逗号、顿号或空格分开"),
+    "unit_exists": ("工作区中已有单位“{unit}”", "它的文件夹是 {folder}"),
+    "unit_unknown": ("工作区中没有单位“{unit}”{suggest}",
+                     "可选:{units};要新建单位,运行 yingjian unit add {unit}"),
+    "item_unknown": ("考评标准中没有考评项目或材料“{item}”{suggest}",
+                     "用 yingjian check 查看考评项目和材料编号"),
+    "item_has_many_materials": ("考评项目 {item} 有多项材料,请指定其中一项:{materials}", ""),
+    "kind_unknown": ("没有文件类型“{kind}”{suggest}", "可选:文档、照片、台账、视频、其他"),
+    # the web app
+    "port_in_use": ("端口 {port} 已被占用(可能已有一个 yingjian serve 在运行);"
+                    "请用 --port 换一个端口,例如 yingjian serve --port {other}", ""),
     # decisions
     "unknown_action": ("未知的操作 {action}", ""),
-    "unknown_material": ("考评标准中没有材料 {material}", ""),
+    "unknown_material": ("考评标准中没有材料 {material}{suggest}",
+                         "用 yingjian check 查看材料编号(如 1.1a)"),
+    "material_is_item": ("{material} 是考评项目,不是材料;请指定它的一项材料:{materials}", ""),
+    "file_id_too_short": ("文件编号“{ref}”太短:至少输入 6 位", "用 yingjian files 查看文件编号(第一列)"),
+    "confirm_not_suggested": ("{path} 没有被建议为 {material} 的佐证,无法“确认”",
+                              "要直接把它指定为佐证,请用 yingjian assign {ref} {material}"),
+    "decision_already": ("{path} 已经是 {material} 的佐证,无需再次{verb}", ""),
+    "reject_already": ("{path} 已经被排除,不是 {material} 的佐证,无需再次排除", ""),
+    "reject_not_evidence": ("{path} 本来就不是 {material} 的佐证(既没有被建议,也没有被指定),无需排除", ""),
+    "unassign_nothing": ("{path} 与 {material} 之间没有任何决定,无需撤销", ""),
     "file_not_archived": ("{ref} 没有归档,不能作为佐证", "用 yingjian problems 查看原因"),
     "file_id_ambiguous": ("编号 {ref} 对应多个文件,请多输入几位", ""),
     "file_not_found": ("找不到文件 {ref}", "用 yingjian files 查看文件编号或路径"),
@@ -191,6 +230,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     # the standard (the problems themselves are listed below)
     "standard_invalid": ("考评标准 {source} 有 {count} 处错误:\n{problems}",
                          "修改考评标准文件后再试;yingjian standard check 可以单独检查它"),
+    # the command line's own usage (click's message, in Chinese)
+    "usage": ("{text}", "运行 {command} --help 查看用法和示例"),
     # anything else
     "unexpected": ("发生了意外的程序错误", "请带上错误编号联系维护人员"),
 }
@@ -199,7 +240,10 @@ ERRORS: dict[str, tuple[str, str]] = {
 
 STANDARD_PROBLEMS = {
     "file_unreadable": "无法读取文件:{error}",
-    "yaml_syntax": "YAML 格式错误:{problem}(检查缩进和冒号)",
+    "yaml_syntax": "YAML 格式错误:这一行附近的缩进、引号或括号不对(同一层的内容要对齐,冒号后要有空格)",
+    "yaml_fullwidth_colon": "YAML 格式错误:用了中文冒号“\uff1a”,请改为英文冒号“:”并在后面加一个空格",
+    "yaml_tab": "YAML 格式错误:含有制表符(Tab 键),请改为空格缩进",
+    "yaml_no_space_after_colon": "YAML 格式错误:冒号后缺少空格,应写成“{key}: {value}”",
     "not_three_parts": "文件内容应为 title / period / items 三部分",
     "title_missing": "缺少标准名称 title",
     "items_missing": "缺少考评项目 items(应为列表)",
@@ -321,7 +365,10 @@ def audit_detail(entry: dict) -> str:
 
 
 def error(code: str, **data) -> Message:
-    """The sentence and hint for an error code with its data."""
+    """The sentence and hint for an error code with its data. `closest` (the valid names
+    nearest to what was typed) becomes "是否应为 X?" in `{suggest}`."""
+    closest = data.get("closest")
+    data.setdefault("suggest", f";是否应为 {'、'.join(closest)}?" if closest else "")
     if code == "standard_invalid":
         problems = data.get("problems", [])
         data = {**data, "count": len(problems), "problems": standard_problems(problems)}
@@ -386,3 +433,71 @@ def why_not(code: str | None) -> str | None:
 
 def watch_event(code: str, **data) -> str:
     return _safe_format(WATCH_EVENTS.get(code, code), data)
+
+
+# -- click's own words (help pages and usage errors), by click's English message id ----------
+
+CLICK_TEXT = {
+    "Usage:": "用法:",
+    "Options": "选项",
+    "Commands": "命令",
+    "Positional arguments": "参数",
+    "Show this message and exit.": "显示本帮助并退出。",
+    "Show the version and exit.": "显示版本号并退出。",
+    "%(prog)s, version %(version)s": "%(prog)s 版本 %(version)s",
+    "Error: {message}": "错误:{message}",
+    "Try '{command} {option}' for help.": "运行 '{command} {option}' 查看用法。",
+    "Missing argument": "缺少参数",
+    "Missing option": "缺少选项",
+    "Missing parameter": "缺少参数",
+    "Missing parameter: {param_name}": "缺少参数:{param_name}",
+    "Missing {param_type}": "缺少{param_type}",
+    "Missing command.": "缺少命令。",
+    "No such command {name!r}.": "没有命令 {name!r}。",
+    "No such option {name!r}.": "没有选项 {name!r}。",
+    "No such option: {name}": "没有选项:{name}",
+    "Option {name!r} does not take a value.": "选项 {name!r} 后面不能带值。",
+    "Option {name!r} requires an argument.": "选项 {name!r} 后面要写一个值。",
+    "Option {name!r} requires {nargs} arguments.": "选项 {name!r} 后面要写 {nargs} 个值。",
+    "Got unexpected extra argument ({args})": "多出了参数({args})",
+    "Got unexpected extra arguments ({args})": "多出了参数({args})",
+    "Did you mean {possibility}?": "是否应为 {possibility}?",
+    "(Did you mean one of: {possibilities}?)": "(是否应为其中之一:{possibilities}?)",
+    "Invalid value for {param_hint}: {message}": "{param_hint} 的值无效:{message}",
+    "Invalid value: {message}": "值无效:{message}",
+    "{value!r} is not {choice}.": "{value!r} 不是 {choice}。",
+    "{value!r} is not one of {choices}.": "{value!r} 不是以下之一:{choices}。",
+    "{value!r} is not a valid {number_type}.": "{value!r} 不是{number_type}。",
+    "{value} is not in the range {range}.": "{value} 不在范围 {range} 内。",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} 是文件夹,应为文件。",
+    "{name} {filename!r} is a file.": "{name} {filename!r} 是文件,应为文件夹。",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} 无法读取。",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} 无法写入。",
+    "Argument {name!r} takes {nargs} values.": "参数 {name!r} 需要 {nargs} 个值。",
+    "Takes {nargs} values but 1 was given.": "需要 {nargs} 个值,只给了 1 个。",
+    "Takes {nargs} values but {len} were given.": "需要 {nargs} 个值,给了 {len} 个。",
+    "default: {default}": "默认:{default}",
+    "env var: {var}": "环境变量:{var}",
+    "required": "必填",
+    "file": "文件",
+    "directory": "文件夹",
+    "path": "路径",
+    "integer": "整数",
+    "float": "数字",
+    "integer range": "整数",
+    "float range": "数字",
+    "Aborted!": "已取消",
+    "Repeat for confirmation": "再输入一次",
+    "Error: The two entered values do not match.": "错误:两次输入不一致。",
+    "Error: invalid input": "错误:输入无效",
+    "Do you want to continue?": "是否继续?",
+    "Press any key to continue...": "按任意键继续……",
+    "deprecated": "已停用",
+    "Choose from:\n\t{choices}": "可选:\n\t{choices}",
+}
+
+
+def click_text(message: str) -> str:
+    """click's own message in Chinese (the English one when we have no translation)."""
+    return CLICK_TEXT.get(message, message)

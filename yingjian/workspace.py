@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from archive import Catalog, Ingestor, ObjectStore, OcrQueue, Thumbnails
+from archive.scan import NO_UNIT, closest
 from indexer import IndexBusy, SearchIndex
 from checklist import (DEFAULT_STANDARD, Check, Mapping, MappingError, Standard, StandardError,
                        dump, load)
@@ -121,11 +122,18 @@ class Workspace:
     # -- readiness and reports ---------------------------------------------------------------
 
     def readiness(self) -> Readiness:
-        """The readiness check of the whole archive against the standard."""
+        """The readiness check of the whole archive against the standard. Files in a folder
+        that is no unit (listed as problems) make no unit of their own; the standard's
+        responsible units that have no folder are named once, in `units_without_folder`."""
         counts = {u: 0 for u in self.config.units}
-        counts.update(self.catalog.unit_counts())
+        known = set(counts) | set(self.standard.units())
+        counts.update({u: n for u, n in self.catalog.unit_counts().items()
+                       if u in known or not self.config.units and u != NO_UNIT})
         check = Check(self.standard, self.mapping)
         result = check.run(counts)
+        if self.config.units:
+            result["units_without_folder"] = [u for u in self.standard.units()
+                                              if u not in self.config.units]
         _words_for_why_not(result["items"])
         serves: dict[str, list] = {}
         for mid, shas in check.evidence.items():
@@ -158,6 +166,67 @@ class Workspace:
             serves=readiness.serves, problems=records.problems(self.catalog),
             thumbnail=self.thumbnails.get, link=link, object_path=self.store.path)
 
+    # -- names a user types: units, items, materials -------------------------------------------
+
+    def units(self) -> list[str]:
+        """The workspace's units (for a workspace made before units were listed: the folders
+        the archive holds files of)."""
+        if self.config.units:
+            return list(self.config.units)
+        return [u for u in self.catalog.unit_counts() if u != NO_UNIT]
+
+    def resolve_unit(self, name: str) -> str:
+        """A unit as typed (--unit): one of the workspace's, else an error naming the closest."""
+        name = name.strip()
+        units = self.units()
+        if name in units:
+            return name
+        raise WorkspaceError("unit_unknown", unit=name, closest=closest(name, units),
+                             units=units)
+
+    def resolve_item(self, ref: str) -> str:
+        """An item code or material id as typed (--item); a material id is returned as is, an
+        item with one material gives that material (the index knows files by material)."""
+        ref = ref.strip()
+        materials = self.standard.materials()
+        canon = {c.lower(): c for c in [*materials, *(it.code for it in self.standard.walk())]}
+        code = canon.get(ref.lower())
+        if code in materials:
+            return code
+        if code is not None:
+            under = self.standard.item(code).all_materials()
+            if len(under) == 1:
+                return under[0].id
+            raise WorkspaceError("item_has_many_materials", item=code,
+                                 materials=[f"{m.id} {m.title}" for m in under])
+        raise WorkspaceError("item_unknown", item=ref, closest=closest(ref, list(canon.values())))
+
+    def resolve_material(self, ref: str) -> str:
+        """A material id as typed: an item code instead lists the item's materials."""
+        ref = ref.strip()
+        materials = self.standard.materials()
+        canon = {m.lower(): m for m in materials}
+        if ref.lower() in canon:
+            return canon[ref.lower()]
+        item = next((it for it in self.standard.walk() if it.code.lower() == ref.lower()), None)
+        if item is not None:
+            raise MappingError("material_is_item", material=item.code,
+                               materials=[f"{m.id} {m.title}" for m in item.all_materials()])
+        raise MappingError("unknown_material", material=ref, closest=closest(ref, list(materials)))
+
+    def add_unit(self, name: str) -> Path:
+        """A new unit: its name in yingjian.toml and its folder in the inbox."""
+        name = name.strip()
+        cfg.check_unit_name(name)
+        if name in self.config.units:
+            raise WorkspaceError("unit_exists", unit=name, folder=str(self.config.inbox / name))
+        units = [*self.config.units, name]
+        cfg.write_units(self.config.root, units)
+        self.config.units = units
+        folder = self.config.inbox / name
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     # -- decisions ---------------------------------------------------------------------------
 
     def resolve_file(self, ref: str) -> str:
@@ -174,7 +243,9 @@ class Workspace:
             if src.sha is None:
                 raise MappingError("file_not_archived", ref=ref)
             return src.sha
-        if len(ref) >= 6 and all(c in "0123456789abcdef" for c in ref.lower()):
+        if ref and all(c in "0123456789abcdef" for c in ref.lower()):
+            if len(ref) < 6:
+                raise MappingError("file_id_too_short", ref=ref)
             found = self.catalog.shas_with_prefix(ref.lower())
             if len(found) == 1:
                 return found[0]
@@ -188,13 +259,35 @@ class Workspace:
         """Record the office's decision for a file and a material (with the evidence date a
         person vouches for, when assigning a file that carries none); returns the file's id.
         The CLI, the web app and the tests all decide through here, so every decision is in
-        the audit trail (from `client`, or the address the web request acts from)."""
+        the audit trail (from `client`, or the address the web request acts from). A decision
+        that would change nothing, or a confirmation of a file never suggested, is refused with
+        its reason."""
         sha = self.resolve_file(ref)
+        material = self.resolve_material(material)
+        self._check_effect(ref, sha, material, action)
         self.mapping.decide(sha, material, action, user, note=note, date=date)
         paths = [s["path"] for s in self.catalog.sources_of(sha)]
         self.audit.record("decide", user, client, decision=action, material=material, sha=sha,
                           path=paths[0] if paths else None, date=date)
         return sha
+
+    def _check_effect(self, ref: str, sha: str, material: str, action: str) -> None:
+        last = self.decisions.latest_for(sha).get(material)
+        last = last["action"] if last else None
+        paths = [r["path"] for r in self.catalog.sources_of(sha)]
+        row = self.catalog.object(sha)
+        serves = material in self.mapping.items_for(sha, paths, row["kind"] if row else None)
+        data = {"ref": ref, "material": material, "path": paths[0] if paths else sha[:12]}
+        if action in ("confirm", "assign") and last in ("confirm", "assign"):
+            raise MappingError("decision_already", verb=messages.ACTION_LABELS[action], **data)
+        if action == "confirm" and last != "reject" and not serves:
+            raise MappingError("confirm_not_suggested", **data)
+        if action == "reject" and last == "reject":
+            raise MappingError("reject_already", **data)
+        if action == "reject" and not serves:
+            raise MappingError("reject_not_evidence", **data)
+        if action == "unassign" and last in (None, "unassign"):
+            raise MappingError("unassign_nothing", **data)
 
     def text_of(self, sha: str) -> str:
         row = self.catalog.object(sha)
@@ -202,12 +295,14 @@ class Workspace:
 
     def ingestor(self, stable_seconds: float | None = None,
                  incomplete_after: float | None = None, **clock) -> Ingestor:
-        """The ingest pipeline over this workspace; `clock` and `sleep` may be injected."""
+        """The ingest pipeline over this workspace; `clock` and `sleep` may be injected. With
+        units configured, only their folders are archived (anything else is a problem)."""
         w = self.config.watch
         return Ingestor(self.config.inbox, self.store, self.catalog, self.config.limits,
                         stable_seconds=w.stable_seconds if stable_seconds is None else stable_seconds,
                         incomplete_after=(w.incomplete_after if incomplete_after is None
-                                          else incomplete_after), **clock)
+                                          else incomplete_after),
+                        units=self.config.units or None, **clock)
 
     def ocr_queue(self, workers: int | None = None) -> OcrQueue:
         """The OCR of scans and photos; `workers` overrides the configuration."""
@@ -284,6 +379,23 @@ class Workspace:
                 self.__dict__[part].close()
 
 
+def _refuse_inside_another(root: Path) -> None:
+    """A workspace inside another's inbox would be archived by it (its catalog, its objects);
+    inside another's archive it would be mixed with that archive's files."""
+    for folder in root.parents:
+        if not (folder / cfg.CONFIG_NAME).is_file():
+            continue
+        try:
+            other = cfg.load(folder)
+        except WorkspaceError:
+            continue
+        for code, where in (("init_inside_inbox", other.inbox),
+                            ("init_inside_archive", other.archive)):
+            where = where.resolve()
+            if root == where or where in root.parents:
+                raise WorkspaceError(code, root=str(root), other=str(folder))
+
+
 def _words_for_why_not(items: list[dict]) -> None:
     """The check says why a file does not count as a code; the JSON carries the sentence too."""
     for it in items:
@@ -300,6 +412,9 @@ def init(root: Path, standard: Path | None = None, units: list[str] | None = Non
     root = Path(root).resolve()
     if (root / cfg.CONFIG_NAME).exists():
         raise WorkspaceError("already_workspace", root=str(root))
+    _refuse_inside_another(root)
+    if units:
+        cfg.check_units(units)
     source = Path(standard) if standard else DEFAULT_STANDARD
     if not source.is_file():
         raise WorkspaceError("standard_file_missing", path=str(source))

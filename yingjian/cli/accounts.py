@@ -39,15 +39,37 @@ def serve(ctx, host, port, threads, certfile, keyfile):
     tls = _check_tls(certfile, keyfile) if certfile else None
     app = create_app(ws.config.root)
     app.config["SESSION_COOKIE_SECURE"] = tls is not None      # the cookie never leaves HTTPS
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    click.echo(f"网页版已启动:{'https' if tls else 'http'}://{shown}:{port}/  (按 Ctrl+C 停止)")
-    if tls is None and host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo("提示:局域网访问时建议加 --certfile/--keyfile 启用 HTTPS", err=True)
     if tls is None:
-        from waitress import serve as waitress_serve
-        waitress_serve(app, host=host, port=port, threads=threads, ident="yingjian")
+        _serve_http(app, host, port, threads)
     else:
         _serve_https(app, host, port, threads, *tls)
+
+
+def _port_in_use(e: OSError, port: int) -> None:
+    import errno
+    if e.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+        raise Fail("port_in_use", port=port, other=port + 1 if port < 65535 else 8420)
+
+
+def _serve_http(app, host: str, port: int, threads: int) -> None:
+    from waitress import create_server
+    try:                       # bind first: "started" is only said of a server that listens
+        server = create_server(app, host=host, port=port, threads=threads, ident="yingjian")
+    except OSError as e:
+        _port_in_use(e, port)
+        raise
+    _say_started(host, port, https=False)
+    try:
+        server.run()
+    finally:
+        server.close()
+
+
+def _say_started(host: str, port: int, https: bool) -> None:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"网页版已启动:{'https' if https else 'http'}://{shown}:{port}/  (按 Ctrl+C 停止)")
+    if not https and host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo("提示:局域网访问时建议加 --certfile/--keyfile 启用 HTTPS", err=True)
 
 
 def _check_tls(certfile: str, keyfile: str) -> tuple[str, str]:
@@ -75,7 +97,13 @@ def _serve_https(app, host: str, port: int, threads: int, certfile: str, keyfile
     server.ssl_adapter = BuiltinSSLAdapter(certfile, keyfile)
     server.ssl_adapter.context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
-        server.start()
+        server.prepare()                  # binds: a port in use is said before "started"
+    except OSError as e:
+        _port_in_use(e, port)
+        raise
+    _say_started(host, port, https=True)
+    try:
+        server.serve()
     except KeyboardInterrupt:
         pass
     finally:
@@ -111,7 +139,7 @@ def user():
 @user.command(name="add")
 @click.argument("name")
 @click.option("--office", is_flag=True, help="双拥办账号(查看和决定全部内容)")
-@click.option("--unit", help="单位账号:只能看到这个单位的文件和任务")
+@click.option("--unit", metavar="单位", help="单位账号:只能看到这个单位的文件和任务")
 @click.option("--password", default=None, envvar="YINGJIAN_PASSWORD", show_envvar=False,
               help="密码(不给时会提示输入;脚本中可用环境变量 YINGJIAN_PASSWORD)")
 @click.option("--replace", is_flag=True, help="用户已存在时重设其身份和密码(其已登录的会话随即失效)")

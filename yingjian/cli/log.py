@@ -7,7 +7,7 @@ from datetime import date, datetime
 import click
 
 from .. import messages
-from .base import Fail, cli, emit_json, json_option, open_workspace
+from .base import cli, emit_json, json_option, open_workspace, parse_day
 
 
 @cli.command(name="log")
@@ -28,10 +28,7 @@ def log_command(ctx, since, user, limit, as_json):
     """
     start = None
     if since:
-        try:
-            start = datetime.combine(date.fromisoformat(since.strip()), datetime.min.time())
-        except ValueError:
-            raise Fail("date_invalid", value=since)
+        start = datetime.combine(date.fromisoformat(parse_day(since)), datetime.min.time())
     ws = open_workspace(ctx)
     entries = ws.audit.entries(since=start.timestamp() if start else None, user=user, limit=limit)
     if as_json:

@@ -3,18 +3,21 @@ from __future__ import annotations
 
 import click
 
-from ..text import readiness_text
-from .base import Fail, cli, emit_json, json_option, open_workspace
+from archive.scan import closest
+
+from ..text import readiness_text, short_id
+from .base import Fail, cli, emit_json, json_option, open_workspace, parse_day
 
 @cli.command()
-@click.option("--unit", help="只显示这个单位的任务清单")
+@click.option("--unit", metavar="单位", help="只显示这个单位的任务清单")
 @json_option
 @click.pass_context
 def check(ctx, unit, as_json):
     """迎检准备情况检查:每项材料是否齐全、缺哪些年度、由哪个单位负责,预计得分。
 
     一票否决项排在最前。只有确认过的佐证计分(按文件夹编号归档的、或人工确认的);
-    按内容自动找到的“建议”文件确认后才计分。打不开的文件、日期不在考评周期内的文件不计。
+    按内容自动找到的“建议”文件确认后才计分,每个建议文件列出编号和确认它的命令。
+    打不开的文件、日期不在考评周期内的文件不计。
 
     \b
     示例:
@@ -25,9 +28,11 @@ def check(ctx, unit, as_json):
     ws = open_workspace(ctx)
     ws.sync_index()
     result = ws.check()
-    if unit is not None and unit not in {u["unit"] for u in result["units"]}:
-        raise Fail("unit_not_in_standard", unit=unit,
-                   choices="、".join(u["unit"] for u in result["units"]))
+    units = [u["unit"] for u in result["units"]]
+    if unit is not None:
+        unit = unit.strip()
+        if unit not in units:
+            raise Fail("unit_unknown", unit=unit, closest=closest(unit, units), units=units)
     if as_json:
         if unit is not None:
             result["units"] = [u for u in result["units"] if u["unit"] == unit]
@@ -70,36 +75,35 @@ def _decision(action: str, verb: str, example: str):
     @click.argument("file")
     @click.argument("material")
     @click.option("--user", default=None, help="记录在决定中的操作人(默认为当前系统用户)")
-    @click.option("--date", "vouched", default=None, metavar="YYYY-MM-DD", hidden=action != "assign",
-                  help="文件本身没有可信日期时,由操作人认定的证据日期(只用于 assign)")
+    @click.option("--date", "vouched", default=None, metavar="日期", hidden=action != "assign",
+                  help="文件本身没有可信日期时,由操作人认定的证据日期(只用于 assign;"
+                       "2022-08-01、2022/8/1、2022年8月1日 等写法均可)")
     @click.pass_context
     def command(ctx, file, material, user, vouched):
         ws = open_workspace(ctx)
         who = user or _system_user()
-        sha = ws.decide(file, material, action, who, date=_day(vouched) if vouched else None)
+        sha = ws.decide(file, material, action, who,
+                        date=parse_day(vouched) if vouched else None)
         ws.sync_index()
+        material = ws.resolve_material(material)
         m = ws.standard.materials()[material]
-        paths = [r["path"] for r in ws.catalog.sources_of(sha)] or [sha[:12]]
-        click.echo(f"已{verb}:{paths[0]} → {material} {m.title}(操作人 {who})")
+        paths = [r["path"] for r in ws.catalog.sources_of(sha)] or [short_id(sha)]
+        click.echo(f"已{verb}:{paths[0]}({short_id(sha)})→ {material} {m.title}(操作人 {who})")
+    examples = [f"yingjian {action} 人武部/征兵工作/2022年征兵工作总结.pdf 10.2a",
+                f"yingjian {action} 3f9a1c 2.4a --user 张三"]
+    if action == "assign":
+        examples.append("yingjian assign 3f9a1c 1.1a --date 2022年8月1日")
+    lines = "\n".join(f"      {e}" for e in examples)
     command.__doc__ = f"""{verb}:{example}
 
-    FILE 是文件编号(yingjian files --json 中的 id,前 6 位以上即可)或收件箱中的路径;
-    MATERIAL 是考评标准中的材料编号,如 1.1a。每个决定都记录操作人和时间,重建索引不会丢失。
+    FILE 是文件编号(yingjian files 第一列,或 check 列出的建议文件编号;至少 6 位)或收件箱中的
+    路径;MATERIAL 是考评标准中的材料编号,如 1.1a。每个决定都记录操作人和时间,重建索引不会丢失。
 
     \b
     示例:
-      yingjian {action} 人武部/征兵工作/2022年征兵工作总结.pdf 10.2a
-      yingjian {action} 3f9a1c 2.4b --user 张三
+{lines}
     """
     return command
-
-
-def _day(text: str) -> str:
-    from datetime import date
-    try:
-        return date.fromisoformat(text.strip()).isoformat()
-    except ValueError:
-        raise Fail("date_invalid", value=text)
 
 
 def _system_user() -> str:
