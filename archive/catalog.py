@@ -294,6 +294,17 @@ class Catalog(SqliteStore):
         q = "SELECT * FROM sources WHERE sha = ?" + (" AND state = 'present'" if present_only else "")
         return self._db.execute(q + " ORDER BY path", (sha,)).fetchall()
 
+    def unread_among(self, shas) -> set[str]:
+        """Those of `shas` no reader understood (archived with `info.unread`): nothing inside
+        them, their date included, is known."""
+        shas, out = list(shas), set()
+        for i in range(0, len(shas), 500):
+            batch = shas[i:i + 500]
+            out |= {r[0] for r in self._tuples(
+                f"SELECT sha, info FROM objects WHERE sha IN ({','.join('?' * len(batch))})",
+                batch) if json.loads(r[1] or "{}").get("unread")}
+        return out
+
     def shas_with_prefix(self, prefix: str, limit: int = 5) -> list[str]:
         return [r[0] for r in self._db.execute(
             "SELECT sha FROM objects WHERE sha >= ? AND sha < ? ORDER BY sha LIMIT ?",

@@ -1,12 +1,15 @@
 """How an archived file reaches a material of the standard (DESIGN.md):
 
 1. declared — a folder or file name below the unit folder starts with a code or material id of
-   the standard (`1.1/`, `1.1a_2021政府工作报告.pdf`, `3.2-优抚台账/`): counts as confirmed. The
-   longest code wins; only codes the standard has; a bare number such as 2 needs a separator
-   after it, so 2018年… is never item 2.
+   the standard (`1.1/`, `1.1a_2021政府工作报告.pdf`, `3.2-优抚台账/`). It counts as confirmed
+   only when the rule of checklist/trust.py holds (a responsible unit or the office, the kind
+   fits, the file was read, its date came from inside it); otherwise it is a suggestion with
+   its reasons. The longest code wins; only codes the standard has; a bare number such as 2
+   needs a separator after it, so 2018年… is never item 2.
 2. suggested — the material's query matches the file's text and its kind fits: unconfirmed.
 3. decided — the office confirms, rejects, assigns or unassigns; the latest decision for a file
-   and a material wins, and each records who and when.
+   and a material wins, and each records who and when (and, for an assignment, the evidence
+   date a person vouches for).
 
 Decisions and the cached content-rule results live in their own store (checklist/decisions.py),
 so rebuilding the search index loses nothing. Evidence is counted by content: the same bytes
@@ -16,11 +19,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from archive.catalog import now_iso
 from indexer.analysis import normalize
 from indexer.querying import matcher
 
+from . import trust
 from .decisions import DecisionStore
 from .model import Material, Standard
 
@@ -91,13 +96,26 @@ class FileFacts:
     date: str | None
     date_source: str | None
     usable: bool                 # False: the file cannot be opened, never counts
+    unread: bool = False         # no reader understood it: nothing inside it is known
+
+
+class Evidence(NamedTuple):
+    """What the archive offers the standard: the files (sha -> FileFacts); per material, sha ->
+    (how, confirmed), how being declared / suggested / decided; why each unconfirmed one waits,
+    (sha, material) -> [(code, data)]; and the dates a person vouched for, (sha, material) ->
+    date."""
+    files: dict[str, FileFacts]
+    materials: dict[str, dict[str, tuple[str, bool]]]
+    waits: dict[tuple[str, str], list[tuple[str, dict]]]
+    vouched: dict[tuple[str, str], str]
 
 
 class Mapping:
     """The mapping of the whole archive to one standard, computed from the catalog."""
 
-    def __init__(self, std: Standard, catalog, decisions: DecisionStore):
+    def __init__(self, std: Standard, catalog, decisions: DecisionStore, office: str | None = None):
         self.std = std
+        self.office = office             # the office's own folder: its word needs no other unit
         self.catalog = catalog
         self.store = decisions
         self.codes = CodeMatcher(std)
@@ -107,6 +125,8 @@ class Mapping:
         decisions.keep_only(self.fingerprint)
         self._under: dict[str, list[Material]] = {
             it.code: it.all_materials() for it in std.walk()}
+        self._units_of: dict[str, list[str]] = {
+            m.id: it.units for it in std.walk() for m in it.materials}
 
     # -- decisions -----------------------------------------------------------------------------
 
@@ -161,9 +181,10 @@ class Mapping:
         return found
 
     def _declared(self, code: str, kind: str | None, matched: set[str]) -> list[tuple[str, bool]]:
-        """(material, confirmed) for a file filed under `code`: a material id is that material;
-        an item code is its one material of the file's kind, or those of its materials whose
-        query the text matches; failing both, every material of the kind, as suggestions."""
+        """(material, by name alone) for a file filed under `code`: a material id is that
+        material; an item code is its one material of the file's kind, or those of its
+        materials whose query the text matches; failing both, every material of the kind, which
+        the name alone cannot tell apart. Whether the file then counts by itself is trust's."""
         if code in self.materials:
             return [(code, True)]
         fitting = [m.id for m in self._under.get(code, ()) if m.fits(kind)]
@@ -185,10 +206,10 @@ class Mapping:
             known.update(new)
         return {p: c for p, c in known.items() if c}
 
-    def evidence(self) -> tuple[dict[str, FileFacts], dict[str, dict[str, tuple[str, bool]]]]:
-        """The files that serve any material (sha -> FileFacts) and, per material, sha ->
-        (how, confirmed), how being declared / suggested / decided. Unusable files are
-        included, marked, so the report can say why they do not count."""
+    def evidence(self) -> Evidence:
+        """The files that serve any material and, per material, how each serves it and whether
+        it is confirmed; why each unconfirmed one waits; the dates people vouched for. Unusable
+        files are included, marked, so the report can say why they do not count."""
         uncached = self.rule_matches()           # files new to this standard, tested now
         present = self.catalog.present_files()
         codes = self._declared_codes(r[2] for r in present)
@@ -205,7 +226,7 @@ class Mapping:
                 rows.append((unit, path, sha, kind, fmt, state, sreason, date, dsrc, code, mats))
         rows.sort(key=_by_path)
         files: dict[str, FileFacts] = {}
-        declared: dict[str, set[str]] = {}
+        declared: dict[str, dict[str, set[str]]] = {}     # sha -> code -> declaring units
         matched: dict[str, str] = {}
         for unit, path, sha, kind, fmt, state, sreason, date, dsrc, code, mats in rows:
             if sha not in files:
@@ -215,30 +236,57 @@ class Mapping:
                 elif mats is None and sha in uncached:
                     matched[sha] = ",".join(uncached[sha])
             if code:
-                declared.setdefault(sha, set()).add(code)
+                declared.setdefault(sha, {}).setdefault(code, set()).add(unit)
+        # only a file whose date came from outside it may be one no reader understood
+        doubtful = [sha for sha in {*declared, *decided} if sha in files
+                    and files[sha].date_source not in trust.TRUSTED_DATE_SOURCES]
+        for sha in self.catalog.unread_among(doubtful):
+            files[sha].unread = True
         out: dict[str, dict[str, tuple[str, bool]]] = {m: {} for m in self.materials}
-        for sha, codes in declared.items():
-            kind = files[sha].kind
+        waits: dict[tuple[str, str], list[tuple[str, dict]]] = {}
+        for sha, by_code in declared.items():
+            f = files[sha]
             hits = set(matched.get(sha, "").split(","))
-            for code in codes:
-                for mid, confirmed in self._declared(code, kind, hits):
+            for code, units in by_code.items():
+                for mid, by_name in self._declared(code, f.kind, hits):
+                    why = self.waits_declared(f, mid, units)
+                    if not by_name:
+                        why.append((trust.AMBIGUOUS_ITEM, {"code": code}))
                     if out[mid].get(sha, ("", False))[1] is False:
-                        out[mid][sha] = ("declared" if confirmed else "suggested", confirmed)
+                        out[mid][sha] = ("declared", not why)
+                        if why:
+                            waits[(sha, mid)] = why
+                        else:
+                            waits.pop((sha, mid), None)
         fits = {mid: m.kind for mid, m in self.materials.items()}
         for sha, mats in matched.items():
             kind = files[sha].kind
             for mid in mats.split(","):
                 want = fits.get(mid)
-                if want is not None and (want == "any" or want == kind):
-                    out[mid].setdefault(sha, ("suggested", False))
+                if want is not None and (want == "any" or want == kind) and sha not in out[mid]:
+                    out[mid][sha] = ("suggested", False)
+                    waits[(sha, mid)] = [(trust.FOUND_BY_CONTENT, {})]
+        vouched: dict[tuple[str, str], str] = {}
         for (sha, mid), d in decisions.items():
             if mid not in out:
                 continue                          # a material no longer in the standard
             if d["action"] in ("confirm", "assign") and sha in files:
                 out[mid][sha] = ("decided", True)
+                waits.pop((sha, mid), None)
+                if d.get("date"):
+                    vouched[(sha, mid)] = d["date"]
             elif d["action"] == "reject":
                 out[mid].pop(sha, None)
-        return files, out
+                waits.pop((sha, mid), None)
+        return Evidence(files, out, waits, vouched)
+
+    def waits_declared(self, f: FileFacts, mid: str, units: set[str]) -> list[tuple[str, dict]]:
+        """Why `f`, declared for material `mid` by the folders of `units`, does not count by
+        itself ([] when it does): the rule of checklist/trust.py."""
+        return trust.declared_waits(
+            units=units, item_units=self._units_of.get(mid, []), office=self.office or "",
+            kind=f.kind, need=self.materials[mid].kind, usable=f.usable, unread=f.unread,
+            date_source=f.date_source)
 
     def items_for(self, sha: str, paths: list[str], kind: str | None) -> list[str]:
         """The materials one file serves (declared, suggested or decided): the index's `items`."""

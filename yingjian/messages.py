@@ -229,9 +229,29 @@ STANDARD_PROBLEMS = {
 
 WHY_NOT = {
     "unusable": "文件无法打开,不能作为佐证",
+    "unread": "无法读取内容,日期未知;请人工核对后指定日期(yingjian assign 文件 材料 --date 日期)",
     "no_date": "没有日期",
     "out_of_period": "日期不在考评周期内",
 }
+
+# -- why a file waits for the office instead of counting by itself (checklist/trust.py) -------
+
+WAITS = {
+    "not_responsible_unit": "由{unit}上传,非该项责任单位",
+    "kind_mismatch": "类型不符:需要{need},收到{got}",
+    "unread": "无法读取内容,日期未知",
+    "date_not_inside": "日期不是从文件内容中读出的(来自{source}),需人工核对",
+    "found_by_content": "按内容自动找到,待确认",
+    "ambiguous_item": "放在项目 {code} 下,该项有多项同类材料,需确认是哪一项",
+}
+# what was received, as the kind-mismatch sentence says it (need: KIND_LABELS)
+KIND_RECEIVED = {"document": "文本文件", "photo": "照片", "ledger": "台账", "video": "视频",
+                 "other": "其他文件"}
+# what a file is for its own unit: taken as evidence, waiting for the office, or a problem
+STANDING_LABELS = {"accepted": "已采用为佐证", "waiting": "待审核", "problem": "有问题",
+                   "none": "未对应材料"}
+# the office's two ways of saying no on the review page, kept as the decision's note
+REJECT_NOTES = {"not_evidence": "不能作为佐证", "wrong_material": "不是这一项"}
 
 # -- the watcher's log (archive/watch.py) ------------------------------------------------------
 
@@ -335,6 +355,17 @@ def standard_problems(problems, limit: int = 30) -> str:
 
 def why_not(code: str | None) -> str | None:
     return WHY_NOT.get(code, code) if code else None
+
+
+def waits(code: str, data: dict | None = None) -> str:
+    """Why a file waits for the office (a code of checklist/trust.py with its data), in words."""
+    data = dict(data or {})
+    if code == "kind_mismatch":
+        data["need"] = KIND_LABELS.get(data.get("need"), data.get("need"))
+        data["got"] = KIND_RECEIVED.get(data.get("got"), data.get("got"))
+    elif code == "date_not_inside":
+        data["source"] = DATE_SOURCE_LABELS.get(data.get("source"), "无日期")
+    return _safe_format(WAITS.get(code, code), data)
 
 
 def watch_event(code: str, **data) -> str:

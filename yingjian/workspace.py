@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import quote
@@ -24,9 +24,12 @@ from .users import Users
 @dataclass
 class Readiness:
     """One readiness check: the result (the `check --json` shape) and, for the reports, what
-    each file serves: sha -> [(material, how, confirmed)]."""
+    each file serves: sha -> [(material, how, confirmed)]; and the review queue, every
+    suggestion waiting for the office in the order it should look at them (veto items first,
+    then by the score confirming it would add)."""
     result: dict
     serves: dict[str, list[tuple[str, str, bool]]]
+    pending: list[dict] = field(default_factory=list)
 
 
 class Workspace:
@@ -68,7 +71,7 @@ class Workspace:
 
     @cached_property
     def mapping(self) -> Mapping:
-        return Mapping(self.standard, self.catalog, self.decisions)
+        return Mapping(self.standard, self.catalog, self.decisions, office=self.config.office)
 
     @cached_property
     def thumbnails(self) -> Thumbnails:
@@ -112,7 +115,13 @@ class Workspace:
     # -- readiness and reports ---------------------------------------------------------------
 
     def readiness(self) -> Readiness:
-        """The readiness check of the whole archive against the standard."""
+        """The readiness check of the whole archive against the standard; the same check is
+        given again until the catalog changes (decisions and a new standard are logged as
+        changes too), so the web app's pages and the review queue cost one check per change."""
+        key = (self.catalog.last_seq(), self.mapping.fingerprint)
+        cached = getattr(self, "_readiness", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         counts = {u: 0 for u in self.config.units}
         counts.update(self.catalog.unit_counts())
         check = Check(self.standard, self.mapping)
@@ -122,7 +131,12 @@ class Workspace:
         for mid, shas in check.evidence.items():
             for sha, (how, confirmed) in shas.items():
                 serves.setdefault(sha, []).append((mid, how, confirmed))
-        return Readiness(result, serves)
+        # veto items first, then the score confirming it would add, then one that fills a
+        # missing year, then the standard's order (the check's), then the path
+        pending = sorted(check.pending, key=lambda p: (not p["veto"], -p["gain"], not p["fills"]))
+        ready = Readiness(result, serves, pending)
+        self._readiness = (key, ready)
+        return ready
 
     def check(self) -> dict:
         """The readiness check's result, in the `check --json` shape."""
@@ -181,6 +195,52 @@ class Workspace:
         sha = self.resolve_file(ref)
         self.mapping.decide(sha, material, action, user, note=note, date=date)
         return sha
+
+    def decide_many(self, refs: list[str], material: str, action: str, user: str, *,
+                    date: str | None = None, note: str | None = None) -> list[str]:
+        """The same decision on several files for one material: every file is resolved first,
+        so one unknown file stops the whole batch before anything is recorded."""
+        if material not in self.mapping.materials:
+            raise MappingError("unknown_material", material=material)
+        shas = [self.resolve_file(r) for r in refs]
+        for sha in dict.fromkeys(shas):
+            self.mapping.decide(sha, material, action, user, note=note, date=date)
+        return shas
+
+    def review(self, unit: str | None = None, item: str | None = None, offset: int = 0,
+               limit: int | None = None) -> dict:
+        """The review queue: every suggestion waiting for the office (a file and the material
+        it may prove, with why it waits), veto items first, then by the score confirming it
+        would add; filtered by the file's unit or by an item (its sub-items included), one page
+        of `limit` from `offset`. The command line and the web app both list it from here."""
+        pending = self.readiness().pending
+        if unit:
+            pending = [p for p in pending if p["unit"] == unit]
+        if item:
+            found = self.standard.item(item)
+            codes = {it.code for it in found.walk()} if found else set()
+            pending = [p for p in pending if p["item"] in codes]
+        offset = max(0, offset)
+        page = pending[offset:] if limit is None else pending[offset:offset + max(0, limit)]
+        rows = []
+        for p in page:
+            row = {k: v for k, v in p.items() if k not in ("why_not_code",)}
+            row["short"] = p["id"][:8]
+            row["waits"] = [{**w, "text": messages.waits(w["code"], w["data"])} for w in p["waits"]]
+            row["why_not"] = messages.why_not(p.get("why_not_code")) if not p["counts"] else None
+            rows.append(row)
+        return {"total": len(pending), "offset": offset, "limit": limit, "suggestions": rows}
+
+    def file_standing(self, shas) -> dict[str, str]:
+        """sha -> how each file stands as evidence, for a unit's own list: `accepted` (confirmed
+        for a material and counting), `waiting` (a suggestion the office has not decided) or
+        `none` (serves nothing, or does not count)."""
+        ready = self.readiness()
+        waiting = {p["id"] for p in ready.pending}
+        counting = {ev["id"] for it in _leaves(ready.result["items"]) for m in it["materials"]
+                    for ev in m["evidence"] if ev["confirmed"] and ev["counts"]}
+        return {sha: "accepted" if sha in counting else "waiting" if sha in waiting else "none"
+                for sha in shas}
 
     def text_of(self, sha: str) -> str:
         row = self.catalog.object(sha)
@@ -271,13 +331,24 @@ class Workspace:
 
 
 def _words_for_why_not(items: list[dict]) -> None:
-    """The check says why a file does not count as a code; the JSON carries the sentence too."""
+    """The check says why a file does not count, and why it waits, as codes; the JSON carries
+    the sentences too."""
     for it in items:
         for m in it.get("materials", ()):
             for ev in m.get("evidence", ()):
                 if ev.get("why_not_code"):
                     ev["why_not"] = messages.why_not(ev["why_not_code"])
+                for w in ev.get("waits", ()):
+                    w["text"] = messages.waits(w["code"], w["data"])
         _words_for_why_not(it.get("children", ()))
+
+
+def _leaves(items: list[dict]):
+    for it in items:
+        if it.get("children"):
+            yield from _leaves(it["children"])
+        else:
+            yield it
 
 
 def init(root: Path, standard: Path | None = None, units: list[str] | None = None,
