@@ -160,6 +160,9 @@ ERRORS: dict[str, tuple[str, str]] = {
     "file_not_archived": ("{ref} 没有归档,不能作为佐证", "用 yingjian problems 查看原因"),
     "file_id_ambiguous": ("编号 {ref} 对应多个文件,请多输入几位", ""),
     "file_not_found": ("找不到文件 {ref}", "用 yingjian files 查看文件编号或路径"),
+    "decision_needs_material": ("没有给出考评标准中的材料编号:{given}",
+                                "写成 yingjian confirm 材料 文件 [文件 …],如 yingjian confirm 10.1a 3f9a1c8b 8be2d0aa"),
+    "unknown_item": ("考评标准中没有项目 {item}", "用 yingjian check 查看项目编号"),
     # accounts
     "user_name_invalid": ("用户名不能为空,不超过 {max} 个字,且不能含控制字符", ""),
     "user_role_required": ("请指定双拥办账号或某个单位的账号", "命令行中用 --office 或 --unit 单位"),
