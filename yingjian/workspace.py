@@ -30,6 +30,7 @@ class Readiness:
     result: dict
     serves: dict[str, list[tuple[str, str, bool]]]
     pending: list[dict] = field(default_factory=list)
+    standings: tuple | None = field(default=None, repr=False)     # made on first use
 
 
 class Workspace:
@@ -231,15 +232,32 @@ class Workspace:
             rows.append(row)
         return {"total": len(pending), "offset": offset, "limit": limit, "suggestions": rows}
 
-    def file_standing(self, shas) -> dict[str, str]:
-        """sha -> how each file stands as evidence, for a unit's own list: `accepted` (confirmed
-        for a material and counting), `waiting` (a suggestion the office has not decided) or
-        `none` (serves nothing, or does not count)."""
+    def standing(self, sha: str, material: str | None = None) -> dict:
+        """How one file stands as evidence (for `material`, or for any): `accepted` (confirmed
+        and counting), `waiting` (a suggestion the office has not decided, with why it waits),
+        `problem` (it cannot be read, with why) or `none`. A unit sees this of its own files."""
         ready = self.readiness()
-        waiting = {p["id"] for p in ready.pending}
-        counting = {ev["id"] for it in _leaves(ready.result["items"]) for m in it["materials"]
-                    for ev in m["evidence"] if ev["confirmed"] and ev["counts"]}
-        return {sha: "accepted" if sha in counting else "waiting" if sha in waiting else "none"
+        row = self.catalog.object(sha)
+        if row is not None and row["state"] == "problem":
+            return {"standing": "problem", "reasons": [messages.reason(row["reason"])]}
+        counting, waiting = _standings(ready)
+        keys = [(sha, material)] if material else [(sha, m) for m, _, _ in ready.serves.get(sha, ())]
+        if any(k in counting for k in keys):
+            return {"standing": "accepted", "reasons": []}
+        waits = [waiting[k] for k in keys if k in waiting]
+        if waits:
+            return {"standing": "waiting", "reasons": [
+                w["text"] if "text" in w else messages.waits(w["code"], w["data"])
+                for p in waits for w in p["waits"]]}
+        return {"standing": "none", "reasons": []}
+
+    def file_standing(self, shas) -> dict[str, str]:
+        """sha -> `accepted`, `waiting` or `none` (see `standing`) for a unit's file list."""
+        ready = self.readiness()
+        counting, waiting = _standings(ready)
+        accepted = {sha for sha, _ in counting}
+        pending = {sha for sha, _ in waiting}
+        return {sha: "accepted" if sha in accepted else "waiting" if sha in pending else "none"
                 for sha in shas}
 
     def text_of(self, sha: str) -> str:
@@ -341,6 +359,16 @@ def _words_for_why_not(items: list[dict]) -> None:
                 for w in ev.get("waits", ()):
                     w["text"] = messages.waits(w["code"], w["data"])
         _words_for_why_not(it.get("children", ()))
+
+
+def _standings(ready: Readiness) -> tuple[set, dict]:
+    """(sha, material) pairs that count, and those waiting (-> their queue row), of one check."""
+    if ready.standings is None:
+        counting = {(ev["id"], m["id"]) for it in _leaves(ready.result["items"])
+                    for m in it["materials"] for ev in m["evidence"]
+                    if ev["confirmed"] and ev["counts"]}
+        ready.standings = (counting, {(p["id"], p["material"]): p for p in ready.pending})
+    return ready.standings
 
 
 def _leaves(items: list[dict]):
