@@ -330,6 +330,13 @@ class Catalog(SqliteStore):
         row = self._db.execute("SELECT MAX(seq) FROM changes").fetchone()
         return row[0] or 0
 
+    def last_seq_except(self, what: str) -> int:
+        """The newest change of any other sort than `what` (say, not a decision): what a
+        follower that reads decisions on its own needs to redo."""
+        row = self._db.execute("SELECT seq FROM changes WHERE what != ? ORDER BY seq DESC LIMIT 1",
+                               (what,)).fetchone()
+        return row[0] if row else 0
+
     def changed_since(self, seq: int) -> tuple[int, list[int]]:
         """The newest seq and the distinct sources changed after `seq`: what a follower redoes."""
         rows = self._db.execute("SELECT seq, source_id FROM changes WHERE seq > ? ORDER BY seq",

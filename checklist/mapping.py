@@ -209,20 +209,30 @@ class Mapping:
     def evidence(self) -> Evidence:
         """The files that serve any material and, per material, how each serves it and whether
         it is confirmed; why each unconfirmed one waits; the dates people vouched for. Unusable
-        files are included, marked, so the report can say why they do not count."""
+        files are included, marked, so the report can say why they do not count. What the
+        files declare and match is kept until the catalog changes other than by a decision, so
+        after a decision only the decisions are applied again."""
+        key = self.catalog.last_seq_except("decision")
+        cached = getattr(self, "_automatic_cache", None)
+        if cached is None or cached[0] != key:
+            cached = self._automatic_cache = (key, self._automatic())
+        files, auto, auto_waits = cached[1]
+        return self._with_decisions(files, auto, auto_waits, self.decisions())
+
+    def _automatic(self):
+        """(files, material -> sha -> (how, confirmed), waits): what the files' own names and
+        texts say, before any decision."""
         uncached = self.rule_matches()           # files new to this standard, tested now
         present = self.catalog.present_files()
         codes = self._declared_codes(r[2] for r in present)
         matches = self.store.rule_matches(self.fingerprint)
-        decisions = self.decisions()
-        decided = {sha for sha, _ in decisions}
         rows = []
         for _sid, unit, path, sha, kind, fmt, state, sreason, date, dsrc in present:
             if fmt == "zip":
                 continue
             code = codes.get(path)
             mats = matches.get(sha)
-            if code or mats or mats is None or sha in decided:
+            if code or mats or mats is None:
                 rows.append((unit, path, sha, kind, fmt, state, sreason, date, dsrc, code, mats))
         rows.sort(key=_by_path)
         files: dict[str, FileFacts] = {}
@@ -237,11 +247,7 @@ class Mapping:
                     matched[sha] = ",".join(uncached[sha])
             if code:
                 declared.setdefault(sha, {}).setdefault(code, set()).add(unit)
-        # only a file whose date came from outside it may be one no reader understood
-        doubtful = [sha for sha in {*declared, *decided} if sha in files
-                    and files[sha].date_source not in trust.TRUSTED_DATE_SOURCES]
-        for sha in self.catalog.unread_among(doubtful):
-            files[sha].unread = True
+        self._mark_unread(files, declared)
         out: dict[str, dict[str, tuple[str, bool]]] = {m: {} for m in self.materials}
         waits: dict[tuple[str, str], list[tuple[str, dict]]] = {}
         for sha, by_code in declared.items():
@@ -266,6 +272,37 @@ class Mapping:
                 if want is not None and (want == "any" or want == kind) and sha not in out[mid]:
                     out[mid][sha] = ("suggested", False)
                     waits[(sha, mid)] = [(trust.FOUND_BY_CONTENT, {})]
+        return files, out, waits
+
+    def _mark_unread(self, files: dict[str, FileFacts], shas) -> None:
+        """Only a file whose date came from outside it may be one no reader understood."""
+        doubtful = [sha for sha in shas if sha in files
+                    and files[sha].date_source not in trust.TRUSTED_DATE_SOURCES]
+        for sha in self.catalog.unread_among(doubtful):
+            files[sha].unread = True
+
+    def _facts_of(self, sha: str) -> FileFacts | None:
+        """A decided file that neither declares nor matches anything: its facts, if present."""
+        srcs = [s for s in self.catalog.sources_of(sha)]
+        obj = self.catalog.object(sha) if srcs else None
+        if obj is None or obj["format"] == "zip":
+            return None
+        s = srcs[0]
+        return FileFacts(sha, s["path"], s["unit"], obj["kind"], obj["date"], obj["date_source"],
+                         obj["state"] != "problem")
+
+    def _with_decisions(self, files, auto, auto_waits, decisions) -> Evidence:
+        """The office's decisions over what the files say: a confirm or assign makes a file
+        confirmed evidence (with the date vouched for, if any), a reject takes it away."""
+        files = dict(files)
+        extra = {}
+        for sha, _ in decisions:
+            if sha not in files and sha not in extra:
+                extra[sha] = self._facts_of(sha)
+        files.update({sha: f for sha, f in extra.items() if f is not None})
+        self._mark_unread(files, [sha for sha, f in extra.items() if f is not None])
+        out = {mid: dict(found) for mid, found in auto.items()}
+        waits = dict(auto_waits)
         vouched: dict[tuple[str, str], str] = {}
         for (sha, mid), d in decisions.items():
             if mid not in out:
