@@ -240,6 +240,9 @@ class Catalog(SqliteStore):
         return {r[0]: r[1] for r in self._tuples(
             "SELECT unit, COUNT(*) FROM sources WHERE state = 'present' GROUP BY unit")}
 
+    def object_count(self) -> int:
+        return self._tuples("SELECT COUNT(*) FROM objects")[0][0]
+
     def object_shas(self) -> list[str]:
         """Every content the archive holds, in the order it arrived."""
         return [r[0] for r in self._tuples("SELECT sha FROM objects ORDER BY rowid")]

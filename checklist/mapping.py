@@ -34,7 +34,7 @@ _SEPARATORS = set(" \t_-—–、,,::))]】+·\u3000")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
 def _by_path(row: tuple) -> str:
-    return row[1]
+    return row[2]
 
 
 class MappingError(ValueError):
@@ -122,7 +122,6 @@ class Mapping:
         self.materials = std.materials()
         self.rules = {m.id: matcher(m.query) for m in self.materials.values() if m.query}
         self.fingerprint = std.fingerprint()
-        decisions.keep_only(self.fingerprint)
         self._under: dict[str, list[Material]] = {
             it.code: it.all_materials() for it in std.walk()}
         self._units_of: dict[str, list[str]] = {
@@ -157,8 +156,11 @@ class Mapping:
         fp = self.fingerprint
         found: dict[str, list[str]] = {}
         if shas is None:
-            tested = self.store.rule_matches(fp)
-            todo = [sha for sha in self.catalog.object_shas() if sha not in tested]
+            if self.store.rule_match_count(fp) == self.catalog.object_count():
+                todo = []                         # the usual case: every content tested
+            else:
+                tested = self.store.tested_shas(fp)
+                todo = [sha for sha in self.catalog.object_shas() if sha not in tested]
         else:
             todo = []
             for sha in shas:
@@ -195,16 +197,15 @@ class Mapping:
 
     # -- the whole archive ---------------------------------------------------------------------
 
-    def _declared_codes(self, paths) -> dict[str, str]:
-        """path -> the code it declares under this standard, for the paths that declare one;
-        paths not seen before are parsed once and cached."""
+    def _declared_codes(self, present: list[tuple]) -> dict[str, str]:
+        """path -> the code it declares under this standard, for the paths that declare one.
+        Paths are parsed once: the store remembers up to which source it has parsed."""
         fp = self.fingerprint
-        known = self.store.declared_codes(fp)
-        new = [(p, self.codes.declared(p) or "") for p in paths if p not in known]
+        through = self.store.parsed_through(fp)
+        new = [(r[2], self.codes.declared(r[2]) or "") for r in present if r[0] > through]
         if new:
-            self.store.save_declared_codes(fp, new)
-            known.update(new)
-        return {p: c for p, c in known.items() if c}
+            self.store.save_declared_codes(fp, new, max(r[0] for r in present))
+        return self.store.declared_codes(fp)
 
     def evidence(self) -> Evidence:
         """The files that serve any material and, per material, how each serves it and whether
@@ -224,27 +225,21 @@ class Mapping:
         texts say, before any decision."""
         uncached = self.rule_matches()           # files new to this standard, tested now
         present = self.catalog.present_files()
-        codes = self._declared_codes(r[2] for r in present)
+        codes = self._declared_codes(present)
         matches = self.store.rule_matches(self.fingerprint)
-        rows = []
-        for _sid, unit, path, sha, kind, fmt, state, sreason, date, dsrc in present:
-            if fmt == "zip":
-                continue
-            code = codes.get(path)
-            mats = matches.get(sha)
-            if code or mats or mats is None:
-                rows.append((unit, path, sha, kind, fmt, state, sreason, date, dsrc, code, mats))
+        for sha, mats in uncached.items():       # pending texts are tested, never cached
+            matches.setdefault(sha, ",".join(mats))
+        rows = [r for r in present if r[5] != "zip" and (r[2] in codes or r[3] in matches)]
         rows.sort(key=_by_path)
         files: dict[str, FileFacts] = {}
         declared: dict[str, dict[str, set[str]]] = {}     # sha -> code -> declaring units
         matched: dict[str, str] = {}
-        for unit, path, sha, kind, fmt, state, sreason, date, dsrc, code, mats in rows:
+        for _sid, unit, path, sha, kind, fmt, state, sreason, date, dsrc in rows:
             if sha not in files:
                 files[sha] = FileFacts(sha, path, unit, kind, date, dsrc, state != "problem")
-                if mats:
-                    matched[sha] = mats
-                elif mats is None and sha in uncached:
-                    matched[sha] = ",".join(uncached[sha])
+                if sha in matches:
+                    matched[sha] = matches[sha]
+            code = codes.get(path)
             if code:
                 declared.setdefault(sha, {}).setdefault(code, set()).add(unit)
         self._mark_unread(files, declared)

@@ -18,7 +18,7 @@ KIND_LABELS = {"document": "文档", "photo": "照片", "ledger": "台账", "vid
 KIND_NAMES = {**{v: k for k, v in KIND_LABELS.items() if k != "any"},
               **{k: k for k in KIND_LABELS if k != "any"}, "文件": "document", "文本": "document"}
 FILE_STATUS_LABELS = {"ok": "正常", "problem": "有问题", "pending": "待读取", "withdrawn": "已撤回",
-                      "refused": "未归档", "warning": "有提示"}
+                      "refused": "未归档", "warning": "有提示", "unread": "内容未读取"}
 READINESS_LABELS = {"complete": "齐全", "unconfirmed": "待确认", "partial": "不全", "missing": "缺失"}
 READINESS_MARKS = {"complete": "✓", "unconfirmed": "?", "partial": "△", "missing": "✗"}
 DATE_SOURCE_LABELS = {"content": "落款", "exif": "拍摄时间", "filename": "文件名", "pdf": "PDF属性",
@@ -168,7 +168,19 @@ ERRORS: dict[str, tuple[str, str]] = {
     "user_role_required": ("请指定双拥办账号或某个单位的账号", "命令行中用 --office 或 --unit 单位"),
     "unknown_unit": ("工作区中没有单位“{unit}”", "可选:{units}"),
     "password_too_short": ("密码至少 {min} 位", ""),
-    "user_exists": ("用户 {name} 已存在", "要重设密码,命令行中加 --replace"),
+    "user_exists": ("用户 {name} 已存在", "要重设密码,用 yingjian user passwd {name}"),
+    "user_not_found": ("没有用户 {name}", "用 yingjian user list 查看全部账号"),
+    "login_failed": ("用户名或密码不正确", ""),
+    "account_locked": ("登录失败次数过多,账号已暂时锁定,请 {minutes} 分钟后再试",
+                       "如果忘记了密码,请联系双拥办重设(yingjian user passwd 用户名)"),
+    "client_locked": ("这台电脑登录失败次数过多,已暂时禁止登录,请 {minutes} 分钟后再试",
+                      "如果忘记了密码,请联系双拥办重设(yingjian user passwd 用户名)"),
+    "password_mismatch": ("两次输入的密码不一致", "请重新运行命令"),
+    # the web server
+    "tls_files_required": ("--certfile 和 --keyfile 需要同时给出", "例如:yingjian serve "
+                           "--host 0.0.0.0 --certfile 证书.pem --keyfile 私钥.pem"),
+    "tls_files_invalid": ("无法使用证书 {certfile} 和私钥 {keyfile}:{error}",
+                          "检查文件路径,以及私钥是否与证书配对(PEM 格式,私钥不能设密码)"),
     # search
     "query_empty": ("请输入要搜索的内容", "例如:yingjian search 烈士陵园"),
     "query_too_long": ("搜索内容过长(超过 {max} 字),请缩短后再试", ""),
@@ -277,6 +289,7 @@ WEB = {
     404: ("找不到页面", "地址可能有误,或文件已不存在;请从首页重新进入。"),
     405: ("不支持的操作", "请从页面上的按钮操作,不要直接输入地址。"),
     413: ("文件太大", "单次上传不超过 {max_mb} MB;请分批上传,或压缩后上传。"),
+    429: ("尝试次数过多", "请稍后再试。"),
     500: ("服务器出错了", "请稍后重试;如果一直出错,请把下面的参考编号告诉管理员。"),
     "other": ("出错了", "请返回上一页重试。"),
     # named errors the views raise: (title, hint)
@@ -290,11 +303,45 @@ WEB = {
     "pick_unit": ("请选择单位", "上传前请在列表中选择单位。"),
     "no_material": ("考评标准中没有这项材料", "请从任务清单中的“上传”进入。"),
     "bad_note": ("无效的标记", "请选择“已通知”或“忽略”;忽略时请写明原因。"),
+    "bad_header": ("请求无效", "请求中含有不允许的控制字符;请直接用浏览器打开本站。"),
+    "names_too_long": ("文件名过长,本批文件都没有上传", "请把文件名缩短到 {max_chars} 个汉字"
+                       "(或 {max_bytes} 个英文字母)以内,再重新上传。"),
     # sentences in pages
     "login_failed": "用户名或密码不正确",
     "no_files_chosen": "请选择要上传的文件",
     "too_many_files": "一次最多上传 {max_files} 个文件",
+    "name_too_long": "{name}({bytes} 字节)",
+    "names_too_long_list": "以下文件名过长(每个文件名不超过 {max_bytes} 字节,约 {max_chars} 个汉字),"
+                           "本批文件都没有上传;请缩短文件名后重新上传:{names}",
 }
+
+# -- the audit trail (yingjian/audit.py, yingjian log) ----------------------------------------
+
+AUDIT_LABELS = {"login": "登录", "login_failed": "登录失败", "login_refused": "登录被拒绝",
+                "logout": "退出登录", "upload": "上传", "decide": "决定", "user_add": "新建账号",
+                "user_passwd": "修改密码", "user_remove": "删除账号"}
+AUDIT_NO_CLIENT = "本机命令行"
+ROLE_LABELS = {"office": "双拥办"}
+
+
+def audit_detail(entry: dict) -> str:
+    """What one audit entry was about, in words (its action's label is shown beside it)."""
+    d, action = entry.get("data") or {}, entry.get("action")
+    if action == "decide":
+        out = f"{ACTION_LABELS.get(d.get('decision'), d.get('decision'))} " \
+              f"{d.get('path') or (d.get('sha') or '')[:12]} → {d.get('material')}"
+        return out + (f"(认定日期 {d['date']})" if d.get("date") else "")
+    if action == "upload":
+        names = d.get("files") or []
+        shown = "、".join(names[:5]) + (f" 等 {len(names)} 个文件" if len(names) > 5 else "")
+        return f"{d.get('unit')}:{shown}" + ("(被拒绝:文件名过长)" if d.get("refused") else "")
+    if action == "login_refused":
+        return error(d.get("reason") or "", minutes=d.get("minutes", "?")).text
+    if action in ("user_add", "user_passwd", "user_remove"):
+        role = ROLE_LABELS.get(d.get("role"), d.get("unit")) if action == "user_add" else None
+        return f"账号 {d.get('name')}" + (f"({role})" if role else "") + \
+            ("(已存在,重设)" if d.get("replaced") else "")
+    return ""
 
 
 def error(code: str, **data) -> Message:

@@ -18,6 +18,7 @@ from checklist.decisions import DecisionStore
 
 from . import config as cfg, messages, records
 from .config import Config, WorkspaceError
+from .audit import AuditLog
 from .users import Users
 
 
@@ -59,8 +60,15 @@ class Workspace:
 
     @cached_property
     def users(self) -> Users:
-        self.catalog
-        return Users(self.config.catalog, self.config.units, busy_timeout=self.config.busy_timeout)
+        """The web app's accounts and sessions; their changes go to the audit trail."""
+        return Users(self.config.catalog, self.config.units, busy_timeout=self.config.busy_timeout,
+                     audit=self.audit)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        """Who did what, when and from where (yingjian log)."""
+        self.catalog                          # the catalog's migrations run first
+        return AuditLog(self.config.catalog, busy_timeout=self.config.busy_timeout)
 
     @cached_property
     def index(self) -> SearchIndex:
@@ -97,6 +105,7 @@ class Workspace:
         if old != fingerprint:
             if old is not None:
                 self.catalog.log_changed(None, "standard")
+            self.decisions.keep_only(fingerprint)     # the caches of the old standard go
             fp_file.write_text(fingerprint, encoding="utf-8")
         return self.items_of
 
@@ -189,23 +198,30 @@ class Workspace:
         raise MappingError("file_not_found", ref=ref)
 
     def decide(self, ref: str, material: str, action: str, user: str, *,
-               date: str | None = None, note: str | None = None) -> str:
+               date: str | None = None, note: str | None = None,
+               client: str | None = None) -> str:
         """Record the office's decision for a file and a material (with the evidence date a
         person vouches for, when assigning a file that carries none); returns the file's id.
-        The CLI, the web app and the tests all decide through here."""
+        The CLI, the web app and the tests all decide through here, so every decision is in
+        the audit trail (from `client`, or the address the web request acts from)."""
         sha = self.resolve_file(ref)
         self.mapping.decide(sha, material, action, user, note=note, date=date)
+        paths = [s["path"] for s in self.catalog.sources_of(sha)]
+        self.audit.record("decide", user, client, decision=action, material=material, sha=sha,
+                          path=paths[0] if paths else None, date=date)
         return sha
 
     def decide_many(self, refs: list[str], material: str, action: str, user: str, *,
-                    date: str | None = None, note: str | None = None) -> list[str]:
+                    date: str | None = None, note: str | None = None,
+                    client: str | None = None) -> list[str]:
         """The same decision on several files for one material: every file is resolved first,
-        so one unknown file stops the whole batch before anything is recorded."""
+        so one unknown file stops the whole batch before anything is recorded; then each is
+        decided (and audited) as `decide` does."""
         if material not in self.mapping.materials:
             raise MappingError("unknown_material", material=material)
         shas = [self.resolve_file(r) for r in refs]
         for sha in dict.fromkeys(shas):
-            self.mapping.decide(sha, material, action, user, note=note, date=date)
+            self.decide(sha, material, action, user, date=date, note=note, client=client)
         return shas
 
     def review(self, unit: str | None = None, item: str | None = None, offset: int = 0,
@@ -343,7 +359,7 @@ class Workspace:
     def close(self) -> None:
         if "index" in self.__dict__:
             self.index.close()
-        for part in ("users", "decisions", "problem_notes", "catalog"):
+        for part in ("users", "audit", "decisions", "problem_notes", "catalog"):
             if part in self.__dict__:
                 self.__dict__[part].close()
 

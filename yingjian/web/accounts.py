@@ -1,34 +1,46 @@
-"""Logging in and out. A new session (and CSRF token) at every login."""
+"""Logging in and out. A login is throttled and logged by the accounts store; each one starts a
+new server-side session (a new token and CSRF token in the cookie); logging out ends it there."""
 from __future__ import annotations
 
+import logging
 import secrets
 
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 
-from .common import safe_back, users
-from .errors import TEXT
+from .. import messages as msg
+from ..users import UserError
+from .common import client_address, safe_back, users
 
 bp = Blueprint("accounts", __name__)
+log = logging.getLogger("yingjian.web")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error = None
+    error, hint, status = None, None, 200
     if request.method == "POST":
-        user = users().check(request.form.get("name", ""), request.form.get("password", ""))
-        if user is None:
-            error = TEXT["login_failed"]
+        try:
+            user, token = users().login(request.form.get("name", ""),
+                                        request.form.get("password", ""), client_address())
+        except UserError as e:
+            m = msg.describe(e)
+            error, hint = m.text, m.hint
+            log.warning("login refused (%s) for %r from %s", e.code,
+                        request.form.get("name", "")[:100], client_address())
+            status = 401 if e.code == "login_failed" else 429
         else:
+            users().logout(session.get("sid"))       # a session this browser still had
             session.clear()
             session.permanent = True
-            session["user"] = user.name
+            session["sid"] = token
             session["csrf"] = secrets.token_urlsafe(32)
             return redirect(safe_back(request.args.get("next")))
-    return render_template("login.html", error=error), (401 if error else 200)
+    return render_template("login.html", error=error, hint=hint), status
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    users().logout(session.get("sid"), client_address())
     session.clear()
     return redirect(url_for("accounts.login"))
 

@@ -2,6 +2,11 @@
 lock around the workspace, the logged-in user, the CSRF check, strict headers, timing), the
 login and office guards, and the unit rule (a unit user sees nothing of other units: another
 unit's file is "not found", never "forbidden").
+
+The session cookie holds only a token and the CSRF token; who is logged in, and until when, is
+the accounts store's (yingjian/users.py), so logging out, a new password or a removed account
+ends a session even in a copied cookie. No page or file may be kept by a cache (`no-store`);
+thumbnails and page previews may be kept by the user's own browser only (`private`).
 """
 from __future__ import annotations
 
@@ -11,14 +16,22 @@ import secrets
 import threading
 import time
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 from markupsafe import Markup, escape
 
+from .. import audit
 from ..workspace import Workspace
 from .errors import fail
 
 SHA = re.compile(r"[0-9a-f]{64}")
+# C0 controls (HTAB is allowed in header values by HTTP) and DEL
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_CONTROL_OR_TAB = re.compile(r"[\x00-\x1f\x7f]")
+# images of a file the browser may keep for itself; every other answer is never stored
+PRIVATE_CACHE = {"files.thumb", "files.page_image"}
+PUBLIC_CACHE = {"static", "accounts.favicon"}
 
 
 def workspace() -> Workspace:
@@ -33,14 +46,19 @@ def install(app: Flask, ws: Workspace) -> None:
     """Attach the workspace to `app` and wrap every request in its frame."""
     app.extensions["yingjian"] = ws
     app.extensions["yingjian.users"] = ws.users
+    # the cookie's own expiry is not extended by use: the store's 8 hours are absolute anyway
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
     lock = threading.RLock()      # the SQLite connection and the Whoosh searcher are shared
 
     @app.before_request
     def begin():
         g.started = time.perf_counter()
+        if any(_CONTROL.search(v) for v in request.headers.values()):
+            fail(400, "bad_header")
+        g.audit_client = audit.set_client(client_address())
         lock.acquire()
         g.locked = True
-        g.user = users().get(session["user"]) if session.get("user") else None
+        g.user = users().session_user(session.get("sid"))
         if request.method == "POST":
             token, expected = request.form.get("csrf_token", ""), session.get("csrf", "")
             if not token or not expected or not hmac.compare_digest(token, expected):
@@ -50,6 +68,9 @@ def install(app: Flask, ws: Workspace) -> None:
     def end(exc):
         if g.pop("locked", False):
             lock.release()
+        token = g.pop("audit_client", None)
+        if token is not None:
+            audit.reset_client(token)
 
     @app.after_request
     def headers(resp: Response):
@@ -58,6 +79,13 @@ def install(app: Flask, ws: Workspace) -> None:
         resp.headers["X-Content-Type-Options"] = "nosniff"
         resp.headers["X-Frame-Options"] = "DENY"
         resp.headers["Referrer-Policy"] = "same-origin"
+        if request.endpoint in PRIVATE_CACHE:
+            resp.headers["Cache-Control"] = "private, max-age=3600"
+        elif request.endpoint not in PUBLIC_CACHE:
+            resp.headers["Cache-Control"] = "no-store"
+            resp.headers.pop("Expires", None)
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            resp.headers["Strict-Transport-Security"] = "max-age=31536000"
         resp.headers.setdefault("Content-Security-Policy",
                                 "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
                                 "script-src 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -90,9 +118,23 @@ def office_required(fn):
     return wrapper
 
 
+def client_address() -> str:
+    """Where the request comes from, for throttling and the audit trail."""
+    return request.remote_addr or ""
+
+
 def safe_back(url: str | None, default: str = "/") -> str:
-    """A redirect target from a form or query: a path on this site only."""
-    return url if url and url.startswith("/") and not url.startswith("//") else default
+    """A redirect target from a form or query: a path on this site only. Browsers drop tabs
+    and newlines from a URL and read a backslash as a slash, so "/%09/evil.example/" would leave
+    the site: anything holding a control character or a backslash is refused outright."""
+    if not isinstance(url, str) or not url.startswith("/") or url.startswith("//"):
+        return default
+    if _CONTROL_OR_TAB.search(url) or "\\" in url:
+        return default
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        return default
+    return url
 
 
 def visible_sources(sha: str) -> list:
@@ -120,3 +162,8 @@ def highlight(snippet: str) -> Markup:
     """The index marks matches with 【】; everything else is escaped."""
     out = escape(snippet)
     return Markup(str(out).replace("【", "<mark>").replace("】", "</mark>"))
+
+
+def record(action: str, **data) -> None:
+    """Add an entry to the audit trail: by the logged-in user, from the client's address."""
+    workspace().audit.record(action, g.user.name if g.get("user") else None, **data)

@@ -19,15 +19,17 @@ log = logging.getLogger("yingjian.web")
 class Named(HTTPException):
     """An HTTP error whose page says one of the named sentences above (`key`), plus details."""
 
-    def __init__(self, code: int, key: str, detail: str | None = None):
+    def __init__(self, code: int, key: str, detail: str | None = None, **values):
         super().__init__(description=detail)
         self.code = code
         self.key = key
+        self.values = values
 
 
-def fail(code: int, key: str, detail: str | None = None):
-    """Stop the request with status `code` and the page for `key` (a name in TEXT)."""
-    raise Named(code, key, detail)
+def fail(code: int, key: str, detail: str | None = None, **values):
+    """Stop the request with status `code` and the page for `key` (a name in TEXT); `values`
+    fill the page's hint."""
+    raise Named(code, key, detail, **values)
 
 
 def register(app: Flask, *, max_upload_mb: int) -> None:
@@ -36,9 +38,10 @@ def register(app: Flask, *, max_upload_mb: int) -> None:
     @app.errorhandler(Exception)
     def error_page(e: Exception):
         from .. import messages as msg
-        ref, detail = None, None
+        ref, detail, values = None, None, {"max_mb": max_upload_mb}
         if isinstance(e, Named):
             code, (title, hint), detail = e.code, TEXT[e.key], e.description
+            values.update(e.values)
         elif isinstance(e, HTTPException) and e.code is not None and e.code < 500:
             code = e.code
             title, hint = TEXT.get(code, TEXT["other"])
@@ -54,8 +57,12 @@ def register(app: Flask, *, max_upload_mb: int) -> None:
                 hint = (m.hint or TEXT[500][1]).replace("{", "{{").replace("}", "}}")
             else:
                 title, hint = TEXT[500]
+        try:
+            hint = hint.format(**values)
+        except (KeyError, IndexError, ValueError):
+            pass
         return render_template("error.html", code=code, message=title, detail=detail or None,
-                               hint=hint.format(max_mb=max_upload_mb), ref=ref), code
+                               hint=hint, ref=ref), code
 
 
 __all__ = ["TEXT", "abort", "fail", "register"]
