@@ -297,6 +297,17 @@ class Catalog(SqliteStore):
         q = "SELECT * FROM sources WHERE sha = ?" + (" AND state = 'present'" if present_only else "")
         return self._db.execute(q + " ORDER BY path", (sha,)).fetchall()
 
+    def unread_among(self, shas) -> set[str]:
+        """Those of `shas` no reader understood (archived with `info.unread`): nothing inside
+        them, their date included, is known."""
+        shas, out = list(shas), set()
+        for i in range(0, len(shas), 500):
+            batch = shas[i:i + 500]
+            out |= {r[0] for r in self._tuples(
+                f"SELECT sha, info FROM objects WHERE sha IN ({','.join('?' * len(batch))})",
+                batch) if json.loads(r[1] or "{}").get("unread")}
+        return out
+
     def shas_with_prefix(self, prefix: str, limit: int = 5) -> list[str]:
         return [r[0] for r in self._db.execute(
             "SELECT sha FROM objects WHERE sha >= ? AND sha < ? ORDER BY sha LIMIT ?",
@@ -321,6 +332,13 @@ class Catalog(SqliteStore):
     def last_seq(self) -> int:
         row = self._db.execute("SELECT MAX(seq) FROM changes").fetchone()
         return row[0] or 0
+
+    def last_seq_except(self, what: str) -> int:
+        """The newest change of any other sort than `what` (say, not a decision): what a
+        follower that reads decisions on its own needs to redo."""
+        row = self._db.execute("SELECT seq FROM changes WHERE what != ? ORDER BY seq DESC LIMIT 1",
+                               (what,)).fetchone()
+        return row[0] if row else 0
 
     def changed_since(self, seq: int) -> tuple[int, list[int]]:
         """The newest seq and the distinct sources changed after `seq`: what a follower redoes."""

@@ -310,9 +310,11 @@ def test_clicks_own_help_and_usage_errors_are_chinese(root):
     out = ok("--help").output
     assert "用法: yingjian [选项] 命令 [参数]..." in out and "显示本帮助并退出。" in out
     assert "Show this message" not in out and "Usage:" not in out and "Options" not in out
-    out = fails("-w", root, "confirm", SUMMARY, code=2)
-    assert "错误:缺少参数 'MATERIAL'\n提示:运行 yingjian confirm --help 查看用法和示例" in out
+    out = fails("-w", root, "unit", "add", code=2)
+    assert "错误:缺少参数 'NAME'\n提示:运行 yingjian unit add --help 查看用法和示例" in out
     assert "Missing" not in out
+    out = fails("-w", root, "confirm", SUMMARY, code=1)      # a file and no material
+    assert "错误:没有给出考评标准中的材料编号" in out and "yingjian confirm 10.1a" in out
     assert "错误:没有选项 '--bogus'" in fails("-w", root, "files", "--bogus", code=2)
     assert "错误:没有命令 'nosuch'" in fails("nosuch", code=2)
     assert "'abc' 不是整数" in fails("-w", root, "search", "征兵", "--limit", "abc", code=2)

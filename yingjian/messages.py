@@ -199,6 +199,9 @@ ERRORS: dict[str, tuple[str, str]] = {
     "file_not_archived": ("{ref} 没有归档,不能作为佐证", "用 yingjian problems 查看原因"),
     "file_id_ambiguous": ("编号 {ref} 对应多个文件,请多输入几位", ""),
     "file_not_found": ("找不到文件 {ref}", "用 yingjian files 查看文件编号或路径"),
+    "decision_needs_material": ("没有给出考评标准中的材料编号:{given}",
+                                "写成 yingjian confirm 材料 文件 [文件 …],如 yingjian confirm 10.1a 3f9a1c8b 8be2d0aa"),
+    "unknown_item": ("考评标准中没有项目 {item}", "用 yingjian check 查看项目编号"),
     # accounts
     "user_name_invalid": ("用户名不能为空,不超过 {max} 个字,且不能含控制字符", ""),
     "user_role_required": ("请指定双拥办账号或某个单位的账号", "命令行中用 --office 或 --unit 单位"),
@@ -285,9 +288,29 @@ STANDARD_PROBLEMS = {
 
 WHY_NOT = {
     "unusable": "文件无法打开,不能作为佐证",
+    "unread": "无法读取内容,日期未知;请人工核对后指定日期(yingjian assign 文件 材料 --date 日期)",
     "no_date": "没有日期",
     "out_of_period": "日期不在考评周期内",
 }
+
+# -- why a file waits for the office instead of counting by itself (checklist/trust.py) -------
+
+WAITS = {
+    "not_responsible_unit": "由{unit}上传,非该项责任单位",
+    "kind_mismatch": "类型不符:需要{need},收到{got}",
+    "unread": "无法读取内容,日期未知",
+    "date_not_inside": "日期不是从文件内容中读出的(来自{source}),需人工核对",
+    "found_by_content": "按内容自动找到,待确认",
+    "ambiguous_item": "放在项目 {code} 下,该项有多项同类材料,需确认是哪一项",
+}
+# what was received, as the kind-mismatch sentence says it (need: KIND_LABELS)
+KIND_RECEIVED = {"document": "文本文件", "photo": "照片", "ledger": "台账", "video": "视频",
+                 "other": "其他文件"}
+# what a file is for its own unit: taken as evidence, waiting for the office, or a problem
+STANDING_LABELS = {"accepted": "已采用为佐证", "waiting": "待审核", "problem": "有问题",
+                   "none": "未对应材料"}
+# the office's two ways of saying no on the review page, kept as the decision's note
+REJECT_NOTES = {"not_evidence": "不能作为佐证", "wrong_material": "不是这一项"}
 
 # -- the watcher's log (archive/watch.py) ------------------------------------------------------
 
@@ -322,6 +345,7 @@ WEB = {
     "no_page": ("找不到这一页", "文件没有这一页;请从文件页面进入。"),
     "bad_action": ("无效的操作", "请从页面上的按钮操作。"),
     "pick_unit": ("请选择单位", "上传前请在列表中选择单位。"),
+    "no_material": ("考评标准中没有这项材料", "请从任务清单中的“上传”进入。"),
     "bad_note": ("无效的标记", "请选择“已通知”或“忽略”;忽略时请写明原因。"),
     "bad_header": ("请求无效", "请求中含有不允许的控制字符;请直接用浏览器打开本站。"),
     "names_too_long": ("文件名过长,本批文件都没有上传", "请把文件名缩短到 {max_chars} 个汉字"
@@ -429,6 +453,17 @@ def standard_problems(problems, limit: int = 30) -> str:
 
 def why_not(code: str | None) -> str | None:
     return WHY_NOT.get(code, code) if code else None
+
+
+def waits(code: str, data: dict | None = None) -> str:
+    """Why a file waits for the office (a code of checklist/trust.py with its data), in words."""
+    data = dict(data or {})
+    if code == "kind_mismatch":
+        data["need"] = KIND_LABELS.get(data.get("need"), data.get("need"))
+        data["got"] = KIND_RECEIVED.get(data.get("got"), data.get("got"))
+    elif code == "date_not_inside":
+        data["source"] = DATE_SOURCE_LABELS.get(data.get("source"), "无日期")
+    return _safe_format(WAITS.get(code, code), data)
 
 
 def watch_event(code: str, **data) -> str:

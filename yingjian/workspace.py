@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import quote
@@ -26,9 +26,13 @@ from .users import Users
 @dataclass
 class Readiness:
     """One readiness check: the result (the `check --json` shape) and, for the reports, what
-    each file serves: sha -> [(material, how, confirmed)]."""
+    each file serves: sha -> [(material, how, confirmed)]; and the review queue, every
+    suggestion waiting for the office in the order it should look at them (veto items first,
+    then by the score confirming it would add)."""
     result: dict
     serves: dict[str, list[tuple[str, str, bool]]]
+    pending: list[dict] = field(default_factory=list)
+    standings: tuple | None = field(default=None, repr=False)     # made on first use
 
 
 class Workspace:
@@ -77,7 +81,7 @@ class Workspace:
 
     @cached_property
     def mapping(self) -> Mapping:
-        return Mapping(self.standard, self.catalog, self.decisions)
+        return Mapping(self.standard, self.catalog, self.decisions, office=self.config.office)
 
     @cached_property
     def thumbnails(self) -> Thumbnails:
@@ -124,7 +128,14 @@ class Workspace:
     def readiness(self) -> Readiness:
         """The readiness check of the whole archive against the standard. Files in a folder
         that is no unit (listed as problems) make no unit of their own; the standard's
-        responsible units that have no folder are named once, in `units_without_folder`."""
+        responsible units that have no folder are named once, in `units_without_folder`. The
+        same check is given again until the catalog changes (decisions and a new standard are
+        logged as changes too), so the web app's pages and the review queue cost one check per
+        change."""
+        key = (self.catalog.last_seq(), self.mapping.fingerprint, tuple(self.config.units))
+        cached = getattr(self, "_readiness", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         counts = {u: 0 for u in self.config.units}
         known = set(counts) | set(self.standard.units())
         counts.update({u: n for u, n in self.catalog.unit_counts().items()
@@ -139,7 +150,12 @@ class Workspace:
         for mid, shas in check.evidence.items():
             for sha, (how, confirmed) in shas.items():
                 serves.setdefault(sha, []).append((mid, how, confirmed))
-        return Readiness(result, serves)
+        # veto items first, then the score confirming it would add, then one that fills a
+        # missing year, then the standard's order (the check's), then the path
+        pending = sorted(check.pending, key=lambda p: (not p["veto"], -p["gain"], not p["fills"]))
+        ready = Readiness(result, serves, pending)
+        self._readiness = (key, ready)
+        return ready
 
     def check(self) -> dict:
         """The readiness check's result, in the `check --json` shape."""
@@ -264,21 +280,25 @@ class Workspace:
         its reason."""
         sha = self.resolve_file(ref)
         material = self.resolve_material(material)
-        self._check_effect(ref, sha, material, action)
+        self._check_effect(ref, sha, material, action, date)
         self.mapping.decide(sha, material, action, user, note=note, date=date)
         paths = [s["path"] for s in self.catalog.sources_of(sha)]
         self.audit.record("decide", user, client, decision=action, material=material, sha=sha,
                           path=paths[0] if paths else None, date=date)
         return sha
 
-    def _check_effect(self, ref: str, sha: str, material: str, action: str) -> None:
+    def _check_effect(self, ref: str, sha: str, material: str, action: str,
+                      date: str | None = None) -> None:
+        """Refuse a decision that would change nothing (an assignment that brings a vouched
+        date changes the date), or a confirmation of a file nobody suggested."""
         last = self.decisions.latest_for(sha).get(material)
         last = last["action"] if last else None
         paths = [r["path"] for r in self.catalog.sources_of(sha)]
         row = self.catalog.object(sha)
         serves = material in self.mapping.items_for(sha, paths, row["kind"] if row else None)
         data = {"ref": ref, "material": material, "path": paths[0] if paths else sha[:12]}
-        if action in ("confirm", "assign") and last in ("confirm", "assign"):
+        if action in ("confirm", "assign") and last in ("confirm", "assign") \
+                and not (action == "assign" and date):
             raise MappingError("decision_already", verb=messages.ACTION_LABELS[action], **data)
         if action == "confirm" and last != "reject" and not serves:
             raise MappingError("confirm_not_suggested", **data)
@@ -288,6 +308,73 @@ class Workspace:
             raise MappingError("reject_not_evidence", **data)
         if action == "unassign" and last in (None, "unassign"):
             raise MappingError("unassign_nothing", **data)
+
+    def decide_many(self, refs: list[str], material: str, action: str, user: str, *,
+                    date: str | None = None, note: str | None = None,
+                    client: str | None = None) -> list[str]:
+        """The same decision on several files for one material: every file is resolved first,
+        so one unknown file stops the whole batch before anything is recorded; then each is
+        decided (and audited) as `decide` does."""
+        material = self.resolve_material(material)
+        shas = [self.resolve_file(r) for r in refs]
+        first_ref = {}
+        for ref, sha in zip(refs, shas):
+            first_ref.setdefault(sha, ref)            # messages name the file as it was typed
+        for sha, ref in first_ref.items():
+            self.decide(ref, material, action, user, date=date, note=note, client=client)
+        return list(first_ref)
+
+    def review(self, unit: str | None = None, item: str | None = None, offset: int = 0,
+               limit: int | None = None) -> dict:
+        """The review queue: every suggestion waiting for the office (a file and the material
+        it may prove, with why it waits), veto items first, then by the score confirming it
+        would add; filtered by the file's unit or by an item (its sub-items included), one page
+        of `limit` from `offset`. The command line and the web app both list it from here."""
+        pending = self.readiness().pending
+        if unit:
+            pending = [p for p in pending if p["unit"] == unit]
+        if item:
+            found = self.standard.item(item)
+            codes = {it.code for it in found.walk()} if found else set()
+            pending = [p for p in pending if p["item"] in codes]
+        offset = max(0, offset)
+        page = pending[offset:] if limit is None else pending[offset:offset + max(0, limit)]
+        rows = []
+        for p in page:
+            row = {k: v for k, v in p.items() if k not in ("why_not_code",)}
+            row["short"] = p["id"][:8]
+            row["waits"] = [{**w, "text": messages.waits(w["code"], w["data"])} for w in p["waits"]]
+            row["why_not"] = messages.why_not(p.get("why_not_code")) if not p["counts"] else None
+            rows.append(row)
+        return {"total": len(pending), "offset": offset, "limit": limit, "suggestions": rows}
+
+    def standing(self, sha: str, material: str | None = None) -> dict:
+        """How one file stands as evidence (for `material`, or for any): `accepted` (confirmed
+        and counting), `waiting` (a suggestion the office has not decided, with why it waits),
+        `problem` (it cannot be read, with why) or `none`. A unit sees this of its own files."""
+        ready = self.readiness()
+        row = self.catalog.object(sha)
+        if row is not None and row["state"] == "problem":
+            return {"standing": "problem", "reasons": [messages.reason(row["reason"])]}
+        counting, waiting = _standings(ready)
+        keys = [(sha, material)] if material else [(sha, m) for m, _, _ in ready.serves.get(sha, ())]
+        if any(k in counting for k in keys):
+            return {"standing": "accepted", "reasons": []}
+        waits = [waiting[k] for k in keys if k in waiting]
+        if waits:
+            return {"standing": "waiting", "reasons": [
+                w["text"] if "text" in w else messages.waits(w["code"], w["data"])
+                for p in waits for w in p["waits"]]}
+        return {"standing": "none", "reasons": []}
+
+    def file_standing(self, shas) -> dict[str, str]:
+        """sha -> `accepted`, `waiting` or `none` (see `standing`) for a unit's file list."""
+        ready = self.readiness()
+        counting, waiting = _standings(ready)
+        accepted = {sha for sha, _ in counting}
+        pending = {sha for sha, _ in waiting}
+        return {sha: "accepted" if sha in accepted else "waiting" if sha in pending else "none"
+                for sha in shas}
 
     def text_of(self, sha: str) -> str:
         row = self.catalog.object(sha)
@@ -397,13 +484,34 @@ def _refuse_inside_another(root: Path) -> None:
 
 
 def _words_for_why_not(items: list[dict]) -> None:
-    """The check says why a file does not count as a code; the JSON carries the sentence too."""
+    """The check says why a file does not count, and why it waits, as codes; the JSON carries
+    the sentences too."""
     for it in items:
         for m in it.get("materials", ()):
             for ev in m.get("evidence", ()):
                 if ev.get("why_not_code"):
                     ev["why_not"] = messages.why_not(ev["why_not_code"])
+                for w in ev.get("waits", ()):
+                    w["text"] = messages.waits(w["code"], w["data"])
         _words_for_why_not(it.get("children", ()))
+
+
+def _standings(ready: Readiness) -> tuple[set, dict]:
+    """(sha, material) pairs that count, and those waiting (-> their queue row), of one check."""
+    if ready.standings is None:
+        counting = {(ev["id"], m["id"]) for it in _leaves(ready.result["items"])
+                    for m in it["materials"] for ev in m["evidence"]
+                    if ev["confirmed"] and ev["counts"]}
+        ready.standings = (counting, {(p["id"], p["material"]): p for p in ready.pending})
+    return ready.standings
+
+
+def _leaves(items: list[dict]):
+    for it in items:
+        if it.get("children"):
+            yield from _leaves(it["children"])
+        else:
+            yield it
 
 
 def init(root: Path, standard: Path | None = None, units: list[str] | None = None,

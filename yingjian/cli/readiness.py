@@ -5,7 +5,8 @@ import click
 
 from archive.scan import closest
 
-from ..text import readiness_text, short_id
+from ..messages import DATE_SOURCE_LABELS
+from ..text import readiness_text, short_id, table
 from .base import Fail, cli, emit_json, json_option, open_workspace, parse_day
 
 @cli.command()
@@ -72,23 +73,26 @@ def report(ctx, html_path, xlsx_path, binder_path):
 
 
 def _decision(action: str, verb: str, example: str):
-    @click.argument("file")
-    @click.argument("material")
+    @click.argument("args", nargs=-1, required=True, metavar="MATERIAL FILE… | FILE… MATERIAL")
     @click.option("--user", default=None, help="记录在决定中的操作人(默认为当前系统用户)")
     @click.option("--date", "vouched", default=None, metavar="日期", hidden=action != "assign",
                   help="文件本身没有可信日期时,由操作人认定的证据日期(只用于 assign;"
                        "2022-08-01、2022/8/1、2022年8月1日 等写法均可)")
     @click.pass_context
-    def command(ctx, file, material, user, vouched):
+    def command(ctx, args, user, vouched):
         ws = open_workspace(ctx)
+        material, files = _material_and_files(ws, args)
         who = user or _system_user()
-        sha = ws.decide(file, material, action, who,
-                        date=parse_day(vouched) if vouched else None)
+        shas = ws.decide_many(files, material, action, who,
+                              date=parse_day(vouched) if vouched else None)
         ws.sync_index()
         material = ws.resolve_material(material)
         m = ws.standard.materials()[material]
-        paths = [r["path"] for r in ws.catalog.sources_of(sha)] or [short_id(sha)]
-        click.echo(f"已{verb}:{paths[0]}({short_id(sha)})→ {material} {m.title}(操作人 {who})")
+        for sha in shas:
+            paths = [r["path"] for r in ws.catalog.sources_of(sha)] or [short_id(sha)]
+            click.echo(f"已{verb}:{paths[0]}({short_id(sha)})→ {material} {m.title}(操作人 {who})")
+        if len(shas) > 1:
+            click.echo(f"共 {len(shas)} 个文件")
     examples = [f"yingjian {action} 人武部/征兵工作/2022年征兵工作总结.pdf 10.2a",
                 f"yingjian {action} 3f9a1c 2.4a --user 张三"]
     if action == "assign":
@@ -96,14 +100,83 @@ def _decision(action: str, verb: str, example: str):
     lines = "\n".join(f"      {e}" for e in examples)
     command.__doc__ = f"""{verb}:{example}
 
-    FILE 是文件编号(yingjian files 第一列,或 check 列出的建议文件编号;至少 6 位)或收件箱中的
-    路径;MATERIAL 是考评标准中的材料编号,如 1.1a。每个决定都记录操作人和时间,重建索引不会丢失。
+    FILE 是文件编号(yingjian files 第一列,或 check、review 列出的建议文件编号;至少 6 位)或
+    收件箱中的路径;MATERIAL 是考评标准中的材料编号,如 1.1a。可以一次给出多个文件:材料编号在前、
+    文件在后(yingjian {action} 10.1a 编号1 编号2 …),或文件在前、材料编号在最后。每个决定都记录
+    操作人和时间,重建索引不会丢失。
 
     \b
     示例:
 {lines}
     """
     return command
+
+
+def _material_and_files(ws, args: tuple[str, ...]) -> tuple[str, list[str]]:
+    """MATERIAL FILE… or FILE… MATERIAL: the material is whichever end the standard knows."""
+    materials = ws.standard.materials()
+    if len(args) >= 2 and args[0] in materials:
+        return args[0], list(args[1:])
+    if len(args) >= 2 and args[-1] in materials:
+        return args[-1], list(args[:-1])
+    if len(args) >= 2:
+        return ws.resolve_material(args[-1]), list(args[:-1])   # says what is wrong with it
+    raise Fail("decision_needs_material", given=" ".join(args))
+
+
+@cli.command()
+@click.option("--unit", help="只看这个单位上传的文件")
+@click.option("--item", "item", metavar="CODE", help="只看这个考评项目(含其下各项)")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="最多列出多少条")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="从第几条开始(翻页)")
+@json_option
+@click.pass_context
+def review(ctx, unit, item, limit, offset, as_json):
+    """待审核:所有等待双拥办确认的建议,一票否决项在前,再按确认后可增加的分数排列。
+
+    每条是一个文件和它可能证明的材料,以及它为什么不能自动计分(非责任单位上传、类型不符、
+    无法读取内容、日期不是从内容中读出的、按内容自动找到)。确认或排除时可一次给出多个文件。
+
+    \b
+    示例:
+      yingjian review
+      yingjian review --unit 人武部
+      yingjian review --item 10 --json
+
+    确认或排除:yingjian confirm 10.1a 编号1 编号2 …;yingjian reject 10.1a 编号1 …
+    """
+    ws = open_workspace(ctx)
+    if unit is not None:
+        unit = ws.resolve_unit(unit)
+    if item is not None and ws.standard.item(item) is None:
+        raise Fail("unknown_item", item=item,
+                   closest=closest(item, [it.code for it in ws.standard.walk()]))
+    ws.sync_index()
+    queue = ws.review(unit=unit, item=item, offset=offset, limit=limit)
+    if as_json:
+        emit_json(queue)
+        return
+    click.echo(review_text(queue))
+
+
+def review_text(queue: dict) -> str:
+    rows = queue["suggestions"]
+    if not rows:
+        return "没有待审核的建议。"
+    head = f"待审核的建议 {queue['total']} 条(一票否决项在前,再按确认后可增加的分数排列)"
+    if len(rows) < queue["total"]:
+        head += f",这里是第 {queue['offset'] + 1}–{queue['offset'] + len(rows)} 条"
+    lines = [head, "", table(
+        ["编号", "单位", "文件", "日期(来源)", "材料", "等待原因"],
+        [[r["short"], r["unit"], r["path"].split("/", 1)[-1],
+          f"{r['date'] or '-'}({DATE_SOURCE_LABELS.get(r['date_source'], '无')})",
+          ("【否决项】" if r["veto"] else "") + f"{r['material']} {r['title']}",
+          ";".join(w["text"] for w in r["waits"]) + (f";{r['why_not']}" if r["why_not"] else "")]
+         for r in rows], {2: 36, 4: 30, 5: 60})]
+    first = rows[0]
+    lines += ["", f"确认:yingjian confirm {first['material']} {first['short']} …    "
+                  f"排除:yingjian reject {first['material']} {first['short']} …"]
+    return "\n".join(lines)
 
 
 def _system_user() -> str:

@@ -22,12 +22,12 @@ from .. import messages as msg
 from ..messages import (DATE_SOURCE_LABELS, FILE_STATUS_LABELS as FILE_STATUS, KIND_LABELS,
                         READINESS_LABELS as STATUS_LABELS)
 from ..workspace import Workspace
-from . import (accounts, errors, files, items, problems, report, review, search, units,
-               upload)
+from . import (accounts, dashboard, errors, files, items, problems, report, review, search,
+               units, upload)
 from .common import csrf_token, highlight, install, workspace
 from .upload import MAX_UPLOAD_MB, safe_upload_name
 
-BLUEPRINTS = (accounts, search, files, items, review, units, problems, report, upload)
+BLUEPRINTS = (accounts, dashboard, search, files, items, review, units, problems, report, upload)
 
 __all__ = ["create_app", "safe_upload_name"]
 

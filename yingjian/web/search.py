@@ -13,7 +13,7 @@ bp = Blueprint("search", __name__)
 PAGE_SIZE = 20
 
 
-@bp.route("/")
+@bp.route("/search")
 @login_required
 def search():
     ws = workspace()

@@ -1,7 +1,11 @@
 """Uploads: each file is written into the unit's inbox (网页上传/) under a safe name, then goes
 through the same pipeline as a file copied there: archive, extract, OCR, index. A name longer
 than file systems allow (255 bytes per path component: 85 Chinese characters in UTF-8) refuses
-the whole batch before anything of it is written, so a clerk renames and uploads again."""
+the whole batch before anything of it is written, so a clerk renames and uploads again. An
+upload made from a to-do row is declared for that material (网页上传/<material id>/) and, like
+any declared file, counts by itself only if the rule of checklist/trust.py holds; otherwise it
+waits for the office's review. Each result says which, and a problem shows in red with its
+reason."""
 from __future__ import annotations
 
 import re
@@ -34,6 +38,9 @@ _RESERVED = ("CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
 def upload():
     ws = workspace()
     done, error = [], None
+    material = (request.form if request.method == "POST" else request.args).get("material") or None
+    if material is not None and material not in ws.standard.materials():
+        fail(400, "no_material")
     if request.method == "POST":
         unit = g.user.unit if not g.user.is_office else request.form.get("unit", "")
         if unit not in ws.config.units:
@@ -46,8 +53,10 @@ def upload():
         elif too_long := long_names(files):
             error = long_names_message(too_long)
         else:
-            done = save_uploads(ws, unit, files)
-    return render_template("upload.html", done=done, error=error, units=ws.config.units)
+            done = save_uploads(ws, unit, files, material=material)
+    return render_template("upload.html", done=done, error=error, units=ws.config.units,
+                           material=material, unit=request.args.get("unit"),
+                           standing_labels=msg.STANDING_LABELS)
 
 
 def safe_upload_name(name: str) -> str:
@@ -80,14 +89,16 @@ def long_names_message(too_long: list[tuple[str, int]]) -> str:
                                               max_chars=MAX_NAME_BYTES // 3, names=names)
 
 
-def save_uploads(ws: Workspace, unit: str, files) -> list[dict]:
-    """Write each upload into the unit's inbox, then archive, OCR and index it now. Names too
-    long for a file system refuse the batch before anything is written."""
+def save_uploads(ws: Workspace, unit: str, files, material: str | None = None) -> list[dict]:
+    """Write each upload into the unit's inbox (declared for `material`, if given, in a folder
+    named by its id), then archive, OCR and index it now; with a material, say how each stands
+    for it. Names too long for a file system refuse the batch before anything is written."""
     too_long = long_names(files)
     if too_long:
         fail(400, "names_too_long", long_names_message(too_long),
              max_bytes=MAX_NAME_BYTES, max_chars=MAX_NAME_BYTES // 3)
-    folder = ws.config.inbox / unit / UPLOAD_FOLDER
+    rel = f"{unit}/{UPLOAD_FOLDER}" + (f"/{material}" if material else "")
+    folder = ws.config.inbox / rel
     folder.mkdir(parents=True, exist_ok=True)
     ing = ws.ingestor(stable_seconds=0, incomplete_after=0)   # written completely by us
     out = []
@@ -106,11 +117,17 @@ def save_uploads(ws: Workspace, unit: str, files) -> list[dict]:
                     "ok": r is not None and r.outcome in (Outcome.INGESTED, Outcome.DUPLICATE,
                                                           Outcome.UNCHANGED),
                     "problems": [msg.reason(reason) for _, reason in (r.problems if r else [])]})
-    sources = (ws.catalog.source(f"{unit}/{UPLOAD_FOLDER}/{o['name']}") for o in out)
+    sources = [ws.catalog.source(f"{rel}/{o['name']}") for o in out]
     shas = {s.sha for s in sources if s is not None and s.sha}
     if ws.config.ocr:
         with ws.ocr_queue(workers=0) as q:      # a few pages; a running watcher would do the rest
             q.submit(only=shas)
     ws.sync_index()
     record("upload", unit=unit, files=[o["name"] for o in out])
+    for o, src in zip(out, sources):
+        if src is None or not src.sha:
+            o["standing"] = "problem"
+        elif material:
+            st = ws.standing(src.sha, material)
+            o["standing"], o["reasons"] = st["standing"], st["reasons"]
     return out
