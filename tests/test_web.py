@@ -267,3 +267,20 @@ def test_a_broken_standard_is_a_chinese_500_with_a_reference_number(site, caplog
     ref = re.search(r'id="error-ref">([0-9A-F]{6})<', r.text).group(1)
     assert any(ref in rec.getMessage() for rec in caplog.records)
     assert "Traceback" not in r.text and "Internal Server Error" not in r.text
+
+
+def test_a_file_named_with_a_line_break_downloads_and_decisions_show_local_time(site):
+    ws = site.extensions["yingjian"]
+    weird = ws.config.inbox / "人武部" / "通报\n第二行.pdf"
+    f.text_pdf(weird, ["2021年征兵任务完成情况通报\n2021年10月20日"])
+    ingest(ws)
+    sha = sha_of(site, "人武部/通报\n第二行.pdf")
+    office = Client(site, "张三")
+    r = office.get(f"/file/{sha}/download")
+    assert r.status_code == 200 and r.data == weird.read_bytes()
+    assert "\n" not in r.headers["Content-Disposition"]
+    ws.decide(sha, "1.1a", "assign", "张三")
+    from datetime import datetime
+    local = datetime.now().astimezone().strftime("%Y-%m-%d")
+    page = office.get(f"/file/{sha}").text
+    assert f"{local} " in page and "+00:00" not in page

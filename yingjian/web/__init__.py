@@ -48,7 +48,9 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
         KIND_LABELS=KIND_LABELS, DATE_SOURCE_LABELS=DATE_SOURCE_LABELS, FILE_STATUS=FILE_STATUS,
         STATUS_LABELS=STATUS_LABELS, office_title=ws.config.title, material_label=material_label,
         human_size=human_size, list_status=files.STATUS_CHOICES, reason_text=msg.reason,
-        action_labels=msg.ACTION_LABELS)
+        action_labels=msg.ACTION_LABELS, outcome_labels=msg.OUTCOME_LABELS)
+    from ..text import local_time
+    app.jinja_env.filters["local_time"] = local_time      # stored UTC, shown in the office's time
     return app
 
 

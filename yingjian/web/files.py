@@ -110,7 +110,8 @@ def download(sha):
     srcs = require_visible(sha)
     if not ws.store.has(sha):
         fail(404, "no_file")
-    name = PurePosixPath(srcs[0]["path"]).name
+    # a name with a line break or other control character would make an invalid header
+    name = re.sub(r"[\x00-\x1f\x7f]", "_", PurePosixPath(srcs[0]["path"]).name)
     return send_file(ws.store.path(sha), as_attachment=True, download_name=name,
                      mimetype="application/octet-stream")
 
