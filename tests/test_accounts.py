@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from tests.test_web import PASSWORD, Client, sha_of, site  # noqa: F401  (the fixture)
 from yingjian.cli import cli
 from yingjian.users import LOCK_SECONDS, MAX_FAILURES_ACCOUNT, SESSION_SECONDS
-from yingjian.web.upload import MAX_NAME_BYTES
+from yingjian.uploads import MAX_NAME_BYTES
 
 
 def users_of(app):

@@ -150,6 +150,7 @@ NOT_MESSAGES = {
     "checklist/xlsx.py": "the published table's column names and the blank template's contents",
     "checklist/standard.py": "the header comment written into an imported standard file",
     "yingjian/demo.py": "the demo's narration",
+    "yingjian/uploads.py": "the uploads' folder name and the name given to a nameless file",
     "yingjian/config.py": "the commented yingjian.toml that init writes, and the default names",
     "archive/scan.py": "the unit name given to files found at the inbox root",
     "yingjian/text.py": "terminal layout of the files table and readiness text",

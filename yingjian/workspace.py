@@ -376,6 +376,13 @@ class Workspace:
         return {sha: "accepted" if sha in accepted else "waiting" if sha in pending else "none"
                 for sha in shas}
 
+    def upload(self, unit: str, files, *, material: str | None = None,
+               user: str | None = None) -> list[dict]:
+        """Files a person hands over (the web app's uploads): written into the unit's inbox
+        and taken through the pipeline now (yingjian/uploads.py)."""
+        from .uploads import upload
+        return upload(self, unit, files, material=material, user=user)
+
     def text_of(self, sha: str) -> str:
         row = self.catalog.object(sha)
         return row["text"] if row else ""

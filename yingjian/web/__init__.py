@@ -25,7 +25,8 @@ from ..workspace import Workspace
 from . import (accounts, dashboard, errors, files, items, problems, report, review, search,
                units, upload)
 from .common import csrf_token, highlight, install, workspace
-from .upload import MAX_UPLOAD_MB, safe_upload_name
+from ..uploads import safe_upload_name
+from .upload import MAX_UPLOAD_MB
 
 BLUEPRINTS = (accounts, dashboard, search, files, items, review, units, problems, report, upload)
 
