@@ -11,6 +11,7 @@ each suggestion with why it waits and the score confirming it would add: the rev
 """
 from __future__ import annotations
 
+import gc
 from collections import Counter
 
 from . import trust
@@ -19,6 +20,49 @@ from .model import Item, Material, Standard
 
 STATUSES = ("complete", "unconfirmed", "partial", "missing")
 MAX_SUGGESTED_LISTED = 50
+
+
+class Pending:
+    """A suggestion waiting for the office, in the review queue. Its full row (the file as
+    evidence, the material, the item) is made only when it is shown: a large archive holds many
+    suggestions, and a page shows twenty. Read like the dict it stands for: p["unit"]."""
+
+    __slots__ = ("_check", "sha", "material", "how", "item", "veto", "gain", "fills", "unit", "_row")
+
+    def __init__(self, check: "Check", sha: str, m: Material, how: str, it: Item, gain: float,
+                 fills: bool, unit: str):
+        self._check, self.sha, self.material, self.how = check, sha, m, how
+        self.item, self.veto, self.gain, self.fills, self.unit = it, it.veto, gain, fills, unit
+        self._row = None
+
+    def row(self) -> dict:
+        if self._row is None:
+            m, it = self.material, self.item
+            self._row = {**self._check.evidence_of(self.sha, m.id, self.how, False),
+                         "material": m.id, "title": m.title, "need_kind": m.kind, "item": it.code,
+                         "item_title": it.title, "veto": it.veto, "fills": self.fills,
+                         "gain": self.gain}
+        return self._row
+
+    def __getitem__(self, key: str):
+        fast = {"id": self.sha, "unit": self.unit, "veto": self.veto, "gain": self.gain,
+                "fills": self.fills}
+        if key in fast:
+            return fast[key]
+        if key == "material":
+            return self.material.id
+        if key == "item":
+            return self.item.code
+        return self.row()[key]
+
+    def get(self, key: str, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def items(self):
+        return self.row().items()
 
 
 def _year(d: str | None) -> int | None:
@@ -44,11 +88,22 @@ class Check:
                 and trust.date_counts(unread=f.unread, date_source=date_source))
 
     def run(self, unit_files: dict[str, int] | None = None) -> dict:
+        # a check of 100,000 files makes as many small objects, none of them cyclic: the
+        # cyclic collector, run again and again meanwhile, cost a third of the time
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run(unit_files)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _run(self, unit_files: dict[str, int] | None) -> dict:
         ev = self.mapping.evidence()
         self.files, evidence = ev.files, ev.materials
         self.evidence = evidence          # material -> sha -> (how, confirmed), for the reports
         self.waits, self.vouched = ev.waits, ev.vouched
-        self.pending: list[dict] = []     # every suggestion waiting for the office
+        self.pending: list[Pending] = []  # every suggestion waiting for the office
         # per file, once: the year it counts for (0: no year needed), or None if it never counts
         self.slot = {sha: (_year(f.date) or 0) if self.counts(f, f.date, f.date_source) else None
                      for sha, f in self.files.items()}
@@ -148,11 +203,8 @@ class Check:
         for sha in waiting:
             y = year_of.get(sha, False)
             fills = y is not False and conf[y] < m.count
-            self.pending.append({
-                **self.evidence_of(sha, m.id, found[sha][0], False),
-                "material": m.id, "title": m.title, "need_kind": m.kind, "item": it.code,
-                "item_title": it.title, "veto": it.veto, "fills": fills,
-                "gain": round(step, 4) if fills else 0.0})
+            self.pending.append(Pending(self, sha, m, found[sha][0], it,
+                                        round(step, 4) if fills else 0.0, fills, files[sha].unit))
         shown = confirmed + waiting[:MAX_SUGGESTED_LISTED]
         return {
             "id": m.id, "title": m.title, "kind": m.kind, "count": m.count,
@@ -186,7 +238,10 @@ class Check:
         elif not self.in_period(date):
             out["why_not_code"] = "out_of_period"
         if not confirmed:
-            out["waits"] = [{"code": c, "data": d} for c, d in self.waits.get((sha, mid), [])]
+            waits = self.waits.get((sha, mid))
+            if waits is None and how == "suggested":     # found by a content rule, undecided
+                waits = [(trust.FOUND_BY_CONTENT, {})]
+            out["waits"] = [{"code": c, "data": d} for c, d in waits or ()]
         return out
 
     # -- the units' to-do lists ------------------------------------------------------------

@@ -260,13 +260,17 @@ class Mapping:
                         else:
                             waits.pop((sha, mid), None)
         fits = {mid: m.kind for mid, m in self.materials.items()}
+        fitting: dict[tuple[str, str], list[str]] = {}   # few distinct (matches, kind) pairs
         for sha, mats in matched.items():
             kind = files[sha].kind
-            for mid in mats.split(","):
-                want = fits.get(mid)
-                if want is not None and (want == "any" or want == kind) and sha not in out[mid]:
-                    out[mid][sha] = ("suggested", False)
-                    waits[(sha, mid)] = [(trust.FOUND_BY_CONTENT, {})]
+            mids = fitting.get((mats, kind))
+            if mids is None:
+                mids = fitting[(mats, kind)] = [
+                    mid for mid in mats.split(",")
+                    if fits.get(mid) is not None and fits[mid] in ("any", kind)]
+            for mid in mids:
+                if sha not in out[mid]:
+                    out[mid][sha] = ("suggested", False)   # waits: found by content
         return files, out, waits
 
     def _mark_unread(self, files: dict[str, FileFacts], shas) -> None:
