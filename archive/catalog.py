@@ -98,7 +98,16 @@ def _ocr_columns(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS objects_ocr ON objects(ocr)")
 
 
-MIGRATIONS = (SCHEMA, _ocr_columns, reasons_to_codes)
+FILE_LIST_INDEXES = """
+CREATE INDEX IF NOT EXISTS objects_list ON objects(sha, kind, state, date, size);
+CREATE INDEX IF NOT EXISTS objects_date ON objects(date);
+CREATE INDEX IF NOT EXISTS objects_size ON objects(size);
+CREATE INDEX IF NOT EXISTS objects_kind_date ON objects(kind, date);
+CREATE INDEX IF NOT EXISTS sources_list_unit ON sources(unit, state, sha, reason);
+CREATE INDEX IF NOT EXISTS sources_list_name ON sources(name);
+"""   # schema 4: what the web app's file list filters and sorts by (see "the file list")
+
+MIGRATIONS = (SCHEMA, _ocr_columns, reasons_to_codes, FILE_LIST_INDEXES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -231,6 +240,9 @@ class Catalog(SqliteStore):
         return {r[0]: r[1] for r in self._tuples(
             "SELECT unit, COUNT(*) FROM sources WHERE state = 'present' GROUP BY unit")}
 
+    def object_count(self) -> int:
+        return self._tuples("SELECT COUNT(*) FROM objects")[0][0]
+
     def object_shas(self) -> list[str]:
         """Every content the archive holds, in the order it arrived."""
         return [r[0] for r in self._tuples("SELECT sha FROM objects ORDER BY rowid")]
@@ -285,6 +297,17 @@ class Catalog(SqliteStore):
         q = "SELECT * FROM sources WHERE sha = ?" + (" AND state = 'present'" if present_only else "")
         return self._db.execute(q + " ORDER BY path", (sha,)).fetchall()
 
+    def unread_among(self, shas) -> set[str]:
+        """Those of `shas` no reader understood (archived with `info.unread`): nothing inside
+        them, their date included, is known."""
+        shas, out = list(shas), set()
+        for i in range(0, len(shas), 500):
+            batch = shas[i:i + 500]
+            out |= {r[0] for r in self._tuples(
+                f"SELECT sha, info FROM objects WHERE sha IN ({','.join('?' * len(batch))})",
+                batch) if json.loads(r[1] or "{}").get("unread")}
+        return out
+
     def shas_with_prefix(self, prefix: str, limit: int = 5) -> list[str]:
         return [r[0] for r in self._db.execute(
             "SELECT sha FROM objects WHERE sha >= ? AND sha < ? ORDER BY sha LIMIT ?",
@@ -309,6 +332,13 @@ class Catalog(SqliteStore):
     def last_seq(self) -> int:
         row = self._db.execute("SELECT MAX(seq) FROM changes").fetchone()
         return row[0] or 0
+
+    def last_seq_except(self, what: str) -> int:
+        """The newest change of any other sort than `what` (say, not a decision): what a
+        follower that reads decisions on its own needs to redo."""
+        row = self._db.execute("SELECT seq FROM changes WHERE what != ? ORDER BY seq DESC LIMIT 1",
+                               (what,)).fetchone()
+        return row[0] if row else 0
 
     def changed_since(self, seq: int) -> tuple[int, list[int]]:
         """The newest seq and the distinct sources changed after `seq`: what a follower redoes."""
@@ -468,6 +498,127 @@ class Catalog(SqliteStore):
         db.execute("INSERT INTO changes (source_id, what, at) VALUES (?, ?, ?)",
                    (source_id, what, at))
 
+
+    # -- the file list ---------------------------------------------------------------------
+    # The web app's 文件 page: every path, filtered, sorted and paged here, so that it is exact
+    # (the search index is not). Filters and sort keys are read from sources and the covering
+    # index objects_list only, never from the objects' text; a page's details are read for its
+    # own rows. Tags of contents (the materials each serves, computed by the caller) are
+    # passed through a temporary table, so there can be any number of them.
+
+    LIST_SORTS = {"date": "o.date", "name": "s.name", "unit": "s.unit", "size": "o.size"}
+    LIST_STATUSES = ("ok", "problem", "pending", "withdrawn")
+
+    def file_list(self, *, unit: str | None = None, kind: str | None = None,
+                  year: str | None = None, status: str | None = None,
+                  tags: dict[str, list[str]] | None = None, tag: str | None = None,
+                  tagged: bool | None = None, sort: str = "unit", descending: bool = False, offset: int = 0,
+                  limit: int = 50) -> tuple[int, list[dict]]:
+        """(how many paths match, the rows of one page). `status` is one of LIST_STATUSES, or
+        None for every present path; `year` a year or "none" (no date). `tags` labels contents
+        (sha -> tags: the materials each serves, say); `tag` keeps the contents with that tag,
+        `tagged` those with any tag (True) or none (False)."""
+        self._file_list_statistics()
+        where, args = self._file_list_where(unit, kind, year, status, tags, tag, tagged)
+        cond = " AND ".join(where)
+        frm = "FROM sources s LEFT JOIN objects o ON o.sha = s.sha WHERE " + cond
+        # counting the paths of a unit needs no object: the join is made only when filtered on one
+        count = frm if "o." in cond else "FROM sources s WHERE " + cond
+        total = self._db.execute("SELECT COUNT(*) " + count, args).fetchone()[0]
+        way = "DESC" if descending else "ASC"
+        key = self.LIST_SORTS.get(sort, "s.unit")
+        order = f"{key} {way}, s.path {way}, s.id {way}" if key == "s.unit" else f"{key} {way}, s.id {way}"
+        ids = [r[0] for r in self._db.execute(
+            f"SELECT s.id {frm} ORDER BY {order} LIMIT ? OFFSET ?", [*args, limit, offset])]
+        return total, self.file_list_rows(ids)
+
+    def file_list_rows(self, ids: list[int]) -> list[dict]:
+        """The rows of `ids` (source ids), in that order, as `files` shapes them."""
+        if not ids:
+            return []
+        rows = self._db.execute(
+            "SELECT s.id AS source_id, s.unit, s.path, s.name, s.state AS source_state, "
+            "s.reason AS source_reason, s.sha, s.container_id, o.kind, o.format, o.state, "
+            "o.reason, o.pages, o.text_chars, o.date, o.date_source, o.size, o.ocr, o.info, "
+            "(SELECT COUNT(*) FROM versions v WHERE v.source_id = s.id) AS versions, "
+            "NULL AS duplicate_of FROM sources s LEFT JOIN objects o ON o.sha = s.sha "
+            f"WHERE s.id IN ({','.join('?' * len(ids))})", ids).fetchall()
+        by_id = {r["source_id"]: dict(r) for r in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def file_list_years(self) -> list[str]:
+        """The years from the newest evidence date down to the oldest (two index lookups)."""
+        row = self._db.execute("SELECT MIN(date), MAX(date) FROM objects").fetchone()
+        if not row[0] or not row[0][:4].isdigit() or not row[1][:4].isdigit():
+            return []
+        return [str(y) for y in range(int(row[1][:4]), int(row[0][:4]) - 1, -1)][:100]
+
+    def _file_list_statistics(self) -> None:
+        """Once per connection: gather the tables' statistics (ANALYZE), without which the
+        planner may join the objects by their primary key and read every row's text, three
+        times slower at 100,000 files. Skipped if another process holds the write lock."""
+        if getattr(self, "_file_list_analyzed", False):
+            return
+        self._file_list_analyzed = True
+        try:
+            self._db.execute("ANALYZE")
+        except sqlite3.OperationalError:
+            pass
+
+    def _file_list_where(self, unit, kind, year, status, tags, tag, tagged):
+        where, args = [], []
+        if status == "withdrawn":
+            where.append("s.state = 'withdrawn'")
+        else:
+            where.append("s.state = 'present'")
+        problem = "(s.sha IS NULL OR s.reason IS NOT NULL OR o.state = 'problem')"
+        if status == "problem":
+            where.append(problem)
+        elif status == "pending":
+            where.append(f"NOT {problem} AND (o.state = 'pending' OR o.ocr = 'pending')")
+        elif status == "ok":
+            where.append(f"NOT {problem} AND o.state = 'ok' "
+                         "AND (o.ocr IS NULL OR o.ocr != 'pending')")
+        if unit:
+            where.append("s.unit = ?")
+            args.append(unit)
+        if kind:
+            where.append("o.kind = ?")
+            args.append(kind)
+        if year == "none":
+            where.append("s.sha IS NOT NULL AND o.date IS NULL")
+        elif year:
+            where.append("o.date >= ? AND o.date < ?")
+            args += [str(year), str(int(year) + 1)]
+        if tags is not None and (tag or tagged is not None):
+            self._file_list_load_tags(tags)
+            if tag:
+                where.append("s.sha IN (SELECT sha FROM file_list_tags WHERE tag = ?)")
+                args.append(tag)
+            elif tagged:
+                where.append("s.sha IN (SELECT sha FROM file_list_tags)")
+            else:
+                where.append("(s.sha IS NULL OR s.sha NOT IN (SELECT sha FROM file_list_tags))")
+        return where, args
+
+    def _file_list_load_tags(self, tags: dict[str, list[str]]) -> None:
+        """The tags in a temporary table of this connection, loaded again only when the
+        caller passes another mapping (callers keep one until the catalog changes)."""
+        if getattr(self, "_file_list_tags", None) is tags:
+            return
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS file_list_tags "
+                        "(sha TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (tag, sha))")
+        self._db.execute("CREATE INDEX IF NOT EXISTS temp.file_list_tags_sha ON file_list_tags(sha)")
+        self._db.execute("BEGIN")             # one transaction of the temporary table only
+        try:
+            self._db.execute("DELETE FROM file_list_tags")
+            self._db.executemany("INSERT OR IGNORE INTO file_list_tags VALUES (?, ?)",
+                                ((sha, t) for sha, ts in tags.items() for t in ts))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._file_list_tags = tags
 
 def _visible_chars(text: str) -> int:
     """Characters a reader would count: not spaces, line or page breaks."""

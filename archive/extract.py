@@ -293,7 +293,7 @@ def _text(path: Path, limits: Limits) -> Extraction:
             return Extraction(pages=[data.decode(enc)], info={"encoding": enc})
         except UnicodeDecodeError:
             continue
-    return Extraction(note=reasons.TEXT_UNDECODABLE)
+    return Extraction(note=reasons.TEXT_UNDECODABLE, info={"unread": True})
 
 
 def _heic(path: Path, limits: Limits) -> Extraction:

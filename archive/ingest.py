@@ -8,6 +8,8 @@ For each candidate path, in order:
               path, the object if the content is new to the archive
   4. extract  text, pages, image facts and the evidence date, read from the stored object
   5. expand   a zip's members become sources of their own, below the zip's path
+A file outside the workspace's unit folders (at the inbox root, or in a folder that is no unit)
+is not archived but listed as a problem until it is moved or the office adds the unit.
 A pass over the inbox also marks paths the unit deleted as withdrawn (kept, never removed), and
 first catches up on work a killed process left half done (steps 4 and 5 are redone from the
 catalog). The original file is only ever opened for reading.
@@ -31,7 +33,7 @@ from .detect import detect, has_trailer
 from .errors import InboxUnavailable, ReadError
 from .extract import extract
 from .limits import Limits
-from .scan import Candidate, candidate, scan
+from .scan import Candidate, candidate, scan, unit_problem
 from .stability import StabilityTracker
 from .store import ObjectStore, ObjectTooLarge
 from .zips import open_members
@@ -88,8 +90,10 @@ Progress = Callable[[str], None]
 class Ingestor:
     def __init__(self, inbox: Path, store: ObjectStore, catalog: Catalog,
                  limits: Limits = Limits(), stable_seconds: float = 5.0,
-                 incomplete_after: float = 300.0, clock=time.monotonic, sleep=time.sleep):
+                 incomplete_after: float = 300.0, clock=time.monotonic, sleep=time.sleep,
+                 units: list[str] | None = None):
         self.inbox = Path(inbox)
+        self.units = set(units) if units else None     # None: any first folder is a unit
         self.store = store
         self.catalog = catalog
         self.limits = limits
@@ -150,7 +154,7 @@ class Ingestor:
                 continue
             unit = path.split("/", 1)[0] if "/" in path else None
             folder = self.inbox / unit if unit else self.inbox
-            if folder.is_dir():
+            if folder.is_dir() or (self.units is not None and unit not in self.units):
                 gone.append(sid)
         return self.catalog.withdraw(gone) if gone else 0
 
@@ -174,6 +178,13 @@ class Ingestor:
 
     def ingest_candidate(self, c: Candidate) -> Result:
         """The stages, in order, for one candidate."""
+        if c.problem is None:
+            misplaced = unit_problem(c.rel, self.units)
+            if misplaced:               # listed, not archived until the folder is a unit
+                self.tracker.forget(c.rel)
+                self.catalog.record_unarchived(unit=c.unit, path=c.rel, name=c.name,
+                                               reason=misplaced)
+                return Result(Outcome.REFUSED, c.rel, [(c.rel, misplaced)])
         if c.problem:
             self.catalog.record_unarchived(unit=c.unit, path=c.rel, name=c.name, reason=c.problem)
             return Result(Outcome.REFUSED, c.rel, [(c.rel, c.problem)])

@@ -105,6 +105,12 @@ SEVENZIP_ENCRYPTED = Reason("sevenzip_encrypted")
 RAR_UNSUPPORTED = Reason("rar_unsupported")
 NO_READER = Reason("no_reader")                             # fmt
 
+# where a file sits: the first folder below the inbox must be one of the workspace's units
+UNKNOWN_UNIT_FOLDER = Reason("unknown_unit_folder")            # folder, closest (the nearest units)
+UNKNOWN_UNIT_FOLDER_NO_MATCH = Reason("unknown_unit_folder_no_match")   # folder
+OUTSIDE_UNIT_FOLDER = Reason("outside_unit_folder")
+NESTED_WORKSPACE = Reason("nested_workspace")                  # a folder holding another workspace
+
 def human_size(n: int) -> str:
     """Size the way Windows Explorer shows it, so a clerk recognises it."""
     step = 1024.0

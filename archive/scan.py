@@ -1,9 +1,12 @@
 """Walking the inbox: which paths are files a unit meant to hand in. The first folder below the
 inbox is the unit. Temporary and system files are skipped; symbolic links and junctions are never
-followed, and those that lead outside the inbox are reported.
+followed, and those that lead outside the inbox are reported. A folder holding a workspace of its
+own (someone made one inside the inbox) is never entered: archiving another archive's objects
+and catalog would only bury the units' files; the folder itself is reported.
 """
 from __future__ import annotations
 
+import difflib
 import os
 import stat
 from dataclasses import dataclass
@@ -17,6 +20,7 @@ _IGNORED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store", "$recycle.bin",
                   "system volume information", "ehthumbs.db", "icon\r"}
 _IGNORED_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp")
 _IGNORED_PREFIXES = ("~$", ".~lock", "._", "~wrl")
+WORKSPACE_MARKER = "yingjian.toml"      # a folder holding this is a workspace of its own
 
 
 def is_ignored(name: str) -> bool:
@@ -51,10 +55,50 @@ def unit_of(rel: str) -> str:
     return parts[0] if len(parts) > 1 else NO_UNIT
 
 
+def closest(name: str, choices, n: int = 3) -> list[str]:
+    """The names among `choices` nearest to a mistyped `name`: those containing it or contained
+    in it first (人武 → 人武部), then the most alike."""
+    choices = list(dict.fromkeys(choices))
+    near = sorted((c for c in choices if name and (name in c or c in name)),
+                  key=lambda c: abs(len(c) - len(name)))
+    for c in difflib.get_close_matches(name, choices, n, 0.5):
+        if c not in near:
+            near.append(c)
+    return near[:n]
+
+
+def unit_problem(rel: str, units) -> str | None:
+    """Why a path is not in a unit's folder (a file at the inbox root, a folder that is no unit
+    of the workspace), or None; `units` None accepts any folder."""
+    if units is None:
+        return None
+    parts = PurePosixPath(rel).parts
+    if len(parts) < 2:
+        return reasons.OUTSIDE_UNIT_FOLDER
+    if parts[0] in units:
+        return None
+    near = closest(parts[0], units)
+    if near:
+        return reasons.UNKNOWN_UNIT_FOLDER.format(folder=parts[0], closest=near)
+    return reasons.UNKNOWN_UNIT_FOLDER_NO_MATCH.format(folder=parts[0])
+
+
+def in_nested_workspace(inbox: Path, rel: str) -> bool:
+    """Whether a folder on the way from the inbox to `rel` holds a workspace of its own."""
+    folder = Path(inbox)
+    for part in PurePosixPath(rel).parts[:-1]:
+        folder = folder / part
+        if (folder / WORKSPACE_MARKER).is_file():
+            return True
+    return False
+
+
 def candidate(inbox: Path, path: Path, inbox_real: Path | None = None) -> Candidate | None:
     """What the scan would say about one path (used by the watcher for single events)."""
     rel = relative(inbox, path)
     if rel is None or any(is_ignored(p) for p in PurePosixPath(rel).parts):
+        return None
+    if in_nested_workspace(inbox, rel):
         return None
     c = Candidate(path, rel, unit_of(rel), path.name)
     try:
@@ -92,7 +136,11 @@ def scan(inbox: Path) -> Iterator[Candidate]:
             p = Path(e.path)
             try:
                 if e.is_dir(follow_symlinks=False):
-                    if _inside(Path(os.path.realpath(p)), inbox_real):
+                    if (p / WORKSPACE_MARKER).is_file():
+                        rel = relative(inbox, p)
+                        yield Candidate(p, rel, unit_of(rel), e.name,
+                                        problem=reasons.NESTED_WORKSPACE)
+                    elif _inside(Path(os.path.realpath(p)), inbox_real):
                         subdirs.append(p)
                     else:                      # a Windows junction out of the inbox
                         rel = relative(inbox, p)

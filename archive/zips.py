@@ -97,17 +97,7 @@ def open_members(path: Path, limits: Limits) -> tuple[zipfile.ZipFile, list[Memb
                                                 limit=reasons.human_size(limits.max_zip_bytes)))
     members, seen = [], set()
     for info in infos:
-        name = decode_name(info)
-        inner, unsafe = safe_inner(name)
-        base, n = inner, 1
-        while inner in seen:              # two members that sanitise to one path keep both
-            n += 1
-            stem, dot, ext = base.rpartition(".")
-            inner = f"{stem}({n}).{ext}" if dot and stem else f"{base}({n})"
-        seen.add(inner)
-        m = Member(info, inner)
-        if unsafe:
-            m.note = reasons.ZIP_UNSAFE_PATH.format(name=_CONTROL.sub("?", name)[:120])
+        m = _member(info, decode_name(info), seen)
         if info.flag_bits & _ENCRYPTED_FLAG:
             m.problem = reasons.ZIP_ENCRYPTED
         elif info.file_size > _BIG_MEMBER and \
@@ -229,16 +219,7 @@ def _open_7z(path: Path, limits: Limits) -> tuple[SevenZip, list[Member]]:
         info = zipfile.ZipInfo(fi.filename, _date_time(fi))
         info.file_size = fi.uncompressed or 0
         info.compress_size = fi.compressed or 0
-        inner, unsafe = safe_inner(fi.filename)
-        base, n = inner, 1
-        while inner in seen:
-            n += 1
-            stem, dot, ext = base.rpartition(".")
-            inner = f"{stem}({n}).{ext}" if dot and stem else f"{base}({n})"
-        seen.add(inner)
-        m = Member(info, inner)
-        if unsafe:
-            m.note = reasons.ZIP_UNSAFE_PATH.format(name=_CONTROL.sub("?", fi.filename)[:120])
+        m = _member(info, fi.filename, seen)
         w = writers.get(fi.filename)
         if w is None:
             m.problem = reasons.SEVENZIP_CORRUPT
@@ -256,3 +237,19 @@ def _date_time(fi) -> tuple:
     except AttributeError:
         pass
     return (1980, 1, 1, 0, 0, 0)
+
+
+def _member(info, name: str, seen: set[str]) -> "Member":
+    """The member archived under a safe inner path; two members that sanitise to one path keep
+    both (the second gets "(2)"), and an unsafe name is noted with the reason."""
+    inner, unsafe = safe_inner(name)
+    base, n = inner, 1
+    while inner in seen:
+        n += 1
+        stem, dot, ext = base.rpartition(".")
+        inner = f"{stem}({n}).{ext}" if dot and stem else f"{base}({n})"
+    seen.add(inner)
+    m = Member(info, inner)
+    if unsafe:
+        m.note = reasons.ZIP_UNSAFE_PATH.format(name=_CONTROL.sub("?", name)[:120])
+    return m

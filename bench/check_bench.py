@@ -27,6 +27,7 @@ from archive import Catalog  # noqa: E402
 from archive.catalog import now_iso  # noqa: E402
 from bench.search_bench import make_doc  # noqa: E402
 from checklist import DEFAULT_STANDARD, Check, Mapping, load  # noqa: E402
+from checklist.decisions import DecisionStore  # noqa: E402
 
 KINDS = [("document", "pdf", ".pdf"), ("document", "docx", ".docx"), ("photo", "jpeg", ".jpg"),
          ("ledger", "xlsx", ".xlsx")]
@@ -51,7 +52,7 @@ def fill(catalog: Catalog, n: int, std) -> None:
         unit = rnd.choice(units)
         folder = f"{rnd.choice(codes)} 资料/" if rnd.random() < 0.1 else f"{year}年资料/"
         sources.append((unit, f"{unit}/{folder}{i}{ext}", f"{i}{ext}", sha, now, now))
-    with catalog.transaction() as db:
+    with catalog._transaction() as db:      # filled directly, as the ingest never could this fast
         db.executemany("INSERT INTO objects (sha, size, format, kind, state, text, text_chars, date, "
                        "date_source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", objects)
         db.executemany("INSERT INTO sources (unit, path, name, sha, first_seen, last_seen) "
@@ -76,14 +77,15 @@ def main():
     try:
         catalog = Catalog(tmp / "catalog.sqlite")
         fill(catalog, args.files, std)
-        mapping = Mapping(std, catalog)
+        decisions = DecisionStore(tmp / "catalog.sqlite")
+        mapping = Mapping(std, catalog, decisions)
         for i, mid in enumerate(list(std.materials())[:20]):
             mapping.decide(f"{i * 7:064x}", mid, "confirm", "bench")
         read, rows = timed(lambda: catalog.present_files())
         t = time.perf_counter()
-        Check(std, Mapping(std, catalog)).run()
+        Check(std, Mapping(std, catalog, decisions)).run()
         cold = time.perf_counter() - t
-        warm, result = timed(lambda: Check(std, Mapping(std, catalog)).run())
+        warm, result = timed(lambda: Check(std, Mapping(std, catalog, decisions)).run())
         size = len(json.dumps(result, ensure_ascii=False)) / 1e6
         s = result["summary"]
         print(f"corpus: {args.files} catalogued files, {len(rows)} present; bundled standard "
@@ -95,6 +97,7 @@ def main():
         print(f"result: score {result['score']} / {result['max_score']}, complete {s['complete']}, "
               f"unconfirmed {s['unconfirmed']}, partial {s['partial']}, missing {s['missing']}; "
               f"JSON {size:.1f} MB")
+        decisions.close()
         catalog.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -4,19 +4,65 @@ archive proves, what is missing (by year of the round), and an estimated score.
 A material is `complete` with `count` confirmed files (in each year of the period, if
 `per_year`) dated inside the period, `unconfirmed` when only pending suggestions would complete
 it, `partial` when some evidence is there, `missing` when none. A file that cannot be opened
-never counts, nor does one dated outside the period (both are still listed, with why).
-Only confirmed evidence scores; `potential_score` says what confirming every pending suggestion
-would give.
+never counts, nor does one dated outside the period, nor one no reader understood unless a
+person vouched for its date (all are still listed, with why). Only confirmed evidence scores;
+`potential_score` says what confirming every pending suggestion would give, and `pending` lists
+each suggestion with why it waits and the score confirming it would add: the review queue.
 """
 from __future__ import annotations
 
+import gc
 from collections import Counter
 
+from . import trust
 from .mapping import FileFacts, Mapping
 from .model import Item, Material, Standard
 
 STATUSES = ("complete", "unconfirmed", "partial", "missing")
 MAX_SUGGESTED_LISTED = 50
+
+
+class Pending:
+    """A suggestion waiting for the office, in the review queue. Its full row (the file as
+    evidence, the material, the item) is made only when it is shown: a large archive holds many
+    suggestions, and a page shows twenty. Read like the dict it stands for: p["unit"]."""
+
+    __slots__ = ("_check", "sha", "material", "how", "item", "veto", "gain", "fills", "unit", "_row")
+
+    def __init__(self, check: "Check", sha: str, m: Material, how: str, it: Item, gain: float,
+                 fills: bool, unit: str):
+        self._check, self.sha, self.material, self.how = check, sha, m, how
+        self.item, self.veto, self.gain, self.fills, self.unit = it, it.veto, gain, fills, unit
+        self._row = None
+
+    def row(self) -> dict:
+        if self._row is None:
+            m, it = self.material, self.item
+            self._row = {**self._check.evidence_of(self.sha, m.id, self.how, False),
+                         "material": m.id, "title": m.title, "need_kind": m.kind, "item": it.code,
+                         "item_title": it.title, "veto": it.veto, "fills": self.fills,
+                         "gain": self.gain}
+        return self._row
+
+    def __getitem__(self, key: str):
+        fast = {"id": self.sha, "unit": self.unit, "veto": self.veto, "gain": self.gain,
+                "fills": self.fills}
+        if key in fast:
+            return fast[key]
+        if key == "material":
+            return self.material.id
+        if key == "item":
+            return self.item.code
+        return self.row()[key]
+
+    def get(self, key: str, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def items(self):
+        return self.row().items()
 
 
 def _year(d: str | None) -> int | None:
@@ -36,12 +82,34 @@ class Check:
         # a month-only date (2021-03) is inside when its month overlaps the period
         return bool(d) and self.start[:len(d)] <= d <= self.end
 
+    def counts(self, f: FileFacts, date: str | None, date_source: str | None) -> bool:
+        """Whether `f`, dated `date` (from `date_source`), may count at all once confirmed."""
+        return (f.usable and self.in_period(date)
+                and trust.date_counts(unread=f.unread, date_source=date_source))
+
     def run(self, unit_files: dict[str, int] | None = None) -> dict:
-        self.files, evidence = self.mapping.evidence()
+        # a check of 100,000 files makes as many small objects, none of them cyclic: the
+        # cyclic collector, run again and again meanwhile, cost a third of the time
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run(unit_files)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _run(self, unit_files: dict[str, int] | None) -> dict:
+        ev = self.mapping.evidence()
+        self.files, evidence = ev.files, ev.materials
         self.evidence = evidence          # material -> sha -> (how, confirmed), for the reports
+        self.waits, self.vouched = ev.waits, ev.vouched
+        self.pending: list[Pending] = []  # every suggestion waiting for the office
         # per file, once: the year it counts for (0: no year needed), or None if it never counts
-        self.slot = {sha: (_year(f.date) or 0) if f.usable and self.in_period(f.date) else None
+        self.slot = {sha: (_year(f.date) or 0) if self.counts(f, f.date, f.date_source) else None
                      for sha, f in self.files.items()}
+        # a date a person vouched for holds for that file and that material only
+        self.slot_for = {key: (_year(d) or 0) if self.counts(self.files[key[0]], d, "vouched")
+                         else None for key, d in self.vouched.items()}
         items = [self._item(it, evidence) for it in self.std.items]
         flat = [m for it in items for m in _materials(it)]
         counts = Counter(m["status"] for m in flat)
@@ -61,6 +129,7 @@ class Check:
                 "materials": len(flat),
                 **{s: counts.get(s, 0) for s in STATUSES},
                 "suggestions_pending": sum(m["suggested"] for m in flat),
+                "review_pending": len(self.pending),
                 "veto_at_risk": [v["code"] for v in veto if v["status"] != "complete"],
             },
             "veto": veto,
@@ -72,7 +141,9 @@ class Check:
     # -- one item / material ---------------------------------------------------------------
 
     def _item(self, it: Item, evidence) -> dict:
-        mats = [self._material(m, evidence.get(m.id, {})) for m in it.materials]
+        # what one material is worth in the score: a leaf's points shared by its materials
+        worth = it.points / len(it.materials) if it.materials and not it.children else 0.0
+        mats = [self._material(m, evidence.get(m.id, {}), it, worth) for m in it.materials]
         children = [self._item(c, evidence) for c in it.children]
         out = {"code": it.code, "title": it.title, "points": it.points, "veto": it.veto,
                "bonus": it.bonus, "units": it.units, "method": it.method, "rule": it.rule,
@@ -94,17 +165,20 @@ class Check:
             m.pop("_potential")
         return out
 
-    def _material(self, m: Material, found: dict[str, tuple[str, bool]]) -> dict:
-        files, slot = self.files, self.slot
+    def _material(self, m: Material, found: dict[str, tuple[str, bool]], it: Item,
+                  worth: float) -> dict:
+        files, slot, slot_for = self.files, self.slot, self.slot_for
         years = self.std.years if m.per_year else [None]
         conf: Counter = Counter()
         total: Counter = Counter()
         suggested = 0
+        year_of: dict[str, int | None] = {}
         for sha, (how, confirmed) in found.items():
-            y = slot[sha]
+            y = slot_for[(sha, m.id)] if (sha, m.id) in slot_for else slot[sha]
             if y is None:
                 continue
             y = y if m.per_year else None
+            year_of[sha] = y
             total[y] += 1
             if confirmed:
                 conf[y] += 1
@@ -123,8 +197,15 @@ class Check:
             status = "missing"
         # confirmed evidence by date; suggestions in path order, the first few only
         confirmed = sorted((s for s, (_, c) in found.items() if c), key=lambda s: files[s].date or "")
-        pending = [s for s, (_, c) in found.items() if not c][:MAX_SUGGESTED_LISTED]
-        shown = confirmed + pending
+        waiting = [s for s, (_, c) in found.items() if not c]
+        # the review queue: what confirming each suggestion alone would add to the score
+        step = worth / m.count / len(years)
+        for sha in waiting:
+            y = year_of.get(sha, False)
+            fills = y is not False and conf[y] < m.count
+            self.pending.append(Pending(self, sha, m, found[sha][0], it,
+                                        round(step, 4) if fills else 0.0, fills, files[sha].unit))
+        shown = confirmed + waiting[:MAX_SUGGESTED_LISTED]
         return {
             "id": m.id, "title": m.title, "kind": m.kind, "count": m.count,
             "per_year": m.per_year, "status": status, "need": need, "have": have,
@@ -132,11 +213,36 @@ class Check:
             "years_missing": [y for y in years if y is not None and total[y] < m.count],
             "years_unconfirmed": [y for y in years if y is not None
                                   and conf[y] < m.count <= total[y]],
-            "evidence": [_evidence(files[s], *found[s], self.in_period(files[s].date)) for s in shown],
+            "evidence": [self.evidence_of(s, m.id, *found[s]) for s in shown],
             "evidence_total": len(found),
             "_fraction": sum(min(m.count, conf[y]) / m.count for y in years) / len(years),
             "_potential": sum(min(m.count, total[y]) / m.count for y in years) / len(years),
         }
+
+    def evidence_of(self, sha: str, mid: str, how: str, confirmed: bool) -> dict:
+        """One file as evidence for one material: where it is, its date and whence (a date a
+        person vouched for, if any), whether it counts and why not, why it waits."""
+        e = self.files[sha]
+        date, source = e.date, e.date_source
+        if (sha, mid) in self.vouched:
+            date, source = self.vouched[(sha, mid)], "vouched"
+        out = {"id": e.sha, "path": e.path, "unit": e.unit, "kind": e.kind, "date": date,
+               "date_source": source, "confirmed": confirmed, "how": how,
+               "counts": self.counts(e, date, source)}
+        if not e.usable:
+            out["why_not_code"] = "unusable"
+        elif not trust.date_counts(unread=e.unread, date_source=source):
+            out["why_not_code"] = "unread"
+        elif not date:
+            out["why_not_code"] = "no_date"
+        elif not self.in_period(date):
+            out["why_not_code"] = "out_of_period"
+        if not confirmed:
+            waits = self.waits.get((sha, mid))
+            if waits is None and how == "suggested":     # found by a content rule, undecided
+                waits = [(trust.FOUND_BY_CONTENT, {})]
+            out["waits"] = [{"code": c, "data": d} for c, d in waits or ()]
+        return out
 
     # -- the units' to-do lists ------------------------------------------------------------
 
@@ -157,19 +263,6 @@ class Check:
             out.append({"unit": u, "files": unit_files.get(u, 0), "todo": tasks,
                         "never_uploaded": unit_files.get(u, 0) == 0})
         return out
-
-
-def _evidence(e: FileFacts, how: str, confirmed: bool, in_period: bool) -> dict:
-    out = {"id": e.sha, "path": e.path, "unit": e.unit, "kind": e.kind, "date": e.date,
-           "date_source": e.date_source, "confirmed": confirmed, "how": how,
-           "counts": e.usable and in_period}
-    if not e.usable:
-        out["why_not_code"] = "unusable"
-    elif not e.date:
-        out["why_not_code"] = "no_date"
-    elif not in_period:
-        out["why_not_code"] = "out_of_period"
-    return out
 
 
 def _combine(statuses: list[str]) -> str:

@@ -37,6 +37,12 @@ CREATE TABLE IF NOT EXISTS rule_matches (
 """
 # schema 2: the date a person vouches for when assigning a file that carries none
 VOUCHED_DATE = "ALTER TABLE decisions ADD COLUMN date TEXT"
+# schema 3: how far the paths have been parsed under a standard (by source id), so that a
+# check reads only the paths that declare something, never all of them
+PARSED_THROUGH = """
+CREATE TABLE IF NOT EXISTS parsed_through (rules TEXT PRIMARY KEY, source_id INTEGER NOT NULL);
+DELETE FROM declared_codes
+"""
 
 _COLUMNS = "sha, material, action, user, at, note, date"
 
@@ -51,7 +57,7 @@ def latest(rows) -> dict[tuple[str, str], dict]:
 
 class DecisionStore(SqliteStore):
     STORE = "decisions"
-    MIGRATIONS = (SCHEMA, VOUCHED_DATE)
+    MIGRATIONS = (SCHEMA, VOUCHED_DATE, PARSED_THROUGH)
 
     # -- decisions ---------------------------------------------------------------------------
 
@@ -85,19 +91,39 @@ class DecisionStore(SqliteStore):
         with self._transaction() as db:
             db.execute("DELETE FROM declared_codes WHERE rules != ?", (rules,))
             db.execute("DELETE FROM rule_matches WHERE rules != ?", (rules,))
+            db.execute("DELETE FROM parsed_through WHERE rules != ?", (rules,))
+
+    def parsed_through(self, rules: str) -> int:
+        """The highest source id whose path has been parsed for codes under `rules`."""
+        row = self._row("SELECT source_id FROM parsed_through WHERE rules = ?", (rules,))
+        return row[0] if row else 0
 
     def declared_codes(self, rules: str) -> dict[str, str]:
-        """path -> the code it declares ('' for none), for every path parsed under `rules`."""
-        return dict(self._tuples("SELECT path, code FROM declared_codes WHERE rules = ?", (rules,)))
+        """path -> the code it declares, for the paths that declare one under `rules`."""
+        return dict(self._tuples("SELECT path, code FROM declared_codes WHERE rules = ? "
+                                 "AND code != ''", (rules,)))
 
-    def save_declared_codes(self, rules: str, codes: list[tuple[str, str]]) -> None:
+    def save_declared_codes(self, rules: str, codes: list[tuple[str, str]], through: int) -> None:
+        """The codes of newly parsed paths (only those that declare one are kept), and the
+        source id they were parsed through."""
         with self._transaction() as db:
             db.executemany("INSERT OR REPLACE INTO declared_codes (path, rules, code) "
-                           "VALUES (?, ?, ?)", [(p, rules, c) for p, c in codes])
+                           "VALUES (?, ?, ?)", [(p, rules, c) for p, c in codes if c])
+            db.execute("INSERT OR REPLACE INTO parsed_through (rules, source_id) VALUES (?, ?)",
+                       (rules, through))
 
     def rule_matches(self, rules: str) -> dict[str, str]:
-        """sha -> the materials (comma-separated, '' for none) its text matched under `rules`."""
-        return dict(self._tuples("SELECT sha, materials FROM rule_matches WHERE rules = ?", (rules,)))
+        """sha -> the materials (comma-separated) its text matched under `rules`, for the
+        contents that matched any."""
+        return dict(self._tuples("SELECT sha, materials FROM rule_matches WHERE rules = ? "
+                                 "AND materials != ''", (rules,)))
+
+    def rule_match_count(self, rules: str) -> int:
+        """How many contents have been tested under `rules`, matching or not."""
+        return self._tuples("SELECT COUNT(*) FROM rule_matches WHERE rules = ?", (rules,))[0][0]
+
+    def tested_shas(self, rules: str) -> set[str]:
+        return {r[0] for r in self._tuples("SELECT sha FROM rule_matches WHERE rules = ?", (rules,))}
 
     def rule_match(self, sha: str, rules: str) -> str | None:
         row = self._row("SELECT materials FROM rule_matches WHERE sha = ? AND rules = ?",

@@ -1,12 +1,15 @@
 """How an archived file reaches a material of the standard (DESIGN.md):
 
 1. declared — a folder or file name below the unit folder starts with a code or material id of
-   the standard (`1.1/`, `1.1a_2021政府工作报告.pdf`, `3.2-优抚台账/`): counts as confirmed. The
-   longest code wins; only codes the standard has; a bare number such as 2 needs a separator
-   after it, so 2018年… is never item 2.
+   the standard (`1.1/`, `1.1a_2021政府工作报告.pdf`, `3.2-优抚台账/`). It counts as confirmed
+   only when the rule of checklist/trust.py holds (a responsible unit or the office, the kind
+   fits, the file was read, its date came from inside it); otherwise it is a suggestion with
+   its reasons. The longest code wins; only codes the standard has; a bare number such as 2
+   needs a separator after it, so 2018年… is never item 2.
 2. suggested — the material's query matches the file's text and its kind fits: unconfirmed.
 3. decided — the office confirms, rejects, assigns or unassigns; the latest decision for a file
-   and a material wins, and each records who and when.
+   and a material wins, and each records who and when (and, for an assignment, the evidence
+   date a person vouches for).
 
 Decisions and the cached content-rule results live in their own store (checklist/decisions.py),
 so rebuilding the search index loses nothing. Evidence is counted by content: the same bytes
@@ -16,11 +19,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from archive.catalog import now_iso
 from indexer.analysis import normalize
 from indexer.querying import matcher
 
+from . import trust
 from .decisions import DecisionStore
 from .model import Material, Standard
 
@@ -29,7 +34,7 @@ _SEPARATORS = set(" \t_-—–、,,::))]】+·\u3000")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
 def _by_path(row: tuple) -> str:
-    return row[1]
+    return row[2]
 
 
 class MappingError(ValueError):
@@ -91,22 +96,36 @@ class FileFacts:
     date: str | None
     date_source: str | None
     usable: bool                 # False: the file cannot be opened, never counts
+    unread: bool = False         # no reader understood it: nothing inside it is known
+
+
+class Evidence(NamedTuple):
+    """What the archive offers the standard: the files (sha -> FileFacts); per material, sha ->
+    (how, confirmed), how being declared / suggested / decided; why each unconfirmed one waits,
+    (sha, material) -> [(code, data)]; and the dates a person vouched for, (sha, material) ->
+    date."""
+    files: dict[str, FileFacts]
+    materials: dict[str, dict[str, tuple[str, bool]]]
+    waits: dict[tuple[str, str], list[tuple[str, dict]]]
+    vouched: dict[tuple[str, str], str]
 
 
 class Mapping:
     """The mapping of the whole archive to one standard, computed from the catalog."""
 
-    def __init__(self, std: Standard, catalog, decisions: DecisionStore):
+    def __init__(self, std: Standard, catalog, decisions: DecisionStore, office: str | None = None):
         self.std = std
+        self.office = office             # the office's own folder: its word needs no other unit
         self.catalog = catalog
         self.store = decisions
         self.codes = CodeMatcher(std)
         self.materials = std.materials()
         self.rules = {m.id: matcher(m.query) for m in self.materials.values() if m.query}
         self.fingerprint = std.fingerprint()
-        decisions.keep_only(self.fingerprint)
         self._under: dict[str, list[Material]] = {
             it.code: it.all_materials() for it in std.walk()}
+        self._units_of: dict[str, list[str]] = {
+            m.id: it.units for it in std.walk() for m in it.materials}
 
     # -- decisions -----------------------------------------------------------------------------
 
@@ -137,8 +156,11 @@ class Mapping:
         fp = self.fingerprint
         found: dict[str, list[str]] = {}
         if shas is None:
-            tested = self.store.rule_matches(fp)
-            todo = [sha for sha in self.catalog.object_shas() if sha not in tested]
+            if self.store.rule_match_count(fp) == self.catalog.object_count():
+                todo = []                         # the usual case: every content tested
+            else:
+                tested = self.store.tested_shas(fp)
+                todo = [sha for sha in self.catalog.object_shas() if sha not in tested]
         else:
             todo = []
             for sha in shas:
@@ -161,9 +183,10 @@ class Mapping:
         return found
 
     def _declared(self, code: str, kind: str | None, matched: set[str]) -> list[tuple[str, bool]]:
-        """(material, confirmed) for a file filed under `code`: a material id is that material;
-        an item code is its one material of the file's kind, or those of its materials whose
-        query the text matches; failing both, every material of the kind, as suggestions."""
+        """(material, by name alone) for a file filed under `code`: a material id is that
+        material; an item code is its one material of the file's kind, or those of its
+        materials whose query the text matches; failing both, every material of the kind, which
+        the name alone cannot tell apart. Whether the file then counts by itself is trust's."""
         if code in self.materials:
             return [(code, True)]
         fitting = [m.id for m in self._under.get(code, ()) if m.fits(kind)]
@@ -174,71 +197,132 @@ class Mapping:
 
     # -- the whole archive ---------------------------------------------------------------------
 
-    def _declared_codes(self, paths) -> dict[str, str]:
-        """path -> the code it declares under this standard, for the paths that declare one;
-        paths not seen before are parsed once and cached."""
+    def _declared_codes(self, present: list[tuple]) -> dict[str, str]:
+        """path -> the code it declares under this standard, for the paths that declare one.
+        Paths are parsed once: the store remembers up to which source it has parsed."""
         fp = self.fingerprint
-        known = self.store.declared_codes(fp)
-        new = [(p, self.codes.declared(p) or "") for p in paths if p not in known]
+        through = self.store.parsed_through(fp)
+        new = [(r[2], self.codes.declared(r[2]) or "") for r in present if r[0] > through]
         if new:
-            self.store.save_declared_codes(fp, new)
-            known.update(new)
-        return {p: c for p, c in known.items() if c}
+            self.store.save_declared_codes(fp, new, max(r[0] for r in present))
+        return self.store.declared_codes(fp)
 
-    def evidence(self) -> tuple[dict[str, FileFacts], dict[str, dict[str, tuple[str, bool]]]]:
-        """The files that serve any material (sha -> FileFacts) and, per material, sha ->
-        (how, confirmed), how being declared / suggested / decided. Unusable files are
-        included, marked, so the report can say why they do not count."""
+    def evidence(self) -> Evidence:
+        """The files that serve any material and, per material, how each serves it and whether
+        it is confirmed; why each unconfirmed one waits; the dates people vouched for. Unusable
+        files are included, marked, so the report can say why they do not count. What the
+        files declare and match is kept until the catalog changes other than by a decision, so
+        after a decision only the decisions are applied again."""
+        key = self.catalog.last_seq_except("decision")
+        cached = getattr(self, "_automatic_cache", None)
+        if cached is None or cached[0] != key:
+            cached = self._automatic_cache = (key, self._automatic())
+        files, auto, auto_waits = cached[1]
+        return self._with_decisions(files, auto, auto_waits, self.decisions())
+
+    def _automatic(self):
+        """(files, material -> sha -> (how, confirmed), waits): what the files' own names and
+        texts say, before any decision."""
         uncached = self.rule_matches()           # files new to this standard, tested now
         present = self.catalog.present_files()
-        codes = self._declared_codes(r[2] for r in present)
+        codes = self._declared_codes(present)
         matches = self.store.rule_matches(self.fingerprint)
-        decisions = self.decisions()
-        decided = {sha for sha, _ in decisions}
-        rows = []
-        for _sid, unit, path, sha, kind, fmt, state, sreason, date, dsrc in present:
-            if fmt == "zip":
-                continue
-            code = codes.get(path)
-            mats = matches.get(sha)
-            if code or mats or mats is None or sha in decided:
-                rows.append((unit, path, sha, kind, fmt, state, sreason, date, dsrc, code, mats))
+        for sha, mats in uncached.items():       # pending texts are tested, never cached
+            matches.setdefault(sha, ",".join(mats))
+        rows = [r for r in present if r[5] != "zip" and (r[2] in codes or r[3] in matches)]
         rows.sort(key=_by_path)
         files: dict[str, FileFacts] = {}
-        declared: dict[str, set[str]] = {}
+        declared: dict[str, dict[str, set[str]]] = {}     # sha -> code -> declaring units
         matched: dict[str, str] = {}
-        for unit, path, sha, kind, fmt, state, sreason, date, dsrc, code, mats in rows:
+        for _sid, unit, path, sha, kind, fmt, state, sreason, date, dsrc in rows:
             if sha not in files:
                 files[sha] = FileFacts(sha, path, unit, kind, date, dsrc, state != "problem")
-                if mats:
-                    matched[sha] = mats
-                elif mats is None and sha in uncached:
-                    matched[sha] = ",".join(uncached[sha])
+                if sha in matches:
+                    matched[sha] = matches[sha]
+            code = codes.get(path)
             if code:
-                declared.setdefault(sha, set()).add(code)
+                declared.setdefault(sha, {}).setdefault(code, set()).add(unit)
+        self._mark_unread(files, declared)
         out: dict[str, dict[str, tuple[str, bool]]] = {m: {} for m in self.materials}
-        for sha, codes in declared.items():
-            kind = files[sha].kind
+        waits: dict[tuple[str, str], list[tuple[str, dict]]] = {}
+        for sha, by_code in declared.items():
+            f = files[sha]
             hits = set(matched.get(sha, "").split(","))
-            for code in codes:
-                for mid, confirmed in self._declared(code, kind, hits):
+            for code, units in by_code.items():
+                for mid, by_name in self._declared(code, f.kind, hits):
+                    why = self.waits_declared(f, mid, units)
+                    if not by_name:
+                        why.append((trust.AMBIGUOUS_ITEM, {"code": code}))
                     if out[mid].get(sha, ("", False))[1] is False:
-                        out[mid][sha] = ("declared" if confirmed else "suggested", confirmed)
+                        out[mid][sha] = ("declared", not why)
+                        if why:
+                            waits[(sha, mid)] = why
+                        else:
+                            waits.pop((sha, mid), None)
         fits = {mid: m.kind for mid, m in self.materials.items()}
+        fitting: dict[tuple[str, str], list[str]] = {}   # few distinct (matches, kind) pairs
         for sha, mats in matched.items():
             kind = files[sha].kind
-            for mid in mats.split(","):
-                want = fits.get(mid)
-                if want is not None and (want == "any" or want == kind):
-                    out[mid].setdefault(sha, ("suggested", False))
+            mids = fitting.get((mats, kind))
+            if mids is None:
+                mids = fitting[(mats, kind)] = [
+                    mid for mid in mats.split(",")
+                    if fits.get(mid) is not None and fits[mid] in ("any", kind)]
+            for mid in mids:
+                if sha not in out[mid]:
+                    out[mid][sha] = ("suggested", False)   # waits: found by content
+        return files, out, waits
+
+    def _mark_unread(self, files: dict[str, FileFacts], shas) -> None:
+        """Only a file whose date came from outside it may be one no reader understood."""
+        doubtful = [sha for sha in shas if sha in files
+                    and files[sha].date_source not in trust.TRUSTED_DATE_SOURCES]
+        for sha in self.catalog.unread_among(doubtful):
+            files[sha].unread = True
+
+    def _facts_of(self, sha: str) -> FileFacts | None:
+        """A decided file that neither declares nor matches anything: its facts, if present."""
+        srcs = [s for s in self.catalog.sources_of(sha)]
+        obj = self.catalog.object(sha) if srcs else None
+        if obj is None or obj["format"] == "zip":
+            return None
+        s = srcs[0]
+        return FileFacts(sha, s["path"], s["unit"], obj["kind"], obj["date"], obj["date_source"],
+                         obj["state"] != "problem")
+
+    def _with_decisions(self, files, auto, auto_waits, decisions) -> Evidence:
+        """The office's decisions over what the files say: a confirm or assign makes a file
+        confirmed evidence (with the date vouched for, if any), a reject takes it away."""
+        files = dict(files)
+        extra = {}
+        for sha, _ in decisions:
+            if sha not in files and sha not in extra:
+                extra[sha] = self._facts_of(sha)
+        files.update({sha: f for sha, f in extra.items() if f is not None})
+        self._mark_unread(files, [sha for sha, f in extra.items() if f is not None])
+        out = {mid: dict(found) for mid, found in auto.items()}
+        waits = dict(auto_waits)
+        vouched: dict[tuple[str, str], str] = {}
         for (sha, mid), d in decisions.items():
             if mid not in out:
                 continue                          # a material no longer in the standard
             if d["action"] in ("confirm", "assign") and sha in files:
                 out[mid][sha] = ("decided", True)
+                waits.pop((sha, mid), None)
+                if d.get("date"):
+                    vouched[(sha, mid)] = d["date"]
             elif d["action"] == "reject":
                 out[mid].pop(sha, None)
-        return files, out
+                waits.pop((sha, mid), None)
+        return Evidence(files, out, waits, vouched)
+
+    def waits_declared(self, f: FileFacts, mid: str, units: set[str]) -> list[tuple[str, dict]]:
+        """Why `f`, declared for material `mid` by the folders of `units`, does not count by
+        itself ([] when it does): the rule of checklist/trust.py."""
+        return trust.declared_waits(
+            units=units, item_units=self._units_of.get(mid, []), office=self.office or "",
+            kind=f.kind, need=self.materials[mid].kind, usable=f.usable, unread=f.unread,
+            date_source=f.date_source)
 
     def items_for(self, sha: str, paths: list[str], kind: str | None) -> list[str]:
         """The materials one file serves (declared, suggested or decided): the index's `items`."""

@@ -82,10 +82,32 @@ def parse(text: str, source: str = "standard.yaml") -> Standard:
     try:
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise StandardError(source, [Problem(mark.line + 1 if mark else None, "yaml_syntax",
-                                             {"problem": str(getattr(e, "problem", e))})])
+        raise StandardError(source, [_syntax_problem(text, e)])
     return _Builder(source).standard(data)
+
+
+_NO_SPACE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w]*):(\S.*)$")
+
+
+def _syntax_problem(text: str, e: yaml.YAMLError) -> Problem:
+    """A YAML syntax error at the line the office must edit, with its likely cause: a key PyYAML
+    could not finish ("could not find expected ':'") is reported where the key starts, not on
+    the line after it where the parser gave up."""
+    mark = getattr(e, "problem_mark", None)
+    if getattr(e, "context", None) == "while scanning a simple key" and e.context_mark:
+        mark = e.context_mark
+    line = mark.line + 1 if mark else None
+    data = {"problem": str(getattr(e, "problem", e))}       # PyYAML's words, for a developer
+    source = text.splitlines()[line - 1] if line and line <= len(text.splitlines()) else ""
+    if "\uff1a" in source:
+        return Problem(line, "yaml_fullwidth_colon", data)
+    if "\t" in source or "'\\t'" in data["problem"]:
+        return Problem(line, "yaml_tab", data)
+    m = _NO_SPACE.match(source)
+    if m:
+        return Problem(line, "yaml_no_space_after_colon", {**data, "key": m.group(1),
+                                                            "value": m.group(2).strip()})
+    return Problem(line, "yaml_syntax", data)
 
 
 class _Builder:

@@ -170,6 +170,8 @@ def snippet(body: str, words: list[str], width: int = 60, mark=("【", "】")) -
             pos = p
     start = max(0, pos - width // 2) if pos >= 0 else 0
     piece = norm[start:start + width].replace("\f", " ").replace("\n", " ")
+    # the text's own brackets (an Excel sheet's title is written 【Sheet1】) must not read as marks
+    piece = piece.replace(mark[0], "〖").replace(mark[1], "〗")
     wanted = sorted({re.sub(r"\s+", "", w) for w in words if w.strip()}, key=len, reverse=True)
     if wanted:
         piece = re.sub("|".join(map(re.escape, wanted)), lambda m: f"{mark[0]}{m.group(0)}{mark[1]}",

@@ -112,6 +112,7 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme():
         assert f"yingjian {name}" in readme, f"README does not mention yingjian {name}"
 
 
+@pytest.mark.slow
 def test_demo_builds_ingests_and_reports_problems(tmp_path):
     res = run("demo", str(tmp_path / "演示"))
     assert res.exit_code == 0, res.output
@@ -141,6 +142,7 @@ def test_console_script_runs(tmp_path):
     assert res.returncode == 0 and "yingjian" in res.stdout
 
 
+@pytest.mark.slow
 def test_ingest_reads_photos_and_reports_ocr_progress_in_json(root):
     f.photo_jpeg(root / "inbox/人武部/IMG_20220801_093000.jpg", "八一慰问驻地部队",
                  exif_date="2022:08:01 09:30:00")

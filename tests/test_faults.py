@@ -64,7 +64,7 @@ def test_kill_9_at_random_moments_loses_and_doubles_nothing(ws, inbox):
     ingest(ws)
     decided = sorted(expected)[:3]
     for rel in decided:
-        ws.decide(rel, "2.1a", "confirm", "测试员")
+        ws.decide(rel, "2.1a", "assign", "测试员")
     decisions_before = [tuple(d.values()) for d in ws.decisions.all()]
     ws.close()
 
@@ -185,6 +185,7 @@ def test_disk_full_is_a_clear_sentence_on_the_command_line(ws, inbox, monkeypatc
     assert "磁盘空间不足" in res.output and "重新运行即可继续" in res.output
 
 
+@pytest.mark.slow
 def test_catalog_held_by_another_process_waits_then_says_so(ws, inbox):
     p = ws.config.root / "yingjian.toml"
     p.write_text(p.read_text(encoding="utf-8").replace("busy_timeout = 30", "busy_timeout = 1"),

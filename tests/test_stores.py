@@ -86,7 +86,9 @@ STORES = {
     "archive/catalog.py": ("objects", "sources", "versions", "ocr_pages", "changes", "meta"),
     "archive/catalog_migrations.py": ("objects", "sources"),
     "checklist/decisions.py": ("decisions", "declared_codes", "rule_matches"),
-    "yingjian/users.py": ("users", "sessions", "login_failures", "audit"),
+    "yingjian/users.py": ("users", "sessions", "login_failures"),
+    "yingjian/audit.py": ("audit",),
+    "yingjian/problem_notes.py": ("problem_notes",),
 }
 # modules that own tables of their own (each checked the same way against everyone else's)
 _SQL = re.compile(r"\b(SELECT\b[^\"']*?\bFROM|INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|"
@@ -147,6 +149,7 @@ NOT_MESSAGES = {
     "checklist/xlsx.py": "the published table's column names and the blank template's contents",
     "checklist/standard.py": "the header comment written into an imported standard file",
     "yingjian/demo.py": "the demo's narration",
+    "yingjian/uploads.py": "the uploads' folder name and the name given to a nameless file",
     "yingjian/config.py": "the commented yingjian.toml that init writes, and the default names",
     "archive/scan.py": "the unit name given to files found at the inbox root",
     "yingjian/text.py": "terminal layout of the files table and readiness text",

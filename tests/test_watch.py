@@ -47,6 +47,7 @@ def slow_write(path, data, chunks=8, pause=0.3):
             time.sleep(pause)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("poll", [None, 0.3], ids=["events", "polling"])
 def test_slowly_written_file_is_archived_once_and_whole(ws, inbox, running, poll):
     data = f.text_pdf(ws.config.root / "src.pdf", ["逐块写入的文件"] * 40).read_bytes()
@@ -67,6 +68,7 @@ def test_startup_scan_picks_up_files_dropped_while_stopped(ws, inbox, running):
     assert wait_for(lambda: "教育局/停机期间.pdf" in files_by_path(ws))
 
 
+@pytest.mark.slow
 def test_bad_file_does_not_stop_the_watcher(ws, inbox, running):
     running(stable=0.2)
     time.sleep(0.3)
@@ -81,6 +83,7 @@ def test_bad_file_does_not_stop_the_watcher(ws, inbox, running):
     assert rows["人武部/坏.pdf"]["status"] == rows["人武部/炸弹.png"]["status"] == "problem"
 
 
+@pytest.mark.slow
 def test_deleted_file_is_marked_withdrawn_by_the_watcher(ws, inbox, running):
     p = f.text_pdf(inbox / "人武部/将删除.pdf", ["内容"])
     running(stable=0.2)

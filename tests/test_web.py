@@ -241,3 +241,46 @@ def test_report_downloads_are_made_now_and_leave_nothing_behind(site):
     assert zipfile.ZipFile(io.BytesIO(r.data)).namelist()
     assert set(glob.glob(tempfile.gettempdir() + "/yingjian-report-*")) == before
     assert office.get("/report/other").status_code == 404
+
+
+def test_every_error_is_a_chinese_page_with_a_hint(site):
+    office = Client(site, "张三")
+    r = office.get("/no/such/page")
+    assert r.status_code == 404 and "找不到页面" in r.text and "请从首页重新进入" in r.text
+    assert "Not Found" not in r.text
+    r = office.c.put("/items")
+    assert r.status_code == 405 and "不支持的操作" in r.text and "Method Not Allowed" not in r.text
+    r = Client(site, "李四").get("/items")
+    assert r.status_code == 403 and "仅供双拥办使用" in r.text
+
+
+def test_a_broken_standard_is_a_chinese_500_with_a_reference_number(site, caplog):
+    ws = site.extensions["yingjian"]
+    (ws.config.root / "standard.yaml").write_text("items: [ {code: 1, title: 组织\n", encoding="utf-8")
+    ws.__dict__.pop("standard", None)
+    ws.__dict__.pop("mapping", None)
+    office = Client(site, "张三")
+    with caplog.at_level("ERROR", logger="yingjian.web"):
+        r = office.get("/items")
+    assert r.status_code == 500 and "考评标准" in r.text and "standard.yaml" in r.text
+    assert "第 2 行" in r.text
+    ref = re.search(r'id="error-ref">([0-9A-F]{6})<', r.text).group(1)
+    assert any(ref in rec.getMessage() for rec in caplog.records)
+    assert "Traceback" not in r.text and "Internal Server Error" not in r.text
+
+
+def test_a_file_named_with_a_line_break_downloads_and_decisions_show_local_time(site):
+    ws = site.extensions["yingjian"]
+    weird = ws.config.inbox / "人武部" / "通报\n第二行.pdf"
+    f.text_pdf(weird, ["2021年征兵任务完成情况通报\n2021年10月20日"])
+    ingest(ws)
+    sha = sha_of(site, "人武部/通报\n第二行.pdf")
+    office = Client(site, "张三")
+    r = office.get(f"/file/{sha}/download")
+    assert r.status_code == 200 and r.data == weird.read_bytes()
+    assert "\n" not in r.headers["Content-Disposition"]
+    ws.decide(sha, "1.1a", "assign", "张三")
+    from datetime import datetime
+    local = datetime.now().astimezone().strftime("%Y-%m-%d")
+    page = office.get(f"/file/{sha}").text
+    assert f"{local} " in page and "+00:00" not in page

@@ -4,6 +4,7 @@ reads the environment (YINGJIAN_HOME) or decides where things live.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -131,6 +132,53 @@ def _mb_keys(values: dict) -> dict:
         if key in names:
             out[key] = v
     return out
+
+
+# what a clerk types between unit names: commas and semicolons (half- and full-width), the
+# enumeration comma 、 and spaces (also the ideographic one)
+_UNIT_SEPARATORS = re.compile("[,;\uff0c\uff1b\u3001\\s\u3000]+")
+_NOT_IN_A_NAME = set('/\\:*?"<>|')          # a unit is one folder, on Windows too
+
+
+def parse_units(text: str) -> list[str]:
+    """The units of `init --units`, split as typed; a duplicate or a name that is no single
+    folder is an error (never a silent merge, never nested folders)."""
+    names = [u for u in _UNIT_SEPARATORS.split(text or "") if u]
+    if not names:
+        raise WorkspaceError("units_empty")
+    check_units(names)
+    return names
+
+
+def check_units(names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        check_unit_name(name)
+        if name in seen:
+            raise WorkspaceError("unit_duplicate", unit=name)
+        seen.add(name)
+
+
+def check_unit_name(name: str) -> None:
+    if (not name.strip() or name.strip(". ") == "" or _NOT_IN_A_NAME & set(name)
+            or any(ord(c) < 32 for c in name) or name != name.strip()):
+        raise WorkspaceError("unit_name_invalid", unit=name)
+
+
+def write_units(root: Path, units: list[str]) -> None:
+    """Rewrite the units of a workspace's yingjian.toml, leaving the rest as the office wrote it."""
+    path = root / CONFIG_NAME
+    text = path.read_text(encoding="utf-8")
+    line = "units = [" + ", ".join(_toml_str(u) for u in units) + "]"
+    new, n = re.subn(r"(?m)^units\s*=\s*\[[^\]]*\]", lambda _: line, text, count=1)
+    if n == 0:
+        new, n = re.subn(r"(?m)^\[workspace\][^\n]*\n", lambda m: m.group(0) + line + "\n", text,
+                         count=1)
+    if n == 0:
+        new = text.rstrip("\n") + "\n\n[workspace]\n" + line + "\n"
+    if tomllib.loads(new).get("workspace", {}).get("units") != units:
+        raise WorkspaceError("config_syntax", path=str(path), error="units")
+    path.write_text(new, encoding="utf-8")
 
 
 def render(units: list[str], standard: str = "standard.yaml", inbox: str = "inbox",

@@ -88,6 +88,7 @@ def run_demo(root: Path, echo: Callable[[str], None] = print) -> Workspace:
     echo(f"  yingjian -w {root} files")
     echo(f"  yingjian -w {root} problems")
     echo(f"  yingjian -w {root} check --unit 人武部")
+    echo(f"  yingjian -w {root} review       待审核:{result['summary']['review_pending']} 条建议等待双拥办确认后才计分")
     echo(f"  yingjian -w {root} report")
     echo(f"  yingjian -w {root} user add 张三 --office   然后 yingjian -w {root} serve 打开网页版")
     echo(f"  yingjian -w {root} watch        然后往 {config.inbox} 的单位文件夹里放文件")

@@ -18,7 +18,7 @@ KIND_LABELS = {"document": "文档", "photo": "照片", "ledger": "台账", "vid
 KIND_NAMES = {**{v: k for k, v in KIND_LABELS.items() if k != "any"},
               **{k: k for k in KIND_LABELS if k != "any"}, "文件": "document", "文本": "document"}
 FILE_STATUS_LABELS = {"ok": "正常", "problem": "有问题", "pending": "待读取", "withdrawn": "已撤回",
-                      "refused": "未归档", "warning": "有提示"}
+                      "refused": "未归档", "warning": "有提示", "unread": "内容未读取"}
 READINESS_LABELS = {"complete": "齐全", "unconfirmed": "待确认", "partial": "不全", "missing": "缺失"}
 READINESS_MARKS = {"complete": "✓", "unconfirmed": "?", "partial": "△", "missing": "✗"}
 DATE_SOURCE_LABELS = {"content": "落款", "exif": "拍摄时间", "filename": "文件名", "pdf": "PDF属性",
@@ -27,7 +27,11 @@ HOW_LABELS = {"declared": "按编号归档", "suggested": "按内容建议", "de
 ACTION_LABELS = {"confirm": "确认", "reject": "排除", "assign": "指定", "unassign": "撤销"}
 OUTCOME_LABELS = {"ingested": "已归档", "duplicate": "已归档(内容与已有文件相同)",
                   "refused": "未归档", "pending": "等待复制完成", "unchanged": "未变化"}
-LEVEL_LABELS = {"error": "错误", "warning": "提示"}
+LEVEL_LABELS = {"error": "错误", "warning": "提醒"}
+# the web app's file list: its status filter, sort orders, mapped-or-not filter
+FILE_LIST_STATUS_LABELS = {"ok": "正常", "problem": "问题", "pending": "待识别", "withdrawn": "已撤回"}
+SORT_LABELS = {"unit": "单位", "date": "日期", "name": "文件名", "size": "大小"}
+MAPPED_LABELS = {"yes": "已对应材料", "no": "未对应任何材料"}
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,12 @@ REASONS = {
     "sevenzip_encrypted": "7z 压缩包设有密码,无法解压;请上传未加密的压缩包",
     "rar_unsupported": "RAR 压缩包无法在本机解压,请解压后以 zip 上传",
     "no_reader": "暂不能读取此格式({fmt})的内容,文件已归档;请另存为常用格式后上传",
+    "unknown_unit_folder": "不是已知单位的文件夹:{folder};是否应为 {closest}?"
+                           "改正文件夹名称后即可归档,或由双拥办运行 yingjian unit add {folder} 新建单位",
+    "unknown_unit_folder_no_match": "不是已知单位的文件夹:{folder};请改为本单位的名称,"
+                                    "或由双拥办运行 yingjian unit add {folder} 新建单位",
+    "outside_unit_folder": "文件直接放在收件箱中,不属于任何单位,未归档;请移到本单位的文件夹中",
+    "nested_workspace": "这个文件夹是另一个 yingjian 工作区,其中的文件不会归档;请把它移出收件箱",
     "legacy": "{text}",
 }
 _DATA_WORDS = {"over_limit": "超过上限", "video": "视频"}
@@ -148,20 +158,68 @@ ERRORS: dict[str, tuple[str, str]] = {
     "no_accounts": ("还没有任何账号,网页版无法登录",
                     "先运行 yingjian -w {root} user add 用户名 --office"),
     "period_invalid": ("无法识别考评周期 {value}", "写成 2020-2023 的形式"),
-    "date_invalid": ("无法识别日期 {value}", "写成 2021-08-01 的形式"),
+    "date_invalid": ("无法识别日期“{value}”",
+                     "可写成 2022-01-01、2022/1/1、2022.1.1、2022年1月1日 或 20220101;"
+                     "整年写 2022,整月写 2022-03"),
+    "date_range_reversed": ("起始日期 {start} 晚于截止日期 {end}", "检查 --from 和 --to 是否写反"),
+    "year_invalid": ("无法识别年份“{value}”", "写成四位数字,如 2022"),
     "unit_not_in_standard": ("考评标准中没有责任单位“{unit}”", "可选:{choices}"),
+    "init_inside_inbox": ("{root} 位于工作区 {other} 的收件箱中,不能在这里新建工作区"
+                          "(那个工作区会把这里的文件当作单位上传的资料归档)",
+                          "换一个不在其他工作区收件箱或归档中的文件夹"),
+    "init_inside_archive": ("{root} 位于工作区 {other} 的归档文件夹中,不能在这里新建工作区",
+                            "换一个不在其他工作区收件箱或归档中的文件夹"),
+    # units
+    "units_empty": ("没有给出任何单位名称", "例如:--units 双拥办,人武部,教育局"),
+    "unit_duplicate": ("单位“{unit}”重复出现", "每个单位只写一次"),
+    "unit_name_invalid": ("单位名称“{unit}”不能含 / \\ : * ? \" < > | 等字符,也不能只是点或空格",
+                          "每个单位一个文件夹,只有一层;单位之间用逗号、顿号或空格分开"),
+    "unit_exists": ("工作区中已有单位“{unit}”", "它的文件夹是 {folder}"),
+    "unit_unknown": ("工作区中没有单位“{unit}”{suggest}",
+                     "可选:{units};要新建单位,运行 yingjian unit add {unit}"),
+    "item_unknown": ("考评标准中没有考评项目或材料“{item}”{suggest}",
+                     "用 yingjian check 查看考评项目和材料编号"),
+    "item_has_many_materials": ("考评项目 {item} 有多项材料,请指定其中一项:{materials}", ""),
+    "kind_unknown": ("没有文件类型“{kind}”{suggest}", "可选:文档、照片、台账、视频、其他"),
+    # the web app
+    "port_in_use": ("端口 {port} 已被占用(可能已有一个 yingjian serve 在运行);"
+                    "请用 --port 换一个端口,例如 yingjian serve --port {other}", ""),
     # decisions
     "unknown_action": ("未知的操作 {action}", ""),
-    "unknown_material": ("考评标准中没有材料 {material}", ""),
+    "unknown_material": ("考评标准中没有材料 {material}{suggest}",
+                         "用 yingjian check 查看材料编号(如 1.1a)"),
+    "material_is_item": ("{material} 是考评项目,不是材料;请指定它的一项材料:{materials}", ""),
+    "file_id_too_short": ("文件编号“{ref}”太短:至少输入 6 位", "用 yingjian files 查看文件编号(第一列)"),
+    "confirm_not_suggested": ("{path} 没有被建议为 {material} 的佐证,无法“确认”",
+                              "要直接把它指定为佐证,请用 yingjian assign {ref} {material}"),
+    "decision_already": ("{path} 已经是 {material} 的佐证,无需再次{verb}", ""),
+    "reject_already": ("{path} 已经被排除,不是 {material} 的佐证,无需再次排除", ""),
+    "reject_not_evidence": ("{path} 本来就不是 {material} 的佐证(既没有被建议,也没有被指定),无需排除", ""),
+    "unassign_nothing": ("{path} 与 {material} 之间没有任何决定,无需撤销", ""),
     "file_not_archived": ("{ref} 没有归档,不能作为佐证", "用 yingjian problems 查看原因"),
     "file_id_ambiguous": ("编号 {ref} 对应多个文件,请多输入几位", ""),
     "file_not_found": ("找不到文件 {ref}", "用 yingjian files 查看文件编号或路径"),
+    "decision_needs_material": ("没有给出考评标准中的材料编号:{given}",
+                                "写成 yingjian confirm 材料 文件 [文件 …],如 yingjian confirm 10.1a 3f9a1c8b 8be2d0aa"),
+    "unknown_item": ("考评标准中没有项目 {item}", "用 yingjian check 查看项目编号"),
     # accounts
     "user_name_invalid": ("用户名不能为空,不超过 {max} 个字,且不能含控制字符", ""),
     "user_role_required": ("请指定双拥办账号或某个单位的账号", "命令行中用 --office 或 --unit 单位"),
     "unknown_unit": ("工作区中没有单位“{unit}”", "可选:{units}"),
     "password_too_short": ("密码至少 {min} 位", ""),
-    "user_exists": ("用户 {name} 已存在", "要重设密码,命令行中加 --replace"),
+    "user_exists": ("用户 {name} 已存在", "要重设密码,用 yingjian user passwd {name}"),
+    "user_not_found": ("没有用户 {name}", "用 yingjian user list 查看全部账号"),
+    "login_failed": ("用户名或密码不正确", ""),
+    "account_locked": ("登录失败次数过多,账号已暂时锁定,请 {minutes} 分钟后再试",
+                       "如果忘记了密码,请联系双拥办重设(yingjian user passwd 用户名)"),
+    "client_locked": ("这台电脑登录失败次数过多,已暂时禁止登录,请 {minutes} 分钟后再试",
+                      "如果忘记了密码,请联系双拥办重设(yingjian user passwd 用户名)"),
+    "password_mismatch": ("两次输入的密码不一致", "请重新运行命令"),
+    # the web server
+    "tls_files_required": ("--certfile 和 --keyfile 需要同时给出", "例如:yingjian serve "
+                           "--host 0.0.0.0 --certfile 证书.pem --keyfile 私钥.pem"),
+    "tls_files_invalid": ("无法使用证书 {certfile} 和私钥 {keyfile}:{error}",
+                          "检查文件路径,以及私钥是否与证书配对(PEM 格式,私钥不能设密码)"),
     # search
     "query_empty": ("请输入要搜索的内容", "例如:yingjian search 烈士陵园"),
     "query_too_long": ("搜索内容过长(超过 {max} 字),请缩短后再试", ""),
@@ -175,6 +233,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     # the standard (the problems themselves are listed below)
     "standard_invalid": ("考评标准 {source} 有 {count} 处错误:\n{problems}",
                          "修改考评标准文件后再试;yingjian standard check 可以单独检查它"),
+    # the command line's own usage (click's message, in Chinese)
+    "usage": ("{text}", "运行 {command} --help 查看用法和示例"),
     # anything else
     "unexpected": ("发生了意外的程序错误", "请带上错误编号联系维护人员"),
 }
@@ -183,7 +243,10 @@ ERRORS: dict[str, tuple[str, str]] = {
 
 STANDARD_PROBLEMS = {
     "file_unreadable": "无法读取文件:{error}",
-    "yaml_syntax": "YAML 格式错误:{problem}(检查缩进和冒号)",
+    "yaml_syntax": "YAML 格式错误:这一行附近的缩进、引号或括号不对(同一层的内容要对齐,冒号后要有空格)",
+    "yaml_fullwidth_colon": "YAML 格式错误:用了中文冒号“\uff1a”,请改为英文冒号“:”并在后面加一个空格",
+    "yaml_tab": "YAML 格式错误:含有制表符(Tab 键),请改为空格缩进",
+    "yaml_no_space_after_colon": "YAML 格式错误:冒号后缺少空格,应写成“{key}: {value}”",
     "not_three_parts": "文件内容应为 title / period / items 三部分",
     "title_missing": "缺少标准名称 title",
     "items_missing": "缺少考评项目 items(应为列表)",
@@ -225,9 +288,29 @@ STANDARD_PROBLEMS = {
 
 WHY_NOT = {
     "unusable": "文件无法打开,不能作为佐证",
+    "unread": "无法读取内容,日期未知;请人工核对后指定日期(yingjian assign 文件 材料 --date 日期)",
     "no_date": "没有日期",
     "out_of_period": "日期不在考评周期内",
 }
+
+# -- why a file waits for the office instead of counting by itself (checklist/trust.py) -------
+
+WAITS = {
+    "not_responsible_unit": "由{unit}上传,非该项责任单位",
+    "kind_mismatch": "类型不符:需要{need},收到{got}",
+    "unread": "无法读取内容,日期未知",
+    "date_not_inside": "日期不是从文件内容中读出的(来自{source}),需人工核对",
+    "found_by_content": "按内容自动找到,待确认",
+    "ambiguous_item": "放在项目 {code} 下,该项有多项同类材料,需确认是哪一项",
+}
+# what was received, as the kind-mismatch sentence says it (need: KIND_LABELS)
+KIND_RECEIVED = {"document": "文本文件", "photo": "照片", "ledger": "台账", "video": "视频",
+                 "other": "其他文件"}
+# what a file is for its own unit: taken as evidence, waiting for the office, or a problem
+STANDING_LABELS = {"accepted": "已采用为佐证", "waiting": "待审核", "problem": "有问题",
+                   "none": "未对应材料"}
+# the office's two ways of saying no on the review page, kept as the decision's note
+REJECT_NOTES = {"not_evidence": "不能作为佐证", "wrong_material": "不是这一项"}
 
 # -- the watcher's log (archive/watch.py) ------------------------------------------------------
 
@@ -240,26 +323,76 @@ WATCH_EVENTS = {
     "file_failed": "处理 {path} 时出错({detail}),已跳过",
 }
 
-# -- the web app's error pages -----------------------------------------------------------------
+# -- the web app: error pages and its own sentences ----------------------------------------
 
-HTTP_ERRORS = {
-    400: ("请求无效", "页面可能已过期,请刷新页面后重试"),
-    403: ("没有权限", "这个页面只有双拥办账号可以使用"),
-    404: ("找不到页面或文件", "文件可能属于其他单位,或链接有误;请从首页重新进入"),
-    405: ("不支持这种操作", "请从页面上的按钮操作"),
-    413: ("上传的文件过大", "单次上传合计不能超过 {limit} MB,请分批上传"),
-    429: ("尝试过于频繁", "请稍后再试"),
-    500: ("服务器内部错误", "问题已记录(编号 {ref}),请把编号告诉管理员"),
+WEB = {
+    # per status: (title, hint)
+    400: ("请求无效", "请返回上一页重试。"),
+    401: ("请先登录", "请用双拥办分配的账号登录。"),
+    403: ("没有权限", "此页面仅供双拥办使用;如需查看,请联系双拥办。"),
+    404: ("找不到页面", "地址可能有误,或文件已不存在;请从首页重新进入。"),
+    405: ("不支持的操作", "请从页面上的按钮操作,不要直接输入地址。"),
+    413: ("文件太大", "单次上传不超过 {max_mb} MB;请分批上传,或压缩后上传。"),
+    429: ("尝试次数过多", "请稍后再试。"),
+    500: ("服务器出错了", "请稍后重试;如果一直出错,请把下面的参考编号告诉管理员。"),
+    "other": ("出错了", "请返回上一页重试。"),
+    # named errors the views raise: (title, hint)
+    "csrf": ("页面已过期或请求无效", "请刷新页面后重试。"),
+    "office_only": ("此页面仅供双拥办使用", "单位账号只能查看本单位的文件和任务。"),
+    "no_file": ("找不到这个文件", "文件编号可能有误,或文件不属于本单位。"),
+    "no_unit": ("找不到这个单位", "请从“单位”页面进入。"),
+    "no_item": ("考评标准中没有这个项目", "请从“考评项目”页面进入。"),
+    "no_page": ("找不到这一页", "文件没有这一页;请从文件页面进入。"),
+    "bad_action": ("无效的操作", "请从页面上的按钮操作。"),
+    "pick_unit": ("请选择单位", "上传前请在列表中选择单位。"),
+    "no_material": ("考评标准中没有这项材料", "请从任务清单中的“上传”进入。"),
+    "bad_note": ("无效的标记", "请选择“已通知”或“忽略”;忽略时请写明原因。"),
+    "bad_header": ("请求无效", "请求中含有不允许的控制字符;请直接用浏览器打开本站。"),
+    "names_too_long": ("文件名过长,本批文件都没有上传", "请把文件名缩短到 {max_chars} 个汉字"
+                       "(或 {max_bytes} 个英文字母)以内,再重新上传。"),
+    # sentences in pages
+    "login_failed": "用户名或密码不正确",
+    "no_files_chosen": "请选择要上传的文件",
+    "too_many_files": "一次最多上传 {max_files} 个文件",
+    "name_too_long": "{name}({bytes} 字节)",
+    "names_too_long_list": "以下文件名过长(每个文件名不超过 {max_bytes} 字节,约 {max_chars} 个汉字),"
+                           "本批文件都没有上传;请缩短文件名后重新上传:{names}",
 }
 
+# -- the audit trail (yingjian/audit.py, yingjian log) ----------------------------------------
 
-def http_error(status: int, **data) -> Message:
-    text, hint = HTTP_ERRORS.get(status, (f"出错了(状态 {status})", "请返回首页重试"))
-    return Message(_fill(text, data), _fill(hint, data))
+AUDIT_LABELS = {"login": "登录", "login_failed": "登录失败", "login_refused": "登录被拒绝",
+                "logout": "退出登录", "upload": "上传", "decide": "决定", "user_add": "新建账号",
+                "user_passwd": "修改密码", "user_remove": "删除账号"}
+AUDIT_NO_CLIENT = "本机命令行"
+ROLE_LABELS = {"office": "双拥办"}
+
+
+def audit_detail(entry: dict) -> str:
+    """What one audit entry was about, in words (its action's label is shown beside it)."""
+    d, action = entry.get("data") or {}, entry.get("action")
+    if action == "decide":
+        out = f"{ACTION_LABELS.get(d.get('decision'), d.get('decision'))} " \
+              f"{d.get('path') or (d.get('sha') or '')[:12]} → {d.get('material')}"
+        return out + (f"(认定日期 {d['date']})" if d.get("date") else "")
+    if action == "upload":
+        names = d.get("files") or []
+        shown = "、".join(names[:5]) + (f" 等 {len(names)} 个文件" if len(names) > 5 else "")
+        return f"{d.get('unit')}:{shown}" + ("(被拒绝:文件名过长)" if d.get("refused") else "")
+    if action == "login_refused":
+        return error(d.get("reason") or "", minutes=d.get("minutes", "?")).text
+    if action in ("user_add", "user_passwd", "user_remove"):
+        role = ROLE_LABELS.get(d.get("role"), d.get("unit")) if action == "user_add" else None
+        return f"账号 {d.get('name')}" + (f"({role})" if role else "") + \
+            ("(已存在,重设)" if d.get("replaced") else "")
+    return ""
 
 
 def error(code: str, **data) -> Message:
-    """The sentence and hint for an error code with its data."""
+    """The sentence and hint for an error code with its data. `closest` (the valid names
+    nearest to what was typed) becomes "是否应为 X?" in `{suggest}`."""
+    closest = data.get("closest")
+    data.setdefault("suggest", f";是否应为 {'、'.join(closest)}?" if closest else "")
     if code == "standard_invalid":
         problems = data.get("problems", [])
         data = {**data, "count": len(problems), "problems": standard_problems(problems)}
@@ -322,5 +455,84 @@ def why_not(code: str | None) -> str | None:
     return WHY_NOT.get(code, code) if code else None
 
 
+def waits(code: str, data: dict | None = None) -> str:
+    """Why a file waits for the office (a code of checklist/trust.py with its data), in words."""
+    data = dict(data or {})
+    if code == "kind_mismatch":
+        data["need"] = KIND_LABELS.get(data.get("need"), data.get("need"))
+        data["got"] = KIND_RECEIVED.get(data.get("got"), data.get("got"))
+    elif code == "date_not_inside":
+        data["source"] = DATE_SOURCE_LABELS.get(data.get("source"), "无日期")
+    return _safe_format(WAITS.get(code, code), data)
+
+
 def watch_event(code: str, **data) -> str:
     return _safe_format(WATCH_EVENTS.get(code, code), data)
+
+
+# -- click's own words (help pages and usage errors), by click's English message id ----------
+
+CLICK_TEXT = {
+    "Usage:": "用法:",
+    "Options": "选项",
+    "Commands": "命令",
+    "Positional arguments": "参数",
+    "Show this message and exit.": "显示本帮助并退出。",
+    "Show the version and exit.": "显示版本号并退出。",
+    "%(prog)s, version %(version)s": "%(prog)s 版本 %(version)s",
+    "Error: {message}": "错误:{message}",
+    "Try '{command} {option}' for help.": "运行 '{command} {option}' 查看用法。",
+    "Missing argument": "缺少参数",
+    "Missing option": "缺少选项",
+    "Missing parameter": "缺少参数",
+    "Missing parameter: {param_name}": "缺少参数:{param_name}",
+    "Missing {param_type}": "缺少{param_type}",
+    "Missing command.": "缺少命令。",
+    "No such command {name!r}.": "没有命令 {name!r}。",
+    "No such option {name!r}.": "没有选项 {name!r}。",
+    "No such option: {name}": "没有选项:{name}",
+    "Option {name!r} does not take a value.": "选项 {name!r} 后面不能带值。",
+    "Option {name!r} requires an argument.": "选项 {name!r} 后面要写一个值。",
+    "Option {name!r} requires {nargs} arguments.": "选项 {name!r} 后面要写 {nargs} 个值。",
+    "Got unexpected extra argument ({args})": "多出了参数({args})",
+    "Got unexpected extra arguments ({args})": "多出了参数({args})",
+    "Did you mean {possibility}?": "是否应为 {possibility}?",
+    "(Did you mean one of: {possibilities}?)": "(是否应为其中之一:{possibilities}?)",
+    "Invalid value for {param_hint}: {message}": "{param_hint} 的值无效:{message}",
+    "Invalid value: {message}": "值无效:{message}",
+    "{value!r} is not {choice}.": "{value!r} 不是 {choice}。",
+    "{value!r} is not one of {choices}.": "{value!r} 不是以下之一:{choices}。",
+    "{value!r} is not a valid {number_type}.": "{value!r} 不是{number_type}。",
+    "{value} is not in the range {range}.": "{value} 不在范围 {range} 内。",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} 是文件夹,应为文件。",
+    "{name} {filename!r} is a file.": "{name} {filename!r} 是文件,应为文件夹。",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} 无法读取。",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} 无法写入。",
+    "Argument {name!r} takes {nargs} values.": "参数 {name!r} 需要 {nargs} 个值。",
+    "Takes {nargs} values but 1 was given.": "需要 {nargs} 个值,只给了 1 个。",
+    "Takes {nargs} values but {len} were given.": "需要 {nargs} 个值,给了 {len} 个。",
+    "default: {default}": "默认:{default}",
+    "env var: {var}": "环境变量:{var}",
+    "required": "必填",
+    "file": "文件",
+    "directory": "文件夹",
+    "path": "路径",
+    "integer": "整数",
+    "float": "数字",
+    "integer range": "整数",
+    "float range": "数字",
+    "Aborted!": "已取消",
+    "Repeat for confirmation": "再输入一次",
+    "Error: The two entered values do not match.": "错误:两次输入不一致。",
+    "Error: invalid input": "错误:输入无效",
+    "Do you want to continue?": "是否继续?",
+    "Press any key to continue...": "按任意键继续……",
+    "deprecated": "已停用",
+    "Choose from:\n\t{choices}": "可选:\n\t{choices}",
+}
+
+
+def click_text(message: str) -> str:
+    """click's own message in Chinese (the English one when we have no translation)."""
+    return CLICK_TEXT.get(message, message)

@@ -10,25 +10,38 @@ from archive import Catalog
 from . import messages
 
 
+def _info(row: dict) -> dict:
+    try:
+        return json.loads(row.get("info") or "{}")
+    except ValueError:
+        return {}
+
+
 def file_status(row: dict) -> str:
+    """withdrawn, refused (not archived), problem, pending (not read yet), unread (archived,
+    but no reader understands its format: never plain ok) or ok."""
     if row["source_state"] == "withdrawn":
         return "withdrawn"
     if row["sha"] is None:
         return "refused"
     if row["source_reason"] or row["state"] == "problem":
         return "problem"
+    if row["state"] == "ok" and _info(row).get("unread"):
+        return "unread"
     return row["state"] or "pending"
 
 
 def file_record(row: dict) -> dict:
+    status = file_status(row)
+    stored = row["source_reason"] or row["reason"] or (_info(row).get("note") if status == "unread" else None)
     return {
         "id": row["sha"], "unit": row["unit"], "path": row["path"], "name": row["name"],
         "kind": row["kind"], "date": row["date"], "date_source": row["date_source"],
         "pages": row["pages"], "text_chars": row["text_chars"] or 0,
-        "status": file_status(row), "versions": row["versions"],
+        "status": status, "versions": row["versions"],
         "format": row["format"], "size": row["size"],
-        "reason": messages.reason(row["source_reason"] or row["reason"]) or None,
-        "reason_code": messages.reason_code(row["source_reason"] or row["reason"]),
+        "reason": messages.reason(stored) or None,
+        "reason_code": messages.reason_code(stored),
         "duplicate_of": row["duplicate_of"],
         "ocr": row["ocr"],            # None (not needed), pending, done, failed
     }

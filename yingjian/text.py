@@ -8,15 +8,33 @@ from .messages import (DATE_SOURCE_LABELS, FILE_STATUS_LABELS as STATUS_LABELS, 
                        READINESS_LABELS, READINESS_MARKS)
 
 
+SHORT_ID = 8          # the id shown beside a file; any prefix of 6 or more is accepted
+
+
+def short_id(sha: str | None) -> str:
+    return sha[:SHORT_ID] if sha else "-"
+
+
+def local_time(iso: str | None) -> str:
+    """A stored UTC time (2026-11-29T10:12:50+00:00) as the office's local time, to the minute."""
+    from datetime import datetime
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
+
+
 def files_table(rows: list[dict], name_width: int = 48) -> str:
-    """The `yingjian files` table: one row a file, Chinese labels."""
+    """The `yingjian files` table: one row a file, its short id first, Chinese labels."""
     return table(
-        ["单位", "文件", "类型", "日期(来源)", "页数", "字数", "状态", "版本"],
-        [[r["unit"], r["path"].split("/", 1)[-1], KIND_LABELS.get(r["kind"], "-"),
+        ["编号", "单位", "文件", "类型", "日期(来源)", "页数", "字数", "状态", "版本"],
+        [[short_id(r["id"]), r["unit"], r["path"].split("/", 1)[-1], KIND_LABELS.get(r["kind"], "-"),
           f"{r['date'] or '-'}({DATE_SOURCE_LABELS.get(r['date_source'], '无')})",
           r["pages"] if r["pages"] is not None else "-", r["text_chars"],
           STATUS_LABELS.get(r["status"], r["status"]), r["versions"]] for r in rows],
-        {1: name_width})
+        {2: name_width})
 
 
 def width(s: str) -> int:
@@ -81,6 +99,16 @@ def _material_line(m: dict) -> str:
             f" {m['have']}/{m['need']}{extra}")
 
 
+def _suggestions(m: dict, pad: str) -> list[str]:
+    """The suggested files of a material, with the short id `confirm` takes."""
+    out = []
+    for ev in m.get("evidence", ()):
+        if not ev["confirmed"]:
+            out.append(f"{pad}      建议 {short_id(ev['id'])}  {ev['path']}"
+                       f"  → yingjian confirm {short_id(ev['id'])} {m['id']}")
+    return out
+
+
 def readiness_text(r: dict, unit: str | None = None) -> str:
     """`yingjian check`: summary, veto items first, every item, then the units' to-do lists."""
     out = readiness_summary(r)
@@ -103,14 +131,22 @@ def readiness_text(r: dict, unit: str | None = None) -> str:
                        f"{it['score']:g}/{it['points']:g} 分  {READINESS_LABELS[it['status']]}{units}")
             for m in it["materials"]:
                 out.append(f"{pad}    {_material_line(m)}")
+                out.extend(_suggestions(m, pad))
             for c in it.get("children", []):
                 item(c, depth + 1)
 
         for it in r["items"]:
             item(it, 1)
+    without = r.get("units_without_folder") or []
+    if without and unit is None:
+        out += ["", f"标准中的责任单位未建文件夹:{'、'.join(without)}",
+                f"  它们的任务无人上传;如确是本市成员单位,逐个运行 yingjian unit add 单位名称"
+                f"(如 yingjian unit add {without[0]})"]
     out += ["", "各单位任务清单:" if unit is None else f"{unit} 的任务清单:"]
     for u in r["units"]:
         if unit is not None and u["unit"] != unit:
+            continue
+        if unit is None and u["unit"] in without:
             continue
         if u["never_uploaded"]:
             head = f"  {u['unit']}:尚未上传任何文件"

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import quote
 
 from archive import Catalog, Ingestor, ObjectStore, OcrQueue, Thumbnails
+from archive.scan import NO_UNIT, closest
 from indexer import IndexBusy, SearchIndex
 from checklist import (DEFAULT_STANDARD, Check, Mapping, MappingError, Standard, StandardError,
                        dump, load)
@@ -18,15 +19,20 @@ from checklist.decisions import DecisionStore
 
 from . import config as cfg, messages, records
 from .config import Config, WorkspaceError
+from .audit import AuditLog
 from .users import Users
 
 
 @dataclass
 class Readiness:
     """One readiness check: the result (the `check --json` shape) and, for the reports, what
-    each file serves: sha -> [(material, how, confirmed)]."""
+    each file serves: sha -> [(material, how, confirmed)]; and the review queue, every
+    suggestion waiting for the office in the order it should look at them (veto items first,
+    then by the score confirming it would add)."""
     result: dict
     serves: dict[str, list[tuple[str, str, bool]]]
+    pending: list[dict] = field(default_factory=list)
+    standings: tuple | None = field(default=None, repr=False)     # made on first use
 
 
 class Workspace:
@@ -55,8 +61,15 @@ class Workspace:
 
     @cached_property
     def users(self) -> Users:
-        self.catalog
-        return Users(self.config.catalog, self.config.units, busy_timeout=self.config.busy_timeout)
+        """The web app's accounts and sessions; their changes go to the audit trail."""
+        return Users(self.config.catalog, self.config.units, busy_timeout=self.config.busy_timeout,
+                     audit=self.audit)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        """Who did what, when and from where (yingjian log)."""
+        self.catalog                          # the catalog's migrations run first
+        return AuditLog(self.config.catalog, busy_timeout=self.config.busy_timeout)
 
     @cached_property
     def index(self) -> SearchIndex:
@@ -68,7 +81,7 @@ class Workspace:
 
     @cached_property
     def mapping(self) -> Mapping:
-        return Mapping(self.standard, self.catalog, self.decisions)
+        return Mapping(self.standard, self.catalog, self.decisions, office=self.config.office)
 
     @cached_property
     def thumbnails(self) -> Thumbnails:
@@ -93,6 +106,7 @@ class Workspace:
         if old != fingerprint:
             if old is not None:
                 self.catalog.log_changed(None, "standard")
+            self.decisions.keep_only(fingerprint)     # the caches of the old standard go
             fp_file.write_text(fingerprint, encoding="utf-8")
         return self.items_of
 
@@ -112,17 +126,36 @@ class Workspace:
     # -- readiness and reports ---------------------------------------------------------------
 
     def readiness(self) -> Readiness:
-        """The readiness check of the whole archive against the standard."""
+        """The readiness check of the whole archive against the standard. Files in a folder
+        that is no unit (listed as problems) make no unit of their own; the standard's
+        responsible units that have no folder are named once, in `units_without_folder`. The
+        same check is given again until the catalog changes (decisions and a new standard are
+        logged as changes too), so the web app's pages and the review queue cost one check per
+        change."""
+        key = (self.catalog.last_seq(), self.mapping.fingerprint, tuple(self.config.units))
+        cached = getattr(self, "_readiness", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         counts = {u: 0 for u in self.config.units}
-        counts.update(self.catalog.unit_counts())
+        known = set(counts) | set(self.standard.units())
+        counts.update({u: n for u, n in self.catalog.unit_counts().items()
+                       if u in known or not self.config.units and u != NO_UNIT})
         check = Check(self.standard, self.mapping)
         result = check.run(counts)
+        if self.config.units:
+            result["units_without_folder"] = [u for u in self.standard.units()
+                                              if u not in self.config.units]
         _words_for_why_not(result["items"])
         serves: dict[str, list] = {}
         for mid, shas in check.evidence.items():
             for sha, (how, confirmed) in shas.items():
                 serves.setdefault(sha, []).append((mid, how, confirmed))
-        return Readiness(result, serves)
+        # veto items first, then the score confirming it would add, then one that fills a
+        # missing year, then the standard's order (the check's), then the path
+        pending = sorted(check.pending, key=lambda p: (not p["veto"], -p["gain"], not p["fills"]))
+        ready = Readiness(result, serves, pending)
+        self._readiness = (key, ready)
+        return ready
 
     def check(self) -> dict:
         """The readiness check's result, in the `check --json` shape."""
@@ -149,6 +182,67 @@ class Workspace:
             serves=readiness.serves, problems=records.problems(self.catalog),
             thumbnail=self.thumbnails.get, link=link, object_path=self.store.path)
 
+    # -- names a user types: units, items, materials -------------------------------------------
+
+    def units(self) -> list[str]:
+        """The workspace's units (for a workspace made before units were listed: the folders
+        the archive holds files of)."""
+        if self.config.units:
+            return list(self.config.units)
+        return [u for u in self.catalog.unit_counts() if u != NO_UNIT]
+
+    def resolve_unit(self, name: str) -> str:
+        """A unit as typed (--unit): one of the workspace's, else an error naming the closest."""
+        name = name.strip()
+        units = self.units()
+        if name in units:
+            return name
+        raise WorkspaceError("unit_unknown", unit=name, closest=closest(name, units),
+                             units=units)
+
+    def resolve_item(self, ref: str) -> str:
+        """An item code or material id as typed (--item); a material id is returned as is, an
+        item with one material gives that material (the index knows files by material)."""
+        ref = ref.strip()
+        materials = self.standard.materials()
+        canon = {c.lower(): c for c in [*materials, *(it.code for it in self.standard.walk())]}
+        code = canon.get(ref.lower())
+        if code in materials:
+            return code
+        if code is not None:
+            under = self.standard.item(code).all_materials()
+            if len(under) == 1:
+                return under[0].id
+            raise WorkspaceError("item_has_many_materials", item=code,
+                                 materials=[f"{m.id} {m.title}" for m in under])
+        raise WorkspaceError("item_unknown", item=ref, closest=closest(ref, list(canon.values())))
+
+    def resolve_material(self, ref: str) -> str:
+        """A material id as typed: an item code instead lists the item's materials."""
+        ref = ref.strip()
+        materials = self.standard.materials()
+        canon = {m.lower(): m for m in materials}
+        if ref.lower() in canon:
+            return canon[ref.lower()]
+        item = next((it for it in self.standard.walk() if it.code.lower() == ref.lower()), None)
+        if item is not None:
+            raise MappingError("material_is_item", material=item.code,
+                               materials=[f"{m.id} {m.title}" for m in item.all_materials()])
+        raise MappingError("unknown_material", material=ref, closest=closest(ref, list(materials)))
+
+    def add_unit(self, name: str) -> Path:
+        """A new unit: its name in yingjian.toml and its folder in the inbox."""
+        name = name.strip()
+        cfg.check_unit_name(name)
+        if name in self.config.units:
+            raise WorkspaceError("unit_exists", unit=name, folder=str(self.config.inbox / name))
+        units = [*self.config.units, name]
+        cfg.write_units(self.config.root, units)
+        self.config.units = units
+        folder = self.config.inbox / name
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     # -- decisions ---------------------------------------------------------------------------
 
     def resolve_file(self, ref: str) -> str:
@@ -165,7 +259,9 @@ class Workspace:
             if src.sha is None:
                 raise MappingError("file_not_archived", ref=ref)
             return src.sha
-        if len(ref) >= 6 and all(c in "0123456789abcdef" for c in ref.lower()):
+        if ref and all(c in "0123456789abcdef" for c in ref.lower()):
+            if len(ref) < 6:
+                raise MappingError("file_id_too_short", ref=ref)
             found = self.catalog.shas_with_prefix(ref.lower())
             if len(found) == 1:
                 return found[0]
@@ -174,13 +270,118 @@ class Workspace:
         raise MappingError("file_not_found", ref=ref)
 
     def decide(self, ref: str, material: str, action: str, user: str, *,
-               date: str | None = None, note: str | None = None) -> str:
+               date: str | None = None, note: str | None = None,
+               client: str | None = None) -> str:
         """Record the office's decision for a file and a material (with the evidence date a
         person vouches for, when assigning a file that carries none); returns the file's id.
-        The CLI, the web app and the tests all decide through here."""
+        The CLI, the web app and the tests all decide through here, so every decision is in
+        the audit trail (from `client`, or the address the web request acts from). A decision
+        that would change nothing, or a confirmation of a file never suggested, is refused with
+        its reason."""
         sha = self.resolve_file(ref)
+        material = self.resolve_material(material)
+        self._check_effect(ref, sha, material, action, date)
         self.mapping.decide(sha, material, action, user, note=note, date=date)
+        paths = [s["path"] for s in self.catalog.sources_of(sha)]
+        self.audit.record("decide", user, client, decision=action, material=material, sha=sha,
+                          path=paths[0] if paths else None, date=date)
         return sha
+
+    def _check_effect(self, ref: str, sha: str, material: str, action: str,
+                      date: str | None = None) -> None:
+        """Refuse a decision that would change nothing (an assignment that brings a vouched
+        date changes the date), or a confirmation of a file nobody suggested."""
+        last = self.decisions.latest_for(sha).get(material)
+        last = last["action"] if last else None
+        paths = [r["path"] for r in self.catalog.sources_of(sha)]
+        row = self.catalog.object(sha)
+        serves = material in self.mapping.items_for(sha, paths, row["kind"] if row else None)
+        data = {"ref": ref, "material": material, "path": paths[0] if paths else sha[:12]}
+        if action in ("confirm", "assign") and last in ("confirm", "assign") \
+                and not (action == "assign" and date):
+            raise MappingError("decision_already", verb=messages.ACTION_LABELS[action], **data)
+        if action == "confirm" and last != "reject" and not serves:
+            raise MappingError("confirm_not_suggested", **data)
+        if action == "reject" and last == "reject":
+            raise MappingError("reject_already", **data)
+        if action == "reject" and not serves:
+            raise MappingError("reject_not_evidence", **data)
+        if action == "unassign" and last in (None, "unassign"):
+            raise MappingError("unassign_nothing", **data)
+
+    def decide_many(self, refs: list[str], material: str, action: str, user: str, *,
+                    date: str | None = None, note: str | None = None,
+                    client: str | None = None) -> list[str]:
+        """The same decision on several files for one material: every file is resolved first,
+        so one unknown file stops the whole batch before anything is recorded; then each is
+        decided (and audited) as `decide` does."""
+        material = self.resolve_material(material)
+        shas = [self.resolve_file(r) for r in refs]
+        first_ref = {}
+        for ref, sha in zip(refs, shas):
+            first_ref.setdefault(sha, ref)            # messages name the file as it was typed
+        for sha, ref in first_ref.items():
+            self.decide(ref, material, action, user, date=date, note=note, client=client)
+        return list(first_ref)
+
+    def review(self, unit: str | None = None, item: str | None = None, offset: int = 0,
+               limit: int | None = None) -> dict:
+        """The review queue: every suggestion waiting for the office (a file and the material
+        it may prove, with why it waits), veto items first, then by the score confirming it
+        would add; filtered by the file's unit or by an item (its sub-items included), one page
+        of `limit` from `offset`. The command line and the web app both list it from here."""
+        pending = self.readiness().pending
+        if unit:
+            pending = [p for p in pending if p["unit"] == unit]
+        if item:
+            found = self.standard.item(item)
+            codes = {it.code for it in found.walk()} if found else set()
+            pending = [p for p in pending if p["item"] in codes]
+        offset = max(0, offset)
+        page = pending[offset:] if limit is None else pending[offset:offset + max(0, limit)]
+        rows = []
+        for p in page:
+            row = {k: v for k, v in p.items() if k not in ("why_not_code",)}
+            row["short"] = p["id"][:8]
+            row["waits"] = [{**w, "text": messages.waits(w["code"], w["data"])} for w in p["waits"]]
+            row["why_not"] = messages.why_not(p.get("why_not_code")) if not p["counts"] else None
+            rows.append(row)
+        return {"total": len(pending), "offset": offset, "limit": limit, "suggestions": rows}
+
+    def standing(self, sha: str, material: str | None = None) -> dict:
+        """How one file stands as evidence (for `material`, or for any): `accepted` (confirmed
+        and counting), `waiting` (a suggestion the office has not decided, with why it waits),
+        `problem` (it cannot be read, with why) or `none`. A unit sees this of its own files."""
+        ready = self.readiness()
+        row = self.catalog.object(sha)
+        if row is not None and row["state"] == "problem":
+            return {"standing": "problem", "reasons": [messages.reason(row["reason"])]}
+        counting, waiting = _standings(ready)
+        keys = [(sha, material)] if material else [(sha, m) for m, _, _ in ready.serves.get(sha, ())]
+        if any(k in counting for k in keys):
+            return {"standing": "accepted", "reasons": []}
+        waits = [waiting[k] for k in keys if k in waiting]
+        if waits:
+            return {"standing": "waiting", "reasons": [
+                w["text"] if "text" in w else messages.waits(w["code"], w["data"])
+                for p in waits for w in p["waits"]]}
+        return {"standing": "none", "reasons": []}
+
+    def file_standing(self, shas) -> dict[str, str]:
+        """sha -> `accepted`, `waiting` or `none` (see `standing`) for a unit's file list."""
+        ready = self.readiness()
+        counting, waiting = _standings(ready)
+        accepted = {sha for sha, _ in counting}
+        pending = {sha for sha, _ in waiting}
+        return {sha: "accepted" if sha in accepted else "waiting" if sha in pending else "none"
+                for sha in shas}
+
+    def upload(self, unit: str, files, *, material: str | None = None,
+               user: str | None = None) -> list[dict]:
+        """Files a person hands over (the web app's uploads): written into the unit's inbox
+        and taken through the pipeline now (yingjian/uploads.py)."""
+        from .uploads import upload
+        return upload(self, unit, files, material=material, user=user)
 
     def text_of(self, sha: str) -> str:
         row = self.catalog.object(sha)
@@ -188,12 +389,14 @@ class Workspace:
 
     def ingestor(self, stable_seconds: float | None = None,
                  incomplete_after: float | None = None, **clock) -> Ingestor:
-        """The ingest pipeline over this workspace; `clock` and `sleep` may be injected."""
+        """The ingest pipeline over this workspace; `clock` and `sleep` may be injected. With
+        units configured, only their folders are archived (anything else is a problem)."""
         w = self.config.watch
         return Ingestor(self.config.inbox, self.store, self.catalog, self.config.limits,
                         stable_seconds=w.stable_seconds if stable_seconds is None else stable_seconds,
                         incomplete_after=(w.incomplete_after if incomplete_after is None
-                                          else incomplete_after), **clock)
+                                          else incomplete_after),
+                        units=self.config.units or None, **clock)
 
     def ocr_queue(self, workers: int | None = None) -> OcrQueue:
         """The OCR of scans and photos; `workers` overrides the configuration."""
@@ -201,22 +404,121 @@ class Workspace:
                         workers=self.config.ocr_workers if workers is None else workers,
                         threads=self.config.ocr_threads)
 
+    # -- for the web app: the file list, previews, notes on problems -----------------------
+
+    def serving(self) -> dict[str, list[str]]:
+        """sha -> the materials it serves (declared, suggested or decided), for every file
+        that serves one; computed again only when the catalog has changed (decisions and a new
+        standard are logged as changes too)."""
+        seq = self.catalog.last_seq()
+        cached = getattr(self, "_serving", None)
+        if cached is None or cached[0] != seq:
+            out: dict[str, list[str]] = {}
+            try:
+                evidence = self.mapping.evidence()[1]
+            except StandardError:          # a broken standard: nothing serves anything
+                evidence = {}
+            for mid, shas in evidence.items():
+                for sha in shas:
+                    out.setdefault(sha, []).append(mid)
+            cached = self._serving = (seq, out)
+        return cached[1]
+
+    def file_list(self, *, unit: str | None = None, kind: str | None = None,
+                  year: str | None = None, status: str | None = None,
+                  material: str | None = None, mapped: str | None = None, sort: str = "unit",
+                  descending: bool = False, page: int = 1, per_page: int = 50) -> dict:
+        """One page of the archive's paths, filtered and sorted by the catalog (exact):
+        `mapped` is "yes" (serves any material) or "no"; `material` a material's id."""
+        if year is not None and year != "none" and not (year.isdigit() and len(year) == 4):
+            year = None
+        serving = self.serving()
+        total, rows = self.catalog.file_list(
+            unit=unit, kind=kind, year=year,
+            status=status if status in self.catalog.LIST_STATUSES else None,
+            tags=serving, tag=material or None, tagged={"yes": True, "no": False}.get(mapped or ""),
+            sort=sort, descending=descending, offset=(page - 1) * per_page, limit=per_page)
+        files = []
+        for r in rows:
+            rec = records.file_record(r)
+            if rec["status"] == "ok" and r["ocr"] == "pending":
+                rec["status"] = "pending"
+            rec["materials"] = sorted(serving.get(r["sha"], ()))
+            files.append(rec)
+        return {"total": total, "files": files, "page": page,
+                "pages": max(1, -(-total // per_page))}
+
+    def file_years(self) -> list[str]:
+        return self.catalog.file_list_years()
+
+    @cached_property
+    def previews(self):
+        """Page images of archived files at reading size, made on first view and cached."""
+        from archive.previews import Previews
+        return Previews(self.config.thumbs.parent / "previews", self.store, self.catalog,
+                        self.config.limits)
+
+    @cached_property
+    def problem_notes(self):
+        """The office's marks on problem files: 已通知 (who, when) or 忽略 (why)."""
+        from .problem_notes import ProblemNotes
+        self.catalog                    # the workspace database exists
+        return ProblemNotes(self.config.catalog, busy_timeout=self.config.busy_timeout)
+
     def close(self) -> None:
         if "index" in self.__dict__:
             self.index.close()
-        for part in ("users", "decisions", "catalog"):
+        for part in ("users", "audit", "decisions", "problem_notes", "catalog"):
             if part in self.__dict__:
                 self.__dict__[part].close()
 
 
+def _refuse_inside_another(root: Path) -> None:
+    """A workspace inside another's inbox would be archived by it (its catalog, its objects);
+    inside another's archive it would be mixed with that archive's files."""
+    for folder in root.parents:
+        if not (folder / cfg.CONFIG_NAME).is_file():
+            continue
+        try:
+            other = cfg.load(folder)
+        except WorkspaceError:
+            continue
+        for code, where in (("init_inside_inbox", other.inbox),
+                            ("init_inside_archive", other.archive)):
+            where = where.resolve()
+            if root == where or where in root.parents:
+                raise WorkspaceError(code, root=str(root), other=str(folder))
+
+
 def _words_for_why_not(items: list[dict]) -> None:
-    """The check says why a file does not count as a code; the JSON carries the sentence too."""
+    """The check says why a file does not count, and why it waits, as codes; the JSON carries
+    the sentences too."""
     for it in items:
         for m in it.get("materials", ()):
             for ev in m.get("evidence", ()):
                 if ev.get("why_not_code"):
                     ev["why_not"] = messages.why_not(ev["why_not_code"])
+                for w in ev.get("waits", ()):
+                    w["text"] = messages.waits(w["code"], w["data"])
         _words_for_why_not(it.get("children", ()))
+
+
+def _standings(ready: Readiness) -> tuple[set, dict]:
+    """(sha, material) pairs that count, and those waiting (-> their queue row), of one check."""
+    if ready.standings is None:
+        counting = {(ev["id"], m["id"]) for it in _leaves(ready.result["items"])
+                    for m in it["materials"] for ev in m["evidence"]
+                    if ev["confirmed"] and ev["counts"]}
+        ready.standings = (counting, {(p["id"], p["material"]): p for p in ready.pending})
+    return ready.standings
+
+
+def _leaves(items: list[dict]):
+    for it in items:
+        if it.get("children"):
+            yield from _leaves(it["children"])
+        else:
+            yield it
 
 
 def init(root: Path, standard: Path | None = None, units: list[str] | None = None,
@@ -225,6 +527,9 @@ def init(root: Path, standard: Path | None = None, units: list[str] | None = Non
     root = Path(root).resolve()
     if (root / cfg.CONFIG_NAME).exists():
         raise WorkspaceError("already_workspace", root=str(root))
+    _refuse_inside_another(root)
+    if units:
+        cfg.check_units(units)
     source = Path(standard) if standard else DEFAULT_STANDARD
     if not source.is_file():
         raise WorkspaceError("standard_file_missing", path=str(source))

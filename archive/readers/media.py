@@ -75,7 +75,7 @@ def read_video(path: Path, limits: Limits):
     try:
         import av
     except ImportError:
-        return Extraction(note=reasons.NO_READER.format(fmt="video"))
+        return Extraction(note=reasons.NO_READER.format(fmt="video"), info={"unread": True})
     info: dict = {}
     try:
         with av.open(str(path), metadata_errors="ignore") as c:

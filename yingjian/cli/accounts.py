@@ -1,36 +1,125 @@
-"""The web app and its accounts: `serve`, `user add`, `user list`."""
+"""The web app and its accounts: `serve` (HTTP, or HTTPS with a certificate), `user add`,
+`user passwd`, `user remove`, `user list`."""
 from __future__ import annotations
 
 import click
 
 from .base import Fail, cli, open_workspace
 
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="监听地址;只在本机使用时保持默认,供局域网访问时设为 0.0.0.0")
 @click.option("--port", default=8420, show_default=True, type=int, help="端口")
 @click.option("--threads", default=8, show_default=True, type=int, help="同时处理的请求数")
+@click.option("--certfile", type=click.Path(dir_okay=False), default=None,
+              help="HTTPS 证书文件(PEM);与 --keyfile 一起给出时以 HTTPS 提供服务")
+@click.option("--keyfile", type=click.Path(dir_okay=False), default=None,
+              help="HTTPS 证书的私钥文件(PEM,不设密码)")
 @click.pass_context
-def serve(ctx, host, port, threads):
+def serve(ctx, host, port, threads, certfile, keyfile):
     """启动网页版(搜索、查看文件、考评项目、单位任务、问题文件、报告、上传)。
 
-    先用 yingjian user add 创建账号。默认只允许本机访问;供各单位通过局域网访问时加 --host 0.0.0.0。
+    先用 yingjian user add 创建账号。默认只允许本机访问;供各单位通过局域网访问时加
+    --host 0.0.0.0,并建议用 --certfile/--keyfile 启用 HTTPS,以免密码和文件在网络上明文传输
+    (此时登录凭据只通过 HTTPS 发送)。
 
     \b
     示例:
       yingjian serve
       yingjian serve --host 0.0.0.0 --port 8420
+      yingjian serve --host 0.0.0.0 --certfile 证书.pem --keyfile 私钥.pem
     """
-    from waitress import serve as waitress_serve
-
     from ..web import create_app
+    if bool(certfile) != bool(keyfile):
+        raise Fail("tls_files_required")
     ws = open_workspace(ctx)
     if not ws.users.all():
         raise Fail("no_accounts", root=str(ws.config.root))
+    tls = _check_tls(certfile, keyfile) if certfile else None
     app = create_app(ws.config.root)
+    app.config["SESSION_COOKIE_SECURE"] = tls is not None      # the cookie never leaves HTTPS
+    if tls is None:
+        _serve_http(app, host, port, threads)
+    else:
+        _serve_https(app, host, port, threads, *tls)
+
+
+def _port_in_use(e: OSError, port: int) -> None:
+    import errno
+    if e.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+        raise Fail("port_in_use", port=port, other=port + 1 if port < 65535 else 8420)
+
+
+def _serve_http(app, host: str, port: int, threads: int) -> None:
+    from waitress import create_server
+    try:                       # bind first: "started" is only said of a server that listens
+        server = create_server(app, host=host, port=port, threads=threads, ident="yingjian")
+    except OSError as e:
+        _port_in_use(e, port)
+        raise
+    _say_started(host, port, https=False)
+    try:
+        server.run()
+    finally:
+        server.close()
+
+
+def _say_started(host: str, port: int, https: bool) -> None:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    click.echo(f"网页版已启动:http://{shown}:{port}/  (按 Ctrl+C 停止)")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="yingjian")
+    click.echo(f"网页版已启动:{'https' if https else 'http'}://{shown}:{port}/  (按 Ctrl+C 停止)")
+    if not https and host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo("提示:局域网访问时建议加 --certfile/--keyfile 启用 HTTPS", err=True)
+
+
+def _check_tls(certfile: str, keyfile: str) -> tuple[str, str]:
+    """The certificate and key, checked before the server starts: a wrong path, a key that
+    does not match the certificate or a key with a passphrase is one clear error."""
+    import ssl
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        ctx.load_cert_chain(certfile, keyfile, password=lambda: b"")
+    except (OSError, ssl.SSLError, ValueError) as e:
+        raise Fail("tls_files_invalid", certfile=certfile, keyfile=keyfile,
+                   error=getattr(e, "strerror", None) or getattr(e, "reason", None) or str(e))
+    return certfile, keyfile
+
+
+def _serve_https(app, host: str, port: int, threads: int, certfile: str, keyfile: str) -> None:
+    """HTTPS with cheroot (waitress has no TLS): a maintained, pure-Python WSGI server whose
+    TLS is Python's own ssl module; TLS 1.2 at least."""
+    import ssl
+
+    from cheroot import wsgi
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+    server = wsgi.Server((host, port), app, numthreads=threads, server_name="yingjian")
+    server.ssl_adapter = BuiltinSSLAdapter(certfile, keyfile)
+    server.ssl_adapter.context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        server.prepare()                  # binds: a port in use is said before "started"
+    except OSError as e:
+        _port_in_use(e, port)
+        raise
+    _say_started(host, port, https=True)
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+def _system_user() -> str:
+    import getpass
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "?"
+
+
+def _new_password(password: str | None) -> str:
+    return password or click.prompt("密码", hide_input=True, confirmation_prompt="再输入一次")
 
 
 @cli.group()
@@ -41,6 +130,8 @@ def user():
     示例:
       yingjian user add 张三 --office
       yingjian user add 李四 --unit 人武部
+      yingjian user passwd 李四
+      yingjian user remove 李四
       yingjian user list
     """
 
@@ -48,10 +139,10 @@ def user():
 @user.command(name="add")
 @click.argument("name")
 @click.option("--office", is_flag=True, help="双拥办账号(查看和决定全部内容)")
-@click.option("--unit", help="单位账号:只能看到这个单位的文件和任务")
+@click.option("--unit", metavar="单位", help="单位账号:只能看到这个单位的文件和任务")
 @click.option("--password", default=None, envvar="YINGJIAN_PASSWORD", show_envvar=False,
               help="密码(不给时会提示输入;脚本中可用环境变量 YINGJIAN_PASSWORD)")
-@click.option("--replace", is_flag=True, help="用户已存在时重设密码")
+@click.option("--replace", is_flag=True, help="用户已存在时重设其身份和密码(其已登录的会话随即失效)")
 @click.pass_context
 def user_add(ctx, name, office, unit, password, replace):
     """新建网页版账号(密码以 scrypt 加盐散列保存)。
@@ -61,11 +152,44 @@ def user_add(ctx, name, office, unit, password, replace):
       yingjian user add 张三 --office
       yingjian user add 李四 --unit 人武部
     """
-    password = password or click.prompt(
-        "密码", hide_input=True, confirmation_prompt="再输入一次")
+    password = _new_password(password)
     ws = open_workspace(ctx)
-    u = ws.users.add(name, password, office=office, unit=unit, replace=replace)
+    u = ws.users.add(name, password, office=office, unit=unit, replace=replace, by=_system_user())
     click.echo(f"已创建账号 {u.name}({'双拥办' if u.is_office else u.unit})")
+
+
+@user.command(name="passwd")
+@click.argument("name")
+@click.option("--password", default=None, envvar="YINGJIAN_PASSWORD", show_envvar=False,
+              help="新密码(不给时会提示输入;脚本中可用环境变量 YINGJIAN_PASSWORD)")
+@click.pass_context
+def user_passwd(ctx, name, password):
+    """修改网页版账号的密码:该账号已登录的会话立即失效,登录锁定随之解除。
+
+    \b
+    示例:
+      yingjian user passwd 李四
+    """
+    ws = open_workspace(ctx)
+    if ws.users.get(name) is None:
+        raise Fail("user_not_found", name=name)
+    ws.users.set_password(name, _new_password(password), by=_system_user())
+    click.echo(f"已修改 {name} 的密码;其已登录的会话已失效")
+
+
+@user.command(name="remove")
+@click.argument("name")
+@click.pass_context
+def user_remove(ctx, name):
+    """删除网页版账号:其已登录的会话立即失效;其做过的决定和审计记录保留。
+
+    \b
+    示例:
+      yingjian user remove 李四
+    """
+    ws = open_workspace(ctx)
+    ws.users.remove(name, by=_system_user())
+    click.echo(f"已删除账号 {name}")
 
 
 @user.command(name="list")

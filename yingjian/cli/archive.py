@@ -12,6 +12,7 @@ import click
 
 from .. import messages, records
 from ..text import files_table
+from ..config import parse_units
 from ..workspace import init as init_workspace
 from .base import cli, emit_json, json_option, open_workspace
 
@@ -19,7 +20,7 @@ from .base import cli, emit_json, json_option, open_workspace
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--standard", type=click.Path(dir_okay=False, exists=True),
               help="考评标准文件(YAML);默认使用内置的示例标准")
-@click.option("--units", help="成员单位,用逗号分隔;默认取考评标准中的责任单位")
+@click.option("--units", help="成员单位,用逗号、顿号、分号或空格分隔;默认取考评标准中的责任单位")
 @click.option("--inbox", help="收件箱位置(可以是网络共享);默认为工作区内的 inbox")
 def init(directory, standard, units, inbox):
     """新建工作区:配置文件、考评标准、每个成员单位一个收件文件夹、归档库。
@@ -27,8 +28,9 @@ def init(directory, standard, units, inbox):
     \b
     示例:
       yingjian init 迎检资料库 --units 双拥办,人武部,教育局
+      yingjian init 迎检资料库 --units "双拥办、人武部、教育局"
     """
-    unit_list = [u.strip() for u in units.replace(",", ",").split(",") if u.strip()] if units else None
+    unit_list = parse_units(units) if units is not None else None
     config = init_workspace(Path(directory), Path(standard) if standard else None, unit_list, inbox)
     click.echo(f"已创建工作区:{config.root}")
     click.echo(f"收件箱:{config.inbox}(每个单位一个文件夹,共 {len(config.units)} 个)")
@@ -161,11 +163,13 @@ def watch(ctx, poll):
 
 
 @cli.command()
-@click.option("--unit", help="只列出这个单位的文件")
+@click.option("--unit", metavar="单位", help="只列出这个单位的文件")
 @json_option
 @click.pass_context
 def files(ctx, unit, as_json):
-    """列出归档中的文件,每个文件一行:单位、路径、类型、证据日期及来源、页数、字数、状态、版本数。
+    """列出归档中的文件,每个文件一行:编号、单位、路径、类型、证据日期及来源、页数、字数、状态、版本数。
+
+    编号(第一列)可用在 confirm、assign 等命令中代替文件路径。
 
     \b
     示例:
@@ -173,6 +177,7 @@ def files(ctx, unit, as_json):
       yingjian files --json
     """
     ws = open_workspace(ctx)
+    unit = ws.resolve_unit(unit) if unit is not None else None
     rows = records.files(ws.catalog, unit)
     if as_json:
         emit_json({"files": rows})
@@ -185,7 +190,7 @@ def files(ctx, unit, as_json):
 
 
 @cli.command()
-@click.option("--unit", help="只列出这个单位的问题文件")
+@click.option("--unit", metavar="单位", help="只列出这个单位的问题文件")
 @json_option
 @click.pass_context
 def problems(ctx, unit, as_json):
@@ -194,9 +199,11 @@ def problems(ctx, unit, as_json):
     \b
     示例:
       yingjian problems
+      yingjian problems --unit 人武部
       yingjian problems --json
     """
     ws = open_workspace(ctx)
+    unit = ws.resolve_unit(unit) if unit is not None else None
     rows = records.problems(ws.catalog, unit)
     if as_json:
         emit_json({"problems": rows})
@@ -209,6 +216,53 @@ def problems(ctx, unit, as_json):
     click.echo(f"\n共 {len(rows)} 个问题文件;请通知相关单位重新上传")
 
 
+
+
+@cli.group()
+def unit():
+    """成员单位:新建单位(配置中的名称和收件箱中的文件夹)、列出单位。
+
+    \b
+    示例:
+      yingjian unit add 教育局
+      yingjian unit list
+    """
+
+
+@unit.command(name="add")
+@click.argument("name")
+@click.pass_context
+def unit_add(ctx, name):
+    """新建成员单位:写入 yingjian.toml,并在收件箱中建它的文件夹。
+
+    放在这个名称的文件夹中、此前因“不是已知单位”未归档的文件,下次归档时会自动归档。
+
+    \b
+    示例:
+      yingjian unit add 教育局
+    """
+    ws = open_workspace(ctx)
+    folder = ws.add_unit(name)
+    click.echo(f"已新建单位 {name.strip()},收件文件夹:{folder}")
+    click.echo("下一步:运行 yingjian ingest 归档该文件夹中的文件")
+
+
+@unit.command(name="list")
+@click.pass_context
+def unit_list(ctx):
+    """列出工作区的成员单位和各自已归档的文件数。
+
+    \b
+    示例:
+      yingjian unit list
+    """
+    ws = open_workspace(ctx)
+    counts = ws.catalog.unit_counts()
+    for u in ws.config.units:
+        click.echo(f"{u}\t{counts.get(u, 0)} 个文件")
+    missing = [u for u in ws.standard.units() if u not in ws.config.units]
+    if missing:
+        click.echo(f"\n标准中的责任单位未建文件夹:{'、'.join(missing)}")
 
 
 @cli.command()
