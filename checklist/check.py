@@ -116,7 +116,7 @@ class Check:
         score = round(sum(i["score"] for i in items if not i["bonus"]), 2)
         bonus = round(sum(i["score"] for i in items if i["bonus"]), 2)
         potential = round(sum(i["potential_score"] for i in items), 2)
-        veto = [_brief(it) for it in _leaves(items) if it["veto"]]
+        veto = [_brief(it) for it in leaves(items) if it["veto"]]
         result = {
             "title": self.std.title,
             "period": {"start": self.start, "end": self.end, "years": self.std.years},
@@ -248,7 +248,7 @@ class Check:
 
     def _units(self, items: list[dict], unit_files: dict[str, int]) -> list[dict]:
         todo: dict[str, list] = {u: [] for u in [*self.std.units(), *unit_files]}
-        for it in _leaves(items):
+        for it in leaves(items):
             for m in it["materials"]:
                 if m["status"] == "complete":
                     continue
@@ -277,10 +277,11 @@ def _combine(statuses: list[str]) -> str:
     return "partial"
 
 
-def _leaves(items: list[dict]):
+def leaves(items: list[dict]):
+    """The numbered items of a check's result that hold materials, in the standard's order."""
     for it in items:
         if it.get("children"):
-            yield from _leaves(it["children"])
+            yield from leaves(it["children"])
         else:
             yield it
 

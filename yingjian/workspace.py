@@ -15,6 +15,7 @@ from archive.scan import NO_UNIT, closest
 from indexer import IndexBusy, SearchIndex
 from checklist import (DEFAULT_STANDARD, Check, Mapping, MappingError, Standard, StandardError,
                        dump, load)
+from checklist.check import leaves
 from checklist.decisions import DecisionStore
 
 from . import config as cfg, messages, records
@@ -506,19 +507,11 @@ def _words_for_why_not(items: list[dict]) -> None:
 def _standings(ready: Readiness) -> tuple[set, dict]:
     """(sha, material) pairs that count, and those waiting (-> their queue row), of one check."""
     if ready.standings is None:
-        counting = {(ev["id"], m["id"]) for it in _leaves(ready.result["items"])
+        counting = {(ev["id"], m["id"]) for it in leaves(ready.result["items"])
                     for m in it["materials"] for ev in m["evidence"]
                     if ev["confirmed"] and ev["counts"]}
         ready.standings = (counting, {(p["id"], p["material"]): p for p in ready.pending})
     return ready.standings
-
-
-def _leaves(items: list[dict]):
-    for it in items:
-        if it.get("children"):
-            yield from _leaves(it["children"])
-        else:
-            yield it
 
 
 def init(root: Path, standard: Path | None = None, units: list[str] | None = None,

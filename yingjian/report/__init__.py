@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from checklist.check import leaves  # noqa: F401  (the report's modules walk the items with it)
+
 COLORS = {"complete": "#2e7d32", "unconfirmed": "#b58900", "partial": "#e65100", "missing": "#c62828"}
 FILLS = {"complete": "C6EFCE", "unconfirmed": "FFEB9C", "partial": "FCE4D6", "missing": "FFC7CE"}
 THUMBS_PER_MATERIAL = 6
@@ -29,15 +31,6 @@ class ReportData:
     link: Callable[[dict], str | None] = lambda ev: None   # a relative link to open a file
     object_path: Callable[[str], Path] | None = None        # the archived bytes (the binder)
     made_at: datetime = field(default_factory=datetime.now)
-
-
-def leaves(items):
-    """The numbered items that hold materials, in the standard's order."""
-    for it in items:
-        if it.get("children"):
-            yield from leaves(it["children"])
-        else:
-            yield it
 
 
 def default_paths(root: Path) -> tuple[Path, Path, Path]:
