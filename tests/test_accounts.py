@@ -428,9 +428,14 @@ def test_in_chromium_a_lock_is_explained_and_back_after_logout_shows_no_files(si
             page = _logged_in(b, base, "张三", errors)
             page.goto(base + "/files")
             assert "征兵通报.pdf" in page.inner_text("main")
-            page.click("header form button")                   # 退出
+            with page.expect_navigation(wait_until="load"):
+                page.click("header form button")               # 退出
             assert page.url.startswith(base + "/login")
-            page.go_back()
+            # back to the file list: no-store means the browser asks again, and the ended
+            # session gets the login page. (Chromium may swap the page's process on the way:
+            # history.back() and a wait ride over that where page.go_back() would fail.)
+            with page.expect_navigation(wait_until="load"):
+                page.evaluate("history.back()")
             assert "征兵通报.pdf" not in page.inner_text("body")
             page.screenshot(path=str(tmp_path / "after-logout.png"))
             b.close()
