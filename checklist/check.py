@@ -23,16 +23,18 @@ MAX_SUGGESTED_LISTED = 50
 
 
 class Pending:
-    """A suggestion waiting for the office, in the review queue. Its full row (the file as
-    evidence, the material, the item) is made only when it is shown: a large archive holds many
-    suggestions, and a page shows twenty. Read like the dict it stands for: p["unit"]."""
+    """A suggestion waiting for the office, in the review queue. The check keeps each as a plain
+    tuple (`Check.pending`: sha, material, how, item, gain, fills, unit) — a large archive
+    holds many suggestions and a page shows twenty —, and this wraps one when it is read, its
+    full row (the file as evidence, the material, the item) made on first use. Read like the
+    dict it stands for: p["unit"]."""
 
     __slots__ = ("_check", "sha", "material", "how", "item", "veto", "gain", "fills", "unit", "_row")
 
-    def __init__(self, check: "Check", sha: str, m: Material, how: str, it: Item, gain: float,
-                 fills: bool, unit: str):
-        self._check, self.sha, self.material, self.how = check, sha, m, how
-        self.item, self.veto, self.gain, self.fills, self.unit = it, it.veto, gain, fills, unit
+    def __init__(self, check: "Check", entry: tuple):
+        self._check = check
+        self.sha, self.material, self.how, self.item, self.gain, self.fills, self.unit = entry
+        self.veto = self.item.veto
         self._row = None
 
     def row(self) -> dict:
@@ -63,6 +65,41 @@ class Pending:
 
     def items(self):
         return self.row().items()
+
+
+class Queue:
+    """The review queue of one check: its entries in order, wrapped as `Pending` when read;
+    filtered and paged without making a row for the entries not shown."""
+
+    def __init__(self, check: "Check", entries: list[tuple]):
+        self.check, self.entries = check, entries
+
+    def ordered(self) -> "Queue":
+        """Veto items first, then the score confirming each would add, then one that fills a
+        missing year; else the standard's order (the check's), then the path."""
+        return Queue(self.check, sorted(self.entries, key=lambda e: (not e[3].veto, -e[4], not e[5])))
+
+    def where(self, unit: str | None = None, items: set[str] | None = None) -> "Queue":
+        return Queue(self.check, [e for e in self.entries if (unit is None or e[6] == unit)
+                                  and (items is None or e[3].code in items)])
+
+    def keys(self) -> dict[tuple[str, str], tuple]:
+        """(sha, material id) -> its entry."""
+        return {(e[0], e[1].id): e for e in self.entries}
+
+    def wrap(self, entry: tuple) -> Pending:
+        return Pending(self.check, entry)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [Pending(self.check, e) for e in self.entries[i]]
+        return Pending(self.check, self.entries[i])
+
+    def __iter__(self):
+        return (Pending(self.check, e) for e in self.entries)
 
 
 def _year(d: str | None) -> int | None:
@@ -103,7 +140,7 @@ class Check:
         self.files, evidence = ev.files, ev.materials
         self.evidence = evidence          # material -> sha -> (how, confirmed), for the reports
         self.waits, self.vouched = ev.waits, ev.vouched
-        self.pending: list[Pending] = []  # every suggestion waiting for the office
+        self.pending: list[tuple] = []    # every suggestion waiting for the office (see Pending)
         # per file, once: the year it counts for (0: no year needed), or None if it never counts
         self.slot = {sha: (_year(f.date) or 0) if self.counts(f, f.date, f.date_source) else None
                      for sha, f in self.files.items()}
@@ -203,8 +240,8 @@ class Check:
         for sha in waiting:
             y = year_of.get(sha, False)
             fills = y is not False and conf[y] < m.count
-            self.pending.append(Pending(self, sha, m, found[sha][0], it,
-                                        round(step, 4) if fills else 0.0, fills, files[sha].unit))
+            self.pending.append((sha, m, found[sha][0], it, round(step, 4) if fills else 0.0,
+                                 fills, files[sha].unit))
         shown = confirmed + waiting[:MAX_SUGGESTED_LISTED]
         return {
             "id": m.id, "title": m.title, "kind": m.kind, "count": m.count,

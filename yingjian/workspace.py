@@ -15,7 +15,7 @@ from archive.scan import NO_UNIT, closest
 from indexer import IndexBusy, SearchIndex
 from checklist import (DEFAULT_STANDARD, Check, Mapping, MappingError, Standard, StandardError,
                        dump, load)
-from checklist.check import leaves
+from checklist.check import Queue, leaves
 from checklist.decisions import DecisionStore
 
 from . import config as cfg, messages, records
@@ -32,7 +32,7 @@ class Readiness:
     then by the score confirming it would add)."""
     result: dict
     serves: dict[str, list[tuple[str, str, bool]]]
-    pending: list[dict] = field(default_factory=list)
+    pending: Queue | None = None          # the review queue, in order
     standings: tuple | None = field(default=None, repr=False)     # made on first use
 
 
@@ -151,10 +151,7 @@ class Workspace:
         for mid, shas in check.evidence.items():
             for sha, (how, confirmed) in shas.items():
                 serves.setdefault(sha, []).append((mid, how, confirmed))
-        # veto items first, then the score confirming it would add, then one that fills a
-        # missing year, then the standard's order (the check's), then the path
-        pending = sorted(check.pending, key=lambda p: (not p["veto"], -p["gain"], not p["fills"]))
-        ready = Readiness(result, serves, pending)
+        ready = Readiness(result, serves, Queue(check, check.pending).ordered())
         self._readiness = (key, ready)
         return ready
 
@@ -332,12 +329,12 @@ class Workspace:
         would add; filtered by the file's unit or by an item (its sub-items included), one page
         of `limit` from `offset`. The command line and the web app both list it from here."""
         pending = self.readiness().pending
-        if unit:
-            pending = [p for p in pending if p["unit"] == unit]
+        codes = None
         if item:
             found = self.standard.item(item)
             codes = {it.code for it in found.walk()} if found else set()
-            pending = [p for p in pending if p["item"] in codes]
+        if unit or item:
+            pending = pending.where(unit=unit or None, items=codes)
         offset = max(0, offset)
         page = pending[offset:] if limit is None else pending[offset:offset + max(0, limit)]
         rows = []
@@ -510,7 +507,8 @@ def _standings(ready: Readiness) -> tuple[set, dict]:
         counting = {(ev["id"], m["id"]) for it in leaves(ready.result["items"])
                     for m in it["materials"] for ev in m["evidence"]
                     if ev["confirmed"] and ev["counts"]}
-        ready.standings = (counting, {(p["id"], p["material"]): p for p in ready.pending})
+        queue = ready.pending
+        ready.standings = (counting, _Waiting(queue, queue.keys()))
     return ready.standings
 
 
@@ -543,3 +541,14 @@ def init(root: Path, standard: Path | None = None, units: list[str] | None = Non
         folder.mkdir(parents=True, exist_ok=True)
     Catalog(config.catalog).close()
     return config
+
+
+class _Waiting(dict):
+    """(sha, material) -> its review-queue row, made when read."""
+
+    def __init__(self, queue: Queue, entries: dict):
+        super().__init__(entries)
+        self.queue = queue
+
+    def __getitem__(self, key):
+        return self.queue.wrap(super().__getitem__(key))
