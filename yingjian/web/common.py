@@ -61,7 +61,9 @@ def install(app: Flask, ws: Workspace) -> None:
         g.user = users().session_user(session.get("sid"))
         if request.method == "POST":
             token, expected = request.form.get("csrf_token", ""), session.get("csrf", "")
-            if not token or not expected or not hmac.compare_digest(token, expected):
+            # as bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500)
+            if not token or not expected or not hmac.compare_digest(
+                    token.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")):
                 fail(400, "csrf")
 
     @app.teardown_request
