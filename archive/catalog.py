@@ -250,48 +250,25 @@ class Catalog(SqliteStore):
     def texts(self, shas: list[str]) -> list[tuple[str, str, str, str | None]]:
         """(sha, text, state, ocr) of these contents: what content rules are tested on. A
         state or ocr of `pending` means more text is still to come."""
-        out = []
-        for i in range(0, len(shas), 500):
-            batch = shas[i:i + 500]
-            out += self._tuples("SELECT sha, text, state, ocr FROM objects WHERE sha IN "
-                                f"({','.join('?' * len(batch))})", batch)
-        return out
+        return self._in("SELECT sha, text, state, ocr FROM objects WHERE sha IN ({keys})", shas)
 
     def index_rows(self, source_ids: list[int]) -> list[sqlite3.Row]:
         """What the search index needs of these sources, one row each (path, unit, name, state,
         sha, kind, text, date, ostate), in no particular order; ids no longer known are left out."""
-        out: list[sqlite3.Row] = []
-        for i in range(0, len(source_ids), 500):
-            chunk = list(source_ids[i:i + 500])
-            out += self._db.execute(
-                "SELECT s.id, s.path, s.unit, s.name, s.state, s.sha, o.kind, o.text, o.date, "
-                "o.state AS ostate FROM sources s LEFT JOIN objects o ON o.sha = s.sha "
-                f"WHERE s.id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
-        return out
+        return self._in(
+            "SELECT s.id, s.path, s.unit, s.name, s.state, s.sha, o.kind, o.text, o.date, "
+            "o.state AS ostate FROM sources s LEFT JOIN objects o ON o.sha = s.sha "
+            "WHERE s.id IN ({keys})", source_ids, rows=True)
 
     def texts_of(self, shas: list[str]) -> dict[str, str]:
         """sha -> extracted text of these objects (the search index checks its candidates)."""
-        out: dict[str, str] = {}
-        cur = self._db.cursor()
-        cur.row_factory = None
-        shas = list(dict.fromkeys(shas))
-        for i in range(0, len(shas), 500):
-            chunk = shas[i:i + 500]
-            out.update(cur.execute(f"SELECT sha, text FROM objects WHERE sha IN "
-                                   f"({','.join('?' * len(chunk))})", chunk))
-        return out
+        return {sha: text for sha, text, _, _ in self.texts(shas)}
 
     def shas_containing(self, shas: list[str], word: str) -> set[str]:
         """Those of `shas` whose text, as stored, contains `word` (the search index checks its
         candidates here, without reading the texts out)."""
-        out: set[str] = set()
-        shas = list(dict.fromkeys(shas))
-        for i in range(0, len(shas), 500):
-            chunk = shas[i:i + 500]
-            out.update(r[0] for r in self._db.execute(
-                f"SELECT sha FROM objects WHERE sha IN ({','.join('?' * len(chunk))}) "
-                "AND instr(text, ?) > 0", [*chunk, word]))
-        return out
+        return {r[0] for r in self._in(
+            "SELECT sha FROM objects WHERE sha IN ({keys}) AND instr(text, ?) > 0", shas, [word])}
 
     def sources_of(self, sha: str, present_only: bool = True) -> list[sqlite3.Row]:
         q = "SELECT * FROM sources WHERE sha = ?" + (" AND state = 'present'" if present_only else "")
@@ -300,13 +277,8 @@ class Catalog(SqliteStore):
     def unread_among(self, shas) -> set[str]:
         """Those of `shas` no reader understood (archived with `info.unread`): nothing inside
         them, their date included, is known."""
-        shas, out = list(shas), set()
-        for i in range(0, len(shas), 500):
-            batch = shas[i:i + 500]
-            out |= {r[0] for r in self._tuples(
-                f"SELECT sha, info FROM objects WHERE sha IN ({','.join('?' * len(batch))})",
-                batch) if json.loads(r[1] or "{}").get("unread")}
-        return out
+        return {sha for sha, info in self._in("SELECT sha, info FROM objects WHERE sha IN ({keys})",
+                                               shas) if json.loads(info or "{}").get("unread")}
 
     def shas_with_prefix(self, prefix: str, limit: int = 5) -> list[str]:
         return [r[0] for r in self._db.execute(
@@ -536,13 +508,13 @@ class Catalog(SqliteStore):
         """The rows of `ids` (source ids), in that order, as `files` shapes them."""
         if not ids:
             return []
-        rows = self._db.execute(
+        rows = self._in(
             "SELECT s.id AS source_id, s.unit, s.path, s.name, s.state AS source_state, "
             "s.reason AS source_reason, s.sha, s.container_id, o.kind, o.format, o.state, "
             "o.reason, o.pages, o.text_chars, o.date, o.date_source, o.size, o.ocr, o.info, "
             "(SELECT COUNT(*) FROM versions v WHERE v.source_id = s.id) AS versions, "
             "NULL AS duplicate_of FROM sources s LEFT JOIN objects o ON o.sha = s.sha "
-            f"WHERE s.id IN ({','.join('?' * len(ids))})", ids).fetchall()
+            "WHERE s.id IN ({keys})", ids, rows=True)
         by_id = {r["source_id"]: dict(r) for r in rows}
         return [by_id[i] for i in ids if i in by_id]
 

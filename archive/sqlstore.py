@@ -132,5 +132,16 @@ class SqliteStore:
         cur.row_factory = None
         return cur.execute(sql, args).fetchall()
 
+    def _in(self, sql: str, keys, after: Sequence = (), *, rows: bool = False) -> list:
+        """`sql` run over `keys` 500 at a time, its `{keys}` replaced by their placeholders (so
+        any number fits SQLite's limit on variables); `after` are the arguments that follow the
+        keys. Plain tuples, or Rows with `rows`."""
+        keys, out = list(dict.fromkeys(keys)), []
+        for i in range(0, len(keys), 500):
+            batch = keys[i:i + 500]
+            query = sql.format(keys=",".join("?" * len(batch)))
+            out += (self._rows if rows else self._tuples)(query, [*batch, *after])
+        return out
+
     def close(self) -> None:
         self._db.close()

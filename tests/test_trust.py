@@ -11,6 +11,7 @@ import pytest
 from archive import extract
 from tests import factories as f
 from tests.conftest import ingest
+from tests.test_check import material
 from yingjian.workspace import Workspace, init
 
 UNITS = ["双拥办", "人武部", "退役军人事务局", "宣传部"]
@@ -22,14 +23,6 @@ def ws(tmp_path):
     w = Workspace.open(tmp_path / "ws")
     yield w
     w.close()
-
-
-def material(result, mid):
-    def walk(items):
-        for it in items:
-            yield from it["materials"]
-            yield from walk(it.get("children", []))
-    return next(m for m in walk(result["items"]) if m["id"] == mid)
 
 
 def check(ws):

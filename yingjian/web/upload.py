@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 from flask import Blueprint, g, render_template, request
 
 from .. import messages as msg
-from ..uploads import MAX_NAME_BYTES, Upload, UploadRefused, long_names, safe_upload_name
+from ..uploads import MAX_NAME_BYTES, Upload, UploadRefused, safe_upload_name
 from ..workspace import Workspace
 from .common import login_required, workspace
 from .errors import TEXT, fail
@@ -36,10 +36,11 @@ def upload():
             error = TEXT["no_files_chosen"]
         elif len(files) > MAX_FILES:
             error = TEXT["too_many_files"].format(max_files=MAX_FILES)
-        elif too_long := long_names([f.filename for f in files]):
-            error = long_names_message(too_long)
         else:
-            done = save_uploads(ws, unit, files, material=material)
+            try:
+                done = save_uploads(ws, unit, files, material=material)
+            except UploadRefused as e:          # nothing of the batch was written
+                error = long_names_message(e.data["names"])
     return render_template("upload.html", done=done, error=error, units=ws.config.units,
                            material=material, unit=request.args.get("unit"),
                            standing_labels=msg.STANDING_LABELS)
@@ -54,13 +55,9 @@ def long_names_message(too_long: list[tuple[str, int]]) -> str:
 
 def save_uploads(ws: Workspace, unit: str, files, material: str | None = None) -> list[dict]:
     """The workspace's upload service on the browser's files; the results' problems in words.
-    Names too long for a file system refuse the batch before anything is written."""
-    try:
-        out = ws.upload(unit, [Upload.of_stream(f.filename, f.stream) for f in files],
-                        material=material, user=g.user.name if g.get("user") else None)
-    except UploadRefused as e:
-        fail(400, "names_too_long", long_names_message(e.data["names"]),
-             max_bytes=MAX_NAME_BYTES, max_chars=MAX_NAME_BYTES // 3)
+    Names too long for a file system refuse the batch (UploadRefused) before anything is written."""
+    out = ws.upload(unit, [Upload.of_stream(f.filename, f.stream) for f in files],
+                    material=material, user=g.user.name if g.get("user") else None)
     for o in out:
         o["problems"] = [msg.reason(r) for r in o["problems"]]
     return out
