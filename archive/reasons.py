@@ -66,13 +66,11 @@ PDF_TOO_MANY_PAGES = Reason("pdf_too_many_pages")              # pages, limit
 IMAGE_CORRUPT = Reason("image_corrupt")
 IMAGE_TRUNCATED = Reason("image_truncated")
 IMAGE_BOMB = Reason("image_bomb")                              # pixels, limit
-IMAGE_UNSUPPORTED = Reason("image_unsupported")                # fmt
 
 DOCX_CORRUPT = Reason("docx_corrupt")
 XLSX_CORRUPT = Reason("xlsx_corrupt")
 OFFICE_ENCRYPTED = Reason("office_encrypted")
 OFFICE_BOMB = Reason("office_bomb")
-OLD_OFFICE = Reason("old_office")                              # fmt
 TEXT_UNDECODABLE = Reason("text_undecodable")
 
 ZIP_CORRUPT = Reason("zip_corrupt")

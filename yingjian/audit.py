@@ -4,17 +4,16 @@ office's decisions and changes to accounts. A store of its own in the workspace 
 are made when shown, in yingjian/messages.py), like every stored fact.
 
 "From where" is the client's address for the web app; the web frame sets it once per request
-(`acting_from`), so a service called from a view (Workspace.decide) records it without every
+(`set_client`), so a service called from a view (Workspace.decide) records it without every
 view passing it along. The command line leaves it empty: the entry was made on this machine.
 """
 from __future__ import annotations
 
 import json
 import time
-from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
-from typing import Callable, Iterator
+from typing import Callable
 
 from archive.sqlstore import SqliteStore
 
@@ -36,18 +35,9 @@ ACTIONS = ("login", "login_failed", "login_refused", "logout", "upload", "decide
 _CLIENT: ContextVar[str | None] = ContextVar("yingjian_client", default=None)
 
 
-@contextmanager
-def acting_from(client: str | None) -> Iterator[None]:
-    """Within this block, entries without an explicit client are recorded from `client`."""
-    token = _CLIENT.set(client)
-    try:
-        yield
-    finally:
-        _CLIENT.reset(token)
-
-
 def set_client(client: str | None):
-    """The web frame's form of `acting_from`: returns the token to `reset_client` with."""
+    """Entries without an explicit client are recorded from `client` until `reset_client` is
+    called with the token this returns (the web frame does so around each request)."""
     return _CLIENT.set(client)
 
 

@@ -56,6 +56,7 @@ REASONS = {
     "image_corrupt": "图片文件已损坏,无法打开;请重新拍摄或重新导出后上传",
     "image_truncated": "图片文件不完整(可能传输中断),请重新上传原图",
     "image_bomb": "图片尺寸异常({pixels} 像素,上限 {limit}),疑似恶意文件,已拒绝处理",
+    # no longer given since every such format has a reader; kept for the rows that carry them
     "image_unsupported": "暂不支持读取此图片格式({fmt}),文件已归档",
     "docx_corrupt": "Word 文件已损坏,无法打开;请用 Word 或 WPS 重新保存后上传",
     "xlsx_corrupt": "Excel 文件已损坏,无法打开;请用 Excel 或 WPS 重新保存后上传",

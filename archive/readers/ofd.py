@@ -21,10 +21,6 @@ from . import FormatError
 _MAX_XML = 64 * 1024 * 1024          # one XML part; a bigger one is a bomb, not a page
 
 
-def is_ofd(names: list[str]) -> bool:
-    return any(n.lower() == "ofd.xml" for n in names)
-
-
 def _local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
