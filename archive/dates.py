@@ -15,6 +15,18 @@ _CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2
               "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN = "〇零○Ｏ一二三四五六七八九十"
 
+# Full-width digits and the punctuation written between a date's parts (２０２２年３月１日,
+# ２０２２．３．１, ２０２２／３／１: a full-width input mode), folded one character for one so
+# that a match's position in the folded text is its position in the original.
+_FOLD = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
+                       "．": ".", "－": "-", "／": "/", "\u3000": " "})
+
+
+def fold(text: str) -> str:
+    """`text` with full-width digits and date punctuation made half-width, same length."""
+    return text.translate(_FOLD)
+
+
 _DATE_PATTERNS = [
     # 2018年12月24日, 2018 年 12 月 24 日, 2018年12月 (day optional)
     re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*[日号])?"),
@@ -55,6 +67,7 @@ def _valid(y: int, m: int, d: int | None) -> str | None:
 def find_dates(text: str) -> list[tuple[int, str]]:
     """Every date written in `text`, as (position, ISO date or YYYY-MM), in reading order."""
     found: dict[int, tuple[int, str]] = {}
+    text = fold(text)
     for pat in _DATE_PATTERNS:
         for m in pat.finditer(text):
             g = m.groupdict()
@@ -90,6 +103,7 @@ _NAME_PATTERNS = [
 
 def filename_date(name: str) -> str | None:
     """A date in a file name: IMG_20210405_…, 微信图片_20230801…, 扫描全能王 2018-12-24 10.32."""
+    name = fold(name)
     for pat in _NAME_PATTERNS:
         for m in pat.finditer(name):
             iso = _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -103,7 +117,7 @@ def exif_date(value: str | None) -> str | None:
     """EXIF writes '2021:04:05 10:32:00'; cameras with no clock write zeros."""
     if not value:
         return None
-    m = re.match(r"\s*(\d{4})[:\-](\d{2})[:\-](\d{2})", str(value))
+    m = re.match(r"\s*(\d{4})[:\-](\d{2})[:\-](\d{2})", fold(str(value)))
     return _valid(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
 
 
@@ -113,7 +127,7 @@ def pdf_date(value) -> str | None:
         return _valid(value.year, value.month, value.day)
     if not value:
         return None
-    m = re.match(r"(?:D:)?(\d{4})(\d{2})(\d{2})", str(value))
+    m = re.match(r"(?:D:)?(\d{4})(\d{2})(\d{2})", fold(str(value)))
     return _valid(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
 
 

@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import yaml
 
+from archive.dates import fold
+
 from .model import KINDS, Item, Material, Standard
 
 DEFAULT_STANDARD = Path(__file__).with_name("data") / "default_standard.yaml"
@@ -262,7 +264,7 @@ def _day(value, first: bool) -> date | None:
     if isinstance(value, int) and 1900 < value < 2200:
         return date(value, 1, 1) if first else date(value, 12, 31)
     if isinstance(value, str):
-        v = value.strip()
+        v = fold(value.strip())
         m = re.fullmatch(r"(\d{4})(?:[-./年](\d{1,2})(?:[-./月](\d{1,2})日?)?)?", v)
         if m:
             y, mo, d = int(m.group(1)), m.group(2), m.group(3)

@@ -15,14 +15,21 @@ from archive import dates
     ("二〇二一年八月一日", "2021-08-01"),
     ("二○一九年十月十日", "2019-10-10"),                      # the circle OCR reads for 〇
     ("2018年12月", "2018-12"),                                 # month only
-    ("２０２２年３月１日", None),                              # full-width digits are folded first
+    ("２０２２年３月１日", "2022-03-01"),                      # a full-width input mode
+    ("落款:２０２２．３．１", "2022-03-01"),
+    ("２０２２／１２／２４", "2022-12-24"),
+    ("２０２２－０３－０１", "2022-03-01"),
+    ("２０２２　年　３　月", "2022-03"),                       # full-width spaces
 ])
 def test_content_date_forms(text, expected):
-    if expected is None:
-        import unicodedata
-        assert dates.content_date([unicodedata.normalize("NFKC", text)]) == "2022-03-01"
-    else:
-        assert dates.content_date([text]) == expected
+    assert dates.content_date([text]) == expected
+
+
+def test_full_width_dates_in_names_metadata_and_exif():
+    assert dates.filename_date("扫描全能王 ２０１８－１２－２４.pdf") == "2018-12-24"
+    assert dates.filename_date("２０２２年３月双拥简报.docx") == "2022-03"
+    assert dates.exif_date("２０２１:０４:０５ 10:32:00") == "2021-04-05"
+    assert dates.pdf_date("D:２０１８１２２４") == "2018-12-24"
 
 
 def test_the_last_date_on_the_last_page_is_the_signing_date():

@@ -31,6 +31,15 @@ def test_text_pdf_is_archived_with_its_text_pages_and_signing_date(ws, inbox):
     assert ws.store.path(row["id"]).read_bytes() == p.read_bytes()
 
 
+def test_a_text_file_typed_in_full_width_is_dated_from_its_content(ws, inbox):
+    p = inbox / "人武部/通知.txt"
+    p.write_text("关于开展双拥工作的通知\n某某市人民武装部\n２０２２年３月１日\n", encoding="utf-8")
+    os.utime(p, ns=(1_600_000_000 * 10**9, 1_600_000_000 * 10**9))   # a file time in 2020
+    ingest(ws)
+    row = files_by_path(ws)["人武部/通知.txt"]
+    assert (row["date"], row["date_source"]) == ("2022-03-01", "content")
+
+
 def test_original_is_never_modified_moved_or_deleted(ws, inbox):
     p = f.text_pdf(inbox / "人武部/a.pdf", ["原件"])
     before = (p.read_bytes(), p.stat().st_mtime_ns)

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from .. import reasons
+from ..dates import fold
 from ..limits import Limits
 from . import FormatError
 
@@ -148,7 +149,7 @@ def meta_date(value) -> str | None:
         y, m, d = value.year, value.month, value.day
     else:
         for pat in _META_DATE:
-            found = pat.search(str(value))
+            found = pat.search(fold(str(value)))
             if found:
                 y, m, d = (int(g) for g in found.groups())
                 break
