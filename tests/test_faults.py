@@ -29,6 +29,36 @@ def _disable_ocr(root):
                  encoding="utf-8")
 
 
+def _objects(store) -> int:
+    """How many objects the store holds (files below its root, not its temporary folder)."""
+    return sum(1 for p in store.root.rglob("*") if p.is_file() and p.parent != store.tmp)
+
+
+def _last_change(catalog) -> int:
+    """The catalog's last change number, read by a connection of the test's own."""
+    if not catalog.exists():
+        return 0
+    db = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True, timeout=10)
+    try:
+        return db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
+    except sqlite3.OperationalError:          # a table not made yet
+        return 0
+    finally:
+        db.close()
+
+
+def _wait_for(proc, seen, timeout=120.0) -> bool:
+    """Poll until `seen()` holds (True) or the process has ended without it (False)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if seen():
+            return True
+        if proc.poll() is not None:
+            return seen()
+        time.sleep(0.005)
+    return False
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX")
 def test_kill_9_at_random_moments_loses_and_doubles_nothing(ws, inbox):
@@ -82,21 +112,32 @@ def test_kill_9_at_random_moments_loses_and_doubles_nothing(ws, inbox):
             dup = (inbox / "人武部" / "文件000.pdf").read_bytes()
             (inbox / "教育局" / "转发文件000.pdf").write_bytes(dup)
             note(inbox / "教育局" / "转发文件000.pdf")
+        objects_before, seq_before = _objects(ws.store), _last_change(ws.config.catalog)
         proc = subprocess.Popen(_ingest_cmd(ws.config.root), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        time.sleep(rnd.uniform(0.2, 0.9))
         if replaced:
             # this run is let finish, so that the version it saw must be kept; a version
             # overwritten before any run could see it was never the archive's to keep
             proc.wait()
             settled = set(expected)
-        if proc.poll() is None:
+            continue
+        # kill at a moment of the child's own work, never in its interpreter's start-up: right
+        # after it stored its first new object (mid-record or mid-batch), right after its first
+        # commit reached the catalog, or a random moment after its first object
+        moment = trial % 3
+        if moment == 1:
+            started = _wait_for(proc, lambda: _last_change(ws.config.catalog) > seq_before)
+        else:
+            started = _wait_for(proc, lambda: _objects(ws.store) > objects_before)
+            if started and moment == 2:
+                time.sleep(rnd.uniform(0.0, 0.4))
+        if started and proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
-            kills += 1
+            kills += 1                # only kills that interrupted work are counted
         proc.wait()
     final = subprocess.run(_ingest_cmd(ws.config.root), capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
-    assert kills >= KILL_TRIALS // 3, "the runs finished too fast to be killed mid-way"
+    assert kills >= KILL_TRIALS // 2, f"only {kills} runs were killed mid-way"
 
     from yingjian.workspace import Workspace
     ws2 = Workspace.open(ws.config.root)

@@ -12,6 +12,7 @@ from archive import extract
 from tests import factories as f
 from tests.conftest import ingest
 from tests.test_check import material
+from yingjian import records
 from yingjian.workspace import Workspace, init
 
 UNITS = ["双拥办", "人武部", "退役军人事务局", "宣传部"]
@@ -138,8 +139,15 @@ def test_a_vouched_date_holds_for_its_material_only(ws):
     sha = ws.resolve_file("人武部/会议记录.docx")
     ws.decide(sha, "10.2a", "assign", "张三", date="2022-06-01")
     r = ws.check()
+    ws.decide(sha, "2.1a", "assign", "张三")                 # the same file, no date vouched
+    r = ws.check()
     (e,) = material(r, "10.2a")["evidence"]
     assert (e["date"], e["date_source"]) == ("2022-06-01", "vouched")
+    (other,) = material(r, "2.1a")["evidence"]                # the file's own date there
+    (own,) = records.files(ws.catalog)
+    assert own["date_source"] == "mtime" and own["date"] != "2022-06-01"
+    assert (other["date"], other["date_source"]) == (own["date"], "mtime")
+    assert not other["counts"]
     assert path.exists()
 
 
