@@ -5,6 +5,8 @@ sentences turned into codes that read as before."""
 from __future__ import annotations
 
 import ast
+import gc
+import hashlib
 import re
 import zipfile
 from pathlib import Path
@@ -70,6 +72,10 @@ def test_a_catalog_from_a_newer_release_is_refused_untouched(tmp_path):
     db.execute("UPDATE schema_versions SET version = 99 WHERE store = 'catalog'")
     db.commit()
     db.close()
+
+    def files():                    # the catalog and any journal beside it, byte for byte
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in tmp_path.iterdir()}
+    before = files()
     from archive.sqlstore import StoreTooNew
     with pytest.raises(StoreTooNew):
         Catalog(path)
@@ -78,6 +84,8 @@ def test_a_catalog_from_a_newer_release_is_refused_untouched(tmp_path):
         Catalog(path)
     except StoreTooNew as e:
         assert "更新版本" in describe(e).text
+    gc.collect()                    # a connection left open would show here as a -wal file
+    assert files() == before
 
 
 # -- no SQL on a store's tables outside the store ----------------------------------------------
