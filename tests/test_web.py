@@ -1,6 +1,7 @@
 """The office web app on a real workspace: the permission matrix and CSRF through Flask's test
 client, and the clerk's and the unit's journeys in Debian's Chromium driven by Playwright."""
 import io
+import os
 import re
 import shutil
 import socket
@@ -280,7 +281,24 @@ def test_a_file_named_with_a_line_break_downloads_and_decisions_show_local_time(
     assert r.status_code == 200 and r.data == weird.read_bytes()
     assert "\n" not in r.headers["Content-Disposition"]
     ws.decide(sha, "1.1a", "assign", "张三")
+    import time
     from datetime import datetime
-    local = datetime.now().astimezone().strftime("%Y-%m-%d")
-    page = office.get(f"/file/{sha}").text
-    assert f"{local} " in page and "+00:00" not in page
+    from zoneinfo import ZoneInfo
+    if not hasattr(time, "tzset"):
+        pytest.skip("time zones are set through TZ only where tzset exists")
+    (at,) = [d["at"] for d in ws.decisions.all()]            # stored in UTC
+    stored = datetime.fromisoformat(at)
+    shanghai = stored.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    utc = stored.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M")
+    old_tz = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Shanghai"                        # the office's clock, 8 hours ahead
+    time.tzset()
+    try:
+        page = office.get(f"/file/{sha}").text
+    finally:
+        if old_tz is None:
+            os.environ.pop("TZ")
+        else:
+            os.environ["TZ"] = old_tz
+        time.tzset()
+    assert shanghai in page and utc not in page and "+00:00" not in page
