@@ -1,6 +1,7 @@
 """OCR of scans and photos on real rendered material (a CJK font draws the pages, RapidOCR reads
 them back), through the real pipeline: ingest, OCR queue, catalog, search index."""
 import json
+import os
 import socket
 
 import pytest
@@ -145,17 +146,51 @@ def test_undecodable_scan_page_gets_a_reason_and_never_stops_the_queue(ws, inbox
     assert ws.catalog.object(files_by_path(ws)["人武部/好页.pdf"]["id"])["ocr"] == "done"
 
 
-def test_ocr_never_touches_the_network(ws, inbox, monkeypatch):
+# loaded by every Python process started with it on PYTHONPATH (the OCR pool spawns its
+# workers, which inherit the environment): a connection attempt is written down and refused
+_NET_GUARD = """
+import os, socket
+_log = os.environ["YINGJIAN_TEST_NET_LOG"]
+with open(_log + ".loaded", "a") as f:
+    f.write(str(os.getpid()) + "\\n")
+def _refuse(*a, **k):
+    with open(_log, "a") as f:
+        f.write(str(os.getpid()) + " " + repr((a, k)) + "\\n")
+    raise OSError("OCR tried to open a network connection")
+socket.socket.connect = _refuse
+socket.socket.connect_ex = _refuse
+socket.create_connection = _refuse
+"""
+
+
+def test_ocr_never_touches_the_network(ws, inbox, monkeypatch, tmp_path):
+    """Neither this process nor the OCR worker processes it spawns open a connection."""
     def refuse(*a, **k):
         raise AssertionError("OCR tried to open a network connection")
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(ocr, "_ENGINE", None)          # load the models again, offline
+    guard = tmp_path / "netguard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(_NET_GUARD, encoding="utf-8")
+    log = tmp_path / "connections.log"
+    monkeypatch.setenv("YINGJIAN_TEST_NET_LOG", str(log))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(guard),
+                                                                   os.environ.get("PYTHONPATH")])))
     f.photo_jpeg(inbox / "人武部/横幅.jpg", "军民鱼水一家亲")
+    f.photo_jpeg(inbox / "教育局/标语.jpg", "双拥共建谱新篇")
     ingest(ws)
-    run_ocr(ws)
-    sha = files_by_path(ws)["人武部/横幅.jpg"]["id"]
-    assert "军民鱼水一家亲" in compact(ws.catalog.object(sha)["text"])
+    run_ocr(ws)                                         # in this process
+    by = files_by_path(ws)
+    assert "军民鱼水一家亲" in compact(ws.catalog.object(by["人武部/横幅.jpg"]["id"])["text"])
+    f.photo_jpeg(inbox / "人武部/横幅二.jpg", "拥军优属模范")
+    ingest(ws)
+    run_ocr(ws, workers=2)                              # in spawned worker processes
+    by = files_by_path(ws)
+    assert "拥军优属模范" in compact(ws.catalog.object(by["人武部/横幅二.jpg"]["id"])["text"])
+    workers = set((tmp_path / "connections.log.loaded").read_text().split()) - {str(os.getpid())}
+    assert workers, "the guard was not loaded in any OCR worker"
+    assert not log.exists(), log.read_text()
 
 
 @pytest.mark.slow
