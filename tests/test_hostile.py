@@ -25,6 +25,7 @@ def _limits(root: Path):
     p.write_text(text + "max_office_mb = 10\n", encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_hostile_corpus_gets_reasons_and_never_stops_the_pipeline(ws, tmp_path):
     _limits(ws.config.root)
     from yingjian.workspace import Workspace

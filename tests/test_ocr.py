@@ -26,6 +26,7 @@ def compact(s: str) -> str:
     return "".join(s.split())
 
 
+@pytest.mark.slow
 def test_multi_page_scan_is_read_page_by_page_and_dated_by_its_last_page(ws, inbox):
     f.scanned_pdf(inbox / "人武部/会议纪要扫描件.pdf", PAGES)
     ingest(ws)
@@ -51,6 +52,7 @@ def test_multi_page_scan_is_read_page_by_page_and_dated_by_its_last_page(ws, inb
     assert [h.path for h in ws.index.search("张国强").hits] == ["人武部/会议纪要扫描件.pdf"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("encoding", ["jpeg", "ccitt", "flate"])
 def test_scans_in_every_encoding_scanners_use_are_read(ws, inbox, encoding):
     f.scanned_pdf(inbox / f"人武部/{encoding}.pdf", PAGES[1:2], encoding=encoding)
@@ -76,6 +78,7 @@ def test_an_older_catalog_is_migrated_in_place(ws):
     ws.__dict__.pop("catalog")
 
 
+@pytest.mark.slow
 def test_crooked_noisy_scan_is_still_read(ws, inbox):
     text = "关于做好二〇二一年度拥军优属工作的通知\n各镇人民政府要高度重视优抚对象走访慰问"
     f.scanned_pdf(inbox / "教育局/歪斜扫描.pdf", [text], angle=2.5, noise=True)
@@ -86,6 +89,7 @@ def test_crooked_noisy_scan_is_still_read(ws, inbox):
         assert phrase in got
 
 
+@pytest.mark.slow
 def test_sideways_photo_is_turned_upright_before_reading(ws, inbox):
     f.photo_jpeg(inbox / "教育局/IMG_20210801_093000.jpg", "热烈庆祝八一建军节",
                  exif_date="2021:08:01 09:30:00", sideways=True)
@@ -107,6 +111,7 @@ def test_text_pdf_spends_no_ocr(ws, inbox):
     assert ws.catalog.object(sha)["ocr"] is None and ws.catalog.ocr_pages(sha) == {}
 
 
+@pytest.mark.slow
 def test_same_content_in_two_units_is_read_once(ws, inbox):
     f.scanned_pdf(inbox / "人武部/通知.pdf", PAGES[:1])
     (inbox / "教育局/通知副本.pdf").write_bytes((inbox / "人武部/通知.pdf").read_bytes())
@@ -120,6 +125,7 @@ def test_same_content_in_two_units_is_read_once(ws, inbox):
         "人武部/通知.pdf", "教育局/通知副本.pdf"]
 
 
+@pytest.mark.slow
 def test_ocr_resumes_after_a_kill_without_reading_a_page_twice(ws, inbox):
     f.scanned_pdf(inbox / "人武部/三页.pdf", PAGES)
     ingest(ws)
@@ -132,6 +138,7 @@ def test_ocr_resumes_after_a_kill_without_reading_a_page_twice(ws, inbox):
     assert "领导小组" in compact(ws.catalog.object(sha)["text"])
 
 
+@pytest.mark.slow
 def test_undecodable_scan_page_gets_a_reason_and_never_stops_the_queue(ws, inbox):
     good = f.scanned_pdf(inbox / "人武部/好页.pdf", PAGES[:1])
     # the same scan with its page image damaged (the JPEG's header overwritten, same length)
@@ -163,6 +170,7 @@ socket.create_connection = _refuse
 """
 
 
+@pytest.mark.slow
 def test_ocr_never_touches_the_network(ws, inbox, monkeypatch, tmp_path):
     """Neither this process nor the OCR worker processes it spawns open a connection."""
     def refuse(*a, **k):

@@ -62,6 +62,7 @@ def test_slowly_written_file_is_archived_once_and_whole(ws, inbox, running, poll
     assert [r.rel for r in results] == ["人武部/慢速复制.pdf"]
 
 
+@pytest.mark.slow
 def test_startup_scan_picks_up_files_dropped_while_stopped(ws, inbox, running):
     f.text_pdf(inbox / "教育局/停机期间.pdf", ["停机期间放入"])
     running(stable=0.2)
