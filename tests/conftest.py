@@ -58,3 +58,22 @@ def standard_workspace(tmp_path: Path, standard_text: str, units: list[str]) -> 
     std.write_text(standard_text, encoding="utf-8")
     init(tmp_path / "ws", standard=std, units=units)
     return Workspace.open(tmp_path / "ws")
+
+
+@pytest.fixture(autouse=True)
+def _quick_tests_run_no_ocr(request, monkeypatch):
+    """The README's quick check (`-m "not slow"`) skips the real OCR: a test that runs the
+    engine in this process without the `slow` mark fails and says so."""
+    if request.node.get_closest_marker("slow") is not None:
+        yield
+        return
+    from archive import ocr
+    calls = []
+    real = ocr.engine
+
+    def counted():
+        calls.append(1)
+        return real()
+    monkeypatch.setattr(ocr, "engine", counted)
+    yield
+    assert not calls, "this test runs the real OCR engine: mark it @pytest.mark.slow"
