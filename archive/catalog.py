@@ -107,11 +107,14 @@ CREATE INDEX IF NOT EXISTS sources_list_unit ON sources(unit, state, sha, reason
 CREATE INDEX IF NOT EXISTS sources_list_name ON sources(name);
 """   # schema 4: what the web app's file list filters and sorts by (see "the file list")
 
-READ_ATTEMPTS = """
-ALTER TABLE objects ADD COLUMN read_attempts INTEGER NOT NULL DEFAULT 0;
-"""   # schema 5: reads of an object started (a poison file is tried a bounded number of times)
+def _read_attempts(db: sqlite3.Connection) -> None:
+    """Schema 5: reads of an object started, so a poison file is tried a bounded number of
+    times (an older catalog taken back to schema 1 may already have the column)."""
+    if "read_attempts" not in {r["name"] for r in db.execute("PRAGMA table_info(objects)")}:
+        db.execute("ALTER TABLE objects ADD COLUMN read_attempts INTEGER NOT NULL DEFAULT 0")
 
-MIGRATIONS = (SCHEMA, _ocr_columns, reasons_to_codes, FILE_LIST_INDEXES, READ_ATTEMPTS)
+
+MIGRATIONS = (SCHEMA, _ocr_columns, reasons_to_codes, FILE_LIST_INDEXES, _read_attempts)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
