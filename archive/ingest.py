@@ -170,6 +170,21 @@ class Ingestor:
         for src in self.catalog.unexpanded_containers():
             self._expand(src, [])
 
+    def retry(self, sha: str) -> None:
+        """The office asks for a file to be read again (after a crash, a timeout, or a reader
+        that has since been fixed): its count starts afresh, it is read now, and the
+        containers holding it are expanded again."""
+        self.catalog.retry_object(sha)
+        row = self.catalog.object(sha)
+        if row is None:
+            return
+        src = self.catalog.first_source_of(sha)
+        self._extract(sha, row["format"], src["name"] if src else "",
+                      src["mtime_ns"] if src else None)
+        if row["format"] in CONTAINERS:
+            for s in self.catalog.sources_of(sha):
+                self._expand(self.catalog.source_by_id(s["id"]), [])
+
     # -- one path ----------------------------------------------------------------------------
 
     def ingest_path(self, path: Path) -> Result | None:
