@@ -120,8 +120,9 @@ def test_one_ingest_survives_every_poison_file_and_a_second_pass_touches_none(tm
 def test_the_watcher_keeps_running_across_every_poison_file(tmp_path):
     root = _workspace(tmp_path)
     inbox = root / "inbox"
+    log = open(tmp_path / "watch.out", "wb")       # a file: 4,096 warnings would fill a pipe
     proc = subprocess.Popen([sys.executable, "-m", "yingjian", "-w", str(root), "watch"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=log, stderr=subprocess.STDOUT)
     try:
         time.sleep(2)
         cases = hostile.build_poison(inbox / "人武部")
@@ -147,7 +148,9 @@ def test_the_watcher_keeps_running_across_every_poison_file(tmp_path):
         assert proc.poll() is None, "the watcher stopped"
     finally:
         proc.terminate()
-        out = proc.communicate(timeout=60)[0].decode("utf-8", "replace")
+        proc.wait(timeout=60)
+        log.close()
+    out = (tmp_path / "watch.out").read_text(encoding="utf-8", errors="replace")
     assert "已归档 人武部/损坏的台账.xls" in out and "程序异常退出" in out, out[-3000:]
     assert "PanicException" not in out
 

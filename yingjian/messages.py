@@ -93,7 +93,7 @@ REASONS = {
                     "请用原软件打开后另存再上传",
     "read_out_of_memory": "读取 {fmt} 文件超出内存限制({limit}),文件可能已损坏或是恶意文件;"
                           "已归档但未读取内容",
-    "read_timeout": "读取 {fmt} 文件超时(超过 {seconds} 秒),文件可能已损坏或过于复杂;"
+    "read_timeout": "{fmt} 文件读取超时(超过 {seconds} 秒),文件可能已损坏或过于复杂;"
                     "已归档但未读取内容",
     "read_result_too_large": "{fmt} 文件读出的内容过大({size},上限 {limit}),已归档但未保存内容",
     "read_gave_up": "读取 {fmt} 文件已中断 {attempts} 次,不再自动重试;"
