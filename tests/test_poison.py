@@ -189,3 +189,45 @@ def test_retry_of_a_crashing_file_says_it_still_crashes(ws, inbox):
     res = CliRunner().invoke(cli, ["-w", str(ws.config.root), "retry", "人武部/损坏的台账.xls"])
     assert res.exit_code == 0, res.output
     assert "仍有问题" in res.output and "读取 XLS 文件时程序异常退出" in res.output
+
+
+def test_paged_formats_stop_at_the_page_cap_with_a_warning(tmp_path):
+    from archive.extract import extract
+    from archive.limits import Limits
+    from yingjian.messages import reason
+    lim = Limits(max_pdf_pages=20)
+    ofd = extract(hostile.ofd_scanned_pages(tmp_path / "长.ofd", 60), "ofd", lim)
+    assert (ofd.page_count, len(ofd.pages), ofd.ocr_pages) == (60, 20, list(range(20)))
+    assert reason(ofd.note) == "OFD 文件页数过多(60 页),只读取了前 20 页"
+    tif = extract(hostile.tiff_many_frames(tmp_path / "长.tif", 60), "tiff", lim)
+    assert (tif.page_count, tif.ocr_pages) == (20, list(range(20)))
+    assert reason(tif.note) == "TIFF 文件页数过多(20+ 页),只读取了前 20 页"
+    short = extract(hostile.tiff_many_frames(tmp_path / "短.tif", 5), "tiff", lim)
+    assert short.page_count == 5 and short.note is None
+
+
+def test_an_ofd_is_parsed_once_for_the_ocr_of_all_its_pages(tmp_path, monkeypatch):
+    from archive import ocr
+    from archive.limits import Limits
+    from archive.readers import ofd
+    path = hostile.ofd_scanned_pages(tmp_path / "长.ofd", 30)
+    calls = []
+    real = ofd.read_ofd
+    monkeypatch.setattr(ofd, "read_ofd", lambda *a: calls.append(a) or real(*a))
+    images = [ocr.page_images(path, "ofd", page, Limits()) for page in range(30)]
+    assert all(len(i) == 1 and i[0].size == (48, 48) for i in images)
+    assert len(calls) == 1
+
+
+def test_a_tiff_page_is_reached_without_walking_the_file_again(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from archive import ocr
+    from archive.limits import Limits
+    path = hostile.tiff_many_frames(tmp_path / "长.tif", 40)
+    opened = []
+    real = Image.open
+    monkeypatch.setattr(Image, "open", lambda *a, **k: opened.append(a) or real(*a, **k))
+    for page in range(1, 40):
+        assert ocr.page_images(path, "tiff", page, Limits())[0].size == (48, 48)
+    assert len(opened) == 1
