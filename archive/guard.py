@@ -18,6 +18,7 @@ import collections
 import os
 import pickle
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -341,6 +342,13 @@ def _signal_name(n: int) -> str:
 # -- the reader pool of this process -----------------------------------------------------------
 
 _SHARED: GuardedPool | None = None
+_SHARED_LOCK = threading.Lock()      # the web app reads from several threads: one at a time
+
+
+def run_guarded(fn: Callable, args: tuple, limits: JobLimits) -> Done:
+    """One read in this process's reader, whichever thread asks."""
+    with _SHARED_LOCK:
+        return shared().run(fn, args, limits)
 
 
 def shared() -> GuardedPool:
@@ -372,7 +380,7 @@ def read_object(path, fmt: str, limits):
     """`extract()` of the object at `path`, in the guarded reader: an `Extraction`, whose
     problem says why when the reader crashed, ran out of memory or time, or read too much."""
     from .extract import Extraction, extract
-    done = shared().run(extract, (path, fmt, limits), limits.job_limits())
+    done = run_guarded(extract, (path, fmt, limits), limits.job_limits())
     if done.failure is None:
         return done.value
     return Extraction(problem=failure_reason(done, fmt, limits))

@@ -188,9 +188,9 @@ class SevenZip:
 def _open_7z(path: Path, limits: Limits) -> tuple[SevenZip, list[Member]]:
     """Decompressed in the guarded reader process (py7zr's codecs are native code), into a
     folder this process made and removes if the reader fails."""
-    from .guard import failure_reason, shared
+    from .guard import failure_reason, run_guarded
     folder = Path(tempfile.mkdtemp(prefix="yingjian-7z-"))
-    done = shared().run(_expand_7z, (path, limits, folder), limits.job_limits())
+    done = run_guarded(_expand_7z, (path, limits, folder), limits.job_limits())
     if done.failure is not None:
         shutil.rmtree(folder, ignore_errors=True)
         raise ReadError(failure_reason(done, "7z", limits), path)
