@@ -17,6 +17,7 @@ import atexit
 import collections
 import os
 import pickle
+import sys
 import tempfile
 import threading
 import time
@@ -96,6 +97,17 @@ def _set_limits(limits: JobLimits) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
+def _fresh_stderr() -> None:
+    """Each job's last words only: the file does not grow over a watcher's months, and an old
+    MemoryError is never taken for this job's."""
+    try:
+        sys.stderr.flush()
+        os.ftruncate(2, 0)
+        os.lseek(2, 0, os.SEEK_SET)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def _serve(conn, stderr_path: str, initializer, initargs) -> None:
     """A worker's life: take a job, run it under its limits, send back the outcome."""
     _die_with_parent()
@@ -105,6 +117,11 @@ def _serve(conn, stderr_path: str, initializer, initargs) -> None:
         os.close(fd)
     except OSError:
         pass
+    try:                     # an abort must not leave a core dump in the workspace
+        import resource
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        pass
     if initializer is not None:
         initializer(*initargs)
     while True:
@@ -112,6 +129,7 @@ def _serve(conn, stderr_path: str, initializer, initargs) -> None:
             fn, args, limits = conn.recv()
         except (EOFError, OSError):
             return
+        _fresh_stderr()
         retire = False
         _set_limits(limits)
         try:
