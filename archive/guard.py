@@ -110,6 +110,10 @@ def _fresh_stderr() -> None:
 
 def _serve(conn, stderr_path: str, initializer, initargs) -> None:
     """A worker's life: take a job, run it under its limits, send back the outcome."""
+    import signal
+    # Ctrl+C is the parent's to handle (it stops the pass); a worker that died of it would
+    # make the file in hand look like one that crashes its reader
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     try:                     # a native library's last words go to a file the parent reads
         fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
