@@ -107,7 +107,14 @@ CREATE INDEX IF NOT EXISTS sources_list_unit ON sources(unit, state, sha, reason
 CREATE INDEX IF NOT EXISTS sources_list_name ON sources(name);
 """   # schema 4: what the web app's file list filters and sorts by (see "the file list")
 
-MIGRATIONS = (SCHEMA, _ocr_columns, reasons_to_codes, FILE_LIST_INDEXES)
+def _read_attempts(db: sqlite3.Connection) -> None:
+    """Schema 5: reads of an object started, so a poison file is tried a bounded number of
+    times (an older catalog taken back to schema 1 may already have the column)."""
+    if "read_attempts" not in {r["name"] for r in db.execute("PRAGMA table_info(objects)")}:
+        db.execute("ALTER TABLE objects ADD COLUMN read_attempts INTEGER NOT NULL DEFAULT 0")
+
+
+MIGRATIONS = (SCHEMA, _ocr_columns, reasons_to_codes, FILE_LIST_INDEXES, _read_attempts)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -432,13 +439,44 @@ class Catalog(SqliteStore):
                 self._log(db, r["id"], "ocr", now)
 
     def set_problem(self, sha: str, reason: str) -> None:
-        """The object cannot serve as evidence (a zip that will not open, say)."""
-        now = now_iso()
+        """The object cannot serve as evidence (a zip that will not open, say); its paths are
+        logged only if this changes it."""
+        self.set_problems({sha: reason})
+
+    def start_read(self, sha: str) -> int:
+        """Count one more read of `sha` begun (committed before the reader starts, so a read
+        that takes the process down is counted too); returns the count."""
         with self._transaction() as db:
-            db.execute("UPDATE objects SET state = 'problem', reason = ? WHERE sha = ?",
-                       (reason, sha))
-            for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
-                self._log(db, r["id"], "problem", now)
+            db.execute("UPDATE objects SET read_attempts = read_attempts + 1 WHERE sha = ?", (sha,))
+            row = db.execute("SELECT read_attempts FROM objects WHERE sha = ?", (sha,)).fetchone()
+        return row[0] if row else 0
+
+    def retry_object(self, sha: str) -> None:
+        """The office asks for `sha` to be read again: pending, its count and OCR pages cleared,
+        and the containers holding it to be expanded again."""
+        with self._transaction() as db:
+            db.execute("UPDATE objects SET state = 'pending', reason = NULL, read_attempts = 0, "
+                       "ocr = NULL, ocr_todo = NULL WHERE sha = ?", (sha,))
+            db.execute("DELETE FROM ocr_pages WHERE sha = ?", (sha,))
+            db.execute("UPDATE sources SET expanded_sha = NULL WHERE sha = ?", (sha,))
+
+    def set_problems(self, problems: dict[str, str], expanded: list[tuple[int, str]] = ()) -> int:
+        """Mark many objects as problems (sha -> reason) and containers as expanded, in one
+        transaction; only the paths whose object actually changed are logged, once each.
+        Returns how many change rows were written."""
+        now = now_iso()
+        logged = 0
+        with self._transaction() as db:
+            changed = [sha for sha, why in problems.items() if db.execute(
+                "UPDATE objects SET state = 'problem', reason = ? WHERE sha = ? "
+                "AND (state != 'problem' OR reason IS NOT ?)", (why, sha, why)).rowcount]
+            for sha in changed:
+                for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
+                    self._log(db, r["id"], "problem", now)
+                    logged += 1
+            db.executemany("UPDATE sources SET expanded_sha = ? WHERE id = ?",
+                           [(sha, sid) for sid, sha in expanded])
+        return logged
 
     def set_source_reason(self, source_id: int, reason: str | None) -> None:
         with self._transaction() as db:

@@ -338,9 +338,12 @@ def _ofd(path: Path, limits: Limits) -> Extraction:
     doc = read_ofd(path, limits)
     pages = [p.text for p in doc.pages]
     ocr = [i for i, p in enumerate(doc.pages) if not meaningful(p.text) and p.images]
-    ex = Extraction(pages=pages, page_count=len(pages), info=dict(doc.info), ocr_pages=ocr)
+    total = doc.info.get("ofd_pages", len(pages))
+    ex = Extraction(pages=pages, page_count=total, info=dict(doc.info), ocr_pages=ocr)
     if not pages or (not any(p.strip() for p in pages) and not ocr):
         ex.note = reasons.OFD_NO_TEXT
+    if total > len(pages):
+        ex.note = reasons.PAGES_CAPPED.format(fmt="OFD", pages=total, limit=limits.max_pdf_pages)
     return _with_meta_date(ex)
 
 

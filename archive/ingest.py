@@ -31,7 +31,8 @@ from .catalog import Catalog, Source
 from .dates import evidence_date
 from .detect import detect, has_trailer
 from .errors import InboxUnavailable, ReadError
-from .extract import extract
+from .extract import Extraction
+from .guard import read_object
 from .limits import Limits
 from .scan import Candidate, candidate, scan, unit_problem
 from .stability import StabilityTracker
@@ -169,6 +170,21 @@ class Ingestor:
         for src in self.catalog.unexpanded_containers():
             self._expand(src, [])
 
+    def retry(self, sha: str) -> None:
+        """The office asks for a file to be read again (after a crash, a timeout, or a reader
+        that has since been fixed): its count starts afresh, it is read now, and the
+        containers holding it are expanded again."""
+        self.catalog.retry_object(sha)
+        row = self.catalog.object(sha)
+        if row is None:
+            return
+        src = self.catalog.first_source_of(sha)
+        self._extract(sha, row["format"], src["name"] if src else "",
+                      src["mtime_ns"] if src else None)
+        if row["format"] in CONTAINERS:
+            for s in self.catalog.sources_of(sha):
+                self._expand(self.catalog.source_by_id(s["id"]), [])
+
     # -- one path ----------------------------------------------------------------------------
 
     def ingest_path(self, path: Path) -> Result | None:
@@ -267,8 +283,15 @@ class Ingestor:
         return None if res is None else (res[0], res[1])
 
     def _extract(self, sha: str, fmt: str, name: str, mtime_ns: int | None) -> None:
-        """Stage 4: read the stored object (never the original) and save text, facts and date."""
-        ex = extract(self.store.path(sha), fmt, self.limits)
+        """Stage 4: read the stored object (never the original) in the guarded reader process
+        and save text, facts and date. A read is counted before it starts, so a file that
+        takes the whole process down is given up after `max_read_attempts`."""
+        tries = self.catalog.start_read(sha)
+        if tries > self.limits.max_read_attempts:
+            ex = Extraction(problem=reasons.READ_GAVE_UP.format(fmt=fmt.upper(),
+                                                                 attempts=tries - 1))
+        else:
+            ex = read_object(self.store.path(sha), fmt, self.limits)
         date, date_source = evidence_date(
             pages=ex.pages, exif=ex.info.get("exif_date"), name=name,
             pdf=ex.info.get("pdf_date"), mtime_ns=mtime_ns,
@@ -291,19 +314,17 @@ class Ingestor:
             return
         depth = self.catalog.container_depth(src.id)
         if depth >= self.limits.max_zip_depth:
-            self.catalog.set_problem(src.sha, reasons.ZIP_TOO_DEEP.format(
-                limit=self.limits.max_zip_depth))
-            problems.append((src.path, reasons.ZIP_TOO_DEEP.format(limit=self.limits.max_zip_depth)))
-            self.catalog.mark_expanded(src.id, src.sha)
+            self.catalog.set_problems({src.sha: self._too_deep()}, [(src.id, src.sha)])
+            problems.append((src.path, self._too_deep()))
             return
         try:
             zf, members = open_members(self.store.path(src.sha), self.limits)
         except ReadError as e:
-            self.catalog.set_problem(src.sha, e.reason)
+            self.catalog.set_problems({src.sha: e.reason}, [(src.id, src.sha)])
             problems.append((src.path, e.reason))
-            self.catalog.mark_expanded(src.id, src.sha)
             return
         seen = set()
+        too_deep: list[Source] = []     # inner containers past the depth limit, marked at once
         with zf:
             for m in members:
                 rel = f"{src.path}/{m.inner}"
@@ -334,14 +355,26 @@ class Ingestor:
                 if rec.new_object:
                     self._extract(sha, fmt.name, name, mtime_ns)
                 if rec.new_version:
-                    problems += self._object_problem(rel, sha)
+                    known = self._object_problem(rel, sha)
+                    problems += known
                     if fmt.name in CONTAINERS:
-                        self._expand(self.catalog.source_by_id(rec.source_id), problems)
+                        inner = self.catalog.source_by_id(rec.source_id)
+                        if depth + 1 >= self.limits.max_zip_depth:
+                            too_deep.append(inner)
+                            problems += [] if known else [(rel, self._too_deep())]
+                        else:
+                            self._expand(inner, problems)
+        if too_deep:
+            self.catalog.set_problems({s.sha: self._too_deep() for s in too_deep},
+                                      [(s.id, s.sha) for s in too_deep])
         stale = [sid for path, sid in self.catalog.present_members(src.id).items()
                  if path not in seen]
         if stale:
             self.catalog.withdraw(stale)
         self.catalog.mark_expanded(src.id, src.sha)
+
+    def _too_deep(self) -> str:
+        return reasons.ZIP_TOO_DEEP.format(limit=self.limits.max_zip_depth)
 
     def _refuse(self, c: Candidate, reason: str) -> Result:
         self.tracker.forget(c.rel)

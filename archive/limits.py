@@ -19,3 +19,16 @@ class Limits:
     max_zip_depth: int = 3                 # zips inside zips
     max_office_bytes: int = 512 * MB       # uncompressed XML inside one docx / xlsx
     max_text_chars: int = 5_000_000        # text kept for one file
+    # a reader runs in a guarded worker process (archive/guard.py) under these
+    max_read_seconds: int = 300            # wall clock for one file (or one OCR page)
+    max_read_memory_bytes: int = 3072 * MB  # address space of the worker (POSIX; RSS elsewhere)
+    max_read_result_bytes: int = 256 * MB  # what one read may send back
+    max_read_attempts: int = 3             # reads started and never finished before giving up
+
+    def job_limits(self):
+        """The guard's limits for one read."""
+        from .guard import JobLimits
+        return JobLimits(wall_seconds=self.max_read_seconds,
+                         memory_bytes=self.max_read_memory_bytes or None,
+                         cpu_seconds=2 * self.max_read_seconds,
+                         result_bytes=self.max_read_result_bytes)

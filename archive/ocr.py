@@ -16,15 +16,14 @@ import logging
 import os
 import time
 import warnings
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
 from . import reasons
 from .dates import evidence_date
 from .extract import PAGE_BREAK
+from .guard import GuardedPool
 from .limits import Limits
 
 MAX_SIDE = 2000          # pixels: what the detection model needs; larger pages are scaled down
@@ -78,13 +77,12 @@ def page_images(path: Path, fmt: str, page: int, limits: Limits) -> list:
         if fmt in ("heic", "avif"):
             from .readers.media import register_heif
             register_heif()
-        img = Image.open(path)
-        if img.format == "JPEG":
-            img.draft("RGB", (MAX_SIDE, MAX_SIDE))       # decode at a smaller scale, much faster
-        if page and getattr(img, "n_frames", 1) > page:
-            img.seek(page)                               # a page of a multi-page TIFF scan
-            img.load()
-            img = img.copy()
+        if page:
+            img = _tiff_page(path, page)                 # a page of a multi-page TIFF scan
+        else:
+            img = Image.open(path)
+            if img.format == "JPEG":
+                img.draft("RGB", (MAX_SIDE, MAX_SIDE))   # decode at a smaller scale, much faster
         images = [ImageOps.exif_transpose(img)]
     out = []
     for img in images:
@@ -98,6 +96,25 @@ def page_images(path: Path, fmt: str, page: int, limits: Limits) -> list:
         if min(img.size) >= MIN_SIDE:
             out.append(img)
     return out
+
+
+_OPEN_TIFF: dict = {}      # the multi-page TIFF being read: frame offsets learnt once
+
+
+def _tiff_page(path: Path, page: int):
+    """Frame `page` of a TIFF, kept open between pages so each seek goes straight to its frame
+    (Pillow remembers the offsets it has passed), instead of walking every frame again."""
+    from PIL import Image
+    key = str(path)
+    img = _OPEN_TIFF.get(key)
+    if img is None:
+        for old in _OPEN_TIFF.values():
+            old.close()
+        _OPEN_TIFF.clear()
+        img = _OPEN_TIFF[key] = Image.open(path)
+    img.seek(page)
+    img.load()
+    return img.copy()
 
 
 _ENGINE = None
@@ -182,20 +199,10 @@ def read_page(job: tuple) -> PageText:
 
 
 def _worker_start(threads: int = 1) -> None:
-    """Initializer of a worker process: end with the parent (a watcher killed by the task
-    manager must not leave OCR processes behind), then load the models."""
+    """Initializer of a worker process (archive/guard.py ends it with its parent): load the
+    models once."""
     global _THREADS
     _THREADS = threads
-    import multiprocessing
-    import threading
-    from multiprocessing.connection import wait as wait_for
-
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        def die_with_parent():
-            wait_for([parent.sentinel])
-            os._exit(1)
-        threading.Thread(target=die_with_parent, daemon=True).start()
     engine()
 
 
@@ -235,9 +242,10 @@ def default_workers() -> int:
 
 
 class OcrQueue:
-    """Reads the pages the catalog says need OCR, in `workers` processes (0: in this process,
-    one page at a time), and saves what they read. `submit()` and `collect()` never block
-    longer than asked, so the watcher's loop keeps archiving while pages are read."""
+    """Reads the pages the catalog says need OCR, in `workers` guarded processes (0: in this
+    process, one page at a time), and saves what they read. `submit()` and `collect()` never
+    block longer than asked, so the watcher's loop keeps archiving while pages are read. A
+    worker that crashes or passes a limit on a page fails that page only and is replaced."""
 
     def __init__(self, catalog, store, limits: Limits = Limits(), workers: int | None = None,
                  threads: int = 1):
@@ -246,8 +254,8 @@ class OcrQueue:
         self.store = store
         self.limits = limits
         self.workers = default_workers() if workers is None else workers
-        self._pool: ProcessPoolExecutor | None = None
-        self._inflight: dict[Future, tuple[str, int]] = {}
+        self._pool: GuardedPool | None = None
+        self._inflight: set[tuple[str, int]] = set()
         self._queued: set[tuple[str, int]] = set()
         self.progress = OcrProgress()
 
@@ -259,9 +267,7 @@ class OcrQueue:
 
     def close(self) -> None:
         if self._pool is not None:
-            for fut in self._inflight:
-                fut.cancel()
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close()
             self._pool = None
         self._inflight.clear()
         self._queued.clear()
@@ -298,13 +304,12 @@ class OcrQueue:
             self.progress.pause()
             return len(jobs)
         if self._pool is None:
-            # spawn, as on Windows: the same behaviour everywhere, and no forked SQLite handles
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
-                                             initializer=_worker_start,
-                                             initargs=(self.threads,))
+            self._pool = GuardedPool(self.workers, initializer=_worker_start,
+                                     initargs=(self.threads,))
+        limits = self.limits.job_limits()
         for job in jobs:
-            fut = self._pool.submit(read_page, job)
-            self._inflight[fut] = (job[0], job[3])
+            self._pool.submit(read_page, (job,), limits, tag=(job[0], job[3]))
+            self._inflight.add((job[0], job[3]))
             self._queued.add((job[0], job[3]))
         return len(jobs)
 
@@ -312,14 +317,15 @@ class OcrQueue:
         """Save the pages read so far (waiting up to `timeout` for the first); returns how many."""
         if not self._inflight:
             return 0
-        done, _ = wait(list(self._inflight), timeout=timeout, return_when=FIRST_COMPLETED)
-        for fut in done:
-            sha, page = self._inflight.pop(fut)
+        done = self._pool.collect(timeout)
+        for job in done:
+            sha, page = job.tag
+            self._inflight.discard((sha, page))
             self._queued.discard((sha, page))
-            try:
-                res = fut.result()
-            except Exception as e:          # a worker died (out of memory, killed): page failed
-                res = PageText(sha, page, error=type(e).__name__)
+            if job.done.failure is None:
+                res = job.done.value
+            else:                  # the worker crashed or passed a limit on it: page failed
+                res = PageText(sha, page, error=job.done.failure.value)
             self._save(res)
         if not self._inflight:
             self.progress.pause()

@@ -44,37 +44,47 @@ class Previews:
         obj = self.catalog.object(sha)
         if obj is None or not 0 <= page < self.pages(obj):
             return None
-        try:
-            img = self._render(self.store.path(sha), obj["format"], page)
-        except Exception:
-            return None            # a page PDFium or Pillow cannot draw: the text stays readable
+        from .guard import run_guarded
+        done = run_guarded(render_page, (self.store.path(sha), obj["format"], page, self.limits),
+                           self.limits.job_limits())
+        img = done.value if done.failure is None else None
         if img is None:
-            return None
+            return None            # a page PDFium or Pillow cannot draw: the text stays readable
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(".tmp")
         img.save(tmp, "JPEG", quality=82)
         tmp.replace(out)
         return out
 
-    def _render(self, src: Path, fmt: str, page: int):
-        from PIL import Image
-        if fmt == "pdf":
-            import pypdfium2 as pdfium
-            pdf = pdfium.PdfDocument(str(src))
-            try:
-                p = pdf[page]
-                width = p.get_width() or 595
-                bitmap = p.render(scale=min(4.0, WIDTH / width))
-                img = bitmap.to_pil()
-                p.close()
-            finally:
-                pdf.close()
-        else:
-            from .ocr import page_images
-            images = page_images(src, fmt, page, self.limits)
-            if not images:
-                return None
-            img = images[0]
-        if img.width > WIDTH:
-            img.thumbnail((WIDTH, WIDTH * 4), Image.LANCZOS)
-        return img.convert("RGB")
+
+def render_page(src: Path, fmt: str, page: int, limits: Limits):
+    """Page `page` at reading width, or None; in the guarded reader process (PDFium is native
+    code). Never raises."""
+    try:
+        return _render(src, fmt, page, limits)
+    except Exception:
+        return None
+
+
+def _render(src: Path, fmt: str, page: int, limits: Limits):
+    from PIL import Image
+    if fmt == "pdf":
+        import pypdfium2 as pdfium
+        pdf = pdfium.PdfDocument(str(src))
+        try:
+            p = pdf[page]
+            width = p.get_width() or 595
+            bitmap = p.render(scale=min(4.0, WIDTH / width))
+            img = bitmap.to_pil()
+            p.close()
+        finally:
+            pdf.close()
+    else:
+        from .ocr import page_images
+        images = page_images(src, fmt, page, limits)
+        if not images:
+            return None
+        img = images[0]
+    if img.width > WIDTH:
+        img.thumbnail((WIDTH, WIDTH * 4), Image.LANCZOS)
+    return img.convert("RGB")

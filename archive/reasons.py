@@ -102,6 +102,15 @@ SEVENZIP_CORRUPT = Reason("sevenzip_corrupt")
 SEVENZIP_ENCRYPTED = Reason("sevenzip_encrypted")
 RAR_UNSUPPORTED = Reason("rar_unsupported")
 NO_READER = Reason("no_reader")                             # fmt
+PAGES_CAPPED = Reason("pages_capped")                       # fmt, pages, limit
+
+# a reader in its guarded worker process (archive/guard.py) did not come back with a result
+READ_CRASHED = Reason("read_crashed")                       # fmt, detail
+READ_OUT_OF_MEMORY = Reason("read_out_of_memory")           # fmt, limit
+READ_TIMEOUT = Reason("read_timeout")                       # fmt, seconds
+READ_RESULT_TOO_LARGE = Reason("read_result_too_large")     # fmt, size, limit
+READ_GAVE_UP = Reason("read_gave_up")                       # fmt, attempts
+SEVENZIP_NOT_EXTRACTED = Reason("sevenzip_not_extracted")   # behind a bomb in the same 7z
 
 # where a file sits: the first folder below the inbox must be one of the workspace's units
 UNKNOWN_UNIT_FOLDER = Reason("unknown_unit_folder")            # folder, closest (the nearest units)

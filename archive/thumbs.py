@@ -38,6 +38,32 @@ def cjk_font(size: int, font: str | Path | None = None):
     return ImageFont.load_default()
 
 
+def picture(src: Path, fmt: str, ocr: str | None, limits: Limits):
+    """A video's poster frame or a photo's or a scan's first page, thumbnail-sized; None if the
+    file has none that can be drawn. Runs in the guarded reader process."""
+    from PIL import Image
+    if fmt in ("mp4", "mov", "avi", "mkv"):
+        try:
+            from .readers.media import poster_frame
+            img = poster_frame(src)
+            if img is not None:
+                img.thumbnail(SIZE, Image.LANCZOS)
+                return img.convert("RGB")
+        except Exception:
+            pass            # a video we cannot decode gets the card
+    if fmt in ("jpeg", "png", "gif", "tiff", "bmp", "webp", "pdf", "heic", "avif", "ofd"):
+        try:
+            from .ocr import page_images
+            images = page_images(src, fmt, 0, limits)
+            if images and (fmt not in ("pdf", "ofd") or ocr is not None):
+                img = images[0]
+                img.thumbnail(SIZE, Image.LANCZOS)
+                return img.convert("RGB")
+        except Exception:
+            pass            # a page we cannot draw gets the text card
+    return None
+
+
 class Thumbnails:
     def __init__(self, folder: Path, store, catalog, limits: Limits = Limits(),
                  labels: dict[str, str] | None = None, font: str | Path | None = None):
@@ -67,28 +93,14 @@ class Thumbnails:
         return out
 
     def _render(self, obj):
-        from PIL import Image
-        src = self.store.path(obj["sha"])
-        if obj["state"] != "problem" and obj["format"] in ("mp4", "mov", "avi", "mkv"):
-            try:
-                from .readers.media import poster_frame
-                img = poster_frame(src)
-                if img is not None:
-                    img.thumbnail(SIZE, Image.LANCZOS)
-                    return img.convert("RGB")
-            except Exception:
-                pass            # a video we cannot decode gets the card below
-        if obj["state"] != "problem" and obj["format"] in ("jpeg", "png", "gif", "tiff", "bmp",
-                                                            "webp", "pdf", "heic", "avif", "ofd"):
-            try:
-                from .ocr import page_images
-                images = page_images(src, obj["format"], 0, self.limits)
-                if images and (obj["format"] not in ("pdf", "ofd") or obj["ocr"] is not None):
-                    img = images[0]
-                    img.thumbnail(SIZE, Image.LANCZOS)
-                    return img.convert("RGB")
-            except Exception:
-                pass            # a page we cannot draw gets the text card below
+        """The picture, drawn in the guarded reader (PyAV, pi-heif and the PDF decoders are
+        native code); the text card when there is none or the reader failed."""
+        from .guard import run_guarded
+        if obj["state"] != "problem":
+            done = run_guarded(picture, (self.store.path(obj["sha"]), obj["format"], obj["ocr"],
+                                         self.limits), self.limits.job_limits())
+            if done.failure is None and done.value is not None:
+                return done.value
         return self._card(obj)
 
     def _card(self, obj):

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from . import reasons
 from .errors import ReadError
@@ -109,20 +109,26 @@ def open_members(path: Path, limits: Limits) -> tuple[zipfile.ZipFile, list[Memb
 
 # -- 7z ------------------------------------------------------------------------------------------
 
-class _CappedFile:
-    """py7zr's writer for one member: a temporary file that stops growing at its declared size."""
+class _Overflow(Exception):
+    """Raised from a member's writer to stop py7zr the moment a limit is passed."""
 
-    def __init__(self, path: Path, cap: int):
+
+class _CappedFile:
+    """py7zr's writer for one member: a temporary file that stops the whole extraction the
+    moment it passes its own cap (its declared size, or its ratio) or the 7z passes its total."""
+
+    def __init__(self, path: Path, cap: int, budget: "_Budget"):
         self.f = open(path, "wb")
         self.cap = cap
+        self.budget = budget
         self.written = 0
         self.overflow = False
 
     def write(self, s) -> int:
-        room = self.cap - self.written
-        if len(s) > room:
+        if self.written + len(s) > self.cap:
             self.overflow = True
-            s = s[:max(room, 0)]
+            raise _Overflow()
+        self.budget.spend(len(s))
         self.f.write(s)
         self.written += len(s)
         return len(s)
@@ -142,6 +148,20 @@ class _CappedFile:
     def close(self) -> None:
         if not self.f.closed:
             self.f.close()
+
+
+class _Budget:
+    """The 7z's total: what all members together may write."""
+
+    def __init__(self, total: int):
+        self.left = total
+        self.overflow = False
+
+    def spend(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
+            self.overflow = True
+            raise _Overflow()
 
 
 class SevenZip:
@@ -166,6 +186,30 @@ class SevenZip:
 
 
 def _open_7z(path: Path, limits: Limits) -> tuple[SevenZip, list[Member]]:
+    """Decompressed in the guarded reader process (py7zr's codecs are native code), into a
+    folder this process made and removes if the reader fails."""
+    from .guard import failure_reason, run_guarded
+    folder = Path(tempfile.mkdtemp(prefix="yingjian-7z-"))
+    done = run_guarded(_expand_7z, (path, limits, folder), limits.job_limits())
+    if done.failure is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ReadError(failure_reason(done, "7z", limits), path)
+    refused, box, members = done.value
+    if refused is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ReadError(refused, path)
+    return box, members
+
+
+def _expand_7z(path: Path, limits: Limits, folder: Path):
+    """(reason refused or None, the members' files, the members); never raises ReadError."""
+    try:
+        return (None, *_read_7z(path, limits, folder))
+    except ReadError as e:
+        return e.reason, None, None
+
+
+def _read_7z(path: Path, limits: Limits, folder: Path) -> tuple[SevenZip, list[Member]]:
     try:
         import py7zr
     except ImportError:
@@ -176,17 +220,21 @@ def _open_7z(path: Path, limits: Limits) -> tuple[SevenZip, list[Member]]:
         if "password" in str(e).lower() or type(e).__name__ == "PasswordRequired":
             raise ReadError(reasons.SEVENZIP_ENCRYPTED, path)
         raise ReadError(reasons.SEVENZIP_CORRUPT, path)
+    packed = max(path.stat().st_size, 1)
     with archive:
         try:
             if archive.needs_password():
                 raise ReadError(reasons.SEVENZIP_ENCRYPTED, path)
             infos = [i for i in archive.list() if not i.is_directory]
+            entries = [f for f in archive.files if not f.is_directory]    # in list() order
         except ReadError:
             raise
         except Exception:
             raise ReadError(reasons.SEVENZIP_CORRUPT, path)
         if not infos:
             raise ReadError(reasons.ZIP_EMPTY, path)
+        if len(entries) != len(infos):
+            raise ReadError(reasons.SEVENZIP_CORRUPT, path)
         if len(infos) > limits.max_zip_members:
             raise ReadError(reasons.ZIP_TOO_MANY.format(count=len(infos),
                                                         limit=limits.max_zip_members))
@@ -194,37 +242,52 @@ def _open_7z(path: Path, limits: Limits) -> tuple[SevenZip, list[Member]]:
         if total > limits.max_zip_bytes:
             raise ReadError(reasons.ZIP_BOMB.format(size=reasons.human_size(total),
                                                     limit=reasons.human_size(limits.max_zip_bytes)))
-        folder = Path(tempfile.mkdtemp(prefix="yingjian-7z-"))
         box = SevenZip(folder)
-        declared = {i.filename: i.uncompressed or 0 for i in infos}
+        budget = _Budget(limits.max_zip_bytes)
+        # members are extracted under numbers, never their names: py7zr refuses '..' and
+        # cleans absolute names, and we look members up by what we gave it
+        caps: dict[str, int] = {}
+        for n, entry in enumerate(entries):
+            declared = entry.uncompressed if isinstance(entry.uncompressed, int) else 0
+            packed_size = entry.compressed or packed     # a solid block: the whole 7z at most
+            ratio_cap = max(_BIG_MEMBER, limits.max_zip_ratio * packed_size)
+            entry._file_info["filename"] = f"yj{n}"
+            caps[f"yj{n}"] = min(declared, ratio_cap)
         writers: dict[str, _CappedFile] = {}
 
         class Factory(py7zr.io.WriterFactory):
             def create(self, filename: str):
-                n = len(writers)
-                w = _CappedFile(folder / str(n), declared.get(filename, 0))
-                writers[filename] = w
-                box.files[filename] = folder / str(n)
+                key = PurePosixPath(filename).name
+                w = _CappedFile(folder / key, caps.get(key, 0), budget)
+                writers[key] = w
+                box.files[key] = folder / key
                 return w
         try:
             archive.extract(factory=Factory())
         except Exception:
-            box.close()
-            raise ReadError(reasons.SEVENZIP_CORRUPT, path)
+            if not (budget.overflow or any(w.overflow for w in writers.values())):
+                box.close()
+                raise ReadError(reasons.SEVENZIP_CORRUPT, path)
         finally:
             for w in writers.values():
                 w.close()
+    if budget.overflow:
+        box.close()
+        raise ReadError(reasons.ZIP_BOMB.format(size=reasons.human_size(total),
+                                                limit=reasons.human_size(limits.max_zip_bytes)))
+    stopped = any(w.overflow for w in writers.values())
     members, seen = [], set()
-    for fi in infos:
-        info = zipfile.ZipInfo(fi.filename, _date_time(fi))
+    for n, fi in enumerate(infos):
+        key = f"yj{n}"
+        info = zipfile.ZipInfo(key, _date_time(fi))
         info.file_size = fi.uncompressed or 0
         info.compress_size = fi.compressed or 0
         m = _member(info, fi.filename, seen)
-        w = writers.get(fi.filename)
-        if w is None:
-            m.problem = reasons.SEVENZIP_CORRUPT
-        elif w.overflow:
+        w = writers.get(key)
+        if w is not None and w.overflow:
             m.problem = reasons.ZIP_MEMBER_BOMB
+        elif w is None or (stopped and w.written < info.file_size):
+            m.problem = reasons.SEVENZIP_NOT_EXTRACTED if stopped else reasons.SEVENZIP_CORRUPT
         members.append(m)
     return box, members
 

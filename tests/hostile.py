@@ -221,3 +221,156 @@ def build(inbox: Path, outside: Path) -> list[Case]:
         os.mkfifo(a / "管道.pdf")
         cases.append(Case("人武部/管道.pdf", "a named pipe (reading it would block)", "ignored"))
     return cases
+
+
+# -- files that take a reader down, or keep it busy for ever (issue 27) ---------------------------
+
+FORMATS = Path(__file__).parent / "fixtures" / "formats"
+
+
+def _xls_patched(path: Path, patch) -> Path:
+    """The real Excel 97 ledger of the fixtures with its Workbook stream patched in place."""
+    import shutil
+    import struct
+
+    import olefile
+    shutil.copyfile(FORMATS / "ledger_excel97.xls", path)
+    ole = olefile.OleFileIO(str(path), write_mode=True)
+    wb = bytearray(ole.openstream("Workbook").read())
+    records, pos = {}, 0
+    while pos + 4 <= len(wb):
+        rtype, size = struct.unpack_from("<HH", wb, pos)
+        records.setdefault(rtype, pos)
+        pos += 4 + size
+    patch(wb, records)
+    ole.write_stream("Workbook", bytes(wb))
+    ole.close()
+    return path
+
+
+def xls_sheet_offset_past_end(path: Path) -> Path:
+    """Its sheet's BOUNDSHEET offset points past the end of the stream: calamine panics in
+    Rust (pyo3's PanicException, a BaseException)."""
+    import struct
+    return _xls_patched(path, lambda wb, r: struct.pack_into("<I", wb, r[0x0085] + 4, 10 ** 6))
+
+
+def xls_huge_dimensions(path: Path) -> Path:
+    """Its sheet declares 2 billion rows by 65,280 columns: calamine asks for petabytes and
+    the process aborts (SIGABRT), which no handler in it can catch."""
+    import struct
+    return _xls_patched(path, lambda wb, r: struct.pack_into("<IIHH", wb, r[0x0200] + 4,
+                                                             0, 0x7FFFFFFF, 0, 0xFF00))
+
+
+def ofd_scanned_pages(path: Path, pages: int) -> Path:
+    """An OFD of `pages` pages that are each only an image (one small scan, shared), as a
+    scanner writes a long document."""
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("L", (48, 48), 255).save(buf, "PNG")
+    ns = 'xmlns:ofd="http://www.ofdspec.org/2016"'
+    listed = "".join(f'<ofd:Page ID="{i + 10}" BaseLoc="Pages/Page_{i}/Content.xml"/>'
+                     for i in range(pages))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("OFD.xml", f'<?xml version="1.0"?><ofd:OFD {ns} DocType="OFD" Version="1.1">'
+                   '<ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>')
+        z.writestr("Doc_0/Document.xml", f'<ofd:Document {ns}><ofd:CommonData>'
+                   '<ofd:DocumentRes>DocumentRes.xml</ofd:DocumentRes></ofd:CommonData>'
+                   f'<ofd:Pages>{listed}</ofd:Pages></ofd:Document>')
+        z.writestr("Doc_0/DocumentRes.xml", f'<ofd:Res {ns} BaseLoc="Res"><ofd:MultiMedias>'
+                   '<ofd:MultiMedia ID="4" Type="Image"><ofd:MediaFile>scan.png</ofd:MediaFile>'
+                   '</ofd:MultiMedia></ofd:MultiMedias></ofd:Res>')
+        for i in range(pages):
+            z.writestr(f"Doc_0/Pages/Page_{i}/Content.xml", f'<ofd:Page {ns}><ofd:Content>'
+                       '<ofd:Layer ID="2"><ofd:ImageObject ID="3" Boundary="0 0 210 297" '
+                       'ResourceID="4"/></ofd:Layer></ofd:Content></ofd:Page>')
+        z.writestr("Doc_0/Res/scan.png", buf.getvalue())
+    return path
+
+
+def tiff_many_frames(path: Path, frames: int) -> Path:
+    """A multi-page TIFF scan of `frames` small blank pages (1 bit, fax-compressed)."""
+    from PIL import Image
+    page = Image.new("1", (48, 48), 1)
+    page.save(path, "TIFF", compression="group4", save_all=True,
+              append_images=[page] * (frames - 1))
+    return path
+
+
+def sevenzip_with_names(path: Path, members: dict[str, bytes]) -> Path:
+    """A 7z whose member names are exactly these ('..', absolute): py7zr will not write such
+    names, so they are written as stand-ins of the same length into an uncompressed header,
+    renamed there, and the header's checksums made right again."""
+    import struct
+
+    import py7zr
+    stand = {name: f"{i:0{len(name)}d}" for i, name in enumerate(members)}
+    with py7zr.SevenZipFile(path, "w") as z:
+        z.encoded_header_mode = False
+        for name, data in members.items():
+            z.writestr(data, stand[name])
+    blob = bytearray(path.read_bytes())
+    offset, size = struct.unpack_from("<QQ", blob, 12)
+    start = 32 + offset
+    header = bytes(blob[start:start + size])
+    for name, s in stand.items():
+        assert header.count(s.encode("utf-16-le")) == 1, name
+        header = header.replace(s.encode("utf-16-le"), name.encode("utf-16-le"))
+    blob[start:start + size] = header
+    struct.pack_into("<I", blob, 28, zlib.crc32(header))
+    struct.pack_into("<I", blob, 8, zlib.crc32(bytes(blob[12:32])))
+    path.write_bytes(bytes(blob))
+    return path
+
+
+def sevenzip_ratio_bomb(path: Path, megabytes: int = 40) -> Path:
+    """A few KB of 7z holding `megabytes` of zeros between two small files."""
+    import py7zr
+    with py7zr.SevenZipFile(path, "w") as z:
+        z.writestr("前面的文件".encode(), "a.txt")
+        z.writestr(b"\0" * (megabytes * 1024 * 1024), "zeros.bin")
+        z.writestr("后面的文件".encode(), "b.txt")
+    return path
+
+
+def zip_42(path: Path, width: int = 16, levels: int = 4) -> Path:
+    """42.zip's shape: `width` copies of a zip, each holding `width` copies of the next, for
+    `levels` levels; identical copies deflate to almost nothing, so it stays a few KB."""
+    data, name = b"\0" * 1024, "0.txt"
+    for level in range(levels):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for i in range(width):
+                zf.writestr(f"lib {i}.{name.rsplit('.', 1)[1]}" if level else f"{i}.txt", data)
+        data, name = buf.getvalue(), "lib.zip"
+    path.write_bytes(data)
+    return path
+
+
+def build_poison(folder: Path) -> list[Case]:
+    """Issue 27's corpus, in `folder` (a unit's folder of the inbox): what each is and what the
+    archive must say (the reason code, or codes of members)."""
+    inbox = folder.parent
+    cases: list[Case] = []
+
+    def add(path: Path, what: str, expect: str, *codes: str):
+        cases.append(Case(path.relative_to(inbox).as_posix(), what, expect, codes))
+
+    add(xls_sheet_offset_past_end(folder / "损坏的台账.xls"),
+        "xls whose sheet offset points past its end (calamine panics)", PROBLEM, "read_crashed")
+    add(xls_huge_dimensions(folder / "巨大的台账.xls"),
+        "xls declaring 2 billion rows (calamine aborts the process)", PROBLEM, "read_out_of_memory")
+    add(ofd_scanned_pages(folder / "长篇扫描公文.ofd", 60),
+        "scanned OFD of 60 pages (page cap 20 here)", NOTE, "pages_capped")
+    add(tiff_many_frames(folder / "多页扫描.tif", 60),
+        "TIFF of 60 frames (page cap 20 here)", NOTE, "pages_capped")
+    add(sevenzip_ratio_bomb(folder / "压缩炸弹.7z"),
+        "7z of 40 MB of zeros in a few KB", MEMBERS, "zip_member_bomb", "sevenzip_not_extracted")
+    add(zip_42(folder / "42.zip"),
+        "42.zip-style nesting: 16 × 16 × 16 zips", MEMBERS, "zip_too_deep")
+    add(sevenzip_with_names(folder / "路径穿越.7z", {"../../evil.txt": b"evil",
+                                                    "/etc/evil2.txt": b"evil2",
+                                                    "正常.txt": "正常".encode()}),
+        "7z with '..' and absolute member names", MEMBERS, "zip_unsafe_path")
+    return cases

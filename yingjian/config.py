@@ -217,6 +217,9 @@ max_image_pixels = {d.max_image_pixels}
 max_zip_members = {d.max_zip_members}
 max_zip_mb = {d.max_zip_bytes // MB}
 max_zip_depth = {d.max_zip_depth}
+max_read_seconds = {d.max_read_seconds}      # 读取一个文件(或识别一页)最多的秒数
+max_read_memory_mb = {d.max_read_memory_bytes // MB}   # 读取进程最多使用的内存
+max_read_attempts = {d.max_read_attempts}       # 读取中途程序被终止这么多次后,不再自动重试
 """
 
 

@@ -88,6 +88,18 @@ REASONS = {
     "sevenzip_encrypted": "7z 压缩包设有密码,无法解压;请上传未加密的压缩包",
     "rar_unsupported": "RAR 压缩包无法在本机解压,请解压后以 zip 上传",
     "no_reader": "暂不能读取此格式({fmt})的内容,文件已归档;请另存为常用格式后上传",
+    "pages_capped": "{fmt} 文件页数过多({pages} 页),只读取了前 {limit} 页",
+    "read_crashed": "读取 {fmt} 文件时程序异常退出,文件可能已损坏或是恶意文件;已归档但未读取内容,"
+                    "请用原软件打开后另存再上传",
+    "read_out_of_memory": "读取 {fmt} 文件超出内存限制({limit}),文件可能已损坏或是恶意文件;"
+                          "已归档但未读取内容",
+    "read_timeout": "{fmt} 文件读取超时(超过 {seconds} 秒),文件可能已损坏或过于复杂;"
+                    "已归档但未读取内容",
+    "read_result_too_large": "{fmt} 文件读出的内容过大({size},上限 {limit}),已归档但未保存内容",
+    "read_gave_up": "读取 {fmt} 文件已中断 {attempts} 次,不再自动重试;"
+                    "如需再试,请运行 yingjian retry 文件编号",
+    "sevenzip_not_extracted": "同一 7z 压缩包中有疑似压缩炸弹的文件,此文件未能解压;"
+                              "请解压后以 zip 重新上传",
     "unknown_unit_folder": "不是已知单位的文件夹:{folder};是否应为 {closest}?"
                            "改正文件夹名称后即可归档,或由双拥办运行 yingjian unit add {folder} 新建单位",
     "unknown_unit_folder_no_match": "不是已知单位的文件夹:{folder};请改为本单位的名称,"

@@ -4,6 +4,7 @@ code a script can rely on."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
 
 from archive import Catalog
 
@@ -73,3 +74,27 @@ def pass_summary(summary) -> dict:
     out["problems"] = [{**p, "reason": messages.reason(p["reason"]),
                         "reason_code": messages.reason_code(p["reason"])} for p in out["problems"]]
     return out
+
+
+@dataclass
+class Retried:
+    """What reading a file again made of it (`yingjian retry`)."""
+    id: str
+    paths: list[str]
+    status: str                 # ok, problem, warning
+    reason: str | None
+    reason_code: str | None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def retried(catalog: Catalog, sha: str) -> Retried:
+    row = catalog.object(sha)
+    paths = [r["path"] for r in catalog.sources_of(sha)]
+    stored, status = None, "ok"
+    if row["state"] == "problem":
+        stored, status = row["reason"], "problem"
+    elif row["info"] and json.loads(row["info"]).get("note"):
+        stored, status = json.loads(row["info"])["note"], "warning"
+    return Retried(sha, paths, status, messages.reason(stored) or None, messages.reason_code(stored))

@@ -396,6 +396,19 @@ class Workspace:
                                           else incomplete_after),
                         units=self.config.units or None, **clock)
 
+    def retry(self, ref: str) -> "records.Retried":
+        """Read a file again at the office's request (`yingjian retry`): a file given up after
+        a crash or a timeout is tried once more, with its OCR, and the index follows."""
+        sha = self.resolve_file(ref)
+        self.ingestor().retry(sha)
+        if self.config.ocr:
+            with self.ocr_queue(workers=1) as q:
+                q.submit(only={sha})
+                while q.busy:
+                    q.collect(timeout=1.0)
+        self.sync_index()
+        return records.retried(self.catalog, sha)
+
     def ocr_queue(self, workers: int | None = None) -> OcrQueue:
         """The OCR of scans and photos; `workers` overrides the configuration."""
         return OcrQueue(self.catalog, self.store, self.config.limits,

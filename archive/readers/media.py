@@ -29,18 +29,32 @@ def register_heif() -> bool:
     return True
 
 
-def tiff_frames(path: Path) -> int:
-    """How many pages a TIFF holds (1 when it cannot tell)."""
+def tiff_frames(path: Path, upto: int = 2) -> int:
+    """How many pages a TIFF holds, counted up to `upto` (1 when it cannot tell): frames are
+    reached one after the other, never by walking the whole file for its count."""
     from PIL import Image
     try:
         with Image.open(path) as img:
-            return max(1, int(getattr(img, "n_frames", 1)))
+            return _count_frames(img, upto)
     except Exception:
         return 1
 
 
+def _count_frames(img, upto: int) -> int:
+    n = 1
+    while n < upto:
+        try:
+            img.seek(n)
+        except EOFError:
+            break
+        n += 1
+    img.seek(0)
+    return n
+
+
 def read_tiff_scan(path: Path, limits: Limits):
-    """A multi-page TIFF scan: each frame checked to decode, each one a page for OCR."""
+    """A multi-page TIFF scan: each frame checked to decode, each one a page for OCR; past the
+    page limit, the rest are left unread and the file says so."""
     from PIL import Image
 
     from ..extract import Extraction
@@ -50,8 +64,11 @@ def read_tiff_scan(path: Path, limits: Limits):
     except Exception:
         raise FormatError(reasons.IMAGE_CORRUPT)
     with img:
-        n = max(1, int(getattr(img, "n_frames", 1)))
-        n = min(n, limits.max_pdf_pages)
+        try:
+            found = _count_frames(img, limits.max_pdf_pages + 1)
+        except Exception:
+            raise FormatError(reasons.IMAGE_CORRUPT)
+        n = min(found, limits.max_pdf_pages)
         info = {"width": img.size[0], "height": img.size[1], "image_format": "TIFF", "frames": n}
         for i in range(n):
             try:
@@ -66,7 +83,10 @@ def read_tiff_scan(path: Path, limits: Limits):
             except Exception as e:
                 raise FormatError(reasons.IMAGE_TRUNCATED if "truncated" in str(e)
                                   else reasons.IMAGE_CORRUPT)
-    return Extraction(pages=[""] * n, page_count=n, info=info, ocr_pages=list(range(n)))
+    ex = Extraction(pages=[""] * n, page_count=n, info=info, ocr_pages=list(range(n)))
+    if found > n:
+        ex.note = reasons.PAGES_CAPPED.format(fmt="TIFF", pages=f"{n}+", limit=n)
+    return ex
 
 
 # -- video ---------------------------------------------------------------------------------------

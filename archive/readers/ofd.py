@@ -100,7 +100,7 @@ def read_ofd(path: Path, limits: Limits) -> OfdDocument:
         raise FormatError(reasons.OFD_CORRUPT)
     with zf:
         try:
-            return _read(_Package(zf, limits))
+            return _read(_Package(zf, limits), limits.max_pdf_pages)
         except FormatError:
             raise
         except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError,
@@ -108,13 +108,14 @@ def read_ofd(path: Path, limits: Limits) -> OfdDocument:
             raise FormatError(reasons.OFD_CORRUPT)
 
 
-def _read(pkg: _Package) -> OfdDocument:
+def _read(pkg: _Package, limit: int) -> OfdDocument:
     root_name = pkg.resolve("", "OFD.xml")
     root = pkg.xml(root_name)
     if root is None or _local(root.tag) != "OFD":
         raise FormatError(reasons.OFD_CORRUPT)
     info: dict = {}
     pages: list[OfdPage] = []
+    total = 0
     signatures = 0
     for body in _children(root, "DocBody"):
         doc_info = _find(body, "DocInfo")
@@ -128,13 +129,15 @@ def _read(pkg: _Package) -> OfdDocument:
                                            if _find(body, "DocRoot") is not None else None))
         if doc_name is None:
             raise FormatError(reasons.OFD_CORRUPT)
-        pages += _document(pkg, doc_name)
+        found, count = _document(pkg, doc_name, limit - len(pages))
+        pages += found
+        total += count
         signs = _find(body, "Signatures")
         if signs is not None and signs.text:
             signatures += _count_signatures(pkg, pkg.resolve(root_name, signs.text))
     if signatures:
         info["signatures"] = signatures
-    info["ofd_pages"] = len(pages)
+    info["ofd_pages"] = total
     return OfdDocument(pages, info)
 
 
@@ -146,7 +149,9 @@ def _count_signatures(pkg: _Package, name: str | None) -> int:
     return len(_children(el, "Signature")) if el is not None else 0
 
 
-def _document(pkg: _Package, doc_name: str) -> list[OfdPage]:
+def _document(pkg: _Package, doc_name: str, limit: int) -> tuple[list[OfdPage], int]:
+    """The first `limit` pages of one document (the rest are never parsed), and how many it
+    has."""
     doc = pkg.xml(doc_name)
     common = _find(doc, "CommonData")
     templates = {}
@@ -159,7 +164,8 @@ def _document(pkg: _Package, doc_name: str) -> list[OfdPage]:
                 media.update(_media(pkg, pkg.resolve(doc_name, res.text)))
     out = []
     pages_el = _find(doc, "Pages")
-    for page in (_children(pages_el, "Page") if pages_el is not None else []):
+    listed = _children(pages_el, "Page") if pages_el is not None else []
+    for page in listed[:max(limit, 0)]:
         name = pkg.resolve(doc_name, page.get("BaseLoc"))
         if name is None:
             raise FormatError(reasons.OFD_CORRUPT)
@@ -175,7 +181,7 @@ def _document(pkg: _Package, doc_name: str) -> list[OfdPage]:
         items += p_items
         images += p_images
         out.append(OfdPage(text=_lines(items), images=images))
-    return out
+    return out, len(listed)
 
 
 def _media(pkg: _Package, res_name: str | None) -> dict[str, str]:
@@ -239,10 +245,21 @@ def _lines(items: list[tuple]) -> str:
     return "\n".join(l for l in lines if l)
 
 
+_PARSED: dict[str, OfdDocument] = {}     # the last object read for OCR: parsed once, not per page
+
+
 def page_images(path: Path, page: int, limits: Limits) -> list:
-    """The images of one OFD page, decoded, for OCR."""
+    """The images of one OFD page, decoded, for OCR. The document is parsed once for all its
+    pages (stored objects never change, so the path is the key)."""
     from PIL import Image
-    doc = read_ofd(path, limits)
+    key = str(path)
+    doc = _PARSED.get(key)
+    if doc is None:
+        doc = read_ofd(path, limits)
+        _PARSED.clear()
+        _PARSED[key] = doc
+    if page >= len(doc.pages):
+        return []
     out = []
     with zipfile.ZipFile(path) as zf:
         for name in doc.pages[page].images:

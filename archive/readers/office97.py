@@ -197,7 +197,11 @@ def read_ppt(path: Path, limits: Limits):
         pages.append("\n".join(keep))
     if not pages:
         raise FormatError(reasons.PPT_CORRUPT)
-    return _extraction(pages=pages, page_count=len(pages), info=info)
+    ex = _extraction(pages=pages[:limits.max_pdf_pages], page_count=len(pages), info=info)
+    if len(pages) > limits.max_pdf_pages:
+        ex.note = reasons.PAGES_CAPPED.format(fmt="PPT", pages=len(pages),
+                                              limit=limits.max_pdf_pages)
+    return ex
 
 
 def _text_atom(rtype: int, body: bytes) -> str:

@@ -218,6 +218,36 @@ def problems(ctx, unit, as_json):
 
 
 
+@cli.command()
+@click.argument("file", metavar="FILE")
+@json_option
+@click.pass_context
+def retry(ctx, file, as_json):
+    """重新读取一个文件:读取时程序异常退出、超出内存限制、超时或多次中断而不再自动重试的文件,
+    由双拥办要求再试一次(例如更新软件之后)。文件内容改变后会自动重新读取,不需要此命令。
+
+    FILE:文件编号(至少 6 位)或收件箱中的路径。
+
+    \b
+    示例:
+      yingjian retry 3f9a1c
+      yingjian retry 人武部/征兵工作/2022年征兵工作总结.pdf
+      yingjian retry 3f9a1c --json
+    """
+    ws = open_workspace(ctx)
+    r = ws.retry(file)
+    if as_json:
+        emit_json(r.to_json())
+        return
+    where = "、".join(r.paths) or r.id[:8]
+    if r.status == "problem":
+        click.echo(f"已重新读取 {r.id[:8]}({where}),仍有问题:{r.reason}")
+    elif r.status == "warning":
+        click.echo(f"已重新读取 {r.id[:8]}({where}),已读取,提醒:{r.reason}")
+    else:
+        click.echo(f"已重新读取 {r.id[:8]}({where}),读取正常")
+
+
 @cli.group()
 def unit():
     """成员单位:新建单位(配置中的名称和收件箱中的文件夹)、列出单位。
