@@ -116,8 +116,8 @@ def notice(ctx, units, due_day, template, out_dir, include_complete, template_ou
     示例:
       yingjian notice
       yingjian notice --unit 人武部 --due 2026-12-15
-      yingjian notice --template 我办督办通知模板.docx -o 督办通知
       yingjian notice --template-out 督办通知模板.docx
+      yingjian notice --template 督办通知模板.docx -o 督办通知
     """
     from ..notices import write_notices, write_template
     if template_out:
