@@ -179,7 +179,13 @@ class Workspace:
             check=readiness.result, office=self.config.title,
             files=[r for r in records.files(self.catalog) if r["status"] not in ("withdrawn", "refused")],
             serves=readiness.serves, problems=records.problems(self.catalog),
-            thumbnail=self.thumbnails.get, link=link, object_path=self.store.path)
+            thumbnail=self.thumbnails.get, link=link, object_path=self.store.path,
+            history=self._history_view(readiness.result))
+
+    def _history_view(self, result: dict) -> dict:
+        """The readiness chart and projection: the stored days, and today from `result`."""
+        from .history import view
+        return view(self, result)
 
     # -- names a user types: units, items, materials -------------------------------------------
 
