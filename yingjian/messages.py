@@ -402,7 +402,7 @@ PROJECTION = {
     "complete": "全部材料已齐全",
     "no_history": "历史记录不足,暂无法预测齐全日期(每天检查一次后即可按进度预测)",
     "no_progress": "近两周没有进展(未齐全材料 {open} 项),按此进度无法齐全",
-    "projected": "按近两周进度,预计 {day} 齐全",
+    "projected": "按近两周进度,预计 {day}齐全",
     "late": ",晚于迎检日期 {days} 天",
     "early": ",早于迎检日期 {days} 天",
     "on_time": ",正好在迎检日期",
