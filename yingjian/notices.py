@@ -116,9 +116,21 @@ def chase_state(last: dict | None, open_ids: set[str]) -> dict | None:
 
 # -- the document -------------------------------------------------------------------------------
 
-def _env():
+def template_env():
+    """A sandboxed, autoescaping Jinja environment that compiles each part of a template once
+    (docxtpl hands it the same XML for every unit; compiling was 40% of a notice's time)."""
     from jinja2.sandbox import SandboxedEnvironment
-    return SandboxedEnvironment(autoescape=True)
+
+    class Env(SandboxedEnvironment):
+        def from_string(self, source, globals=None, template_class=None):
+            key = (source, template_class)
+            if key not in self.compiled or globals:
+                self.compiled[key] = super().from_string(source, globals, template_class)
+            return self.compiled[key]
+
+    env = Env(autoescape=True)
+    env.compiled = {}
+    return env
 
 
 def load_template(path: Path | None) -> bytes:
@@ -131,13 +143,14 @@ def load_template(path: Path | None) -> bytes:
     return data
 
 
-def render(template: bytes, context: dict, out: Path, template_name: str = "") -> Path:
-    """Fill the template with `context` and write it to `out` (atomically)."""
+def render(template: bytes, context: dict, out: Path, template_name: str = "", env=None) -> Path:
+    """Fill the template with `context` and write it to `out` (atomically); `env`: one
+    `template_env()` for a batch of notices from the same template."""
     from docxtpl import DocxTemplate
     from jinja2 import TemplateError
     doc = DocxTemplate(io.BytesIO(template))
     try:
-        doc.render(context, jinja_env=_env(), autoescape=True)
+        doc.render(context, jinja_env=env or template_env(), autoescape=True)
     except TemplateError as e:
         raise NoticeError("notice_template_invalid", path=template_name,
                           detail=getattr(e, "message", None) or str(e)) from e
@@ -190,7 +203,7 @@ def write_notices(ws, out_dir: Path, *, units: list[str] | None = None, due: str
     its own. `due`, when given, becomes the due date of each unit chased (as `yingjian due
     --unit` sets it) before the notices are written."""
     today = today or ws.today()
-    tpl = load_template(template)
+    tpl, env = load_template(template), template_env()
     names = units or ws.units()
     if due:
         for u in names:
@@ -223,7 +236,7 @@ def write_notices(ws, out_dir: Path, *, units: list[str] | None = None, due: str
                       web=opts.get("web_address"), contact=opts.get("contact"))
         name = messages.NOTICE_WORDS["file"].format(unit=unit, stamp=stamp)
         # written first, recorded once written: a template that fails records nothing
-        path = render(tpl, ctx, Path(out_dir) / name, str(template or DEFAULT_TEMPLATE))
+        path = render(tpl, ctx, Path(out_dir) / name, str(template or DEFAULT_TEMPLATE), env)
         entry = ws.notice_log.add(unit, materials, day=today.isoformat(), due=unit_due, user=user,
                                   number=number, serial=serial, file=f"{today.year}-{serial}_{name}")
         kept.mkdir(parents=True, exist_ok=True)
