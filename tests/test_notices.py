@@ -265,3 +265,13 @@ def test_due_dates_make_open_materials_overdue_everywhere(nws):
     assert not check_json(nws)["summary"]["overdue"]
     assert [e["data"]["target"] for e in nws.audit.entries() if e["action"] == "due"] == \
         ["人武部", "2.2a", "人武部"]
+
+
+def test_a_notice_due_date_becomes_the_due_date_of_each_unit_chased(nws, tmp_path):
+    out = json.loads(run(nws, "notice", "--due", "2026年12月31日", "-o", str(tmp_path), "--json"))
+    chased = {n["unit"] for n in out["notices"]}
+    assert "人武部" in chased and "财政局" not in chased
+    rows, text, _ = notice_rows(tmp_path / f"督办通知_人武部_{date.today():%Y%m%d}.docx")
+    assert {r[6] for r in rows[1:]} == {"2026年12月31日"} and "请于2026年12月31日前报送" in text
+    listing = json.loads(run(nws, "due", "--list", "--json"))
+    assert {d["target"] for d in listing["due"]} == chased          # not the unit with nothing open

@@ -201,13 +201,10 @@ def write_notices(ws, out_dir: Path, *, units: list[str] | None = None, due: str
     asked, with `include_complete`), written to `out_dir`, all of them also in one zip; each
     recorded in the notice log and the audit trail, and kept in the archive so the unit sees
     its own. `due`, when given, becomes the due date of each unit chased (as `yingjian due
-    --unit` sets it) before the notices are written."""
+    --unit` sets it)."""
     today = today or ws.today()
     tpl, env = load_template(template), template_env()
     names = units or ws.units()
-    if due:
-        for u in names:
-            ws.set_due("unit", u, due, user, client=client)
     result = ws.check()
     dues = ws.deadlines.current()
     rejected = rejected_pairs(ws)
@@ -218,10 +215,14 @@ def write_notices(ws, out_dir: Path, *, units: list[str] | None = None, due: str
     office = opts.get("office_name") or ws.config.office
     kept = ws.config.archive / "notices"
     for unit in names:
+        if due:                       # the notice's date is the unit's from now on
+            dues = {**dues, ("unit", unit): {"due": due}}
         rows = open_tasks(result, unit, dues, today, rejected)
         if not rows and not include_complete:
             batch.skipped.append(unit)
             continue
+        if due:
+            ws.set_due("unit", unit, due, user, client=client)
         previous = chase_state(last.get(unit), {r["material"] for r in rows})
         materials = [{"material": r["material"], "status": r["notice_status"],
                       "years_missing": r["years_missing"], "due": r["due"], "veto": r["veto"]}
