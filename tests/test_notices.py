@@ -214,6 +214,11 @@ def test_a_broken_template_is_one_clear_error_and_records_nothing(nws, tmp_path)
     res = CliRunner().invoke(cli, ["--workspace", str(nws.config.root), "notice", "--template",
                                    str(tmp_path / "没有这个.docx")])
     assert res.exit_code == 1 and "无法打开督办通知模板" in res.output
+    (tmp_path / "旧版.doc").write_bytes(b"\xd0\xcf\x11\xe0 not a docx")
+    res = CliRunner().invoke(cli, ["--workspace", str(nws.config.root), "notice", "--template",
+                                   str(tmp_path / "旧版.doc")])
+    assert res.exit_code == 1 and "不是 Word 的 .docx 文件" in res.output
+    assert nws.notice_log.recent() == []
 
 
 def test_two_hundred_open_materials_are_one_table_with_a_repeated_header(tmp_path):

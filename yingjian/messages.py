@@ -177,13 +177,14 @@ ERRORS: dict[str, tuple[str, str]] = {
                           "每个单位一个文件夹,只有一层;单位之间用逗号、顿号或空格分开"),
     "inspection_date_invalid": ("{path} 中的迎检日期 inspection_date 无法识别:{value}",
                                 "写成 inspection_date = 2026-12-28"),
-    "due_target_unknown": ("考评标准中没有材料“{target}”{suggest}",
-                           "为单位设定截止日期用 --unit,如 yingjian due --unit 人武部 2026-12-15"),
     "due_needs_date": ("没有给出截止日期", "例如:yingjian due --unit 人武部 2026-12-15;"
                        "取消用 --clear"),
     "notice_template_unreadable": ("无法打开督办通知模板 {path}:{detail}",
                                    "模板应为 .docx 文件;用 yingjian notice --template-out 模板.docx "
                                    "导出默认模板后修改"),
+    "notice_template_not_docx": ("督办通知模板 {path} 不是 Word 的 .docx 文件",
+                                 "旧版 .doc 或 WPS 文件请在 Word / WPS 中另存为 .docx;或用 yingjian "
+                                 "notice --template-out 模板.docx 导出默认模板后修改"),
     "notice_template_invalid": ("督办通知模板 {path} 中的字段有误:{detail}",
                                 "检查模板中 {{{{ }}}} 和 {{% %}} 是否成对;README 列出了可用的字段"),
     "notice_nothing_open": ("{units} 没有未齐全的材料,未生成督办通知",

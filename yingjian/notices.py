@@ -137,9 +137,13 @@ def load_template(path: Path | None) -> bytes:
     path = Path(path) if path else DEFAULT_TEMPLATE
     try:
         data = path.read_bytes()
+    except OSError as e:
+        raise NoticeError("notice_template_unreadable", path=str(path),
+                          detail=e.strerror or str(e)) from e
+    try:
         zipfile.ZipFile(io.BytesIO(data)).getinfo("word/document.xml")
-    except (OSError, zipfile.BadZipFile, KeyError) as e:
-        raise NoticeError("notice_template_unreadable", path=str(path), detail=str(e)) from e
+    except (zipfile.BadZipFile, KeyError) as e:
+        raise NoticeError("notice_template_not_docx", path=str(path)) from e
     return data
 
 

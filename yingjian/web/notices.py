@@ -5,6 +5,7 @@ history is kept by the forms (POST), after they have changed something, never by
 """
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from datetime import date
@@ -21,6 +22,7 @@ from .common import check_result, login_required, office_required, workspace
 from .errors import fail
 
 bp = Blueprint("notices", __name__)
+log = logging.getLogger("yingjian.web")
 
 
 @bp.record_once
@@ -121,7 +123,7 @@ def keep_history(resp):
         try:
             workspace().record_history()
         except Exception:            # the history must never make a done action look failed
-            pass
+            log.exception("readiness history not kept")
     return resp
 
 
