@@ -55,12 +55,16 @@ def test_the_office_sets_a_due_date_and_downloads_a_units_notice(site):
         assert office.get(url).status_code == 200
     assert len(ws.history.days()) == stored                  # pages only read
     yesterday = (date.today() - timedelta(days=1)).isoformat()
-    r = office.post("/units/人武部/due", {"due": yesterday})
+    r = office.post("/due", {"unit": "人武部", "due": yesterday})
     assert r.status_code == 302
     assert len(ws.history.days()) == stored + 1              # the form kept today's point
     page = office.get("/units/人武部").text
     assert f'id="unit-due">{yesterday}<' in page and 'data-overdue="1"' in page
     assert "尚未督办" in page
+    office.post("/due", {"unit": "人武部", "material": "1.1a", "due": "2099-01-01"})
+    m = next(t for u in ws.check()["units"] if u["unit"] == "人武部" for t in u["todo"]
+             if t["material"] == "1.1a")
+    assert (m["due"], m["overdue"]) == ("2099-01-01", False)      # the material's own date wins
     r = office.post("/notices", {"unit": "人武部", "due": ""})
     assert r.status_code == 200 and r.headers["Content-Disposition"].endswith(".docx")
     doc = Document(io.BytesIO(r.data))
@@ -88,8 +92,8 @@ def test_a_unit_user_sees_and_downloads_its_own_notices_only(site):
     assert r.status_code == 200 and Document(io.BytesIO(r.data)).tables
     assert unit.get(f"/notices/{theirs}").status_code == 404
     assert unit.post("/notices", {"unit": "人武部"}).status_code == 403
-    assert unit.post("/units/人武部/due", {"due": "2030-01-01"}).status_code == 403
-    assert office.post("/units/人武部/due", {"due": "明天"}).status_code == 400
+    assert unit.post("/due", {"unit": "人武部", "due": "2030-01-01"}).status_code == 403
+    assert office.post("/due", {"unit": "人武部", "due": "明天"}).status_code == 400
 
 
 @pytest.mark.slow

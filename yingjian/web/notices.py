@@ -42,10 +42,11 @@ def _day(text: str | None) -> str | None:
         fail(400, "bad_due")
 
 
-@bp.route("/units/<name>/due", methods=["POST"])
+@bp.route("/due", methods=["POST"])
 @office_required
-def set_due(name):
+def set_due():
     ws = workspace()
+    name = request.form.get("unit", "")
     if name not in ws.units():
         fail(404, "no_unit")
     day = None if request.form.get("clear") else _day(request.form.get("due"))
