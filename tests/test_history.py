@@ -84,3 +84,23 @@ def test_series_puts_todays_live_point_after_the_stored_days():
     assert [(p["day"], p["open"]) for p in got] == [("2026-11-28", 9), ("2026-11-30", 7)]
     assert [(p["day"], p["open"]) for p in series(stored, date(2026, 11, 30), None)] == \
         [("2026-11-28", 9), ("2026-11-30", 8)]
+
+
+def test_the_watcher_keeps_the_day_at_most_hourly_when_files_changed(ws, inbox):
+    from tests import factories as f
+    from tests.conftest import ingest
+    from yingjian.watching import WatchCallbacks, WatchService
+    now = [1000.0]
+    ws.config.ocr = False
+    svc = WatchService(ws, poll=1, callbacks=WatchCallbacks(clock=lambda: now[0]))
+    svc.after_step()
+    assert len(ws.history.days()) == 1
+    first = ws.history.days()[0]
+    f.docx_file(inbox / "人武部" / "1.2a_议军会议纪要.docx", ["议军会议纪要", "2021年6月1日"])
+    ingest(ws)
+    now[0] += 60
+    svc.after_step()
+    assert ws.history.days() == [first]                 # within the hour: not checked again
+    now[0] += 3600
+    svc.after_step()
+    assert ws.history.days()[-1]["partial"] == first["partial"] + 1
