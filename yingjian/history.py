@@ -138,7 +138,7 @@ def chart_svg(points: list[dict], inspection: date | None, projection: Projectio
     def x(d: date) -> float:
         return left + pw * (d - first).days / span
 
-    top_open = max([1, *(p.get("materials", p["open"]) for p in points)])
+    top_open = max([1, *(max(p.get("materials", 0), p["open"]) for p in points)])
     if units:
         top_open = max([1, *(p.get("units", {}).get(u, 0) for p in points for u in units)])
     max_score = max([1, *(p.get("max_score", 0) for p in points)])
@@ -167,6 +167,8 @@ def chart_svg(points: list[dict], inspection: date | None, projection: Projectio
     labels = {first: "first", last: "today"}
     if inspection:
         labels[inspection] = "inspection"
+    if projection.day and not units and date.fromisoformat(projection.day) <= end:
+        labels[date.fromisoformat(projection.day)] = "projection"
     for d in labels:
         out.append(f'<text x="{x(d):.1f}" y="{top + ph + 14}" font-size="10" '
                    f'text-anchor="middle">{d.month}/{d.day}</text>')
