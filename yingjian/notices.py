@@ -215,9 +215,6 @@ def write_notices(ws, out_dir: Path, *, units: list[str] | None = None, due: str
     last = ws.notice_log.latest_by_unit()
     stamp = today.strftime("%Y%m%d")
     batch = NoticeBatch()
-    opts = ws.config.notice
-    office = opts.get("office_name") or ws.config.office
-    kept = ws.config.archive / "notices"
     for unit in names:
         if due:                       # the notice's date is the unit's from now on
             dues = {**dues, ("unit", unit): {"due": due}}
@@ -228,30 +225,10 @@ def write_notices(ws, out_dir: Path, *, units: list[str] | None = None, due: str
         if due:
             ws.set_due("unit", unit, due, user, client=client)
         previous = chase_state(last.get(unit), {r["material"] for r in rows})
-        materials = [{"material": r["material"], "status": r["notice_status"],
-                      "years_missing": r["years_missing"], "due": r["due"], "veto": r["veto"]}
-                     for r in rows]
         unit_due = due or (dues.get(("unit", unit)) or {}).get("due")
-        number, serial = ws.notice_log.next_numbers(unit, today.year)
-        doc_no = messages.NOTICE_WORDS["doc_no"].format(
-            office=opts.get("doc_prefix") or office, year=today.year, serial=serial)
-        ctx = context(office=office, unit=unit, rows=rows, number=number, doc_no=doc_no,
-                      today=today, due=unit_due, inspection=ws.config.inspection_date,
-                      previous=previous, inbox=str(ws.config.inbox / unit),
-                      web=opts.get("web_address"), contact=opts.get("contact"))
-        name = messages.NOTICE_WORDS["file"].format(unit=unit, stamp=stamp)
-        # written first, recorded once written: a template that fails records nothing
-        path = render(tpl, ctx, Path(out_dir) / name, str(template or DEFAULT_TEMPLATE), env)
-        entry = ws.notice_log.add(unit, materials, day=today.isoformat(), due=unit_due, user=user,
-                                  number=number, serial=serial, file=f"{today.year}-{serial}_{name}")
-        kept.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, kept / entry["file"])
-        ws.audit.record("notice", user, client, unit=unit, number=number, due=unit_due,
-                        materials=[r["material"] for r in rows], doc_no=doc_no)
-        for r in rows:
-            r["again"] = bool(previous) and r["material"] in previous["still_open_ids"]
-        batch.notices.append(Notice(unit, number, doc_no, path, rows, unit_due, entry["id"],
-                                    previous))
+        batch.notices.append(_write_one(ws, unit, rows, previous, unit_due, today=today,
+                                        template=(tpl, env, str(template or DEFAULT_TEMPLATE)),
+                                        out_dir=Path(out_dir), user=user, client=client))
     if zip_all and batch.notices:
         batch.zip_path = Path(out_dir) / messages.NOTICE_WORDS["zip"].format(stamp=stamp)
         tmp = batch.zip_path.with_name(batch.zip_path.name + ".tmp")
@@ -260,6 +237,38 @@ def write_notices(ws, out_dir: Path, *, units: list[str] | None = None, due: str
                 z.write(n.path, n.path.name)
         tmp.replace(batch.zip_path)
     return batch
+
+
+def _write_one(ws, unit: str, rows: list[dict], previous: dict | None, unit_due: str | None, *,
+               today: date, template: tuple, out_dir: Path, user: str | None,
+               client: str | None) -> Notice:
+    """One unit's notice: numbered, written, then recorded (a template that fails records
+    nothing), kept in the archive for the unit to download, and named in the audit trail."""
+    tpl, env, template_name = template
+    opts = ws.config.notice
+    office = opts.get("office_name") or ws.config.office
+    for r in rows:
+        r["again"] = bool(previous) and r["material"] in previous["still_open_ids"]
+    number, serial = ws.notice_log.next_numbers(unit, today.year)
+    doc_no = messages.NOTICE_WORDS["doc_no"].format(
+        office=opts.get("doc_prefix") or office, year=today.year, serial=serial)
+    ctx = context(office=office, unit=unit, rows=rows, number=number, doc_no=doc_no,
+                  today=today, due=unit_due, inspection=ws.config.inspection_date,
+                  previous=previous, inbox=str(ws.config.inbox / unit),
+                  web=opts.get("web_address"), contact=opts.get("contact"))
+    name = messages.NOTICE_WORDS["file"].format(unit=unit, stamp=today.strftime("%Y%m%d"))
+    path = render(tpl, ctx, out_dir / name, template_name, env)
+    materials = [{"material": r["material"], "status": r["notice_status"],
+                  "years_missing": r["years_missing"], "due": r["due"], "veto": r["veto"]}
+                 for r in rows]
+    entry = ws.notice_log.add(unit, materials, day=today.isoformat(), due=unit_due, user=user,
+                              number=number, serial=serial, file=f"{today.year}-{serial}_{name}")
+    kept = ws.config.archive / "notices"
+    kept.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, kept / entry["file"])
+    ws.audit.record("notice", user, client, unit=unit, number=number, due=unit_due,
+                    materials=[r["material"] for r in rows], doc_no=doc_no)
+    return Notice(unit, number, doc_no, path, rows, unit_due, entry["id"], previous)
 
 
 def chase_summaries(ws, result: dict) -> dict[str, dict]:
