@@ -148,6 +148,9 @@ def test_the_report_chart_prints_on_a4(site, browser, tmp_path):  # noqa: F811
     box = svg.bounding_box()
     assert box["x"] >= 0 and 0 < box["x"] + box["width"] <= a4_printable_px and box["height"] > 0
     assert page.locator("#history circle.pt-open").count() == 5
+    assert page.locator("#history-units polyline.unit-line").count() == 2
+    ub = page.locator("#history-units svg").bounding_box()
+    assert 0 < ub["x"] + ub["width"] <= a4_printable_px
     pdf = tmp_path / "报告.pdf"
     page.pdf(path=str(pdf), format="A4", print_background=True)
     reader = PdfReader(str(pdf))

@@ -183,9 +183,10 @@ class Workspace:
             history=self._history_view(readiness.result))
 
     def _history_view(self, result: dict) -> dict:
-        """The readiness chart and projection: the stored days, and today from `result`."""
+        """The readiness chart and projection: the stored days, and today from `result`; and
+        one line per unit."""
         from .history import view
-        return view(self, result)
+        return {**view(self, result), "units_svg": view(self, result, all_units=True)["svg"]}
 
     # -- names a user types: units, items, materials -------------------------------------------
 
