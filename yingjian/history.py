@@ -187,7 +187,7 @@ def chart_svg(points: list[dict], inspection: date | None, projection: Projectio
         for i, u in enumerate(units):
             color = UNIT_COLORS[i % len(UNIT_COLORS)]
             line([(d, p.get("units", {}).get(u, 0)) for d, p in zip(days, points)], color,
-                 "unit", y_open, f' data-unit="{esc(u)}"')
+                 "unit", y_open, f' data-line="{esc(u)}"')
     else:
         line([(d, p["open"]) for d, p in zip(days, points)], COLORS["open"], "open", y_open)
         line([(d, p["score"]) for d, p in zip(days, points)], COLORS["score"], "score", y_score)
