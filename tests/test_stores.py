@@ -97,6 +97,9 @@ STORES = {
     "yingjian/users.py": ("users", "sessions", "login_failures"),
     "yingjian/audit.py": ("audit",),
     "yingjian/problem_notes.py": ("problem_notes",),
+    "yingjian/deadlines.py": ("due_dates",),
+    "yingjian/notice_log.py": ("notices",),
+    "yingjian/history.py": ("readiness_history",),
 }
 # modules that own tables of their own (each checked the same way against everyone else's)
 _SQL = re.compile(r"\b(SELECT\b[^\"']*?\bFROM|INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|"

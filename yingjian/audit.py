@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts)
 """
 ACTIONS = ("login", "login_failed", "login_refused", "logout", "upload", "decide",
-           "user_add", "user_passwd", "user_remove")
+           "user_add", "user_passwd", "user_remove", "notice", "due")
 
 _CLIENT: ContextVar[str | None] = ContextVar("yingjian_client", default=None)
 

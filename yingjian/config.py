@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import date, datetime
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -49,6 +50,8 @@ class Config:
     ocr_workers: int | None = None     # worker processes; None: one per core; 0: in this process
     ocr_threads: int = 1               # onnxruntime threads in each OCR worker
     font: Path | None = None           # a CJK font for thumbnails, if not in the usual places
+    inspection_date: date | None = None  # the day the inspectors come (倒计时, deadlines, notices)
+    notice: dict = field(default_factory=dict)   # [notice]: the 督办通知's office, web address
 
     @property
     def objects(self) -> Path:
@@ -115,7 +118,24 @@ def load(root: Path) -> Config:
                   ocr_threads=int(ocr.get("threads", 1)),
                   busy_timeout=float(ws.get("busy_timeout", 30)),
                   watch=watch, limits=limits, ocr=bool(ocr.get("enabled", True)),
-                  ocr_workers=None if workers == "auto" else workers)
+                  ocr_workers=None if workers == "auto" else workers,
+                  inspection_date=_inspection_date(ws.get("inspection_date"), path),
+                  notice={k: str(v) for k, v in data.get("notice", {}).items()
+                          if k in ("office_name", "doc_prefix", "web_address", "contact")})
+
+
+def _inspection_date(value, path: Path) -> date | None:
+    """`inspection_date` as TOML writes a date (2026-12-28) or as a string ("2026-12-28")."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip().replace("/", "-"))
+    except ValueError:
+        raise WorkspaceError("inspection_date_invalid", path=str(path), value=str(value))
 
 
 def _known(cls, values: dict) -> dict:
@@ -197,6 +217,13 @@ standard = {_toml_str(standard)}
 units = [{unit_list}]
 durable = true
 busy_timeout = 30           # 资料目录库被其他程序占用时最多等待的秒数
+# inspection_date = 2026-12-28  # 迎检日期:用于倒计时、督办通知和进度预测
+
+[notice]                    # 督办通知
+# office_name = "某市双拥工作领导小组办公室"   # 落款和版头的机关名称(默认为上面的 office)
+# doc_prefix = "某双拥办"                     # 文号前缀:某双拥办督〔2026〕1号
+# web_address = "http://192.168.1.10:8420/"   # 单位上传资料的网址
+# contact = "张三 0000-1234567"
 
 [watch]
 stable_seconds = 5          # 文件大小和时间保持不变这么多秒,才视为复制完成

@@ -187,6 +187,20 @@ ERRORS: dict[str, tuple[str, str]] = {
     "unit_duplicate": ("单位“{unit}”重复出现", "每个单位只写一次"),
     "unit_name_invalid": ("单位名称“{unit}”不能含 / \\ : * ? \" < > | 等字符,也不能只是点或空格",
                           "每个单位一个文件夹,只有一层;单位之间用逗号、顿号或空格分开"),
+    "inspection_date_invalid": ("{path} 中的迎检日期 inspection_date 无法识别:{value}",
+                                "写成 inspection_date = 2026-12-28"),
+    "due_needs_date": ("没有给出截止日期", "例如:yingjian due --unit 人武部 2026-12-15;"
+                       "取消用 --clear"),
+    "notice_template_unreadable": ("无法打开督办通知模板 {path}:{detail}",
+                                   "模板应为 .docx 文件;用 yingjian notice --template-out 模板.docx "
+                                   "导出默认模板后修改"),
+    "notice_template_not_docx": ("督办通知模板 {path} 不是 Word 的 .docx 文件",
+                                 "旧版 .doc 或 WPS 文件请在 Word / WPS 中另存为 .docx;或用 yingjian "
+                                 "notice --template-out 模板.docx 导出默认模板后修改"),
+    "notice_template_invalid": ("督办通知模板 {path} 中的字段有误:{detail}",
+                                "检查模板中 {{{{ }}}} 和 {{% %}} 是否成对;README 列出了可用的字段"),
+    "notice_nothing_open": ("{units} 没有未齐全的材料,未生成督办通知",
+                            "要为所有单位生成(包括已齐全的),加 --all"),
     "unit_exists": ("工作区中已有单位“{unit}”", "它的文件夹是 {folder}"),
     "unit_unknown": ("工作区中没有单位“{unit}”{suggest}",
                      "可选:{units};要新建单位,运行 yingjian unit add {unit}"),
@@ -363,6 +377,9 @@ WEB = {
     "bad_header": ("请求无效", "请求中含有不允许的控制字符;请直接用浏览器打开本站。"),
     "names_too_long": ("文件名过长,本批文件都没有上传", "请把文件名缩短到 {max_chars} 个汉字"
                        "(或 {max_bytes} 个英文字母)以内,再重新上传。"),
+    "bad_due": ("无法识别截止日期", "请用日期选择框选择,或写成 2026-12-15。"),
+    "no_notice": ("找不到这份督办通知", "请从本单位的页面进入。"),
+    "nothing_open": ("没有未齐全的材料,未生成督办通知", "该单位的材料已齐全;如仍要生成,请勾选“已齐全也生成”。"),
     # sentences in pages
     "login_failed": "用户名或密码不正确",
     "no_files_chosen": "请选择要上传的文件",
@@ -372,11 +389,91 @@ WEB = {
                            "本批文件都没有上传;请缩短文件名后重新上传:{names}",
 }
 
+# -- chasing the units: due dates, 督办通知, readiness over time ---------------------------
+
+OVERDUE_LABEL = "逾期"
+# a task's status as a 督办通知 says it; `rejected`: the office sent the unit's file back
+NOTICE_STATUS = {"missing": "缺失", "partial": "不全", "unconfirmed": "待审核", "rejected": "已退回"}
+NOTICE_WORDS = {
+    "title": "关于报送双拥模范城创建迎检资料的督办通知",
+    "doc_no": "{office}督〔{year}〕{serial}号",
+    "veto": "是",
+    "again": "※",
+    "overdue": "(逾期)",
+    "none": "—",
+    "file": "督办通知_{unit}_{stamp}.docx",
+    "zip": "督办通知_{stamp}.zip",
+}
+DAY_FORMATS = {"long": "{y}年{m}月{d}日", "short": "{m}月{d}日", "spaced": "{m} 月 {d} 日",
+               "spaced_year": "{y} 年 {m} 月 {d} 日"}
+CHASE = {
+    "never": "尚未督办",
+    "chased": "已督办 {count} 次,上次 {day}",
+    "since": ";此后补交 {handed_in} 项,仍缺 {still_open} 项",
+}
+PROJECTION = {
+    "complete": "全部材料已齐全",
+    "no_history": "历史记录不足,暂无法预测齐全日期(每天检查一次后即可按进度预测)",
+    "no_progress": "近两周没有进展(未齐全材料 {open} 项),按此进度无法齐全",
+    "projected": "按近两周进度,预计 {day}齐全",
+    "late": ",晚于迎检日期 {days} 天",
+    "early": ",早于迎检日期 {days} 天",
+    "on_time": ",正好在迎检日期",
+    "countdown": "距迎检日期还有 {days} 天",
+    "past": "迎检日期已过 {days} 天",
+}
+HISTORY_CHART = {"title": "迎检准备进度", "open": "未齐全材料(项)", "score": "预计得分",
+                 "projection": "按近两周进度预测", "inspection": "迎检日期",
+                 "units_title": "各单位未齐全材料"}
+
+
+def day_text(iso: str | None, form: str = "long", today=None) -> str:
+    """A day as the office writes it: 2026年11月20日 (long), 11月20日 (short), or for the
+    projection 1 月 8 日, with its year when it is not this year's or the next's."""
+    if not iso:
+        return ""
+    y, m, d = (int(v) for v in iso[:10].split("-"))
+    if form == "spaced" and today is not None and y not in (today.year, today.year + 1):
+        form = "spaced_year"
+    return DAY_FORMATS[form].format(y=y, m=m, d=d)
+
+
+def chase_text(chase: dict | None) -> str:
+    """"已督办 2 次,上次 11月20日;此后补交 3 项,仍缺 5 项" (or 尚未督办)."""
+    if not chase or not chase.get("count"):
+        return CHASE["never"]
+    out = CHASE["chased"].format(count=chase["count"], day=day_text(chase["last_day"], "short"))
+    return out + CHASE["since"].format(**chase)
+
+
+def projection_text(p: dict, today=None) -> str:
+    """"按近两周进度,预计 1 月 8 日齐全,晚于迎检日期 12 天", or why there is no projection."""
+    code = p["code"]
+    if code != "projected":
+        return _safe_format(PROJECTION[code], p)
+    out = PROJECTION["projected"].format(day=day_text(p["day"], "spaced", today))
+    late = p.get("late_days")
+    if late is None:
+        return out
+    if late > 0:
+        return out + PROJECTION["late"].format(days=late)
+    if late < 0:
+        return out + PROJECTION["early"].format(days=-late)
+    return out + PROJECTION["on_time"]
+
+
+def countdown_text(days: int | None) -> str:
+    if days is None:
+        return ""
+    return PROJECTION["countdown" if days >= 0 else "past"].format(days=abs(days))
+
+
 # -- the audit trail (yingjian/audit.py, yingjian log) ----------------------------------------
 
 AUDIT_LABELS = {"login": "登录", "login_failed": "登录失败", "login_refused": "登录被拒绝",
                 "logout": "退出登录", "upload": "上传", "decide": "决定", "user_add": "新建账号",
-                "user_passwd": "修改密码", "user_remove": "删除账号"}
+                "user_passwd": "修改密码", "user_remove": "删除账号", "notice": "督办通知",
+                "due": "设定截止日期"}
 AUDIT_NO_CLIENT = "本机命令行"
 ROLE_LABELS = {"office": "双拥办"}
 
@@ -394,6 +491,11 @@ def audit_detail(entry: dict) -> str:
         return f"{d.get('unit')}:{shown}" + ("(被拒绝:文件名过长)" if d.get("refused") else "")
     if action == "login_refused":
         return error(d.get("reason") or "", minutes=d.get("minutes", "?")).text
+    if action == "notice":
+        return f"{d.get('unit')} 第 {d.get('number')} 次督办,{len(d.get('materials') or [])} 项" \
+               + (f",截止 {d['due']}" if d.get("due") else "")
+    if action == "due":
+        return f"{d.get('target')}:{d.get('due') or '取消截止日期'}"
     if action in ("user_add", "user_passwd", "user_remove"):
         role = ROLE_LABELS.get(d.get("role"), d.get("unit")) if action == "user_add" else None
         return f"账号 {d.get('name')}" + (f"({role})" if role else "") + \

@@ -80,6 +80,12 @@ def readiness_summary(r: dict) -> list[str]:
                 if r["potential_score"] > r["score"] + r["bonus_score"] else ""),
              f"材料 {s['materials']} 项:齐全 {s['complete']},待确认 {s['unconfirmed']},"
              f"不全 {s['partial']},缺失 {s['missing']};待确认的建议 {s['suggestions_pending']} 条"]
+    if r.get("inspection_date"):
+        lines.append(f"迎检日期 {r['inspection_date']}(还有 {r['days_to_inspection']} 天)"
+                     if r["days_to_inspection"] >= 0 else
+                     f"迎检日期 {r['inspection_date']}(已过 {-r['days_to_inspection']} 天)")
+    if s.get("overdue"):
+        lines.append(f"逾期未齐全的材料 {s['overdue']} 项")
     if s["veto_at_risk"]:
         lines.append(f"⚠ 一票否决项有 {len(s['veto_at_risk'])} 项佐证不齐:{'、'.join(s['veto_at_risk'])}")
     else:
@@ -88,6 +94,7 @@ def readiness_summary(r: dict) -> list[str]:
 
 
 def _material_line(m: dict) -> str:
+    due = f"  截止 {m['due']}" + ("【逾期】" if m.get("overdue") else "") if m.get("due") else ""
     extra = ""
     if m["years_missing"]:
         extra = f"  缺 {_years(m['years_missing'])}"
@@ -96,7 +103,7 @@ def _material_line(m: dict) -> str:
     if m["suggested"]:
         extra += f"  (有 {m['suggested']} 个建议文件待确认)"
     return (f"{READINESS_MARKS[m['status']]} {m['id']} {m['title']}:{READINESS_LABELS[m['status']]}"
-            f" {m['have']}/{m['need']}{extra}")
+            f" {m['have']}/{m['need']}{extra}{due}")
 
 
 def _suggestions(m: dict, pad: str) -> list[str]:
@@ -152,9 +159,14 @@ def readiness_text(r: dict, unit: str | None = None) -> str:
             head = f"  {u['unit']}:尚未上传任何文件"
         else:
             head = f"  {u['unit']}(已上传 {u['files']} 个文件)"
-        out.append(head + (f",待办 {len(u['todo'])} 项" if u["todo"] else ",无待办"))
+        out.append(head + (f",待办 {len(u['todo'])} 项" if u["todo"] else ",无待办")
+                   + (f",截止 {u['due']}" if u.get("due") else "")
+                   + (f",逾期 {u['overdue']} 项" if u.get("overdue") else ""))
         for t in u["todo"]:
             years = f",缺 {_years(t['years_missing'])}" if t["years_missing"] else ""
             veto = "【否决项】" if t["veto"] else ""
-            out.append(f"      {veto}{t['material']} {t['title']}({READINESS_LABELS[t['status']]}{years})")
+            due = f",截止 {t['due']}" if t.get("due") else ""
+            late = "【逾期】" if t.get("overdue") else ""
+            out.append(f"      {late}{veto}{t['material']} {t['title']}"
+                       f"({READINESS_LABELS[t['status']]}{years}{due})")
     return "\n".join(out)

@@ -25,6 +25,7 @@ class WatchService:
     """Watch the inbox until `stop()`; safe to stop from a signal handler."""
 
     INDEX_EVERY = 3.0      # one index commit every few seconds at most, however fast files arrive
+    HISTORY_EVERY = 3600.0  # readiness over time: a check at most hourly, when files changed
 
     def __init__(self, ws, poll: float | None = None, callbacks: WatchCallbacks | None = None):
         self.ws = ws
@@ -32,6 +33,7 @@ class WatchService:
         self.poll = poll if poll is not None else (ws.config.watch.poll_seconds or None)
         self.ocr = ws.ocr_queue() if ws.config.ocr else None
         self._last_sync = float("-inf")
+        self._last_history, self._history_seq = float("-inf"), None
         self._seen_seq = -1
         self._reported = 0
         self.watcher = Watcher(ws.ingestor(), poll=self.poll,
@@ -54,6 +56,14 @@ class WatchService:
         if self.cb.clock() - self._last_sync >= self.INDEX_EVERY:
             self._last_sync = self.cb.clock()
             self.ws.sync_index()
+        if self.cb.clock() - self._last_history >= self.HISTORY_EVERY:
+            seq = self.ws.catalog.last_seq()
+            if seq != self._history_seq:        # the watcher changes the inputs: keep the day
+                self._last_history, self._history_seq = self.cb.clock(), seq
+                try:
+                    self.ws.record_history()
+                except Exception as e:          # never stops the watcher
+                    self.cb.on_event("unexpected", {"detail": repr(e)})
 
     def run(self) -> None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import date
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -136,7 +137,7 @@ class Workspace:
         key = (self.catalog.last_seq(), self.mapping.fingerprint, tuple(self.config.units))
         cached = getattr(self, "_readiness", None)
         if cached is not None and cached[0] == key:
-            return cached[1]
+            return self._with_deadlines(cached[1])
         counts = {u: 0 for u in self.config.units}
         known = set(counts) | set(self.standard.units())
         counts.update({u: n for u, n in self.catalog.unit_counts().items()
@@ -153,7 +154,7 @@ class Workspace:
                 serves.setdefault(sha, []).append((mid, how, confirmed))
         ready = Readiness(result, serves, Queue(check, check.pending).ordered())
         self._readiness = (key, ready)
-        return ready
+        return self._with_deadlines(ready)
 
     def check(self) -> dict:
         """The readiness check's result, in the `check --json` shape."""
@@ -178,7 +179,14 @@ class Workspace:
             check=readiness.result, office=self.config.title,
             files=[r for r in records.files(self.catalog) if r["status"] not in ("withdrawn", "refused")],
             serves=readiness.serves, problems=records.problems(self.catalog),
-            thumbnail=self.thumbnails.get, link=link, object_path=self.store.path)
+            thumbnail=self.thumbnails.get, link=link, object_path=self.store.path,
+            history=self._history_view(readiness.result))
+
+    def _history_view(self, result: dict) -> dict:
+        """The readiness chart and projection: the stored days, and today from `result`; and
+        one line per unit."""
+        from .history import view
+        return {**view(self, result), "units_svg": view(self, result, all_units=True)["svg"]}
 
     # -- names a user types: units, items, materials -------------------------------------------
 
@@ -476,10 +484,59 @@ class Workspace:
         self.catalog                    # the workspace database exists
         return ProblemNotes(self.config.catalog, busy_timeout=self.config.busy_timeout)
 
+    # -- chasing the units: due dates, notices, readiness over time (yingjian/notices.py) -----
+
+    def today(self) -> date:
+        """The office's today (tests set `_today`)."""
+        return getattr(self, "_today", None) or date.today()
+
+    @cached_property
+    def deadlines(self):
+        from .deadlines import Deadlines
+        self.catalog                    # the workspace database exists
+        return Deadlines(self.config.catalog, busy_timeout=self.config.busy_timeout)
+
+    @cached_property
+    def notice_log(self):
+        from .notice_log import NoticeLog
+        self.catalog
+        return NoticeLog(self.config.catalog, busy_timeout=self.config.busy_timeout)
+
+    @cached_property
+    def history(self):
+        from .history import ReadinessHistory
+        self.catalog
+        return ReadinessHistory(self.config.catalog, busy_timeout=self.config.busy_timeout)
+
+    def _with_deadlines(self, ready: Readiness) -> Readiness:
+        from .deadlines import annotate
+        annotate(ready.result, self.deadlines.current(), self.today(), self.config.inspection_date)
+        return ready
+
+    def set_due(self, kind: str, target: str, due: str | None, user: str | None, *,
+                client: str | None = None) -> str:
+        """Set (or with no date take back) the due date of a unit or a material, as typed;
+        audited. Returns the target as the workspace knows it."""
+        target = self.resolve_unit(target) if kind == "unit" else self.resolve_material(target)
+        self.deadlines.set(kind, target, due, user)
+        self.audit.record("due", user, client, kind=kind, target=target, due=due)
+        return target
+
+    def record_history(self) -> bool:
+        """Keep today's readiness summary (at most one point a day, only when it changed). Called
+        by what changes the inputs or checks on purpose; never by a page that is only read."""
+        from .history import summary_of
+        try:
+            result = self.check()
+        except StandardError:
+            return False
+        return self.history.keep(self.today().isoformat(), summary_of(result))
+
     def close(self) -> None:
         if "index" in self.__dict__:
             self.index.close()
-        for part in ("users", "audit", "decisions", "problem_notes", "catalog"):
+        for part in ("users", "audit", "decisions", "problem_notes", "deadlines", "notice_log",
+                     "history", "catalog"):
             if part in self.__dict__:
                 self.__dict__[part].close()
 

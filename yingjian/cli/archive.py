@@ -78,6 +78,8 @@ def ingest(ctx, no_ocr, as_json):
     if ws.config.ocr and not no_ocr:
         ocr = run_ocr(ws, show)
         ws.sync_index()
+    if summary.ingested or summary.withdrawn or summary.duplicates:
+        ws.record_history()          # readiness over time: today's point, if it changed
     if as_json:
         out = records.pass_summary(summary)
         if ocr is not None:

@@ -29,6 +29,7 @@ def check(ctx, unit, as_json):
     ws = open_workspace(ctx)
     ws.sync_index()
     result = ws.check()
+    ws.record_history()              # readiness over time: today's point, if it changed
     units = [u["unit"] for u in result["units"]]
     if unit is not None:
         unit = unit.strip()
@@ -64,6 +65,7 @@ def report(ctx, html_path, xlsx_path, binder_path):
     ws.sync_index()
     if not (html_path or xlsx_path or binder_path):
         html_path, xlsx_path, binder_path = default_paths(ws.config.root)
+    ws.record_history()              # the report's chart ends with today's point
     written, result = write_reports(ws, html_path, xlsx_path, binder_path)
     s = result["summary"]
     click.echo(f"预计得分 {result['score']:g} / {result['max_score']:g};材料 {s['materials']} 项,"

@@ -31,6 +31,7 @@ class ReportData:
     link: Callable[[dict], str | None] = lambda ev: None   # a relative link to open a file
     object_path: Callable[[str], Path] | None = None        # the archived bytes (the binder)
     made_at: datetime = field(default_factory=datetime.now)
+    history: dict | None = None       # readiness over time (yingjian/history.py view): svg, sentence
 
 
 def default_paths(root: Path) -> tuple[Path, Path, Path]:

@@ -18,8 +18,8 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
                                     "责任单位", "材料编号", "材料", "需要", "已有", "待确认", "缺少年度"],
                        [10, 8, 40, 7, 9, 8, 20, 9, 30, 6, 6, 7, 18]), data)
     units_sheet(_sheet(wb, "责任单位任务清单", ["责任单位", "已上传文件", "考评项目", "材料编号", "材料",
-                                          "状态", "缺少年度", "待确认建议", "否决项"],
-                       [16, 10, 30, 9, 34, 8, 18, 10, 7]), data)
+                                          "状态", "缺少年度", "待确认建议", "否决项", "截止日期", "逾期"],
+                       [16, 10, 30, 9, 34, 8, 18, 10, 7, 12, 6]), data)
     evidence_sheet(_sheet(wb, "证据清单", ["文件编号", "单位", "路径", "类型", "证据日期", "日期来源",
                                        "状态", "对应材料(已确认)", "对应材料(待确认)"],
                           [14, 14, 60, 7, 12, 10, 8, 22, 22]), data)
@@ -86,7 +86,8 @@ def units_sheet(ws, data: ReportData) -> None:
             ws.append([u["unit"], u["files"], f"{t['item']} {t['item_title']}", t["material"],
                        t["title"], READINESS_LABELS[t["status"]],
                        "、".join(map(str, t["years_missing"])), t["suggested"],
-                       "是" if t["veto"] else ""])
+                       "是" if t["veto"] else "", t.get("due") or "",
+                       "逾期" if t.get("overdue") else ""])
             _paint(ws, 6, t["status"])
 
 

@@ -70,7 +70,8 @@ def html_report(data: ReportData) -> str:
     return env().get_template("report.html").render(
         c=check, office=data.office, made_at=data.made_at.strftime("%Y-%m-%d %H:%M"),
         chart=chart_svg(check), problems=data.problems, thumb=thumb, link=data.link,
-        leaves=list(_leaves(check["items"])), per_material=THUMBS_PER_MATERIAL, STATUSES=STATUSES)
+        leaves=list(_leaves(check["items"])), per_material=THUMBS_PER_MATERIAL, STATUSES=STATUSES,
+        history=data.history)
 
 
 def write_html(data: ReportData, path: Path) -> Path:

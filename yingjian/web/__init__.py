@@ -24,11 +24,13 @@ from ..messages import (DATE_SOURCE_LABELS, FILE_STATUS_LABELS as FILE_STATUS, K
 from ..workspace import Workspace
 from . import (accounts, dashboard, errors, files, items, problems, report, review, search,
                units, upload)
+from . import notices
 from .common import csrf_token, highlight, install, workspace
 from ..uploads import safe_upload_name
 from .upload import MAX_UPLOAD_MB
 
-BLUEPRINTS = (accounts, dashboard, search, files, items, review, units, problems, report, upload)
+BLUEPRINTS = (accounts, dashboard, search, files, items, review, units, problems, report, upload,
+              notices)
 
 __all__ = ["create_app", "safe_upload_name"]
 
