@@ -151,6 +151,7 @@ ERRORS: dict[str, tuple[str, str]] = {
                      "先运行 yingjian init 文件夹,或用 --workspace 指定工作区"),
     "config_unreadable": ("无法读取 {path}:{error}", ""),
     "config_syntax": ("{path} 格式有误:{error}", "检查该文件的引号和方括号"),
+    "web_option_invalid": ("{path} 中 [web] {key} 应为正整数,现为 {value}", ""),
     "ocr_workers_invalid": ("{path} 中 [ocr] workers 应为 \"auto\" 或不小于 0 的整数,现为 {value}", ""),
     "already_workspace": ("{root} 已经是 yingjian 工作区", "直接使用即可,或换一个文件夹"),
     "standard_file_missing": ("找不到考评标准文件 {path}", ""),
@@ -309,6 +310,7 @@ KIND_RECEIVED = {"document": "文本文件", "photo": "照片", "ledger": "台�
                  "other": "其他文件"}
 # what a file is for its own unit: taken as evidence, waiting for the office, or a problem
 STANDING_LABELS = {"accepted": "已采用为佐证", "waiting": "待审核", "problem": "有问题",
+                   "reading": "识别中",
                    "none": "未对应材料"}
 # the office's two ways of saying no on the review page, kept as the decision's note
 REJECT_NOTES = {"not_evidence": "不能作为佐证", "wrong_material": "不是这一项"}
@@ -339,6 +341,10 @@ WEB = {
     "other": ("出错了", "请返回上一页重试。"),
     # named errors the views raise: (title, hint)
     "csrf": ("页面已过期或请求无效", "请刷新页面后重试。"),
+    "form_too_large": ("提交的内容过大", "请返回上一页重试;上传文件请使用“上传”页面。"),
+    "busy": ("服务器正忙", "正在同时接收的上传过多,请稍后重试。"),
+    "file_too_large": ("文件太大,本批文件都没有上传", "单个文件不超过 {max_file_mb} MB;"
+                       "请拆分或压缩后重新上传。"),
     "office_only": ("此页面仅供双拥办使用", "单位账号只能查看本单位的文件和任务。"),
     "no_file": ("找不到这个文件", "文件编号可能有误,或文件不属于本单位。"),
     "no_unit": ("找不到这个单位", "请从“单位”页面进入。"),
@@ -355,6 +361,9 @@ WEB = {
     "login_failed": "用户名或密码不正确",
     "no_files_chosen": "请选择要上传的文件",
     "too_many_files": "一次最多上传 {max_files} 个文件",
+    "body_too_large": "提交的内容超过本站允许的大小(单次上传不超过 {max_mb} MB)",
+    "server_busy": "服务器正忙:正在同时接收的上传过多,请稍后重试",
+    "ocr_running": "识别中",
     "name_too_long": "{name}({bytes} 字节)",
     "names_too_long_list": "以下文件名过长(每个文件名不超过 {max_bytes} 字节,约 {max_chars} 个汉字),"
                            "本批文件都没有上传;请缩短文件名后重新上传:{names}",

@@ -375,11 +375,11 @@ class Workspace:
                 for sha in shas}
 
     def upload(self, unit: str, files, *, material: str | None = None,
-               user: str | None = None) -> list[dict]:
+               user: str | None = None, **options) -> list[dict]:
         """Files a person hands over (the web app's uploads): written into the unit's inbox
         and taken through the pipeline now (yingjian/uploads.py)."""
         from .uploads import upload
-        return upload(self, unit, files, material=material, user=user)
+        return upload(self, unit, files, material=material, user=user, **options)
 
     def text_of(self, sha: str) -> str:
         row = self.catalog.object(sha)
