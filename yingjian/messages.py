@@ -304,6 +304,7 @@ WAITS = {
     "date_not_inside": "日期不是从文件内容中读出的(来自{source}),需人工核对",
     "found_by_content": "按内容自动找到,待确认",
     "ambiguous_item": "放在项目 {code} 下,该项有多项同类材料,需确认是哪一项",
+    "veto_needs_review": "一票否决项的材料,须经双拥办确认后才计入",
 }
 # what was received, as the kind-mismatch sentence says it (need: KIND_LABELS)
 KIND_RECEIVED = {"document": "文本文件", "photo": "照片", "ledger": "台账", "video": "视频",

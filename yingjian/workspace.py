@@ -141,7 +141,8 @@ class Workspace:
         known = set(counts) | set(self.standard.units())
         counts.update({u: n for u, n in self.catalog.unit_counts().items()
                        if u in known or not self.config.units and u != NO_UNIT})
-        check = Check(self.standard, self.mapping)
+        check = Check(self.standard, self.mapping,
+                      veto_needs_review=self.config.veto_needs_review)
         result = check.run(counts)
         if self.config.units:
             result["units_without_folder"] = [u for u in self.standard.units()
