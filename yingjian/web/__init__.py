@@ -27,7 +27,7 @@ from ..workspace import Workspace
 from . import (accounts, dashboard, errors, files, items, problems, report, review, search,
                units, upload)
 from .common import csrf_token, highlight, install, workspace
-from ..uploads import safe_upload_name
+from ..uploads import BIDI_CONTROLS, safe_upload_name
 from .server import BodyBudget, BodyGuard
 
 BLUEPRINTS = (accounts, dashboard, search, files, items, review, units, problems, report, upload)
@@ -58,8 +58,18 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
         human_size=human_size, list_status=files.STATUS_CHOICES, reason_text=msg.reason,
         action_labels=msg.ACTION_LABELS, outcome_labels=msg.OUTCOME_LABELS)
     from ..text import local_time
+    # every value a page shows: a bidi control in a file name (invoice\u202etxt.exe shows as
+    # invoiceexe.txt) is shown as "_" instead
+    app.jinja_env.finalize = _no_bidi
     app.jinja_env.filters["local_time"] = local_time      # stored UTC, shown in the office's time
     return app
+
+
+def _no_bidi(value):
+    if isinstance(value, str) and BIDI_CONTROLS.search(value):
+        shown = BIDI_CONTROLS.sub("_", str(value))
+        return Markup(shown) if isinstance(value, Markup) else shown
+    return value
 
 
 def material_label(mid: str) -> str:
