@@ -109,10 +109,14 @@ class Server:
             headers={"Cookie": cookie})
         try:
             opener.open(req, timeout=30)
+            raise AssertionError("no login")
         except urllib.error.HTTPError as e:
             assert e.code == 302
-            return e.headers["Set-Cookie"].split(";")[0], token
-        raise AssertionError("no login")
+            cookie = e.headers["Set-Cookie"].split(";")[0]
+        page = opener.open(urllib.request.Request(self.base + "/upload",
+                                                  headers={"Cookie": cookie}), timeout=30)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode()).group(1)
+        return cookie, token
 
 
 def head(path: str, length: int, ctype="application/x-www-form-urlencoded", extra="") -> bytes:
