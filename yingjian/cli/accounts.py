@@ -39,10 +39,15 @@ def serve(ctx, host, port, threads, certfile, keyfile):
     tls = _check_tls(certfile, keyfile) if certfile else None
     app = create_app(ws.config.root)
     app.config["SESSION_COOKIE_SECURE"] = tls is not None      # the cookie never leaves HTTPS
-    if tls is None:
-        _serve_http(app, host, port, threads)
-    else:
-        _serve_https(app, host, port, threads, *tls)
+    try:
+        if tls is None:
+            _serve_http(app, host, port, threads)
+        else:
+            _serve_https(app, host, port, threads, *tls)
+    finally:
+        runner = app.extensions.get("yingjian.ocr")           # uploads' OCR in the background
+        if runner is not None:
+            runner.stop()
 
 
 def _port_in_use(e: OSError, port: int) -> None:

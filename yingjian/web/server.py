@@ -190,6 +190,7 @@ def _waitress_classes(web: WebOptions, budget: BodyBudget, busy_text: str, large
 
         def _refuse(self, error) -> None:
             self.error, self.completed, self.connection_close = error, True, True
+            self.expect_continue = False          # no "100 Continue" for a refused body
             self.release()
 
         def release(self) -> None:
