@@ -269,6 +269,9 @@ def make_https_server(app, host: str, port: int, threads: int, certfile: str, ke
     server = wsgi.Server((host, port), app, numthreads=max(threads, HTTPS_MIN_THREADS),
                          server_name="yingjian", timeout=10)
     server.ConnectionClass = DeadlineConnection
+    guard = app.extensions.get("yingjian.guard")
+    if guard is not None:               # cheroot's own check of Content-Length, before reading
+        server.max_request_body_size = guard.web.upload_request_bytes + MULTIPART_SLACK
     server.ssl_adapter = BuiltinSSLAdapter(certfile, keyfile)
     server.ssl_adapter.context.minimum_version = ssl.TLSVersion.TLSv1_2
     return server
