@@ -305,6 +305,7 @@ def test_fifty_photos_upload_returns_at_once_and_their_text_follows(served, site
     with urllib.request.urlopen(req, timeout=120) as r:
         page = r.read().decode()
     took = time.perf_counter() - start
+    print(f"50 photos ({len(body) / 1e6:.1f} MB): the upload answered in {took:.2f} s")
     assert took < 5.0, took
     assert page.count('class="upload-result"') == 50 and "识别中" in page
     batch = re.search(r'url=(/upload/batch/[\w-]+)', page).group(1)
@@ -318,6 +319,7 @@ def test_fifty_photos_upload_returns_at_once_and_their_text_follows(served, site
             break
         time.sleep(5)
     assert "识别中" not in page and page.count('class="upload-result"') == 50
+    print(f"their text read in the background within {time.perf_counter() - start:.0f} s")
 
 
 def test_an_upload_says_reading_then_updates_when_the_text_is_in(site, tmp_path):  # noqa: F811
@@ -506,3 +508,39 @@ def test_the_session_key_and_the_catalog_are_readable_by_their_owner_only(tmp_pa
             assert p.stat().st_mode & 0o077 == 0, (name, oct(p.stat().st_mode))
     finally:
         app.extensions["yingjian"].close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_client_too_slow_is_cut_off(served, tls, part):
+    """A byte a second, forever: the headers get 20 s, a small body 30 s, then the server
+    closes the connection (cheroot's thread, waitress's connection slot, are free again)."""
+    from yingjian.web.server import BODY_SECONDS, HEADER_SECONDS
+    server = served(tls=tls)
+    s = server.connect()
+    start = time.monotonic()
+    if part == "headers":
+        s.sendall(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        limit = HEADER_SECONDS
+    else:
+        s.sendall(head("/login", 1000))
+        limit = BODY_SECONDS
+    closed = None
+    try:
+        while time.monotonic() - start < limit + 30:
+            s.sendall(b"X" if part == "headers" else b"a")
+            s.settimeout(1.0)
+            try:
+                data = s.recv(4096)
+            except (socket.timeout, ssl.SSLWantReadError):
+                continue
+            closed = time.monotonic() - start
+            break
+    except (OSError, ssl.SSLError):
+        closed = time.monotonic() - start
+    finally:
+        s.close()
+    assert closed is not None, "still connected"
+    assert limit - 1 <= closed <= limit + 15, closed
+    assert server.latency() < LATENCY

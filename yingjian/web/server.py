@@ -65,25 +65,37 @@ class BodyBudget:
 
 
 class DeadlineInput:
-    """wsgi.input that gives up (an OSError, as a dropped client) past its deadline: a client
-    sending a byte every few seconds cannot hold a thread for longer."""
+    """wsgi.input that gives up past its deadline (as if the client had gone: a 400, and the
+    connection closed): a client sending a byte every few seconds cannot hold a thread for
+    longer."""
 
     def __init__(self, stream, deadline: float):
         self.stream, self.deadline = stream, deadline
 
     def _check(self):
         if time.monotonic() > self.deadline:
-            raise OSError("request body too slow")
+            self._gone()
 
     def read(self, *a):
         self._check()
-        out = self.stream.read(*a)
+        try:
+            out = self.stream.read(*a)
+        except OSError:                  # cut off by the server at the deadline
+            self._gone()
         self._check()
         return out
 
     def readline(self, *a):
         self._check()
-        return self.stream.readline(*a)
+        try:
+            return self.stream.readline(*a)
+        except OSError:
+            self._gone()
+
+    @staticmethod
+    def _gone():
+        from werkzeug.exceptions import ClientDisconnected
+        raise ClientDisconnected()
 
     def readlines(self, *a):
         return list(iter(self.readline, b""))
@@ -260,6 +272,28 @@ def make_https_server(app, host: str, port: int, threads: int, certfile: str, ke
             timer.start()
             try:
                 return super().parse_request()
+            finally:
+                timer.cancel()
+
+        def respond(self):
+            """The body's deadline: a read blocked on a client that sends a byte now and then
+            is only ended by closing the socket, and only while the body is unfinished."""
+            try:
+                size = int(self.inheaders.get(b"Content-Length", b"0") or 0)
+            except ValueError:
+                size = 0
+            if size <= 0:
+                return super().respond()
+            raw = self.conn.socket
+
+            def cut():
+                if getattr(self.rfile, "remaining", 0):
+                    _cut(raw)
+            timer = threading.Timer(body_deadline(size, 0.0), cut)
+            timer.daemon = True
+            timer.start()
+            try:
+                return super().respond()
             finally:
                 timer.cancel()
 
