@@ -7,6 +7,7 @@ implementation (PostgreSQL, for a province) stand beside this one.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -17,6 +18,34 @@ from .errors import CatalogBusy, CatalogDamaged, StoreFull
 
 # a migration is a SQL script (statements separated by ";") or a function of the connection
 Migration = Union[str, Callable[[sqlite3.Connection], None]]
+
+
+def private(path: Path) -> None:
+    """Readable by the owner only (POSIX): the workspace database holds password hashes and
+    sessions. SQLite gives its -wal and -shm files the database file's mode. On Windows the
+    workspace folder's own permissions protect it (README)."""
+    if os.name != "posix":
+        return
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if p.exists() and p.stat().st_mode & 0o077:
+                os.chmod(p, 0o600)
+        except OSError:
+            pass
+
+
+def _create_private(path: Path) -> None:
+    """Make the database file 0600 before SQLite first opens it (an empty file is an empty
+    database), and tighten one an older release made readable by all."""
+    if os.name != "posix":
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return                        # no folder yet, read-only...: SQLite will say so
+    private(path)
 
 
 class StoreTooNew(CatalogDamaged):
@@ -45,6 +74,7 @@ class SqliteStore:
     def __init__(self, path: Path, busy_timeout: float = 30.0):
         self.path = Path(path)
         self.busy_timeout = busy_timeout
+        _create_private(self.path)
         self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
                                    check_same_thread=False)
         self._db.row_factory = sqlite3.Row

@@ -9,7 +9,13 @@ the domain's vocabulary (as the check benchmark does), indexed through the real 
 page requested through Flask's test client as a logged-in office user; the time is the app's
 own Server-Timing header (what the server spends, without the network).
 
+And the concurrent pages: C clients fetching pages at once over real sockets from a real
+server (waitress over HTTP, cheroot over HTTPS), alone and beside K slow clients (each sends a
+body's bytes one every half second, the way a hostile client holds a server), interleaved in
+the same run: the p50 / p95 / max latency of the pages, and the slow-client ratio.
+
     python bench/web_bench.py [--docs 10000] [--files 100000] [--review-files 50000 --pending 5000]
+                              [--concurrent 4 --slow-clients 8 --rounds 4]
 """
 import argparse
 import json
@@ -22,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
@@ -41,7 +49,12 @@ def main():
     ap.add_argument("--review-files", type=int, default=50_000)
     ap.add_argument("--pending", type=int, default=5_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--concurrent", type=int, default=4, help="clients fetching pages at once (0: skip)")
+    ap.add_argument("--slow-clients", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=4)
     args = ap.parse_args()
+    if args.concurrent:
+        concurrent_pages(args)
     if args.review_files:
         review_page(args.review_files, args.pending, args.repeat)
     if args.files:
@@ -272,6 +285,127 @@ def search_page(args) -> None:
         wsa.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def concurrent_pages(args) -> None:
+    """Pages fetched by several clients at once, alone and beside slow clients, over HTTP and
+    HTTPS, rounds interleaved."""
+    import socket
+    import ssl
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from yingjian.web.server import make_http_server, make_https_server
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        init(tmp / "ws")
+        ws = Workspace.open(tmp / "ws")
+        fill(ws.catalog, 2000, ws.standard)
+        ws.catalog.log_changed(None, "bench")
+        ws.sync_index()
+        ws.users.add("bench", "bench-password", office=True)
+        ws.close()
+        servers = {}
+        app = create_app(tmp / "ws", secret="bench")
+        http = make_http_server(app, "127.0.0.1", 0, 8, app.extensions["yingjian"].config.web)
+        threading.Thread(target=http.run, daemon=True).start()
+        servers["http"] = (http.effective_port, None, http.close)
+        cert = _self_signed(tmp)
+        if cert:
+            app2 = create_app(tmp / "ws", secret="bench")
+            https = make_https_server(app2, "127.0.0.1", 0, 8, *cert)
+            https.error_log = lambda *a, **k: None      # slow clients leaving mid-request
+            https.prepare()
+            threading.Thread(target=https.serve, daemon=True).start()
+            ctx = ssl.create_default_context(cafile=cert[0])
+            servers["https"] = (https.bind_addr[1], ctx, https.stop)
+        pages = ["/login", "/files", "/items", "/search?q=" + quote("双拥")]
+        print(f"\nconcurrent pages: {args.concurrent} clients × {len(pages)} pages × "
+              f"{args.rounds} rounds, alone and beside {args.slow_clients} slow clients "
+              f"(a byte every 0.5 s); 2,000 catalogued files")
+        print(f"{'':30} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+        for scheme, (port, ctx, _) in servers.items():
+            base = f"{scheme}://127.0.0.1:{port}"
+            cookie = _login(base, ctx)
+            alone, beside = [], []
+
+            def fetch(url):
+                t = time.perf_counter()
+                req = urllib.request.Request(base + url, headers={"Cookie": cookie})
+                with urllib.request.urlopen(req, timeout=120, context=ctx) as r:
+                    r.read()
+                return (time.perf_counter() - t) * 1000
+
+            def round_():
+                with ThreadPoolExecutor(args.concurrent) as pool:
+                    return list(pool.map(fetch, pages * args.concurrent))
+
+            round_()                                  # warm: the first check, the searcher
+            for _ in range(args.rounds):
+                alone += round_()
+                stop = threading.Event()
+                slow = [threading.Thread(target=_slow_client, args=(port, ctx, stop))
+                        for _ in range(args.slow_clients)]
+                for t in slow:
+                    t.start()
+                time.sleep(1.0)
+                beside += round_()
+                stop.set()
+                for t in slow:
+                    t.join(5)
+            for label, v in ((f"{scheme} pages alone", alone), (f"{scheme} beside slow clients", beside)):
+                print(f"{label:30} {statistics.median(v):8.1f} {pct(v, 95):8.1f} {max(v):8.1f}")
+            print(f"{scheme}: p95 beside slow clients / alone: {pct(beside, 95) / pct(alone, 95):.2f}")
+        for _, _, close in servers.values():
+            close()
+        app.extensions["yingjian"].close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _slow_client(port, ctx, stop) -> None:
+    import socket
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        if ctx is not None:
+            s = ctx.wrap_socket(s, server_hostname="127.0.0.1")
+        s.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+                  b"\r\nContent-Length: 1000\r\n\r\n")
+        while not stop.wait(0.5):
+            s.sendall(b"a")
+        s.close()
+    except OSError:
+        pass
+
+
+def _login(base, ctx) -> str:
+    import urllib.request
+    from urllib.parse import urlencode
+    page = urllib.request.urlopen(base + "/login", timeout=30, context=ctx)
+    cookie = page.headers["Set-Cookie"].split(";")[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode()).group(1)
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **k):
+            return None
+    opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=ctx))
+    try:
+        opener.open(urllib.request.Request(base + "/login", data=urlencode(
+            {"name": "bench", "password": "bench-password", "csrf_token": token}).encode(),
+            headers={"Cookie": cookie}), timeout=30)
+    except urllib.error.HTTPError as e:
+        return e.headers["Set-Cookie"].split(";")[0]
+    raise RuntimeError("login failed")
+
+
+def _self_signed(folder: Path):
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    if not shutil.which("openssl"):
+        return None
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return str(cert), str(key)
 
 
 if __name__ == "__main__":

@@ -110,9 +110,10 @@ def _year(d: str | None) -> int | None:
 
 
 class Check:
-    def __init__(self, std: Standard, mapping: Mapping):
+    def __init__(self, std: Standard, mapping: Mapping, veto_needs_review: bool = True):
         self.std = std
         self.mapping = mapping
+        self.veto_needs_review = veto_needs_review     # yingjian.toml [review]
         self.start, self.end = std.start.isoformat(), std.end.isoformat()
 
     def in_period(self, d: str | None) -> bool:
@@ -138,8 +139,11 @@ class Check:
     def _run(self, unit_files: dict[str, int] | None) -> dict:
         ev = self.mapping.evidence()
         self.files, evidence = ev.files, ev.materials
-        self.evidence = evidence          # material -> sha -> (how, confirmed), for the reports
         self.waits, self.vouched = ev.waits, ev.vouched
+        if self.veto_needs_review:
+            evidence, self.waits = _veto_waits(self.std, evidence, self.waits, self.files,
+                                               self.mapping.office)
+        self.evidence = evidence          # material -> sha -> (how, confirmed), for the reports
         self.pending: list[tuple] = []    # every suggestion waiting for the office (see Pending)
         # per file, once: the year it counts for (0: no year needed), or None if it never counts
         self.slot = {sha: (_year(f.date) or 0) if self.counts(f, f.date, f.date_source) else None
@@ -243,7 +247,14 @@ class Check:
             self.pending.append((sha, m, found[sha][0], it, round(step, 4) if fills else 0.0,
                                  fills, files[sha].unit))
         shown = confirmed + waiting[:MAX_SUGGESTED_LISTED]
+        own: dict[str, Counter] = {}          # a unit's own pending files, by year
+        for sha in waiting:
+            if sha in year_of:
+                own.setdefault(files[sha].unit, Counter())[year_of[sha]] += 1
+        by_unit = {u: _standing_of(conf, mine, years, m.count) for u, mine in own.items()}
+        by_unit[None] = _standing_of(conf, Counter(), years, m.count)
         return {
+            "_by_unit": by_unit,
             "id": m.id, "title": m.title, "kind": m.kind, "count": m.count,
             "per_year": m.per_year, "status": status, "need": need, "have": have,
             "suggested": suggested,
@@ -289,17 +300,58 @@ class Check:
             for m in it["materials"]:
                 if m["status"] == "complete":
                     continue
+                by_unit = m["_by_unit"]
                 for u in it["units"]:
+                    # a unit's row counts what the office accepted and the unit's own files
+                    # only: another unit's pending file never shows (nor its rejection)
+                    status, suggested, years_missing = by_unit.get(u, by_unit[None])
                     todo.setdefault(u, []).append({
                         "item": it["code"], "item_title": it["title"], "veto": it["veto"],
-                        "material": m["id"], "title": m["title"], "status": m["status"],
-                        "years_missing": m["years_missing"], "suggested": m["suggested"]})
+                        "material": m["id"], "title": m["title"], "status": status,
+                        "years_missing": years_missing, "suggested": suggested})
+        for it in leaves(items):
+            for m in it["materials"]:
+                m.pop("_by_unit", None)
         out = []
         for u, tasks in todo.items():
             tasks.sort(key=lambda t: (not t["veto"], STATUSES.index(t["status"]) * -1))
             out.append({"unit": u, "files": unit_files.get(u, 0), "todo": tasks,
                         "never_uploaded": unit_files.get(u, 0) == 0})
         return out
+
+
+def _standing_of(conf: Counter, mine: Counter, years: list, count: int) -> tuple:
+    """A material as one unit sees it: (status, its own pending files, years missing), from
+    the confirmed evidence and that unit's own suggestions only."""
+    need = count * len(years)
+    have = sum(min(count, conf[y]) for y in years)
+    reachable = sum(min(count, conf[y] + mine[y]) for y in years)
+    status = ("complete" if have >= need else "unconfirmed" if reachable >= need
+              else "partial" if reachable > 0 else "missing")
+    missing = [y for y in years if y is not None and conf[y] + mine[y] < count]
+    return status, sum(mine.values()), missing
+
+
+def _veto_waits(std: Standard, evidence: dict, waits: dict, files: dict,
+                office: str | None) -> tuple[dict, dict]:
+    """For a veto item a single file decides the whole assessment, so no unit's file counts
+    there on its own word: a declared file that would count by itself waits for the office's
+    confirmation (`veto_needs_review`), unless it is in the office's own folder. The mapping's
+    own results are left as they are."""
+    evidence, waits = dict(evidence), dict(waits)
+    for it in std.walk():
+        if not it.veto:
+            continue
+        for m in it.materials:
+            found = evidence.get(m.id)
+            if not found or not any(how == "declared" and ok for how, ok in found.values()):
+                continue
+            found = evidence[m.id] = dict(found)
+            for sha, (how, ok) in found.items():
+                if how == "declared" and ok and files[sha].unit != office:
+                    found[sha] = (how, False)
+                    waits[(sha, m.id)] = [(trust.VETO_NEEDS_REVIEW, {})]
+    return evidence, waits
 
 
 def _combine(statuses: list[str]) -> str:

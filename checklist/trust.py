@@ -21,6 +21,7 @@ UNREAD = "unread"
 DATE_NOT_INSIDE = "date_not_inside"             # source
 FOUND_BY_CONTENT = "found_by_content"           # a content rule matched; the office decides
 AMBIGUOUS_ITEM = "ambiguous_item"               # code: filed under an item with several materials
+VETO_NEEDS_REVIEW = "veto_needs_review"         # a veto item's file counts once the office confirms it
 
 Reason = tuple[str, dict]
 

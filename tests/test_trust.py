@@ -68,11 +68,31 @@ def test_the_responsible_unit_still_needs_the_right_kind(ws):
     assert not e["confirmed"] and [w["code"] for w in e["waits"]] == ["kind_mismatch"]
 
 
-def test_a_dated_ledger_of_the_responsible_unit_counts_by_itself(ws):
+def test_a_dated_ledger_of_the_responsible_unit_waits_for_the_office_on_a_veto_item(ws):
+    """10.1 is a veto item: even a file that meets every rule waits for the office by default
+    (`veto_needs_review`); an office that turns it off has it count by itself."""
     f.xlsx_file(ws.config.inbox / "退役军人事务局/10.1a 接收安置台账/2021年台账.xlsx",
                 [["2021年伤病残军人接收安置台账"], ["姓名", "接收时间"], ["张三", "2021年5月6日"],
                  ["填报日期:2021年12月20日"]])
     m = material(check(ws), "10.1a")
+    (e,) = m["evidence"]
+    assert (e["how"], e["confirmed"], e["date_source"]) == ("declared", False, "content")
+    assert [w["code"] for w in e["waits"]] == ["veto_needs_review"]
+    assert m["have"] == 0 and m["status"] == "unconfirmed" or m["status"] == "partial"
+    assert ws.review()["suggestions"][0]["material"] == "10.1a"
+    ws.decide(e["id"], "10.1a", "confirm", "张三")
+    m = material(ws.check(), "10.1a")
+    assert m["have"] == 1 and m["evidence"][0]["confirmed"]
+
+    toml = ws.config.root / "yingjian.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        "veto_needs_review = true", "veto_needs_review = false"), encoding="utf-8")
+    ws.decide(e["id"], "10.1a", "unassign", "张三")
+    other = Workspace.open(ws.config.root)
+    try:
+        m = material(other.check(), "10.1a")
+    finally:
+        other.close()
     (e,) = m["evidence"]
     assert (e["how"], e["confirmed"], e["date_source"]) == ("declared", True, "content")
     assert m["have"] == 1 and m["years_missing"] == [2020, 2022, 2023]

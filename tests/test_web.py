@@ -219,6 +219,10 @@ def test_unit_uploads_a_photo_finds_it_and_cannot_open_another_units_file(site, 
     page.set_input_files("input[type=file]", str(photo))
     page.click("button[type=submit]")
     assert "IMG_20230801_090000.jpg:已归档" in page.inner_text("#uploaded")
+    # archived at once; its text is read in the background and the page looks again by itself
+    assert "识别中" in page.inner_text("#uploaded")
+    page.wait_for_selector("#upload-reading", state="detached", timeout=300_000)
+    assert "识别中" not in page.inner_text("main")
     page.goto(server + "/?q=鱼水一家亲")
     assert "网页上传/IMG_20230801_090000.jpg" in page.inner_text("main")
     other = sha_of(site, "教育局/1.2a_关于调整领导小组的通知.docx")

@@ -34,6 +34,32 @@ class WatchOptions:
 
 
 @dataclass
+class WebOptions:
+    """What one request may send the web app, read before the app reads anything."""
+    upload_file_mb: int = 100          # one uploaded file
+    upload_request_mb: int = 200       # one upload (every file of it); the server's body limit
+    upload_files: int = 50             # files in one upload
+    spool_mb: int = 512                # bodies being received at once, all requests together
+    form_kb: int = 16                  # the login and every other form
+
+    @property
+    def upload_file_bytes(self) -> int:
+        return self.upload_file_mb * MB
+
+    @property
+    def upload_request_bytes(self) -> int:
+        return self.upload_request_mb * MB
+
+    @property
+    def spool_bytes(self) -> int:
+        return self.spool_mb * MB
+
+    @property
+    def form_bytes(self) -> int:
+        return self.form_kb * 1024
+
+
+@dataclass
 class Config:
     root: Path
     inbox: Path
@@ -45,6 +71,8 @@ class Config:
     durable: bool = True               # fsync each object before it is recorded
     busy_timeout: float = 30.0         # seconds to wait for a catalog another process holds
     watch: WatchOptions = field(default_factory=WatchOptions)
+    web: WebOptions = field(default_factory=WebOptions)
+    veto_needs_review: bool = True     # a veto material's declared files wait for the office
     limits: Limits = field(default_factory=Limits)
     ocr: bool = True                   # read scans and photos
     ocr_workers: int | None = None     # worker processes; None: one per core; 0: in this process
@@ -103,6 +131,12 @@ def load(root: Path) -> Config:
         return p if p.is_absolute() else root / p
 
     watch = WatchOptions(**_known(WatchOptions, data.get("watch", {})))
+    web = WebOptions(**_known(WebOptions, data.get("web", {})))
+    for f in fields(WebOptions):
+        value = getattr(web, f.name)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise WorkspaceError("web_option_invalid", path=str(path), key=f.name, value=repr(value))
+    review = data.get("review", {})
     lim = data.get("limits", {})
     limits = Limits(**{k: int(v * MB) if k.endswith("_bytes") else int(v)
                        for k, v in _mb_keys(lim).items()})
@@ -117,7 +151,8 @@ def load(root: Path) -> Config:
                   font=where("font", "") if ws.get("font") else None,
                   ocr_threads=int(ocr.get("threads", 1)),
                   busy_timeout=float(ws.get("busy_timeout", 30)),
-                  watch=watch, limits=limits, ocr=bool(ocr.get("enabled", True)),
+                  watch=watch, web=web, limits=limits, ocr=bool(ocr.get("enabled", True)),
+                  veto_needs_review=bool(review.get("veto_needs_review", True)),
                   ocr_workers=None if workers == "auto" else workers,
                   inspection_date=_inspection_date(ws.get("inspection_date"), path),
                   notice={k: str(v) for k, v in data.get("notice", {}).items()
@@ -205,7 +240,7 @@ def render(units: list[str], standard: str = "standard.yaml", inbox: str = "inbo
            archive: str = "archive", title: str = Config.title, office: str = Config.office) -> str:
     """The yingjian.toml that `init` writes, with comments a clerk's IT helper can follow."""
     unit_list = ", ".join(_toml_str(u) for u in units)
-    d = Limits()
+    d, w = Limits(), WebOptions()
     return f"""# yingjian 工作区配置 (workspace configuration)
 [workspace]
 title = {_toml_str(title)}
@@ -230,6 +265,15 @@ stable_seconds = 5          # 文件大小和时间保持不变这么多秒,才�
 incomplete_after = 300      # 超过这么多秒仍不完整,按"文件不完整"归档并提示
 poll_seconds = 0            # 网络共享请设为 10 之类的秒数(定期轮询)
 reconcile_seconds = 300     # 每隔这么多秒全面核对一次
+
+[review]
+veto_needs_review = true    # 一票否决项的材料:按编号归档的文件须经双拥办确认后才计入(设为 false 则与其他项相同)
+
+[web]
+upload_file_mb = {w.upload_file_mb}         # 网页上传:单个文件不超过这么多 MB
+upload_request_mb = {w.upload_request_mb}      # 网页上传:一次上传的全部文件不超过这么多 MB
+upload_files = {w.upload_files}            # 网页上传:一次最多这么多个文件
+spool_mb = {w.spool_mb}               # 同时接收中的全部请求最多暂存这么多 MB,超出的请求稍后重试
 
 [ocr]
 enabled = true              # 识别扫描件和照片中的文字

@@ -163,6 +163,7 @@ ERRORS: dict[str, tuple[str, str]] = {
                      "先运行 yingjian init 文件夹,或用 --workspace 指定工作区"),
     "config_unreadable": ("无法读取 {path}:{error}", ""),
     "config_syntax": ("{path} 格式有误:{error}", "检查该文件的引号和方括号"),
+    "web_option_invalid": ("{path} 中 [web] {key} 应为正整数,现为 {value}", ""),
     "ocr_workers_invalid": ("{path} 中 [ocr] workers 应为 \"auto\" 或不小于 0 的整数,现为 {value}", ""),
     "already_workspace": ("{root} 已经是 yingjian 工作区", "直接使用即可,或换一个文件夹"),
     "standard_file_missing": ("找不到考评标准文件 {path}", ""),
@@ -233,7 +234,11 @@ ERRORS: dict[str, tuple[str, str]] = {
     "user_name_invalid": ("用户名不能为空,不超过 {max} 个字,且不能含控制字符", ""),
     "user_role_required": ("请指定双拥办账号或某个单位的账号", "命令行中用 --office 或 --unit 单位"),
     "unknown_unit": ("工作区中没有单位“{unit}”", "可选:{units}"),
-    "password_too_short": ("密码至少 {min} 位", ""),
+    "password_too_short": ("密码至少 {min} 位", "请使用字母、数字和符号混合的密码。"),
+    "password_blank": ("密码不能为空或只有空格", "请使用字母、数字和符号混合的密码。"),
+    "password_repeated": ("密码不能由同一个字符重复组成", "请使用字母、数字和符号混合的密码。"),
+    "password_common": ("这个密码太常见,很容易被猜到", "请换一个不常见的密码,例如几个词加数字。"),
+    "password_is_name": ("密码不能与账号名相同", "请换一个别人猜不到的密码。"),
     "user_exists": ("用户 {name} 已存在", "要重设密码,用 yingjian user passwd {name}"),
     "user_not_found": ("没有用户 {name}", "用 yingjian user list 查看全部账号"),
     "login_failed": ("用户名或密码不正确", ""),
@@ -329,12 +334,14 @@ WAITS = {
     "date_not_inside": "日期不是从文件内容中读出的(来自{source}),需人工核对",
     "found_by_content": "按内容自动找到,待确认",
     "ambiguous_item": "放在项目 {code} 下,该项有多项同类材料,需确认是哪一项",
+    "veto_needs_review": "一票否决项的材料,须经双拥办确认后才计入",
 }
 # what was received, as the kind-mismatch sentence says it (need: KIND_LABELS)
 KIND_RECEIVED = {"document": "文本文件", "photo": "照片", "ledger": "台账", "video": "视频",
                  "other": "其他文件"}
 # what a file is for its own unit: taken as evidence, waiting for the office, or a problem
 STANDING_LABELS = {"accepted": "已采用为佐证", "waiting": "待审核", "problem": "有问题",
+                   "reading": "识别中",
                    "none": "未对应材料"}
 # the office's two ways of saying no on the review page, kept as the decision's note
 REJECT_NOTES = {"not_evidence": "不能作为佐证", "wrong_material": "不是这一项"}
@@ -365,6 +372,10 @@ WEB = {
     "other": ("出错了", "请返回上一页重试。"),
     # named errors the views raise: (title, hint)
     "csrf": ("页面已过期或请求无效", "请刷新页面后重试。"),
+    "form_too_large": ("提交的内容过大", "请返回上一页重试;上传文件请使用“上传”页面。"),
+    "busy": ("服务器正忙", "正在同时接收的上传过多,请稍后重试。"),
+    "file_too_large": ("文件太大,本批文件都没有上传", "单个文件不超过 {max_file_mb} MB;"
+                       "请拆分或压缩后重新上传。"),
     "office_only": ("此页面仅供双拥办使用", "单位账号只能查看本单位的文件和任务。"),
     "no_file": ("找不到这个文件", "文件编号可能有误,或文件不属于本单位。"),
     "no_unit": ("找不到这个单位", "请从“单位”页面进入。"),
@@ -382,8 +393,13 @@ WEB = {
     "nothing_open": ("没有未齐全的材料,未生成督办通知", "该单位的材料已齐全;如仍要生成,请勾选“已齐全也生成”。"),
     # sentences in pages
     "login_failed": "用户名或密码不正确",
+    "password_wrong": "当前密码不正确",
+    "password_mismatch": "两次输入的新密码不一致",
     "no_files_chosen": "请选择要上传的文件",
     "too_many_files": "一次最多上传 {max_files} 个文件",
+    "body_too_large": "提交的内容超过本站允许的大小(单次上传不超过 {max_mb} MB)",
+    "server_busy": "服务器正忙:正在同时接收的上传过多,请稍后重试",
+    "ocr_running": "识别中",
     "name_too_long": "{name}({bytes} 字节)",
     "names_too_long_list": "以下文件名过长(每个文件名不超过 {max_bytes} 字节,约 {max_chars} 个汉字),"
                            "本批文件都没有上传;请缩短文件名后重新上传:{names}",

@@ -19,8 +19,26 @@ UPLOAD_FOLDER = "网页上传"
 # that is taken already
 MAX_NAME_BYTES = 240
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
-_RESERVED = ("CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-             *(f"LPT{i}" for i in range(1, 10)))
+# Windows device names, whatever follows the first dot; Windows reads the superscript digits
+# as the device too (COM¹.txt opens the serial port)
+_RESERVED = frozenset(("CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+                       *(f"{dev}{d}" for dev in ("COM", "LPT") for d in "0123456789¹²³")))
+# marks that change the order text is shown in: "invoice\u202etxt.exe" shows as invoiceexe.txt
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def neutral_name(name: str) -> str:
+    """A file name as it may be shown or offered for download: no bidi controls (each is shown
+    as "_", so the real extension stays visible), no control characters, no Windows device
+    name."""
+    name = BIDI_CONTROLS.sub("_", re.sub(r"[\x00-\x1f\x7f]", "_", name))
+    if is_device_name(name):
+        name = "_" + name
+    return name
+
+
+def is_device_name(name: str) -> bool:
+    return name.split(".")[0].rstrip(" ").upper() in _RESERVED
 
 
 class UploadRefused(ValueError):
@@ -36,22 +54,31 @@ class Upload:
     """One file of a batch: the name the browser gave and how to write its bytes."""
     filename: str
     save: Callable[[object], None]          # save(path): write the bytes there
+    size: int | None = None                 # bytes, when known before saving
 
     @classmethod
     def of_stream(cls, filename: str, stream: BinaryIO) -> "Upload":
+        size = None
+        try:
+            stream.seek(0, 2)
+            size = stream.tell()
+            stream.seek(0)
+        except (OSError, AttributeError, ValueError):
+            pass
+
         def save(path):
             with open(path, "wb") as out:
                 while chunk := stream.read(1 << 20):
                     out.write(chunk)
-        return cls(filename, save)
+        return cls(filename, save, size)
 
 
 def safe_upload_name(name: str) -> str:
     """A file name from a browser, made safe: no folders, no control or reserved characters,
     Chinese kept, at most 120 characters."""
     name = PurePosixPath(name.replace("\\", "/")).name
-    name = _UNSAFE_NAME.sub("_", name).strip(" .")
-    if name.upper().split(".")[0] in _RESERVED:
+    name = _UNSAFE_NAME.sub("_", BIDI_CONTROLS.sub("_", name)).strip(" .")
+    if is_device_name(name):
         name = "_" + name
     if len(name) > 120:
         stem, dot, ext = name.rpartition(".")
@@ -70,14 +97,25 @@ def long_names(names: list[str]) -> list[tuple[str, int]]:
 
 
 def upload(ws, unit: str, files: list[Upload], *, material: str | None = None,
-           user: str | None = None) -> list[dict]:
-    """Write each upload into the unit's inbox (declared for `material`, if given), archive,
-    OCR and index it now, and say how each stands: outcome, problems (reason codes), and with
-    a material its standing for it. Audited as an upload by `user`."""
+           user: str | None = None, max_file_bytes: int | None = None,
+           queue_ocr: Callable[[set[str]], None] | None = None,
+           standing: bool = True) -> list[dict]:
+    """Write each upload into the unit's inbox (declared for `material`, if given), archive it
+    through the same pipeline as the watcher (every container limit of ingest applies), and
+    say how each stands: outcome, problems (reason codes), whether its text is still being
+    read (`ocr`), and with a material its standing for it. OCR is handed to `queue_ocr` (the web
+    app's background runner) when given, else done now. Audited as an upload by `user`.
+    Whether another unit holds the same bytes is never said: a duplicate of nothing the unit
+    holds itself is reported as newly archived."""
     too_long = long_names([f.filename for f in files])
     if too_long:
         raise UploadRefused("names_too_long", names=too_long, max_bytes=MAX_NAME_BYTES,
                             max_chars=MAX_NAME_BYTES // 3)
+    if max_file_bytes is not None:
+        too_large = [f.filename for f in files if f.size is not None and f.size > max_file_bytes]
+        if too_large:
+            raise UploadRefused("file_too_large", names=too_large,
+                                max_file_mb=max_file_bytes // (1024 * 1024))
     rel = f"{unit}/{UPLOAD_FOLDER}" + (f"/{material}" if material else "")
     folder = ws.config.inbox / rel
     folder.mkdir(parents=True, exist_ok=True)
@@ -94,21 +132,49 @@ def upload(ws, unit: str, files: list[Upload], *, material: str | None = None,
         f.save(tmp)
         tmp.replace(target)
         r = ing.ingest_path(target)
-        out.append({"name": target.name, "outcome": r.outcome.value if r else "ignored",
+        outcome = r.outcome.value if r else "ignored"
+        if r is not None and r.outcome is Outcome.DUPLICATE and not _unit_holds(
+                ws, f"{rel}/{target.name}", unit):
+            outcome = Outcome.INGESTED.value
+        out.append({"name": target.name, "path": f"{rel}/{target.name}", "outcome": outcome,
                     "ok": r is not None and r.outcome in (Outcome.INGESTED, Outcome.DUPLICATE,
                                                           Outcome.UNCHANGED),
                     "problems": [reason for _, reason in (r.problems if r else [])]})
-    sources = [ws.catalog.source(f"{rel}/{o['name']}") for o in out]
+    sources = [ws.catalog.source(o["path"]) for o in out]
     shas = {s.sha for s in sources if s is not None and s.sha}
-    if ws.config.ocr:
-        with ws.ocr_queue(workers=0) as q:      # a few pages; a running watcher would do the rest
-            q.submit(only=shas)
-    ws.sync_index()
     ws.audit.record("upload", user, None, unit=unit, files=[o["name"] for o in out])
+    if ws.config.ocr:
+        if queue_ocr is not None:
+            queue_ocr(shas)
+        else:
+            with ws.ocr_queue(workers=0) as q:      # a few pages; a running watcher would do the rest
+                q.submit(only=shas)
     for o, src in zip(out, sources):
-        if src is None or not src.sha:
-            o["standing"] = "problem"
-        elif material:
-            st = ws.standing(src.sha, material)
-            o["standing"], o["reasons"] = st["standing"], st["reasons"]
+        o["sha"] = src.sha if src is not None else None
+    if standing:
+        ws.sync_index()
+        add_standing(ws, out, material)
     return out
+
+
+def _unit_holds(ws, path: str, unit: str) -> bool:
+    """Whether the unit already holds the content now at `path` under another of its paths."""
+    src = ws.catalog.source(path)
+    if src is None or not src.sha:
+        return False
+    return any(s["unit"] == unit and s["path"] != path for s in ws.catalog.sources_of(src.sha))
+
+
+def add_standing(ws, out: list[dict], material: str | None) -> None:
+    """Each uploaded file's standing now: `reading` while its text is being read (识别中),
+    else accepted, waiting or a problem (for `material`, or for any material)."""
+    for o in out:
+        row = ws.catalog.object(o["sha"]) if o.get("sha") else None
+        o["ocr"] = row["ocr"] if row is not None else None
+        if row is None:
+            o["standing"] = "problem"
+        elif row["ocr"] == "pending":
+            o["standing"], o["reasons"] = "reading", []
+        elif material:
+            st = ws.standing(o["sha"], material)
+            o["standing"], o["reasons"] = st["standing"], st["reasons"]

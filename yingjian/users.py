@@ -113,7 +113,7 @@ class Users(SqliteStore):
             raise UserError("user_role_required")
         if unit and unit not in self.units:
             raise UserError("unknown_unit", unit=unit, units=list(self.units))
-        _check_password(password)
+        _check_password(password, name)
         existed = self.get(name) is not None
         if existed and not replace:
             raise UserError("user_exists", name=name)
@@ -133,7 +133,7 @@ class Users(SqliteStore):
         from werkzeug.security import generate_password_hash
         if self.get(name) is None:
             raise UserError("user_not_found", name=name)
-        _check_password(password)
+        _check_password(password, name)
         with self._transaction() as db:
             db.execute("UPDATE users SET password = ? WHERE name = ?",
                        (generate_password_hash(password, method="scrypt"), name))
@@ -242,6 +242,40 @@ class Users(SqliteStore):
                          (name, self.clock()))["n"]
 
 
-def _check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD:
-        raise UserError("password_too_short", min=MIN_PASSWORD)
+# the passwords tried first by anyone guessing (the commonest of the leaked password lists,
+# Chinese sites' included), eight characters or more; compared without case
+COMMON_PASSWORDS = frozenset("""
+12345678 123456789 1234567890 0123456789 12345678910 87654321 987654321 9876543210 11223344
+1122334455 12341234 123123123 123321123 147258369 159357258 123456abc 123456qwe 1q2w3e4r
+1q2w3e4r5t 1qaz2wsx 1qaz2wsx3edc qwertyui qwertyuiop qwerty123 qwe123456 qweasdzxc asdfghjkl
+zxcvbnm123 password password1 password123 passw0rd p@ssw0rd p@ssword iloveyou iloveyou1
+abc12345 abcd1234 abc123456 a1234567 a12345678 a123456789 aa123456 aa12345678 admin123
+admin1234 administrator root1234 welcome1 welcome123 sunshine princess football baseball
+superman 1234qwer qwer1234 asdf1234 zxcv1234 woaini1314 woaini520 5201314520 52013145
+1314520520 woaini123 wangyu123 li123456 zhang123456 huang123 q1w2e3r4 q1w2e3r4t5
+dragon123 monkey123 letmein1 trustno1 11111111a aaaaaaaa1 88888888a 66666666a changeme
+yingjian yingjian123 shuangyong
+""".split())
+
+
+def password_problem(password: str, name: str | None = None) -> UserError | None:
+    """Why a password may not be used, or None: at least 8 characters, not blank, not one
+    character repeated, not one of the commonest passwords, not the account's name."""
+    password = password or ""
+    if not password.strip():
+        return UserError("password_blank")
+    if len(password) < MIN_PASSWORD:
+        return UserError("password_too_short", min=MIN_PASSWORD)
+    if len(set(password)) == 1:
+        return UserError("password_repeated")
+    if password.casefold() in COMMON_PASSWORDS:
+        return UserError("password_common")
+    if name and password.strip().casefold() == name.strip().casefold():
+        return UserError("password_is_name")
+    return None
+
+
+def _check_password(password: str, name: str | None = None) -> None:
+    problem = password_problem(password, name)
+    if problem is not None:
+        raise problem

@@ -142,7 +142,8 @@ class Workspace:
         known = set(counts) | set(self.standard.units())
         counts.update({u: n for u, n in self.catalog.unit_counts().items()
                        if u in known or not self.config.units and u != NO_UNIT})
-        check = Check(self.standard, self.mapping)
+        check = Check(self.standard, self.mapping,
+                      veto_needs_review=self.config.veto_needs_review)
         result = check.run(counts)
         if self.config.units:
             result["units_without_folder"] = [u for u in self.standard.units()
@@ -383,11 +384,11 @@ class Workspace:
                 for sha in shas}
 
     def upload(self, unit: str, files, *, material: str | None = None,
-               user: str | None = None) -> list[dict]:
+               user: str | None = None, **options) -> list[dict]:
         """Files a person hands over (the web app's uploads): written into the unit's inbox
         and taken through the pipeline now (yingjian/uploads.py)."""
         from .uploads import upload
-        return upload(self, unit, files, material=material, user=user)
+        return upload(self, unit, files, material=material, user=user, **options)
 
     def text_of(self, sha: str) -> str:
         row = self.catalog.object(sha)

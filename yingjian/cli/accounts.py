@@ -39,10 +39,15 @@ def serve(ctx, host, port, threads, certfile, keyfile):
     tls = _check_tls(certfile, keyfile) if certfile else None
     app = create_app(ws.config.root)
     app.config["SESSION_COOKIE_SECURE"] = tls is not None      # the cookie never leaves HTTPS
-    if tls is None:
-        _serve_http(app, host, port, threads)
-    else:
-        _serve_https(app, host, port, threads, *tls)
+    try:
+        if tls is None:
+            _serve_http(app, host, port, threads)
+        else:
+            _serve_https(app, host, port, threads, *tls)
+    finally:
+        runner = app.extensions.get("yingjian.ocr")           # uploads' OCR in the background
+        if runner is not None:
+            runner.stop()
 
 
 def _port_in_use(e: OSError, port: int) -> None:
@@ -52,9 +57,13 @@ def _port_in_use(e: OSError, port: int) -> None:
 
 
 def _serve_http(app, host: str, port: int, threads: int) -> None:
-    from waitress import create_server
+    from ..messages import WEB
+    from ..web.server import make_http_server
+    web = app.extensions["yingjian"].config.web
     try:                       # bind first: "started" is only said of a server that listens
-        server = create_server(app, host=host, port=port, threads=threads, ident="yingjian")
+        server = make_http_server(app, host, port, threads, web,
+                                  busy_text=WEB["server_busy"],
+                                  large_text=WEB["body_too_large"].format(max_mb=web.upload_request_mb))
     except OSError as e:
         _port_in_use(e, port)
         raise
@@ -87,15 +96,9 @@ def _check_tls(certfile: str, keyfile: str) -> tuple[str, str]:
 
 def _serve_https(app, host: str, port: int, threads: int, certfile: str, keyfile: str) -> None:
     """HTTPS with cheroot (waitress has no TLS): a maintained, pure-Python WSGI server whose
-    TLS is Python's own ssl module; TLS 1.2 at least."""
-    import ssl
-
-    from cheroot import wsgi
-    from cheroot.ssl.builtin import BuiltinSSLAdapter
-
-    server = wsgi.Server((host, port), app, numthreads=threads, server_name="yingjian")
-    server.ssl_adapter = BuiltinSSLAdapter(certfile, keyfile)
-    server.ssl_adapter.context.minimum_version = ssl.TLSVersion.TLSv1_2
+    TLS is Python's own ssl module; TLS 1.2 at least (yingjian/web/server.py)."""
+    from ..web.server import make_https_server
+    server = make_https_server(app, host, port, threads, certfile, keyfile)
     try:
         server.prepare()                  # binds: a port in use is said before "started"
     except OSError as e:

@@ -9,6 +9,7 @@ sees nothing of other units: a file of another unit is "not found".
 """
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from flask import Flask
 from markupsafe import Markup
 
 from archive.reasons import human_size
+from archive.sqlstore import private
 
 from .. import messages as msg
 from ..messages import (DATE_SOURCE_LABELS, FILE_STATUS_LABELS as FILE_STATUS, KIND_LABELS,
@@ -26,8 +28,8 @@ from . import (accounts, dashboard, errors, files, items, problems, report, revi
                units, upload)
 from . import notices
 from .common import csrf_token, highlight, install, workspace
-from ..uploads import safe_upload_name
-from .upload import MAX_UPLOAD_MB
+from ..uploads import BIDI_CONTROLS, safe_upload_name
+from .server import BodyBudget, BodyGuard
 
 BLUEPRINTS = (accounts, dashboard, search, files, items, review, units, problems, report, upload,
               notices)
@@ -38,14 +40,19 @@ __all__ = ["create_app", "safe_upload_name"]
 def create_app(root: Path, *, secret: str | None = None) -> Flask:
     app = Flask(__name__)
     ws = Workspace.open(root)
+    web = ws.config.web
+    # the largest body of any request (an upload's); each request's own is set by the frame
     app.config.update(
         SECRET_KEY=secret or _secret(ws), SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax", PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
-        MAX_CONTENT_LENGTH=MAX_UPLOAD_MB * 1024 * 1024)
+        MAX_CONTENT_LENGTH=web.upload_request_bytes)
+    guard = app.extensions["yingjian.guard"] = BodyGuard(app.wsgi_app, web,
+                                                         BodyBudget(web.spool_bytes))
+    app.wsgi_app = guard
     install(app, ws)
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
-    errors.register(app, max_upload_mb=MAX_UPLOAD_MB)
+    errors.register(app, max_upload_mb=web.upload_request_mb)
     app.jinja_env.globals.update(
         csrf_token=csrf_token, status_badge=status_badge, highlight=highlight,
         KIND_LABELS=KIND_LABELS, DATE_SOURCE_LABELS=DATE_SOURCE_LABELS, FILE_STATUS=FILE_STATUS,
@@ -53,8 +60,18 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
         human_size=human_size, list_status=files.STATUS_CHOICES, reason_text=msg.reason,
         action_labels=msg.ACTION_LABELS, outcome_labels=msg.OUTCOME_LABELS)
     from ..text import local_time
+    # every value a page shows: a bidi control in a file name (invoice\u202etxt.exe shows as
+    # invoiceexe.txt) is shown as "_" instead
+    app.jinja_env.finalize = _no_bidi
     app.jinja_env.filters["local_time"] = local_time      # stored UTC, shown in the office's time
     return app
+
+
+def _no_bidi(value):
+    if isinstance(value, str) and BIDI_CONTROLS.search(value):
+        shown = BIDI_CONTROLS.sub("_", str(value))
+        return Markup(shown) if isinstance(value, Markup) else shown
+    return value
 
 
 def material_label(mid: str) -> str:
@@ -68,11 +85,15 @@ def material_label(mid: str) -> str:
 
 
 def _secret(ws: Workspace) -> str:
-    """The session key, made once per workspace and kept beside the catalog."""
+    """The session key, made once per workspace and kept beside the catalog (0600)."""
     path = ws.config.archive / "web-secret"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32), encoding="ascii")
+        # readable by the owner only: whoever reads the key can forge an office session
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(secrets.token_hex(32))
+    private(path)
     return path.read_text(encoding="ascii").strip()
 
 

@@ -1,15 +1,17 @@
 """Logging in and out. A login is throttled and logged by the accounts store; each one starts a
-new server-side session (a new token and CSRF token in the cookie); logging out ends it there."""
+new server-side session (a new token and CSRF token in the cookie); logging out ends it there.
+A user sets a new password of their own under the same policy as `yingjian user passwd`."""
 from __future__ import annotations
 
 import logging
 import secrets
 
-from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, session, url_for
 
 from .. import messages as msg
 from ..users import UserError
-from .common import client_address, safe_back, users
+from .common import client_address, login_required, safe_back, users
+from .errors import TEXT
 
 bp = Blueprint("accounts", __name__)
 log = logging.getLogger("yingjian.web")
@@ -36,6 +38,30 @@ def login():
             session["csrf"] = secrets.token_urlsafe(32)
             return redirect(safe_back(request.args.get("next")))
     return render_template("login.html", error=error, hint=hint), status
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """A user's own new password: the current one first, the policy of the accounts store;
+    every session of the account ends, this one too."""
+    error, hint, status = None, None, 200
+    if request.method == "POST":
+        new = request.form.get("password", "")
+        if users().check(g.user.name, request.form.get("current", "")) is None:
+            error, status = TEXT["password_wrong"], 400
+        elif new != request.form.get("again", ""):
+            error, status = TEXT["password_mismatch"], 400
+        else:
+            try:
+                users().set_password(g.user.name, new, by=g.user.name)
+            except UserError as e:
+                m = msg.describe(e)
+                error, hint, status = m.text, m.hint, 400
+            else:
+                session.clear()
+                return redirect(url_for("accounts.login"))
+    return render_template("password.html", error=error, hint=hint), status
 
 
 @bp.route("/logout", methods=["POST"])

@@ -1,5 +1,6 @@
-"""What every page shares: the workspace and accounts of the app, the request's frame (one
-lock around the workspace, the logged-in user, the CSRF check, strict headers, timing), the
+"""What every page shares: the workspace and accounts of the app, the request's frame (limits
+on the body before it is read, the CSRF check, then one lock around the shared workspace, the
+logged-in user, strict headers, timing), the
 login and office guards, and the unit rule (a unit user sees nothing of other units: another
 unit's file is "not found", never "forbidden").
 
@@ -20,9 +21,11 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 from markupsafe import Markup, escape
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import audit
 from ..workspace import Workspace
+from . import server
 from .errors import fail
 
 SHA = re.compile(r"[0-9a-f]{64}")
@@ -48,7 +51,11 @@ def install(app: Flask, ws: Workspace) -> None:
     app.extensions["yingjian.users"] = ws.users
     # the cookie's own expiry is not extended by use: the store's 8 hours are absolute anyway
     app.config["SESSION_REFRESH_EACH_REQUEST"] = False
-    lock = threading.RLock()      # the SQLite connection and the Whoosh searcher are shared
+    web = ws.config.web
+    # the SQLite connections and the Whoosh searcher are shared: one request uses them at a
+    # time. The lock is taken only once the request's body has been read and its form parsed,
+    # and views marked `unlocked` (uploads) never hold it while they work.
+    lock = app.extensions["yingjian.lock"] = threading.RLock()
 
     @app.before_request
     def begin():
@@ -56,15 +63,32 @@ def install(app: Flask, ws: Workspace) -> None:
         if any(_CONTROL.search(v) for v in request.headers.values()):
             fail(400, "bad_header")
         g.audit_client = audit.set_client(client_address())
-        lock.acquire()
-        g.locked = True
-        g.user = users().session_user(session.get("sid"))
+        uploading = request.endpoint == "upload.upload" and request.method == "POST"
+        # before anything of the body is read: how much this kind of request may send
+        request.max_content_length = (web.upload_request_bytes + server.MULTIPART_SLACK
+                                      if uploading else web.form_bytes)
+        # an upload's form fields are small too, but its parser reads 64 KB at a time
+        request.max_form_memory_size = 500_000 if uploading else web.form_bytes
+        request.max_form_parts = web.upload_files + 20 if uploading else 200
+        if request.environ.get("yingjian.busy"):
+            fail(503, "busy")
         if request.method == "POST":
-            token, expected = request.form.get("csrf_token", ""), session.get("csrf", "")
+            try:
+                token = request.form.get("csrf_token", "")
+            except RequestEntityTooLarge:
+                if uploading:
+                    raise
+                fail(413, "form_too_large")
+            expected = session.get("csrf", "")
             # as bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500)
             if not token or not expected or not hmac.compare_digest(
                     token.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")):
                 fail(400, "csrf")
+        with lock:
+            g.user = users().session_user(session.get("sid"))
+        if not getattr(app.view_functions.get(request.endpoint), "unlocked", False):
+            lock.acquire()
+            g.locked = True
 
     @app.teardown_request
     def end(exc):
@@ -92,6 +116,18 @@ def install(app: Flask, ws: Workspace) -> None:
                                 "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
                                 "script-src 'self'; form-action 'self'; frame-ancestors 'none'")
         return resp
+
+
+def unlocked(view):
+    """A view that never holds the request lock (it must not touch the shared workspace, or
+    only inside `with shared():`)."""
+    view.unlocked = True
+    return view
+
+
+def shared():
+    """The request lock, for an `unlocked` view's moment with the shared workspace."""
+    return current_app.extensions["yingjian.lock"]
 
 
 def csrf_token() -> str:

@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 
 from flask import Blueprint, g, render_template, request, send_file
 
+from ..uploads import neutral_name
 from .common import login_required, require_visible, workspace
 from .errors import fail
 
@@ -110,8 +111,9 @@ def download(sha):
     srcs = require_visible(sha)
     if not ws.store.has(sha):
         fail(404, "no_file")
-    # a name with a line break or other control character would make an invalid header
-    name = re.sub(r"[\x00-\x1f\x7f]", "_", PurePosixPath(srcs[0]["path"]).name)
+    # a name with a line break or other control character would make an invalid header; a
+    # bidi control would hide the real extension; a device name would not save on Windows
+    name = neutral_name(PurePosixPath(srcs[0]["path"]).name)
     return send_file(ws.store.path(sha), as_attachment=True, download_name=name,
                      mimetype="application/octet-stream")
 
