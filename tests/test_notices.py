@@ -131,7 +131,8 @@ def test_every_unit_notice_lists_exactly_its_open_materials(nws, tmp_path):
     r = {m: row for m, *row in read_back(notice_rows(out / f"督办通知_人武部_{date.today():%Y%m%d}.docx")[0])}
     assert r["2.1a"] == ["—", "rejected", "是", "2026年12月15日"]
     assert r["1.1a"] == ["2022", "partial", "", "2026年12月15日"]
-    assert r["1.2a"] == ["—", "unconfirmed", "", "2026年12月20日"]     # the material's own date wins
+    # the material's own date wins; 教育局's pending file is no part of 人武部's row (issue 30)
+    assert r["1.2a"] == ["—", "missing", "", "2026年12月20日"]
     with zipfile.ZipFile(batch["zip"]) as z:
         assert sorted(z.namelist()) == sorted(f"督办通知_{u}_{date.today():%Y%m%d}.docx" for u in written)
 

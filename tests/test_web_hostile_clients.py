@@ -322,6 +322,7 @@ def test_fifty_photos_upload_returns_at_once_and_their_text_follows(served, site
     print(f"their text read in the background within {time.perf_counter() - start:.0f} s")
 
 
+@pytest.mark.slow
 def test_an_upload_says_reading_then_updates_when_the_text_is_in(site, tmp_path):  # noqa: F811
     set_toml(root_of(site), "ocr", workers=0)
     site.extensions["yingjian"].close()
