@@ -178,7 +178,8 @@ class Workspace:
             check=readiness.result, office=self.config.title,
             files=[r for r in records.files(self.catalog) if r["status"] not in ("withdrawn", "refused")],
             serves=readiness.serves, problems=records.problems(self.catalog),
-            thumbnail=self.thumbnails.get, link=link, object_path=self.store.path)
+            thumbnail=self.thumbnails.get, link=link, object_path=self.store.path,
+            text_of=self.text_of)
 
     # -- names a user types: units, items, materials -------------------------------------------
 

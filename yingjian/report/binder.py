@@ -1,5 +1,6 @@
 """The inspection binder: a ZIP laid out as inspectors expect, a folder per first-level item and
-numbered item, the confirmed evidence byte-identical to the archive."""
+numbered item, the confirmed evidence byte-identical to the archive, an index.html that
+searches them with no server (binder_search.py)."""
 from __future__ import annotations
 
 import os
@@ -8,6 +9,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from . import ReportData, leaves as _leaves
+from .binder_search import FOLDER, search_files
 from .html import env as _env, html_report
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
@@ -63,9 +65,11 @@ def write_binder(data: ReportData, path: Path, self_assessment: Path | None = No
         if self_assessment is not None:
             zf.write(self_assessment, f"{root}/00 总目录与自评表/自评表.xlsx")
         zf.writestr(f"{root}/00 总目录与自评表/准备情况报告.html", html_report(data))
+        for name, content in search_files(c, entries, data.text_of).items():
+            zf.writestr(f"{root}/{FOLDER}/{name}", content)
         index = _env().get_template("binder_index.html").render(
             c=c, office=data.office, entries=entries, made_at=data.made_at.strftime("%Y-%m-%d %H:%M"),
-            has_table=self_assessment is not None)
+            has_table=self_assessment is not None, total_files=sum(len(f) for *_, f in entries))
         zf.writestr(f"{root}/index.html", index)
     os.replace(tmp, path)
     return path
