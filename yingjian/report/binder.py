@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
 from . import ReportData, leaves as _leaves
 from .binder_search import FOLDER, search_files
 from .html import env as _env, html_report
+from .volumes import write_volumes
+
+VOLUMES = "汇编"
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -30,7 +34,8 @@ def safe_name(name: str, limit: int = 60) -> str:
 def write_binder(data: ReportData, path: Path, self_assessment: Path | None = None) -> Path:
     """The inspection binder: a folder per first-level item, a subfolder per numbered item,
     the confirmed evidence named so it sorts by date (byte-identical to the archive), an
-    index.html that links them, and the self-assessment table (00 总目录与自评表)."""
+    index.html that links and searches them, the self-assessment table (00 总目录与自评表) and
+    the bound PDF volumes, one per first-level item (汇编/)."""
     if data.object_path is None:
         raise ValueError("write_binder needs data.object_path")
     c = data.check
@@ -65,11 +70,16 @@ def write_binder(data: ReportData, path: Path, self_assessment: Path | None = No
         if self_assessment is not None:
             zf.write(self_assessment, f"{root}/00 总目录与自评表/自评表.xlsx")
         zf.writestr(f"{root}/00 总目录与自评表/准备情况报告.html", html_report(data))
+        volumes = []
+        with tempfile.TemporaryDirectory() as made:
+            for vol in write_volumes(data, Path(made)):
+                zf.write(vol, f"{root}/{VOLUMES}/{vol.name}")
+                volumes.append(f"{VOLUMES}/{vol.name}")
         for name, content in search_files(c, entries, data.text_of).items():
             zf.writestr(f"{root}/{FOLDER}/{name}", content)
         index = _env().get_template("binder_index.html").render(
             c=c, office=data.office, entries=entries, made_at=data.made_at.strftime("%Y-%m-%d %H:%M"),
-            has_table=self_assessment is not None, total_files=sum(len(f) for *_, f in entries))
+            has_table=self_assessment is not None, volumes=volumes, total_files=sum(len(f) for *_, f in entries))
         zf.writestr(f"{root}/index.html", index)
     os.replace(tmp, path)
     return path
