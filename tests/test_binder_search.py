@@ -3,6 +3,7 @@ Debian's Chromium finds exactly the files `yingjian search` finds for the same w
 scan included), with its filters, and its links open the files."""
 import hashlib
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -57,6 +58,11 @@ def search_shas(root: Path, words: str, *opts: str) -> set[str]:
     return {h["id"] for h in json.loads(res.output)["hits"]}
 
 
+def script(path: Path) -> str:
+    raw = path.read_bytes()
+    return raw.decode("utf-16") if raw.startswith(b"\xff\xfe") else raw.decode("utf-8")
+
+
 def sha_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -68,10 +74,13 @@ def test_binder_search_data_is_split_and_holds_every_text_once(binder):
     index = (top / "index.html").read_text(encoding="utf-8")
     assert '<input type="search" id="yj-q"' in index and "script-src 'self'" in index
     assert "<script>" not in index and " on" + "click=" not in index       # nothing inline
-    files = (top / "_search/files.js").read_text(encoding="utf-8")
-    assert "烈士陵园" not in files                                           # texts come on demand
-    chunk = (top / "_search/text-000.js").read_text(encoding="utf-8")
+    files = script(top / "_search/files.js")
+    assert "烈士陵园" not in files                                           # texts come apart
+    chunk = script(top / "_search/text-000.js")
     assert chunk.count("研究双拥工作") == 1
+    # no bigger than the texts it holds (UTF-16 where that is smaller than UTF-8)
+    texts = sum(len(t.encode("utf-8")) for t in re.findall(r'"([^"]*)"', chunk))
+    assert (top / "_search/text-000.js").stat().st_size <= 1.5 * texts
 
 
 @pytest.mark.slow

@@ -191,3 +191,61 @@ def test_photos_are_upright_and_a_file_that_cannot_go_in_says_why(volumes):
     vtext = PdfReader(path).pages[video.first - 1].extract_text()
     assert "慰问视频.mp4" in vtext and re.search(r"时长\s*\d+:\d\d", vtext)
     assert len(list(PdfReader(path).pages[video.first - 1].images)) == 1     # the poster frame
+
+
+@pytest.mark.parametrize("rotate", [0, 90, 180, 270])
+def test_page_number_sits_at_the_foot_of_the_page_as_shown(tmp_path, rotate):
+    from pypdf import PdfWriter
+    from yingjian.report.pdfstream import PdfStream
+    w = PdfWriter()
+    w.add_blank_page(400, 600).rotate(rotate)
+    w.write(tmp_path / "src.pdf")
+    with open(tmp_path / "out.pdf", "wb") as fp:
+        out = PdfStream(fp)
+        with open(tmp_path / "src.pdf", "rb") as fh:
+            out.copy_pages(PdfReader(fh), number_from=7)
+        out.finish([], "t")
+    img = pdfium.PdfDocument(str(tmp_path / "out.pdf"))[0].render(scale=1).to_pil().convert("L")
+    dark = [(x, y) for x in range(img.width) for y in range(img.height) if img.getpixel((x, y)) < 128]
+    assert dark, "no page number drawn"
+    assert all(y > img.height - 30 and abs(x - img.width / 2) < 20 for x, y in dark), (img.size, dark[:3])
+
+
+def test_a_long_scan_is_copied_without_holding_it_in_memory(tmp_path):
+    """Pages are written one at a time: the peak of Python's allocations while a scan goes into
+    a volume does not grow with the scan (40 pages cost what 10 do, give or take a page), where
+    a plain pypdf merge holds every page until it writes."""
+    import tracemalloc
+    from pypdf import PdfWriter
+    from yingjian.report import ReportData
+
+    def peak_of(pages: int) -> tuple[int, int, int]:
+        src = f.scanned_pdf(tmp_path / f"scan{pages}.pdf", [f"第{i}页 双拥工作会议纪要" for i in range(pages)],
+                            noise=True)
+        ev = {"id": "s", "path": "双拥办/1.1a/scan.pdf", "unit": "双拥办", "date": "2021-01-01",
+              "confirmed": True, "counts": True}
+        check = {"title": "t", "period": {"start": "2020-01-01", "end": "2023-12-31"}, "items": [
+            {"code": "1", "title": "组织领导", "children": [{"code": "1.1", "title": "会议", "materials": [
+                {"id": "1.1a", "title": "会议纪要", "evidence": [ev]}]}]}]}
+        data = ReportData(check=check, office="某市", files=[{"id": "s", "format": "pdf", "kind": "document"}],
+                          serves={}, problems=[], object_path=lambda sha: src)
+        vol = V.plan(data, check["items"], "1 组织领导")
+        V.write_volume(data, vol, tmp_path / "warm.pdf")          # fonts and modules loaded once
+        tracemalloc.start()
+        V.write_volume(data, vol, tmp_path / f"vol{pages}.pdf")
+        ours = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert len(PdfReader(tmp_path / f"vol{pages}.pdf").pages) == pages + 2
+        tracemalloc.start()
+        w = PdfWriter()
+        for page in PdfReader(src).pages:
+            w.add_page(page)
+        w.write(tmp_path / "merged.pdf")
+        merged = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return ours, merged, src.stat().st_size
+
+    small, long_ = peak_of(10), peak_of(40)
+    page = long_[2] / 40
+    assert long_[0] - small[0] < 2 * page, (small, long_)
+    assert long_[1] - small[1] > 20 * page, (small, long_)          # the baseline does grow

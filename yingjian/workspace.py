@@ -179,7 +179,7 @@ class Workspace:
             files=[r for r in records.files(self.catalog) if r["status"] not in ("withdrawn", "refused")],
             serves=readiness.serves, problems=records.problems(self.catalog),
             thumbnail=self.thumbnails.get, link=link, object_path=self.store.path,
-            text_of=self.text_of)
+            text_of=self.text_of, font=self.config.font)
 
     # -- names a user types: units, items, materials -------------------------------------------
 

@@ -31,6 +31,7 @@ class ReportData:
     link: Callable[[dict], str | None] = lambda ev: None   # a relative link to open a file
     object_path: Callable[[str], Path] | None = None        # the archived bytes (the binder)
     text_of: Callable[[str], str] = lambda sha: ""          # extracted text (binder search, volumes)
+    font: Path | None = None                                # the configured CJK font (volumes)
     made_at: datetime = field(default_factory=datetime.now)
 
 

@@ -145,7 +145,7 @@ def plan(data: ReportData, tops: list[dict], title: str) -> Volume:
     standard's order (by date inside a material), its pages counted, the contents laid out."""
     formats = {r["id"]: r for r in data.files}
     vol = Volume(title=title, tops=tops)
-    font = cjk_font()
+    font = cjk_font(data.font)
     for top in tops:
         for leaf in _leaves([top]):
             for m in leaf["materials"]:

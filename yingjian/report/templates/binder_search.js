@@ -78,6 +78,10 @@
     if (!w.exact) {
       w.check = HAN_ONLY.test(w.text) ? containsTest(w.text) : regexTest(wordPattern(w.text));
     }
+    if (!w.prefix && HAN_ONLY.test(w.text)) {
+      // a Han word in the name or the text holds all its pairs there: one test decides
+      w.only = containsTest(w.text);
+    }
     return w;
   }
 
@@ -107,6 +111,7 @@
   }
 
   function matches(w, name, text) {
+    if (w.only) { return w.only(text) || w.only(name); }
     for (var i = 0; i < w.tests.length; i++) {
       if (!w.tests[i](name) && !w.tests[i](text)) { return false; }
     }
@@ -204,7 +209,8 @@
       delete waiting[c];
     },
     normalize: normalize,
-    parse: parse
+    parse: parse,
+    timing: {}            // ms since the page began loading: ready, first input, first results
   };
 
   function status(key, n) {
@@ -278,6 +284,7 @@
     });
     list.appendChild(frag);
     list.setAttribute("data-query", page.q.value);
+    if (!YJ.timing.shown) { YJ.timing.shown = performance.now(); }
     status(hits.length ? (hits.length > SHOWN ? "many" : "found") : "none", hits.length);
   }
 
@@ -302,8 +309,16 @@
     var years = unique(data.rows.map(function (r) { return (r[3] || "").substr(0, 4); })).sort();
     years.forEach(function (y) { option(page.year, y || "-", y || page.status.getAttribute("data-nodate")); });
     page.box.hidden = false;
+    YJ.timing.ready = performance.now();
     status("idle");
     if (page.q.value) { search(); } else { page.results.setAttribute("data-query", ""); }
+    // the texts come in the background while the user types; a search waits only for the
+    // chunks it needs (those of one item when filtered)
+    setTimeout(function () {
+      var all = [];
+      for (var c = 0; c < data.chunks; c++) { all.push(c); }
+      load(all, function () {});
+    }, 0);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -313,6 +328,7 @@
     if (!page.q) { return; }
     var timer = null;
     page.q.addEventListener("input", function () {
+      if (!YJ.timing.input) { YJ.timing.input = performance.now(); }
       clearTimeout(timer);
       timer = setTimeout(search, 120);
     });
