@@ -90,7 +90,7 @@ def volumes(tmp_path_factory):
     out = tmp / "打印册"
     res = CliRunner().invoke(cli, ["-w", str(root), "report", "--pdf", str(out), "--pdf-whole"])
     assert res.exit_code == 0, res.output
-    return out, plans, whole, sources
+    return out, plans, whole, sources, root
 
 
 def page_texts(path: Path) -> list[str]:
@@ -98,7 +98,7 @@ def page_texts(path: Path) -> list[str]:
 
 
 def test_one_volume_per_item_and_one_for_everything(volumes):
-    out, plans, whole, _ = volumes
+    out, plans, whole, *_ = volumes
     assert sorted(p.name for p in out.iterdir()) == ["00 全部考评项目.pdf", "01 1 组织领导.pdf", "02 2 宣传教育.pdf"]
     hows = {p.name: p.how for p in whole.pieces}
     assert hows == {"议军会议通报.pdf": "pdf", "扫描件.pdf": "pdf", "2021年会议纪要.docx": "text",
@@ -107,10 +107,20 @@ def test_one_volume_per_item_and_one_for_everything(volumes):
                     "空白文档.docx": "left_out"}
 
 
+def test_pdf_without_a_folder_goes_to_reports_and_writes_nothing_else(volumes):
+    root = volumes[-1]
+    res = CliRunner().invoke(cli, ["-w", str(root), "report", "--pdf"])
+    assert res.exit_code == 0, res.output
+    (folder,) = (root / "reports").iterdir()
+    assert folder.name.endswith("_PDF") and sorted(p.name for p in folder.iterdir()) == [
+        "01 1 组织领导.pdf", "02 2 宣传教育.pdf"]
+    assert res.output.count("PDF 汇编:") == 2
+
+
 @pytest.mark.parametrize("name,code", [("01 1 组织领导.pdf", "1"), ("02 2 宣传教育.pdf", "2"),
                                        ("00 全部考评项目.pdf", None)])
 def test_volume_pages_bookmarks_and_contents_read_back(volumes, name, code):
-    out, plans, whole, sources = volumes
+    out, plans, whole, sources, _ = volumes
     vol = plans[code] if code else whole
     path = out / name
     reader = PdfReader(path)
@@ -175,7 +185,7 @@ def compact(s: str) -> str:
 
 
 def test_photos_are_upright_and_a_file_that_cannot_go_in_says_why(volumes):
-    out, plans, _, _ = volumes
+    out, plans, *_ = volumes
     vol = plans["2"]
     path = out / "02 2 宣传教育.pdf"
     photo = next(p for p in vol.pieces if p.name.endswith(".jpg"))

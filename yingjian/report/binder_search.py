@@ -7,8 +7,9 @@ the page only tests substrings and terms, with the meaning `yingjian search` giv
 Split so that opening is quick and a search waits only for what it needs: `files.js` (the list:
 path, name, unit, date, item and material; loaded with the page) and `text-NNN.js` chunks of
 about CHUNK_CHARS characters, one first-level item's files together, each text once however
-many materials the file serves. The chunks load in the background once the page is shown; a
-search filtered to one item waits for that item's chunks only. A chunk of Chinese text is
+many materials the file serves. The chunks load when the search box is first focused; a search
+shows what the loaded chunks hold at once and the rest as it comes, and one filtered to an item
+waits for that item's chunks only. A chunk of Chinese text is
 written in UTF-16 (with its byte-order mark), two bytes a character instead of UTF-8's three.
 """
 from __future__ import annotations

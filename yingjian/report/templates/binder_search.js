@@ -210,7 +210,7 @@
     },
     normalize: normalize,
     parse: parse,
-    timing: {}            // ms since the page began loading: ready, first input, first results
+    timing: {}            // ms since the page began loading: ready, first input, first and complete results
   };
 
   function status(key, n) {
@@ -239,22 +239,30 @@
     var need = unique(rows.map(function (r) { return r[8]; }));
     var asked = page.q.value + "\u0000" + page.item.value + page.unit.value + page.year.value;
     page.asked = asked;
-    status("loading");
-    load(need, function () {
+    var match = function (r) {
+      var t = texts[r[8]][r[9]], name = t[0], text = t[1];
+      return q.groups.every(function (g) {
+        return g.some(function (w) { return matches(w, name, text); });
+      }) && !q.negatives.some(function (w) { return matches(w, name, text); });
+    };
+    var answer = function (final) {
       if (page.asked !== asked) { return; }          // a newer search has started
-      var hits = rows.filter(function (r) {
-        var t = texts[r[8]][r[9]], name = t[0], text = t[1];
-        return q.groups.every(function (g) {
-          return g.some(function (w) { return matches(w, name, text); });
-        }) && !q.negatives.some(function (w) { return matches(w, name, text); });
-      });
-      show(hits, q.literals);
+      show(rows.filter(function (r) { return texts[r[8]] && match(r); }), q.literals, final);
+    };
+    var missing = need.filter(function (c) { return !texts[c]; });
+    if (!missing.length) { answer(true); return; }
+    // the texts still loading: what the chunks already here hold is shown at once, the rest as
+    // it comes (rows are in the standard's order, so the list only grows at the end)
+    status("loading");
+    var left = missing.length;
+    missing.forEach(function (c) {
+      load([c], function () { left -= 1; answer(left === 0); });
     });
   }
 
   function href(path) { return path.split("/").map(encodeURIComponent).join("/"); }
 
-  function show(hits, literals) {
+  function show(hits, literals, final) {
     var list = page.results, frag = document.createDocumentFragment();
     list.textContent = "";
     hits.slice(0, SHOWN).forEach(function (r) {
@@ -283,6 +291,8 @@
       frag.appendChild(li);
     });
     list.appendChild(frag);
+    if (!YJ.timing.first) { YJ.timing.first = performance.now(); }
+    if (!final) { status("partial", hits.length); return; }
     list.setAttribute("data-query", page.q.value);
     if (!YJ.timing.shown) { YJ.timing.shown = performance.now(); }
     status(hits.length ? (hits.length > SHOWN ? "many" : "found") : "none", hits.length);
@@ -312,13 +322,12 @@
     YJ.timing.ready = performance.now();
     status("idle");
     if (page.q.value) { search(); } else { page.results.setAttribute("data-query", ""); }
-    // the texts come in the background while the user types; a search waits only for the
-    // chunks it needs (those of one item when filtered)
-    setTimeout(function () {
-      var all = [];
-      for (var c = 0; c < data.chunks; c++) { all.push(c); }
-      load(all, function () {});
-    }, 0);
+    // the texts come once the user turns to the search box (not with the page: reading them
+    // would hold up the page, and the typing, on a slow PC); a search waits only for the
+    // chunks it needs (those of one item when filtered) and shows what it has as they come
+    var all = [];
+    for (var c = 0; c < data.chunks; c++) { all.push(c); }
+    page.q.addEventListener("focus", function () { load(all, function () {}); });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
