@@ -259,3 +259,37 @@ def test_a_long_scan_is_copied_without_holding_it_in_memory(tmp_path):
     page = long_[2] / 40
     assert long_[0] - small[0] < 2 * page, (small, long_)
     assert long_[1] - small[1] > 20 * page, (small, long_)          # the baseline does grow
+
+
+def test_a_scan_that_breaks_midway_keeps_its_pages_numbered_and_says_why(tmp_path):
+    """Its pages were counted, its second frame does not decode: the pages it cannot give say
+    why, and the page numbers and the page count stay those of the contents."""
+    import io
+    from PIL import Image
+    from yingjian.report import ReportData
+    buf = io.BytesIO()
+    Image.new("L", (400, 500), 255).save(buf, "TIFF", save_all=True, compression="tiff_deflate",
+                                         append_images=[Image.new("L", (400, 500), 128)])
+    raw = bytearray(buf.getvalue())
+    frame = Image.open(io.BytesIO(bytes(raw)))
+    frame.seek(1)
+    for off, n in zip(frame.tag_v2[273], frame.tag_v2[279]):
+        raw[off:off + n] = bytes(n)                      # the second frame's data, wiped
+    (tmp_path / "scan.tif").write_bytes(bytes(raw))
+    evs = [{"id": sha, "path": f"双拥办/2.1a/{sha}.tif", "unit": "双拥办", "date": f"2021-0{k}-01",
+            "confirmed": True, "counts": True} for k, sha in enumerate(("broken", "good"), 1)]
+    check = {"title": "t", "period": {"start": "2020-01-01", "end": "2023-12-31"}, "items": [
+        {"code": "2", "title": "宣传教育", "children": [{"code": "2.1", "title": "活动", "materials": [
+            {"id": "2.1a", "title": "活动照片", "evidence": evs}]}]}]}
+    shutil.copy(FORMATS / "notice_scan_2pages.tif", tmp_path / "good.tif")
+    data = ReportData(check=check, office="某市", serves={}, problems=[],
+                      files=[{"id": e["id"], "format": "tiff", "kind": "photo"} for e in evs],
+                      object_path=lambda sha: tmp_path / ("scan.tif" if sha == "broken" else "good.tif"))
+    vol = V.plan(data, check["items"], "2 宣传教育")
+    assert [p.pages for p in vol.pieces] == [2, 2]
+    V.write_volume(data, vol, tmp_path / "v.pdf")
+    texts = page_texts(tmp_path / "v.pdf")
+    assert len(texts) == vol.pages == 2 + 4
+    assert all(f"- {i + 1} -" in t for i, t in enumerate(texts))
+    assert "收入时读取出错" in texts[2] and "broken.tif" in texts[2]
+    assert "good.tif" in texts[vol.pieces[1].first - 1] and "收入时读取出错" not in texts[4]

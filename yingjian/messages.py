@@ -344,7 +344,7 @@ VOLUME_REASONS = {
     "pdf_empty": "PDF 文件没有页面",
     "image_unreadable": "图片无法打开",
     "no_text": "没有读出可排版的文字",
-    "format_unsupported": "这种格式无法放入 PDF 汇编",
+    "broke_midway": "文件在收入时读取出错,以下页未能收入",
 }
 
 # -- the watcher's log (archive/watch.py) ------------------------------------------------------

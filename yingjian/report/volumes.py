@@ -251,18 +251,32 @@ def write_volume(data: ReportData, vol: Volume, path: Path) -> Path:
         for p in vol.pieces:
             if out.pages + 1 != p.first:
                 raise AssertionError(f"page plan out of step at {p.name}: {out.pages + 1} != {p.first}")
-            if p.how == "pdf":
-                from pypdf import PdfReader
-                with open(data.object_path(p.ev["id"]), "rb") as fh:
-                    out.copy_pages(PdfReader(fh), number_from=p.first)
-            elif p.how == "image":
-                for batch in _image_pages(data, p):
-                    _copy(out, batch)
-            else:
-                _copy(out, _generated_piece(data, p))
+            try:
+                _write_piece(data, p, out)
+            except Exception:
+                # the file broke while it was laid in (its page count was read, a page was
+                # not): its remaining pages say so, and every page number stays right
+                done = out.pages - (p.first - 1)
+                gone = Piece(ev=p.ev, material=p.material, name=p.name, how="left_out",
+                             reason="broke_midway", first=p.first + done)
+                for _ in range(p.pages - done):
+                    _copy(out, _generated_piece(data, gone))
+                    gone.first += 1
         out.finish(_marks(vol), f"{data.office} {W['title']} {vol.title}")
     tmp.replace(path)
     return path
+
+
+def _write_piece(data: ReportData, p: Piece, out: PdfStream) -> None:
+    if p.how == "pdf":
+        from pypdf import PdfReader
+        with open(data.object_path(p.ev["id"]), "rb") as fh:
+            out.copy_pages(PdfReader(fh), number_from=p.first)
+    elif p.how == "image":
+        for batch in _image_pages(data, p):
+            _copy(out, batch)
+    else:
+        _copy(out, _generated_piece(data, p))
 
 
 def _copy(out: PdfStream, pdf: bytes) -> None:
