@@ -231,6 +231,7 @@
     var q = parse(page.q.value);
     if (q === null || q.error) {
       page.results.textContent = "";
+      drawn = null;
       page.results.setAttribute("data-query", page.q.value);
       status(q === null ? "idle" : q.error);
       return;
@@ -245,14 +246,18 @@
         return g.some(function (w) { return matches(w, name, text); });
       }) && !q.negatives.some(function (w) { return matches(w, name, text); });
     };
+    var ok = new Array(rows.length);           // undefined: its text has not come yet
     var answer = function (final) {
       if (page.asked !== asked) { return; }          // a newer search has started
-      show(rows.filter(function (r) { return texts[r[8]] && match(r); }), q.literals, final);
+      for (var i = 0; i < rows.length; i++) {        // each file is tested once, when its text is here
+        if (ok[i] === undefined && texts[rows[i][8]]) { ok[i] = match(rows[i]); }
+      }
+      show(rows.filter(function (r, i) { return ok[i]; }), q.literals, final);
     };
     var missing = need.filter(function (c) { return !texts[c]; });
     if (!missing.length) { answer(true); return; }
     // the texts still loading: what the chunks already here hold is shown at once, the rest as
-    // it comes (rows are in the standard's order, so the list only grows at the end)
+    // it comes, always in the standard's order
     status("loading");
     var left = missing.length;
     missing.forEach(function (c) {
@@ -262,8 +267,16 @@
 
   function href(path) { return path.split("/").map(encodeURIComponent).join("/"); }
 
+  var drawn = null;            // what the list shows now: the list is drawn again only if it changes
+
   function show(hits, literals, final) {
     var list = page.results, frag = document.createDocumentFragment();
+    var key = page.asked + "\u0001" + hits.slice(0, SHOWN).map(function (r) { return r[0] + r[6]; }).join("\u0001");
+    if (key === drawn) {
+      finish(hits, final);
+      return;
+    }
+    drawn = key;
     list.textContent = "";
     hits.slice(0, SHOWN).forEach(function (r) {
       var li = document.createElement("li"), a = document.createElement("a");
@@ -291,6 +304,11 @@
       frag.appendChild(li);
     });
     list.appendChild(frag);
+    finish(hits, final);
+  }
+
+  function finish(hits, final) {
+    var list = page.results;
     if (!YJ.timing.first) { YJ.timing.first = performance.now(); }
     if (!final) { status("partial", hits.length); return; }
     list.setAttribute("data-query", page.q.value);
