@@ -124,7 +124,9 @@ def test_binder_holds_the_confirmed_evidence_byte_for_byte(rws, tmp_path):
         names = zf.namelist()
         root = names[0].split("/")[0]
         assert f"{root}/index.html" in names and f"{root}/00 总目录与自评表/自评表.xlsx" in names
-        evidence = [n for n in names if "/00 " not in n and not n.endswith("index.html")]
+        evidence = [n for n in names if "/00 " not in n and not n.endswith("index.html")
+                    and n.split("/")[1] not in ("_search", "汇编")]
+        assert {n.split("/")[1] for n in names} >= {"_search", "汇编"}     # the search data, the volumes
         confirmed = [e for m in ("1.1a", "1.2b") for e in material(check, m)["evidence"]
                      if e["confirmed"] and e["counts"]]
         assert len(evidence) == len(confirmed) == 4

@@ -1,7 +1,7 @@
 """Regenerate the sample material that `yingjian demo` ships (yingjian/demo_material/).
 
 Run from the repository root: python tools/make_demo_material.py
-Needs the test extras (reportlab) and a CJK font (fonts-wqy-microhei) to render the scans.
+Needs reportlab (installed with yingjian) and a CJK font (fonts-wqy-microhei) to render the scans.
 """
 import shutil
 import sys

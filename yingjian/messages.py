@@ -346,6 +346,40 @@ STANDING_LABELS = {"accepted": "已采用为佐证", "waiting": "待审核", "pr
 # the office's two ways of saying no on the review page, kept as the decision's note
 REJECT_NOTES = {"not_evidence": "不能作为佐证", "wrong_material": "不是这一项"}
 
+# -- the bound PDF volumes (yingjian/report/volumes.py): headings and why a file is left out ----
+
+VOLUME = {
+    "title": "迎检资料汇编",
+    "whole": "全部考评项目",
+    "standard": "考评标准:{title}",
+    "period": "考评周期:{start} 至 {end}",
+    "made": "整理日期:{date:%Y年%m月%d日}",
+    "count": "本册收入佐证 {files} 份,共 {pages} 页",
+    "contents": "目  录",
+    "none": "(暂无已确认的佐证)",
+    "left_out": "(未能收入,见第 {page} 页)",
+    "no_date": "日期不详",
+    "file_line": "{name} · {unit} · {date}",
+    "continued": "{material} · {name}(续)",
+    "frame": "第 {n} / {total} 页",
+    "video": "视频:{title}",
+    "video_length": "时长 {length}",
+    "video_no_frame": "(无法取得视频画面)",
+    "not_included": "此文件未能收入本册",
+    "reason": "原因:{reason}",
+    "see_archive": "原件保存在迎检资料库中,可在电脑上查阅。",
+    "written": "PDF 汇编",
+}
+VOLUME_REASONS = {
+    "object_missing": "资料库中找不到这份文件的存档",
+    "pdf_unreadable": "PDF 文件无法读取",
+    "pdf_encrypted": "PDF 文件有密码保护",
+    "pdf_empty": "PDF 文件没有页面",
+    "image_unreadable": "图片无法打开",
+    "no_text": "没有读出可排版的文字",
+    "broke_midway": "文件在收入时读取出错,以下页未能收入",
+}
+
 # -- the watcher's log (archive/watch.py) ------------------------------------------------------
 
 WATCH_EVENTS = {

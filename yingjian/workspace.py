@@ -181,7 +181,8 @@ class Workspace:
             files=[r for r in records.files(self.catalog) if r["status"] not in ("withdrawn", "refused")],
             serves=readiness.serves, problems=records.problems(self.catalog),
             thumbnail=self.thumbnails.get, link=link, object_path=self.store.path,
-            history=self._history_view(readiness.result))
+            history=self._history_view(readiness.result),
+            text_of=self.text_of, font=self.config.font)
 
     def _history_view(self, result: dict) -> dict:
         """The readiness chart and projection: the stored days, and today from `result`; and

@@ -47,26 +47,37 @@ def check(ctx, unit, as_json):
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), help="HTML 报告(可离线打开、A4 打印)")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Excel 报告")
 @click.option("--binder", "binder_path", type=click.Path(dir_okay=False), help="迎检资料汇编(ZIP)")
+@click.option("--pdf", "pdf_dir", is_flag=False, flag_value="", default=None, metavar="文件夹",
+              type=click.Path(file_okay=False), help="按一级项目装订的 PDF 汇编,每项一册(不写文件夹时放在 reports 下)")
+@click.option("--pdf-whole", is_flag=True, help="另外生成一册包含全部考评项目的 PDF 汇编")
 @click.pass_context
-def report(ctx, html_path, xlsx_path, binder_path):
-    """生成迎检准备情况报告(HTML、Excel)和迎检资料汇编(ZIP)。
+def report(ctx, html_path, xlsx_path, binder_path, pdf_dir, pdf_whole):
+    """生成迎检准备情况报告(HTML、Excel)、迎检资料汇编(ZIP)和可打印的 PDF 汇编。
 
-    不指定文件时三样都生成,放在工作区的 reports 文件夹。资料汇编按一级项目、考评内容分文件夹,
-    文件按日期命名,内含总目录 index.html 和自评表。
+    不指定文件时报告和资料汇编都生成,放在工作区的 reports 文件夹。资料汇编按一级项目、考评内容分文件夹,
+    文件按日期命名,内含可离线检索的总目录 index.html、自评表和每个一级项目一册的 PDF(汇编/)。
+    --pdf 每个一级项目装订一册 PDF:封面、带页码的目录、按考评标准顺序排列的已确认佐证,
+    每页有页码,书签可直达每项材料;--pdf-whole 另装订一册包含全部项目。
 
     \b
     示例:
       yingjian report
       yingjian report --html 报告.html --xlsx 报告.xlsx
       yingjian report --binder 迎检资料汇编.zip
+      yingjian report --pdf 打印册 --pdf-whole
     """
-    from ..report import default_paths, write_reports
+    from ..report import default_paths, default_pdf_dir, write_reports
     ws = open_workspace(ctx)
     ws.sync_index()
-    if not (html_path or xlsx_path or binder_path):
+    if pdf_whole and pdf_dir is None:
+        pdf_dir = ""
+    if pdf_dir == "":
+        pdf_dir = default_pdf_dir(ws.config.root)
+    if not (html_path or xlsx_path or binder_path or pdf_dir):
         html_path, xlsx_path, binder_path = default_paths(ws.config.root)
     ws.record_history()              # the report's chart ends with today's point
-    written, result = write_reports(ws, html_path, xlsx_path, binder_path)
+    written, result = write_reports(ws, html_path, xlsx_path, binder_path,
+                                    pdf=pdf_dir, pdf_whole=pdf_whole)
     s = result["summary"]
     click.echo(f"预计得分 {result['score']:g} / {result['max_score']:g};材料 {s['materials']} 项,"
                f"齐全 {s['complete']},缺失 {s['missing']}")

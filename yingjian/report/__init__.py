@@ -30,6 +30,8 @@ class ReportData:
     thumbnail: Callable[[str], Path | None] = lambda sha: None
     link: Callable[[dict], str | None] = lambda ev: None   # a relative link to open a file
     object_path: Callable[[str], Path] | None = None        # the archived bytes (the binder)
+    text_of: Callable[[str], str] = lambda sha: ""          # extracted text (binder search, volumes)
+    font: Path | None = None                                # the configured CJK font (volumes)
     made_at: datetime = field(default_factory=datetime.now)
     history: dict | None = None       # readiness over time (yingjian/history.py view): svg, sentence
 
@@ -41,11 +43,16 @@ def default_paths(root: Path) -> tuple[Path, Path, Path]:
             out / f"迎检资料汇编_{stamp}.zip")
 
 
-def write_reports(ws, html: Path | None, xlsx: Path | None,
-                  binder: Path | None) -> tuple[list[tuple[str, Path]], dict]:
+def default_pdf_dir(root: Path) -> Path:
+    return Path(root) / "reports" / f"迎检资料汇编_{datetime.now():%Y%m%d}_PDF"
+
+
+def write_reports(ws, html: Path | None, xlsx: Path | None, binder: Path | None,
+                  pdf: Path | None = None, pdf_whole: bool = False) -> tuple[list[tuple[str, Path]], dict]:
     """From one readiness check of the workspace: the HTML report (with links to the files,
-    relative to where it is written), the Excel report and the binder (whose self-assessment
-    table is the Excel report). Returns what was written and the check's result."""
+    relative to where it is written), the Excel report, the binder (whose self-assessment
+    table is the Excel report) and the bound PDF volumes (one per first-level item, and with
+    `pdf_whole` one for everything). Returns what was written and the check's result."""
     from .binder import write_binder
     from .excel import write_xlsx
     from .html import write_html
@@ -61,6 +68,11 @@ def write_reports(ws, html: Path | None, xlsx: Path | None,
         with tempfile.TemporaryDirectory() as tmp:
             table = Path(xlsx) if xlsx else write_xlsx(data, Path(tmp) / "自评表.xlsx")
             written.append(("迎检资料汇编", write_binder(data, Path(binder), table)))
+    if pdf:
+        from ..messages import VOLUME
+        from .volumes import write_volumes
+        for p in write_volumes(data, Path(pdf), whole=pdf_whole):
+            written.append((VOLUME["written"], p))
     return written, readiness.result
 
 

@@ -1,16 +1,23 @@
 """The inspection binder: a ZIP laid out as inspectors expect, a folder per first-level item and
-numbered item, the confirmed evidence byte-identical to the archive."""
+numbered item, the confirmed evidence byte-identical to the archive, an index.html that
+searches them with no server (binder_search.py)."""
 from __future__ import annotations
 
 import os
 import re
+import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
 from . import ReportData, leaves as _leaves
+from .binder_search import FOLDER, search_files
 from .html import env as _env, html_report
+from .volumes import write_volumes
+
+VOLUMES = "汇编"
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_URL_UNSAFE = re.compile(r'[%#?"<>\\\s\x00-\x1f\x7f]')
 
 
 def safe_name(name: str, limit: int = 60) -> str:
@@ -25,10 +32,18 @@ def safe_name(name: str, limit: int = 60) -> str:
     return name
 
 
-def write_binder(data: ReportData, path: Path, self_assessment: Path | None = None) -> Path:
+def href(path: str) -> str:
+    """A relative link to a file in the binder: only what a URL path cannot hold is escaped
+    (Chinese stays as it is: a link a third the length of a fully percent-encoded one)."""
+    return _URL_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), path)
+
+
+def write_binder(data: ReportData, path: Path, self_assessment: Path | None = None,
+                 volumes: bool = True) -> Path:
     """The inspection binder: a folder per first-level item, a subfolder per numbered item,
     the confirmed evidence named so it sorts by date (byte-identical to the archive), an
-    index.html that links them, and the self-assessment table (00 总目录与自评表)."""
+    index.html that links and searches them, the self-assessment table (00 总目录与自评表) and
+    the bound PDF volumes, one per first-level item (汇编/; `volumes=False` leaves them out)."""
     if data.object_path is None:
         raise ValueError("write_binder needs data.object_path")
     c = data.check
@@ -63,9 +78,18 @@ def write_binder(data: ReportData, path: Path, self_assessment: Path | None = No
         if self_assessment is not None:
             zf.write(self_assessment, f"{root}/00 总目录与自评表/自评表.xlsx")
         zf.writestr(f"{root}/00 总目录与自评表/准备情况报告.html", html_report(data))
-        index = _env().get_template("binder_index.html").render(
+        made_volumes = []
+        with tempfile.TemporaryDirectory() as made:
+            for vol in write_volumes(data, Path(made)) if volumes else ():
+                zf.write(vol, f"{root}/{VOLUMES}/{vol.name}")
+                made_volumes.append(f"{VOLUMES}/{vol.name}")
+        for name, content in search_files(c, entries, data.text_of).items():
+            zf.writestr(f"{root}/{FOLDER}/{name}", content)
+        env = _env()
+        env.filters["href"] = href
+        index = env.get_template("binder_index.html").render(
             c=c, office=data.office, entries=entries, made_at=data.made_at.strftime("%Y-%m-%d %H:%M"),
-            has_table=self_assessment is not None)
+            has_table=self_assessment is not None, volumes=made_volumes, total_files=sum(len(f) for *_, f in entries))
         zf.writestr(f"{root}/index.html", index)
     os.replace(tmp, path)
     return path
