@@ -1,4 +1,5 @@
-"""How an archived file reaches a material of the standard (DESIGN.md):
+"""How an archived file reaches a material of the standard (the README's "How files reach the
+standard's materials"):
 
 1. declared — a folder or file name below the unit folder starts with a code or material id of
    the standard (`1.1/`, `1.1a_2021政府工作报告.pdf`, `3.2-优抚台账/`). It counts as confirmed
