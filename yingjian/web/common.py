@@ -1,5 +1,6 @@
-"""What every page shares: the workspace and accounts of the app, the request's frame (one
-lock around the workspace, the logged-in user, the CSRF check, strict headers, timing), the
+"""What every page shares: the workspace and accounts of the app, the request's frame (the
+logged-in user, the CSRF check, strict headers, timing; no lock: every thread has its own
+store connections, see archive/sqlstore.py), the
 login and office guards, and the unit rule (a unit user sees nothing of other units: another
 unit's file is "not found", never "forbidden").
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-import threading
 import time
 from functools import wraps
 from urllib.parse import urlsplit
@@ -48,7 +48,6 @@ def install(app: Flask, ws: Workspace) -> None:
     app.extensions["yingjian.users"] = ws.users
     # the cookie's own expiry is not extended by use: the store's 8 hours are absolute anyway
     app.config["SESSION_REFRESH_EACH_REQUEST"] = False
-    lock = threading.RLock()      # the SQLite connection and the Whoosh searcher are shared
 
     @app.before_request
     def begin():
@@ -56,8 +55,6 @@ def install(app: Flask, ws: Workspace) -> None:
         if any(_CONTROL.search(v) for v in request.headers.values()):
             fail(400, "bad_header")
         g.audit_client = audit.set_client(client_address())
-        lock.acquire()
-        g.locked = True
         g.user = users().session_user(session.get("sid"))
         if request.method == "POST":
             token, expected = request.form.get("csrf_token", ""), session.get("csrf", "")
@@ -68,8 +65,6 @@ def install(app: Flask, ws: Workspace) -> None:
 
     @app.teardown_request
     def end(exc):
-        if g.pop("locked", False):
-            lock.release()
         token = g.pop("audit_client", None)
         if token is not None:
             audit.reset_client(token)
