@@ -108,3 +108,57 @@ def test_many_users_reading_and_deciding_at_once_see_one_archive(site):  # noqa:
         t.join(300)
     assert errors == [] and len(done) == 5
     assert [d["action"] for d in ws.decisions.all()][-1] == "unassign"
+
+
+# -- reads never write -------------------------------------------------------------------------
+
+def _state(ws) -> tuple:
+    """What a read must leave as it was: the catalog's change sequence, every table's rows (read
+    by a connection of the test's own), and every file of the workspace folder byte for byte,
+    but for SQLite's journal files and the image caches (thumbnails and page previews are
+    drawn on first view: a cache of a stored object that can be deleted at any time)."""
+    import hashlib
+    import sqlite3
+    root = ws.config.root
+    db = sqlite3.connect(f"file:{ws.config.catalog}?mode=ro", uri=True)
+    try:
+        rows = hashlib.sha256("\n".join(db.iterdump()).encode()).hexdigest()
+    finally:
+        db.close()
+    caches = (ws.config.thumbs, ws.config.thumbs.parent / "previews")
+    files = {}
+    for p in sorted(root.rglob("*")):
+        if not p.is_file() or p.name.endswith(("-wal", "-shm")):
+            continue
+        if any(c == p or c in p.parents for c in caches):
+            continue
+        files[p.relative_to(root).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return ws.catalog.last_seq(), rows, files
+
+
+def test_no_page_load_writes_anything(site):  # noqa: F811
+    """Every GET route of the app, as the office and as a unit, with real arguments: the
+    catalog's change sequence, its rows and the workspace folder are as they were."""
+    ws = site.extensions["yingjian"]
+    sha = sha_of(site, "人武部/征兵通报.pdf")
+    ws.decide(sha, "1.1a", "assign", "张三")                 # something decided, to be shown
+    args = {"sha": sha, "n": 1, "code": "1.1", "name": "人武部", "filename": "app.css"}
+    queries = {"search.search": "?q=征兵", "files.files": "?unit=人武部",
+               "report.report_download": None}
+    office, unit = Client(site, "张三"), Client(site, "李四")
+    before = _state(ws)
+    seen = []
+    for rule in site.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        kinds = ("html",) if rule.endpoint == "report.report_download" else (None,)
+        for kind in kinds:
+            url = rule.build({**args, "kind": kind} if kind else args)[1]
+            url += queries.get(rule.endpoint) or ""
+            for who in (office, unit):
+                r = who.get(url)
+                assert r.status_code < 500, (url, r.status_code)
+                seen.append(rule.endpoint)
+    assert _state(ws) == before
+    assert {"dashboard.home", "search.search", "report.report", "units.unit", "items.item",
+            "files.file", "review.review"} <= set(seen)

@@ -85,7 +85,6 @@ def _decision(action: str, verb: str, example: str):
         who = user or system_user()
         shas = ws.decide_many(files, material, action, who,
                               date=parse_day(vouched) if vouched else None)
-        ws.sync_index()
         material = ws.resolve_material(material)
         m = ws.standard.materials()[material]
         for sha in shas:

@@ -36,6 +36,8 @@ __all__ = ["create_app", "safe_upload_name"]
 def create_app(root: Path, *, secret: str | None = None) -> Flask:
     app = Flask(__name__)
     ws = Workspace.open(root)
+    ws.open_stores()      # every table made at start: no page load creates one
+    ws.sync_index()       # caught up once at start (a new standard, another process's changes)
     app.config.update(
         SECRET_KEY=secret or _secret(ws), SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax", PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
