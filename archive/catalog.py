@@ -528,7 +528,6 @@ class Catalog(SqliteStore):
         None for every present path; `year` a year or "none" (no date). `tags` labels contents
         (sha -> tags: the materials each serves, say); `tag` keeps the contents with that tag,
         `tagged` those with any tag (True) or none (False)."""
-        self._file_list_statistics()
         where, args = self._file_list_where(unit, kind, year, status, tags, tag, tagged)
         cond = " AND ".join(where)
         frm = "FROM sources s LEFT JOIN objects o ON o.sha = s.sha WHERE " + cond
@@ -563,17 +562,20 @@ class Catalog(SqliteStore):
             return []
         return [str(y) for y in range(int(row[1][:4]), int(row[0][:4]) - 1, -1)][:100]
 
-    def _file_list_statistics(self) -> None:
-        """Once per connection: gather the tables' statistics (ANALYZE), without which the
-        planner may join the objects by their primary key and read every row's text, three
-        times slower at 100,000 files. Skipped if another process holds the write lock."""
-        if getattr(self, "_file_list_analyzed", False):
-            return
-        self._file_list_analyzed = True
+    def gather_statistics(self) -> None:
+        """Gather the tables' statistics (ANALYZE; kept in the database, read by every new
+        connection), without which the planner may join the objects by their primary key and
+        read every row's text, three times slower at 100,000 files. Done by a writer (the
+        workspace, once per process, when it brings its followers up to date), never by a
+        read. Skipped if another process holds the write lock."""
         try:
             self._db.execute("ANALYZE")
         except sqlite3.OperationalError:
             pass
+
+    def last_source_id(self) -> int:
+        """The newest source (path) the catalog has recorded."""
+        return self._tuples("SELECT COALESCE(MAX(id), 0) FROM sources")[0][0]
 
     def _file_list_where(self, unit, kind, year, status, tags, tag, tagged):
         where, args = [], []

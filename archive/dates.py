@@ -140,7 +140,7 @@ def mtime_date(mtime_ns: int | None) -> str | None:
 def evidence_date(*, pages: list[str], exif: str | None, name: str, pdf: str | None,
                   mtime_ns: int | None, metadata: str | None = None
                   ) -> tuple[str | None, str | None]:
-    """(date, source) by the order of DESIGN.md: content, exif, the format's own metadata
+    """(date, source), trusted in this order: content, exif, the format's own metadata
     (an ISO date: Office SummaryInformation, OFD CreationDate, a video's creation_time),
     filename, pdf, mtime."""
     for source, value in (("content", content_date(pages)), ("exif", exif_date(exif)),

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, Sequence, Union
@@ -75,25 +77,63 @@ class SqliteStore:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         _create_private(self.path)
-        self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
-                                   check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
+        # one connection per thread (SQLite in WAL mode lets readers and a writer work at once):
+        # the web app's request threads, the watcher and its helpers never share a connection,
+        # so no lock around the store is needed
+        self._local = threading.local()
+        self._conns: list[tuple[weakref.ref, sqlite3.Connection]] = []
+        self._conns_lock = threading.Lock()
+        self._closed = False
+        db = self._connect()
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except CatalogBusy:
-            self._db.close()
+            self.close()
             raise
         except sqlite3.DatabaseError as e:
-            self._db.close()
+            self.close()
             if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
                 raise CatalogBusy(self.path, busy_timeout) from e
             raise CatalogDamaged(self.path, str(e)) from e
         except BaseException:
-            self._db.close()
+            self.close()
             raise
+        del db
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection to the database, opened on its first use."""
+        db = getattr(self._local, "db", None)
+        return db if db is not None else self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._closed:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
+                             check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as e:
+            db.close()
+            if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
+                raise CatalogBusy(self.path, self.busy_timeout) from e
+            raise CatalogDamaged(self.path, str(e)) from e
+        with self._conns_lock:
+            # the connections of threads that have ended are closed here
+            alive = []
+            for ref, conn in self._conns:
+                thread = ref()
+                if thread is not None and thread.is_alive():
+                    alive.append((ref, conn))
+                else:
+                    conn.close()
+            alive.append((weakref.ref(threading.current_thread()), db))
+            self._conns = alive
+        self._local.db = db
+        return db
 
     # -- migrations --------------------------------------------------------------------------
 
@@ -174,4 +214,10 @@ class SqliteStore:
         return out
 
     def close(self) -> None:
-        self._db.close()
+        """Close every thread's connection; the store is not used after this."""
+        with self._conns_lock:
+            self._closed = True
+            conns, self._conns = self._conns, []
+        for _ref, conn in conns:
+            conn.close()
+        self._local = threading.local()

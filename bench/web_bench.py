@@ -16,6 +16,11 @@ the same run: the p50 / p95 / max latency of the pages, and the slow-client rati
 
     python bench/web_bench.py [--docs 10000] [--files 100000] [--review-files 50000 --pending 5000]
                               [--concurrent 4 --slow-clients 8 --rounds 4]
+        [--busy-files 20000 --busy-clients 8 --busy-slow 2 --busy-rounds 15 --slow-path /report/xlsx]
+
+The fast-beside-slow-pages figure runs a real `yingjian serve` and real HTTP clients: the fast
+pages' p95 while two clients keep loading a slow page, beside the same pages with nothing in
+flight (no request may wait for another: there is no lock around the workspace).
 """
 import argparse
 import json
@@ -52,7 +57,16 @@ def main():
     ap.add_argument("--concurrent", type=int, default=4, help="clients fetching pages at once (0: skip)")
     ap.add_argument("--slow-clients", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--busy-files", type=int, default=20_000,
+                    help="files behind the fast-beside-slow-pages figure (0: skip it)")
+    ap.add_argument("--busy-clients", type=int, default=8)
+    ap.add_argument("--busy-slow", type=int, default=2)
+    ap.add_argument("--busy-rounds", type=int, default=15)
+    ap.add_argument("--slow-path", default="/report/xlsx")
     args = ap.parse_args()
+    if args.busy_files:
+        pages_beside_slow_pages(args.busy_files, args.busy_clients, args.busy_slow,
+                                args.busy_rounds, args.slow_path)
     if args.concurrent:
         concurrent_pages(args)
     if args.review_files:
@@ -406,6 +420,123 @@ def _self_signed(folder: Path):
                     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
     return str(cert), str(key)
+
+
+
+# -- fast pages while slow ones are in flight (issue 20: no global lock) ------------------------
+
+def _http_client(base: str):
+    """A logged-in office user over real HTTP: returns get(path) -> (status, seconds)."""
+    import http.cookiejar
+    import urllib.request
+    from urllib.parse import urlencode
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login", timeout=60).read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    opener.open(base + "/login", data=urlencode({"name": "bench", "password": "bench-password",
+                                                 "csrf_token": token}).encode(), timeout=60).read()
+
+    def get(path: str) -> tuple[int, float]:
+        t = time.perf_counter()
+        try:
+            with opener.open(base + path, timeout=300) as r:
+                r.read()
+                status = r.status
+        except urllib.error.HTTPError as e:
+            status = e.code
+        except OSError:
+            status = 0
+        return status, time.perf_counter() - t
+    return get
+
+
+def pages_beside_slow_pages(n: int, clients: int, slow_clients: int, rounds: int,
+                            slow_path: str) -> None:
+    """`clients` users load the file list, a search and the dashboard in turn against a real
+    `yingjian serve`, first with nothing else in flight, then while `slow_clients` more keep
+    loading a slow page: the fast pages' p95 in both phases, their ratio, and the errors."""
+    import threading
+    import urllib.error  # noqa: F401  (used by _http_client)
+    tmp = Path(tempfile.mkdtemp())
+    proc = None
+    try:
+        init(tmp / "ws")
+        ws = Workspace.open(tmp / "ws")
+        fill(ws.catalog, n, ws.standard)
+        ws.users.add("bench", "bench-password", office=True)
+        ws.sync_index()
+        ws.close()
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen([sys.executable, "-m", "yingjian", "-w", str(tmp / "ws"), "serve",
+                                 "--port", str(port), "--threads", str(clients + slow_clients + 2)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        fast_paths = ["/files", "/search?q=" + quote("征兵工作"), "/"]
+        warm = _http_client(base)
+        for p in [*fast_paths, slow_path]:           # first loads (the check, the mapping) done
+            warm(p)
+        one_slow = warm(slow_path)[1]
+
+        def phase(with_slow: bool) -> tuple[list[float], int, int]:
+            times, errors, slow_done = [], [0], [0]
+            stop = threading.Event()
+            lock = threading.Lock()
+
+            def fast_user(i):
+                get = _http_client(base)
+                for r in range(rounds):
+                    status, dt = get(fast_paths[(i + r) % len(fast_paths)])
+                    with lock:
+                        times.append(dt)
+                        errors[0] += status != 200
+
+            def slow_user():
+                get = _http_client(base)
+                while not stop.is_set():
+                    status, _dt = get(slow_path)
+                    with lock:
+                        slow_done[0] += 1
+                        errors[0] += status != 200
+            slow = [threading.Thread(target=slow_user) for _ in range(slow_clients if with_slow else 0)]
+            for t in slow:
+                t.start()
+            if slow:
+                time.sleep(min(one_slow, 5) / 2)       # the slow pages are in flight
+            fast = [threading.Thread(target=fast_user, args=(i,)) for i in range(clients)]
+            for t in fast:
+                t.start()
+            for t in fast:
+                t.join()
+            stop.set()
+            for t in slow:
+                t.join()
+            return times, errors[0], slow_done[0]
+
+        idle, idle_err, _ = phase(False)
+        busy, busy_err, slow_done = phase(True)
+        p_idle, p_busy = pct(idle, 95) * 1000, pct(busy, 95) * 1000
+        print(f"\nconcurrent pages at {n:,} files, real `yingjian serve` (waitress, "
+              f"{clients + slow_clients + 2} threads), {clients} users x {rounds} loads of "
+              f"文件/搜索/首页 (one slow page {slow_path} alone: {one_slow * 1000:.0f} ms):")
+        print(f"  fast pages p95 idle              {p_idle:8.0f} ms   (median {statistics.median(idle) * 1000:.0f} ms, errors {idle_err})")
+        print(f"  fast pages p95 with {slow_clients} slow in flight {p_busy:8.0f} ms   "
+              f"(median {statistics.median(busy) * 1000:.0f} ms, errors {busy_err}, slow pages served {slow_done})")
+        print(f"  ratio {p_busy / p_idle:.2f}x   (goal <= 3x, 0 errors)")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""How an archived file reaches a material of the standard (DESIGN.md):
+"""How an archived file reaches a material of the standard (the README's "How files reach the
+standard's materials"):
 
 1. declared — a folder or file name below the unit folder starts with a code or material id of
    the standard (`1.1/`, `1.1a_2021政府工作报告.pdf`, `3.2-优抚台账/`). It counts as confirmed
@@ -122,6 +123,9 @@ class Mapping:
         self.materials = std.materials()
         self.rules = {m.id: matcher(m.query) for m in self.materials.values() if m.query}
         self.fingerprint = std.fingerprint()
+        # reads compute what is not cached yet in memory; only update_caches() (run by the
+        # workspace's writers, when they bring the index up to date) saves it
+        self._saves_caches = False
         self._under: dict[str, list[Material]] = {
             it.code: it.all_materials() for it in std.walk()}
         self._units_of: dict[str, list[str]] = {
@@ -178,9 +182,21 @@ class Mapping:
                     found[sha] = mats
                 if state != "pending" and ocr != "pending":
                     new.append((sha, ",".join(mats)))
-            if new:
+            if new and self._saves_caches:
                 self.store.save_rule_matches(fp, new)
         return found
+
+    def update_caches(self) -> None:
+        """Test the contents and parse the paths that are new to this standard, and keep the
+        results: what a read would otherwise work out again in memory. Cheap when nothing is
+        new (a count and a number compared)."""
+        self._saves_caches = True
+        try:
+            self.rule_matches()
+            if self.store.parsed_through(self.fingerprint) < self.catalog.last_source_id():
+                self._declared_codes(self.catalog.present_files())
+        finally:
+            self._saves_caches = False
 
     def _declared(self, code: str, kind: str | None, matched: set[str]) -> list[tuple[str, bool]]:
         """(material, by name alone) for a file filed under `code`: a material id is that
@@ -203,9 +219,12 @@ class Mapping:
         fp = self.fingerprint
         through = self.store.parsed_through(fp)
         new = [(r[2], self.codes.declared(r[2]) or "") for r in present if r[0] > through]
-        if new:
+        if new and self._saves_caches:
             self.store.save_declared_codes(fp, new, max(r[0] for r in present))
-        return self.store.declared_codes(fp)
+        codes = self.store.declared_codes(fp)
+        if not self._saves_caches:
+            codes.update((p, c) for p, c in new if c)
+        return codes
 
     def evidence(self) -> Evidence:
         """The files that serve any material and, per material, how each serves it and whether

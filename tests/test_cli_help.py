@@ -180,3 +180,42 @@ def test_the_readme_table_has_a_row_for_every_command_with_exactly_its_options()
             leading.append(token)
         assert sum(1 for t in leading if t[:1].isupper()) >= required, \
             f"README row of {name} lacks an argument"
+
+
+def test_click_itself_is_left_as_it_is_and_another_click_program_keeps_its_english():
+    """Our help and errors are Chinese through click's extension points (a help formatter, the
+    group's main): importing the command line changes nothing of click for the process."""
+    import gettext
+    import importlib
+    for name in ("core", "exceptions", "parser", "types", "decorators", "formatting", "termui",
+                 "utils"):
+        module = importlib.import_module(f"click.{name}")
+        assert getattr(module, "_", gettext.gettext) is gettext.gettext, name
+        assert getattr(module, "ngettext", gettext.ngettext) is gettext.ngettext, name
+    assert (click.types.INT.name, click.types.STRING.name) == ("integer", "text")
+    assert click.exceptions.UsageError.show.__module__ == "click.exceptions"
+
+    @click.command()
+    @click.option("--n", type=int, help="a number")
+    def other(n):
+        pass
+    res = CliRunner().invoke(other, ["--n", "x"])
+    assert res.exit_code == 2 and "'x' is not a valid integer" in res.output
+    assert "Usage:" in res.output and "Error:" in res.output
+    res = CliRunner().invoke(other, ["--help"])
+    assert "Options:" in res.output and "Show this message and exit." in res.output
+    # while ours, in the same process, stay Chinese
+    res = CliRunner().invoke(cli, ["search", "--limit", "x", "征兵"])
+    assert res.exit_code == 2 and "'x' 不是整数" in res.output and "用法:" in res.output
+    assert "选项:" in CliRunner().invoke(cli, ["search", "--help"]).output
+
+
+def test_a_mistyped_password_repeat_is_said_in_chinese(tmp_path):
+    assert CliRunner().invoke(cli, ["init", str(tmp_path / "ws"), "--units", "双拥办"]).exit_code == 0
+    res = CliRunner().invoke(cli, ["-w", str(tmp_path / "ws"), "user", "add", "张三", "--office"],
+                             input="Jx8#kq2w!\nJx8#kq2w?\n")
+    assert res.exit_code == 1 and "两次输入的密码不一致" in res.output
+    assert "do not match" not in res.output
+    res = CliRunner().invoke(cli, ["-w", str(tmp_path / "ws"), "user", "add", "张三", "--office"],
+                             input="Jx8#kq2w!\nJx8#kq2w!\n")
+    assert res.exit_code == 0 and "已创建账号 张三" in res.output

@@ -117,6 +117,7 @@ def test_output_is_escaped_and_headers_are_strict(site):
     ws = site.extensions["yingjian"]
     f.docx_file(ws.config.inbox / "人武部/<img src=x onerror=alert(1)>.docx", ["<b>捧乍</b> 通报"])
     ingest(ws)
+    ws.sync_index()                    # as `yingjian ingest` does after its pass
     office = Client(site, "张三")
     r = office.get("/?q=捧乍")
     assert "<img src=x" not in r.text and "&lt;img src=x onerror=alert(1)&gt;.docx" in r.text

@@ -6,6 +6,7 @@ turn a code into words. Improve a sentence here and every old row shows the new 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from archive.reasons import parse as parse_reason
@@ -526,6 +527,7 @@ AUDIT_LABELS = {"login": "登录", "login_failed": "登录失败", "login_refuse
                 "due": "设定截止日期"}
 AUDIT_NO_CLIENT = "本机命令行"
 ROLE_LABELS = {"office": "双拥办"}
+UNKNOWN_SYSTEM_USER = "未知"          # who ran a command, when the system cannot say
 
 
 def audit_detail(entry: dict) -> str:
@@ -688,6 +690,7 @@ CLICK_TEXT = {
     "integer range": "整数",
     "float range": "数字",
     "Aborted!": "已取消",
+    "Password": "密码",
     "Repeat for confirmation": "再输入一次",
     "Error: The two entered values do not match.": "错误:两次输入不一致。",
     "Error: invalid input": "错误:输入无效",
@@ -701,3 +704,68 @@ CLICK_TEXT = {
 def click_text(message: str) -> str:
     """click's own message in Chinese (the English one when we have no translation)."""
     return CLICK_TEXT.get(message, message)
+
+
+_FIELD = re.compile(r"\{(\w+)(?:!r)?\}|%\((\w+)\)s")
+
+
+def _click_pattern(msgid: str) -> re.Pattern:
+    """A click message id as a pattern that reads its fields back out of the formatted text."""
+    out, pos, seen = [], 0, set()
+    for m in _FIELD.finditer(msgid):
+        out.append(re.escape(msgid[pos:m.start()]))
+        name = m.group(1) or m.group(2)
+        out.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+        seen.add(name)
+        pos = m.end()
+    out.append(re.escape(msgid[pos:]))
+    return re.compile("".join(out), re.S)
+
+
+# the longest message ids first, so that "Missing parameter: {param_name}" wins over
+# "Missing parameter"
+_CLICK_PATTERNS = sorted(((_click_pattern(k), k) for k in CLICK_TEXT),
+                         key=lambda p: -len(_FIELD.sub("", p[1])))
+
+
+# the message ids with no field, longest first: a message may begin with one
+_CLICK_WORDS = sorted((k for k in CLICK_TEXT if not _FIELD.search(k)), key=len, reverse=True)
+
+
+def click_translate(text: str, _depth: int = 0) -> str:
+    """A message click has already formatted in English, in Chinese: matched against click's
+    message ids, its fields (a nested message, a type name) translated in turn; a message
+    made of two (\"No such option: --lmit Did you mean --limit?\") is translated by parts. Text
+    that matches no message id is returned as it is."""
+    if not text or _depth > 4:
+        return text
+    if text in CLICK_TEXT:
+        return CLICK_TEXT[text]
+    if text.lower() in CLICK_TEXT:                       # File, as click titles its type name
+        return CLICK_TEXT[text.lower()]
+    for msgid in _CLICK_WORDS:                          # "Missing argument 'NAME'."
+        if text.startswith(msgid) and not text[len(msgid)].isalnum():
+            return CLICK_TEXT[msgid] + click_translate(text[len(msgid):], _depth + 1)
+    found = _click_whole(text, _depth)
+    if found is not None:
+        return found
+    for i, c in enumerate(text):
+        if c == " " and 0 < i < len(text) - 1:
+            left, right = _click_whole(text[:i], _depth), _click_whole(text[i + 1:], _depth)
+            if left is not None and right is not None:
+                return f"{left}{right}" if _cjk_end(left) else f"{left} {right}"
+    return text
+
+
+def _cjk_end(s: str) -> bool:
+    return bool(s) and ord(s[-1]) > 0x2E80
+
+
+def _click_whole(text: str, depth: int) -> str | None:
+    for rx, msgid in _CLICK_PATTERNS:
+        m = rx.fullmatch(text)
+        if m:
+            values = {k: click_translate(v, depth + 1) for k, v in m.groupdict().items()}
+            target = CLICK_TEXT[msgid]
+            return _FIELD.sub(lambda f: values.get(f.group(1) or f.group(2), f.group(0)), target)
+    return None

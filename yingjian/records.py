@@ -1,4 +1,5 @@
-"""The catalog's rows in the shapes of the JSON contract (DESIGN.md): `files` and `problems`.
+"""The catalog's rows in the shapes of the JSON contract (the README's JSON shapes): `files` and
+`problems`.
 A stored reason is a code with data: `reason` is its sentence (messages.py), `reason_code` the
 code a script can rely on."""
 from __future__ import annotations

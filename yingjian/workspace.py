@@ -38,6 +38,8 @@ class Readiness:
 
 
 class Workspace:
+    _statistics_gathered = False
+
     def __init__(self, config: Config):
         self.config = config
 
@@ -113,9 +115,16 @@ class Workspace:
         return self.items_of
 
     def sync_index(self, progress=None) -> int:
-        """Bring the search index up to the catalog's change sequence. If another process (a
-        running watcher) holds the index, it is keeping it current: search what is there."""
+        """Bring the search index up to the catalog's change sequence, with the mapping's caches
+        and (once per process) the catalog's statistics: what every operation that changed the
+        catalog runs, so that a read (a page load) only reads. If another process (a running
+        watcher) holds the index, it is keeping it current: search what is there."""
         items_of = self._items_of()
+        if items_of is not None:
+            self.mapping.update_caches()
+        if not self._statistics_gathered:
+            self._statistics_gathered = True
+            self.catalog.gather_statistics()
         try:
             return self.index.sync(self.catalog, items_of=items_of, progress=progress)
         except IndexBusy:
@@ -286,6 +295,12 @@ class Workspace:
         the audit trail (from `client`, or the address the web request acts from). A decision
         that would change nothing, or a confirmation of a file never suggested, is refused with
         its reason."""
+        sha = self._decide(ref, material, action, user, date=date, note=note, client=client)
+        self.sync_index()               # what the file serves changed: its index entry follows
+        return sha
+
+    def _decide(self, ref: str, material: str, action: str, user: str, *,
+                date: str | None, note: str | None, client: str | None) -> str:
         sha = self.resolve_file(ref)
         material = self.resolve_material(material)
         self._check_effect(ref, sha, material, action, date)
@@ -329,7 +344,8 @@ class Workspace:
         for ref, sha in zip(refs, shas):
             first_ref.setdefault(sha, ref)            # messages name the file as it was typed
         for sha, ref in first_ref.items():
-            self.decide(ref, material, action, user, date=date, note=note, client=client)
+            self._decide(ref, material, action, user, date=date, note=note, client=client)
+        self.sync_index()
         return list(first_ref)
 
     def review(self, unit: str | None = None, item: str | None = None, offset: int = 0,
@@ -478,6 +494,13 @@ class Workspace:
         from archive.previews import Previews
         return Previews(self.config.thumbs.parent / "previews", self.store, self.catalog,
                         self.config.limits)
+
+    def open_stores(self) -> None:
+        """Open (and migrate) every store now, in this order, rather than on first use: what a
+        long-running front (the web app) does at start, so that no page load creates a table."""
+        for store in (self.catalog, self.decisions, self.users, self.audit, self.problem_notes,
+                      self.deadlines, self.notice_log, self.history):
+            assert store is not None
 
     @cached_property
     def problem_notes(self):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 
 class FormatError(Exception):
-    """The file is of a known format but damaged or refused; `reason` is the clerk's sentence."""
+    """The file is of a known format but damaged or refused; `reason` is a `Reason` (a code and
+    its data), which yingjian/messages.py puts into words."""
 
     def __init__(self, reason: str):
         super().__init__(reason)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .base import Fail, cli, open_workspace
+from .. import messages
+from .base import Fail, cli, open_workspace, system_user
 
 
 @cli.command()
@@ -113,16 +114,15 @@ def _serve_https(app, host: str, port: int, threads: int, certfile: str, keyfile
         server.stop()
 
 
-def _system_user() -> str:
-    import getpass
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "?"
-
-
 def _new_password(password: str | None) -> str:
-    return password or click.prompt("密码", hide_input=True, confirmation_prompt="再输入一次")
+    """The password given, or typed twice at a hidden prompt (our own repeat, so that a
+    mismatch is said in Chinese like every other error)."""
+    if password:
+        return password
+    first = click.prompt(messages.click_text("Password"), hide_input=True)
+    if click.prompt(messages.click_text("Repeat for confirmation"), hide_input=True) != first:
+        raise Fail("password_mismatch")
+    return first
 
 
 @cli.group()
@@ -157,8 +157,8 @@ def user_add(ctx, name, office, unit, password, replace):
     """
     password = _new_password(password)
     ws = open_workspace(ctx)
-    u = ws.users.add(name, password, office=office, unit=unit, replace=replace, by=_system_user())
-    click.echo(f"已创建账号 {u.name}({'双拥办' if u.is_office else u.unit})")
+    u = ws.users.add(name, password, office=office, unit=unit, replace=replace, by=system_user())
+    click.echo(f"已创建账号 {u.name}({messages.ROLE_LABELS['office'] if u.is_office else u.unit})")
 
 
 @user.command(name="passwd")
@@ -176,7 +176,7 @@ def user_passwd(ctx, name, password):
     ws = open_workspace(ctx)
     if ws.users.get(name) is None:
         raise Fail("user_not_found", name=name)
-    ws.users.set_password(name, _new_password(password), by=_system_user())
+    ws.users.set_password(name, _new_password(password), by=system_user())
     click.echo(f"已修改 {name} 的密码;其已登录的会话已失效")
 
 
@@ -191,7 +191,7 @@ def user_remove(ctx, name):
       yingjian user remove 李四
     """
     ws = open_workspace(ctx)
-    ws.users.remove(name, by=_system_user())
+    ws.users.remove(name, by=system_user())
     click.echo(f"已删除账号 {name}")
 
 
@@ -206,4 +206,4 @@ def user_list(ctx):
     """
     ws = open_workspace(ctx)
     for u in ws.users.all():
-        click.echo(f"{u.name}\t{'双拥办' if u.is_office else u.unit}")
+        click.echo(f"{u.name}\t{messages.ROLE_LABELS['office'] if u.is_office else u.unit}")

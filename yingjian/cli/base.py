@@ -23,43 +23,56 @@ from ..workspace import Workspace
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-def _localise_click() -> None:
-    """click's own words (help headings, usage errors) in Chinese: every click module looks its
-    messages up through a module-level gettext `_`/`ngettext`, which we point at messages.py."""
-    import importlib
-
-    def _(message: str) -> str:
-        return messages.click_text(message)
-
-    def ngettext(singular: str, plural: str, n: int) -> str:
-        return messages.click_text(singular if n == 1 else plural)
-
-    for name in ("core", "exceptions", "parser", "types", "decorators", "formatting", "termui",
-                 "utils"):
-        module = importlib.import_module(f"click.{name}")
-        if hasattr(module, "_"):
-            module._ = _
-        if hasattr(module, "ngettext"):
-            module.ngettext = ngettext
-    # the names of click's types appear in help (as metavars) and in its errors
-    for t, name in ((click.types.STRING, "文字"), (click.types.INT, "整数"),
-                    (click.types.FLOAT, "数字"), (click.types.BOOL, "是/否")):
-        t.name = name
-    click.types.IntRange.name = "整数"
-    click.types.FloatRange.name = "数字"
-    click.exceptions.UsageError.show = _show_usage_error
+# click's own words (help headings, usage errors, type names) reach us in English; they are put
+# into Chinese where they leave our commands (the help formatter, the group's main), through
+# click's extension points. Nothing of click itself is changed: another click program in the same
+# process keeps its language.
+_METAVARS = re.compile(r"\b(INTEGER RANGE|FLOAT RANGE|INTEGER|FLOAT|TEXT|BOOLEAN|PATH|FILE|"
+                       r"DIRECTORY)\b")
 
 
-def _show_usage_error(self, file=None) -> None:
+class HelpFormatter(click.HelpFormatter):
+    """click's help layout with its headings, usage prefix, type names and option notes in
+    Chinese (yingjian/messages.py)."""
+
+    def write_usage(self, prog, args="", prefix=None):
+        if prefix is None:
+            prefix = messages.click_text("Usage:") + " "
+        super().write_usage(prog, _METAVARS.sub(_metavar, args), prefix)
+
+    def write_heading(self, heading):
+        super().write_heading(messages.click_text(heading))
+
+    def write_dl(self, rows, col_max=30, col_spacing=2):
+        super().write_dl([(_METAVARS.sub(_metavar, a), _option_help(b)) for a, b in rows],
+                         col_max, col_spacing)
+
+
+def _metavar(m: re.Match) -> str:
+    return messages.click_text(m.group(1).lower())
+
+
+def _option_help(text: str) -> str:
+    """An option's help: click's own sentence (the help option's) and its bracketed notes
+    ([default: 20], [required], [1<=x<=1000]) in Chinese."""
+    text = messages.click_translate(text)
+
+    def notes(m: re.Match) -> str:
+        return "[" + "; ".join(messages.click_translate(n) for n in m.group(1).split("; ")) + "]"
+    return re.sub(r"\[([^\[\]]+)\]\s*$", notes, text)
+
+
+class Context(click.Context):
+    formatter_class = HelpFormatter
+
+
+def show_usage_error(e: click.UsageError) -> None:
     """A usage error as every other error: the usage line, then one sentence and a hint."""
-    command = self.ctx.command_path if self.ctx is not None else "yingjian"
-    if self.ctx is not None:
-        click.echo(self.ctx.get_usage(), err=True)
-    show_message(messages.error("usage", text=self.format_message().rstrip(".。"),
-                                command=command))
-
-
-_localise_click()
+    command = e.ctx.command_path if e.ctx is not None else "yingjian"
+    if e.ctx is not None:
+        click.echo(e.ctx.get_usage(), err=True)
+    text = messages.click_translate(e.format_message())
+    show_message(messages.error("usage", text=text.rstrip(".。"), command=command))
 
 
 class Fail(click.ClickException):
@@ -84,6 +97,8 @@ class Fail(click.ClickException):
 class Command(click.Command):
     """A command whose usage line is Chinese too."""
 
+    context_class = Context
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("options_metavar", "[选项]")
         super().__init__(*args, **kwargs)
@@ -95,11 +110,30 @@ class Commands(click.Group):
 
     command_class = Command
     group_class = type                   # subgroups are of this class too
+    context_class = Context
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("options_metavar", "[选项]")
         kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
         super().__init__(*args, **kwargs)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """click's main, with click's own errors shown in Chinese: a usage error as every other
+        error, a cancelled prompt as 已取消. Anything unexpected goes on to `main()` below."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as e:
+            show_usage_error(e)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except (click.Abort, KeyboardInterrupt, EOFError):
+            click.echo(messages.click_text("Aborted!"), err=True)
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else 0)
 
     def invoke(self, ctx):
         try:
@@ -127,7 +161,8 @@ def emit_json(data) -> None:
 
 
 @click.group(name="yingjian", cls=Commands, context_settings=CONTEXT)
-@click.version_option(__version__, "-V", "--version")
+@click.version_option(__version__, "-V", "--version",
+                      message=messages.click_text("%(prog)s, version %(version)s"))
 @click.option("--workspace", "-w", type=click.Path(file_okay=False), default=None,
               help="工作区文件夹(默认:环境变量 YINGJIAN_HOME,或当前文件夹及其上级)")
 @click.option("--debug", is_flag=True, hidden=True, help="出错时显示完整的调试信息")
@@ -195,6 +230,15 @@ def parse_kind(text: str) -> str:
     return kind
 
 
+def system_user() -> str:
+    """Who runs a command, for the audit trail and the decisions: the system's user name."""
+    import getpass
+    try:
+        return getpass.getuser()
+    except Exception:
+        return messages.UNKNOWN_SYSTEM_USER
+
+
 def open_workspace(ctx) -> Workspace:
     ws = Workspace.open(ctx.obj["workspace"])
     ctx.call_on_close(ws.close)
@@ -203,19 +247,12 @@ def open_workspace(ctx) -> Workspace:
 
 def main(argv=None):
     """The one place where errors become words: a domain error is one sentence and a hint
-    (yingjian/messages.py); anything unexpected gets a reference, its traceback goes to the log
-    file in the workspace folder or, with --debug, to the screen."""
+    (yingjian/messages.py, shown by the group's main); anything unexpected gets a reference, its
+    traceback goes to a log file in the system's temporary folder or, with --debug, to the
+    screen."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="yingjian", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("已取消", err=True)
-        sys.exit(130)
-    except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
+        cli.main(args=argv, prog_name="yingjian")
     except Exception as e:
         if debug:
             raise
@@ -223,7 +260,6 @@ def main(argv=None):
         show_message(messages.error("unexpected"))
         click.echo(f"错误编号:{ref}", err=True)
         sys.exit(2)
-    sys.exit(0)
 
 
 def _log_unexpected(e: BaseException) -> str:

@@ -7,7 +7,7 @@ from archive.scan import closest
 
 from ..messages import DATE_SOURCE_LABELS
 from ..text import readiness_text, short_id, table
-from .base import Fail, cli, emit_json, json_option, open_workspace, parse_day
+from .base import Fail, cli, emit_json, json_option, open_workspace, parse_day, system_user
 
 @cli.command()
 @click.option("--unit", metavar="单位", help="只显示这个单位的任务清单")
@@ -95,10 +95,9 @@ def _decision(action: str, verb: str, example: str):
     def command(ctx, args, user, vouched):
         ws = open_workspace(ctx)
         material, files = _material_and_files(ws, args)
-        who = user or _system_user()
+        who = user or system_user()
         shas = ws.decide_many(files, material, action, who,
                               date=parse_day(vouched) if vouched else None)
-        ws.sync_index()
         material = ws.resolve_material(material)
         m = ws.standard.materials()[material]
         for sha in shas:
@@ -190,14 +189,6 @@ def review_text(queue: dict) -> str:
     lines += ["", f"确认:yingjian confirm {first['material']} {first['short']} …    "
                   f"排除:yingjian reject {first['material']} {first['short']} …"]
     return "\n".join(lines)
-
-
-def _system_user() -> str:
-    import getpass
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "未知"
 
 
 for _action, _verb, _example in (

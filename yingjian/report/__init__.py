@@ -11,12 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from checklist.check import leaves  # noqa: F401  (the report's modules walk the items with it)
+from checklist.check import STATUSES, leaves  # noqa: F401  (the report's modules use both)
 
 COLORS = {"complete": "#2e7d32", "unconfirmed": "#b58900", "partial": "#e65100", "missing": "#c62828"}
 FILLS = {"complete": "C6EFCE", "unconfirmed": "FFEB9C", "partial": "FCE4D6", "missing": "FFC7CE"}
 THUMBS_PER_MATERIAL = 6
-STATUSES = ("complete", "unconfirmed", "partial", "missing")
 
 
 @dataclass

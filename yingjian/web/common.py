@@ -1,6 +1,6 @@
 """What every page shares: the workspace and accounts of the app, the request's frame (limits
-on the body before it is read, the CSRF check, then one lock around the shared workspace, the
-logged-in user, strict headers, timing), the
+on the body before it is read, the CSRF check, the logged-in user, strict headers, timing; no
+lock: every thread has its own store connections, see archive/sqlstore.py), the
 login and office guards, and the unit rule (a unit user sees nothing of other units: another
 unit's file is "not found", never "forbidden").
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-import threading
 import time
 from functools import wraps
 from urllib.parse import urlsplit
@@ -52,10 +51,6 @@ def install(app: Flask, ws: Workspace) -> None:
     # the cookie's own expiry is not extended by use: the store's 8 hours are absolute anyway
     app.config["SESSION_REFRESH_EACH_REQUEST"] = False
     web = ws.config.web
-    # the SQLite connections and the Whoosh searcher are shared: one request uses them at a
-    # time. The lock is taken only once the request's body has been read and its form parsed,
-    # and views marked `unlocked` (uploads) never hold it while they work.
-    lock = app.extensions["yingjian.lock"] = threading.RLock()
 
     @app.before_request
     def begin():
@@ -84,16 +79,10 @@ def install(app: Flask, ws: Workspace) -> None:
             if not token or not expected or not hmac.compare_digest(
                     token.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")):
                 fail(400, "csrf")
-        with lock:
-            g.user = users().session_user(session.get("sid"))
-        if not getattr(app.view_functions.get(request.endpoint), "unlocked", False):
-            lock.acquire()
-            g.locked = True
+        g.user = users().session_user(session.get("sid"))
 
     @app.teardown_request
     def end(exc):
-        if g.pop("locked", False):
-            lock.release()
         token = g.pop("audit_client", None)
         if token is not None:
             audit.reset_client(token)
@@ -118,16 +107,6 @@ def install(app: Flask, ws: Workspace) -> None:
         return resp
 
 
-def unlocked(view):
-    """A view that never holds the request lock (it must not touch the shared workspace, or
-    only inside `with shared():`)."""
-    view.unlocked = True
-    return view
-
-
-def shared():
-    """The request lock, for an `unlocked` view's moment with the shared workspace."""
-    return current_app.extensions["yingjian.lock"]
 
 
 def csrf_token() -> str:
@@ -191,9 +170,9 @@ def require_visible(sha: str) -> list:
 
 
 def check_result() -> dict:
-    ws = workspace()
-    ws.sync_index()
-    return ws.check()
+    """The readiness check, for a page. A read: the index is kept in step by whatever changed
+    the catalog (a pass, a decision, an upload), never by a page load."""
+    return workspace().check()
 
 
 def highlight(snippet: str) -> Markup:

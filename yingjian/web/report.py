@@ -29,7 +29,6 @@ def report_download(kind):
     if kind not in ("html", "xlsx", "binder"):
         fail(404, "no_page")
     ws = workspace()
-    ws.sync_index()
     data = ws.report_data(ws.readiness())       # the reports are of a check made now
     stamp = time.strftime("%Y%m%d")
     tmp = Path(tempfile.mkdtemp(prefix="yingjian-report-"))

@@ -30,7 +30,6 @@ def decide():
         ws.decide(sha, material, action, g.user.name)
     except MappingError as e:
         abort(400, msg.describe(e).text)
-    ws.sync_index()
     return redirect(safe_back(request.form.get("back"), "/items"))
 
 
@@ -73,5 +72,4 @@ def decide_many():
         ws.decide_many(shas, material, action, g.user.name, note=note)
     except MappingError as e:
         abort(400, msg.describe(e).text)
-    ws.sync_index()
     return redirect(safe_back(request.form.get("back"), "/review"))

@@ -26,7 +26,6 @@ def search():
     results, error = None, None
     if q:
         try:
-            ws.sync_index()
             results = ws.index.search(q, unit=unit, page=page, limit=PAGE_SIZE,
                                       text_of=ws.text_of, **filters)
         except QueryError as e:

@@ -20,7 +20,7 @@ from .. import messages as msg
 from ..background import OcrRunner
 from ..uploads import MAX_NAME_BYTES, Upload, UploadRefused, add_standing, safe_upload_name
 from ..workspace import Workspace
-from .common import login_required, shared, unlocked, workspace
+from .common import login_required, workspace
 from .errors import TEXT, fail
 
 bp = Blueprint("upload", __name__)
@@ -31,9 +31,8 @@ __all__ = ["MAX_NAME_BYTES", "bp", "safe_upload_name", "save_uploads"]
 
 @bp.route("/upload", methods=["GET", "POST"])
 @login_required
-@unlocked
 def upload():
-    ws = workspace()              # its configuration and standard only: no store is touched
+    ws = workspace()
     web = ws.config.web
     done, error, batch = [], None, None
     material = (request.form if request.method == "POST" else request.args).get("material") or None
@@ -55,10 +54,9 @@ def upload():
                 error = refused_message(e)
             else:
                 batch = _remember(done, material)
-    with shared():
-        if done:
-            add_standing(workspace(), done, material)
-        return _page(done, error, material, batch, request.args.get("unit"))
+    if done:
+        add_standing(workspace(), done, material)
+    return _page(done, error, material, batch, request.args.get("unit"))
 
 
 @bp.route("/upload/batch/<batch>")
