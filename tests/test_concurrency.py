@@ -142,7 +142,8 @@ def test_no_page_load_writes_anything(site):  # noqa: F811
     ws = site.extensions["yingjian"]
     sha = sha_of(site, "人武部/征兵通报.pdf")
     ws.decide(sha, "1.1a", "assign", "张三")                 # something decided, to be shown
-    args = {"sha": sha, "n": 1, "code": "1.1", "name": "人武部", "filename": "app.css"}
+    args = {"sha": sha, "n": 1, "code": "1.1", "name": "人武部", "filename": "app.css",
+            "batch": "0", "notice_id": 1, "id": 1}
     queries = {"search.search": "?q=征兵", "files.files": "?unit=人武部",
                "report.report_download": None}
     office, unit = Client(site, "张三"), Client(site, "李四")

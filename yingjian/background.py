@@ -81,5 +81,7 @@ class OcrRunner:
                     queue.submit(only=self.waiting)
         done = {sha for sha in wanted
                 if queue is None or (ws.catalog.object(sha) or {"ocr": None})["ocr"] != "pending"}
+        if done:
+            ws.sync_index()       # the text read is searchable: the writer keeps the index
         with self._lock:
             self._wanted -= done

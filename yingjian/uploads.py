@@ -151,8 +151,8 @@ def upload(ws, unit: str, files: list[Upload], *, material: str | None = None,
                 q.submit(only=shas)
     for o, src in zip(out, sources):
         o["sha"] = src.sha if src is not None else None
+    ws.sync_index()            # the files are searchable at once (by name; their text follows)
     if standing:
-        ws.sync_index()
         add_standing(ws, out, material)
     return out
 

@@ -8,8 +8,8 @@ import click
 
 from .. import messages
 from ..text import table
-from .base import Fail, cli, emit_json, json_option, open_workspace, parse_day
-from .readiness import _system_user
+from .base import Fail, cli, emit_json, json_option, open_workspace, parse_day, system_user
+
 
 
 @cli.command()
@@ -50,7 +50,7 @@ def due(ctx, args, unit, clear, listing, user, as_json):
     if kind == "material" and target.strip().lower() not in {
             m.lower() for m in ws.standard.materials()}:
         ws.resolve_material(target)          # says what it is instead (an item, or nearest)
-    target = ws.set_due(kind, target, day, user or _system_user())
+    target = ws.set_due(kind, target, day, user or system_user())
     ws.record_history()
     label = target if kind == "unit" else f"{target} {ws.standard.materials()[target].title}"
     if as_json:
@@ -133,7 +133,7 @@ def notice(ctx, units, due_day, template, out_dir, include_complete, template_ou
     out = Path(out_dir) if out_dir else ws.config.root / "notices"
     batch = write_notices(ws, out, units=names, due=parse_day(due_day) if due_day else None,
                           template=Path(template) if template else None,
-                          include_complete=include_complete, user=user or _system_user())
+                          include_complete=include_complete, user=user or system_user())
     ws.record_history()
     if not batch.notices and names:
         raise Fail("notice_nothing_open", units="、".join(names))
