@@ -163,11 +163,15 @@ class Catalog(SqliteStore):
         row = self._db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
         return _source(row) if row else None
 
-    def present_paths(self, top_level_only: bool = True) -> dict[str, int]:
-        q = "SELECT path, id FROM sources WHERE state = 'present'"
-        if top_level_only:
-            q += " AND container_id IS NULL"
-        return {r["path"]: r["id"] for r in self._db.execute(q)}
+    def present_stats(self) -> dict[str, tuple[str, int, int | None, int | None]]:
+        """path -> (path, source id, size, mtime_ns) of every present top-level path, read in
+        one query for a whole pass over the inbox: a file whose stat has the same size and
+        mtime is not read again, and a path the pass did not see was deleted. Size and mtime
+        are None where the content is not archived whole (a problem of the path's own, say)."""
+        ok = "sha IS NOT NULL AND reason IS NULL"
+        return {r[0]: r for r in self._tuples(
+            f"SELECT path, id, CASE WHEN {ok} THEN size END, CASE WHEN {ok} THEN mtime_ns END "
+            "FROM sources WHERE state = 'present' AND container_id IS NULL")}
 
     def object(self, sha: str) -> sqlite3.Row | None:
         return self._db.execute("SELECT * FROM objects WHERE sha = ?", (sha,)).fetchone()
@@ -189,8 +193,10 @@ class Catalog(SqliteStore):
         ).fetchall()
 
     def unexpanded_containers(self) -> list[Source]:
+        # from the objects' covering index to the few zips' sources, never a scan of every
+        # source: every pass over the inbox asks this first
         rows = self._db.execute(
-            "SELECT s.* FROM sources s JOIN objects o ON o.sha = s.sha "
+            "SELECT s.* FROM objects o CROSS JOIN sources s ON s.sha = o.sha "
             "WHERE o.format IN ('zip', '7z') AND s.state = 'present' "
             "AND (s.expanded_sha IS NULL OR s.expanded_sha != s.sha)").fetchall()
         return [_source(r) for r in rows]
@@ -331,14 +337,18 @@ class Catalog(SqliteStore):
             new_object = db.execute(
                 "INSERT OR IGNORE INTO objects (sha, size, format, kind, created_at) "
                 "VALUES (?, ?, ?, ?, ?)", (sha, size, fmt, kind, now)).rowcount == 1
-            row = db.execute("SELECT id, sha, state FROM sources WHERE path = ?", (path,)).fetchone()
-            if row is None:
-                source_id = db.execute(
-                    "INSERT INTO sources (unit, path, name, container_id, sha, size, mtime_ns, "
-                    "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (unit, path, name, container_id, sha, size, mtime_ns, now, now)).lastrowid
-                old_sha, old_state = None, None
+            # a new path (the common case) costs one statement: the insert that does nothing
+            # for a path already known
+            cur = db.execute(
+                "INSERT INTO sources (unit, path, name, container_id, sha, size, mtime_ns, "
+                "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(path) DO NOTHING",
+                (unit, path, name, container_id, sha, size, mtime_ns, now, now))
+            if cur.rowcount == 1:
+                source_id, old_sha, old_state = cur.lastrowid, None, None
             else:
+                row = db.execute("SELECT id, sha, state FROM sources WHERE path = ?",
+                                 (path,)).fetchone()
                 source_id, old_sha, old_state = row["id"], row["sha"], row["state"]
                 db.execute("UPDATE sources SET sha = ?, size = ?, mtime_ns = ?, state = 'present', "
                            "reason = NULL, last_seen = ?, container_id = ? WHERE id = ?",
