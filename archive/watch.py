@@ -131,6 +131,8 @@ class Watcher:
         if time.monotonic() >= self._reconcile_at:
             self.reconcile()
         self._take_events()
+        if not self._pending:
+            return                      # idle: no transaction, nothing to commit
         with self.ing.batch():
             for rel, c in list(self._pending.items()):
                 if self.stop_event.is_set():
