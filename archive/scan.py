@@ -10,11 +10,11 @@ import difflib
 import os
 import re
 import stat
-from stat import S_ISLNK, S_ISREG
 from bisect import bisect_left
-from operator import attrgetter
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path, PurePosixPath
+from stat import S_ISLNK, S_ISREG
 from typing import Iterator
 
 from . import reasons
