@@ -475,10 +475,33 @@ class Catalog(SqliteStore):
                     "SELECT id FROM sources WHERE container_id = ? AND state = 'present'", (sid,)))
         return n
 
-    @staticmethod
-    def _log(db: sqlite3.Connection, source_id: int, what: str, at: str) -> None:
+    def _log(self, db: sqlite3.Connection, source_id: int, what: str, at: str) -> None:
+        if self._batch_open:        # written with the batch's other changes, in one statement
+            self._batch_changes.append((source_id, what, at))
+            return
         db.execute("INSERT INTO changes (source_id, what, at) VALUES (?, ?, ?)",
                    (source_id, what, at))
+
+    # -- the change log of a batch -----------------------------------------------------------
+
+    _batch_changes: list = []
+
+    def begin_batch(self) -> None:
+        if not self._batch_open:
+            self._batch_changes = []
+        super().begin_batch()
+
+    def _batch_mark(self) -> int:
+        return len(self._batch_changes)
+
+    def _batch_flush(self, db: sqlite3.Connection) -> None:
+        if self._batch_changes:
+            db.executemany("INSERT INTO changes (source_id, what, at) VALUES (?, ?, ?)",
+                           self._batch_changes)
+            self._batch_changes = []
+
+    def _batch_undo(self, mark: int) -> None:
+        self._batch_changes = self._batch_changes[:mark]
 
 
     # -- the file list ---------------------------------------------------------------------

@@ -149,9 +149,11 @@ class SqliteStore:
         if not self._batch_open:
             return
         try:
+            self._batch_flush(self._db)
             self._db.execute("COMMIT")
         except BaseException as e:
             self._batch_open = False
+            self._batch_undo(0)
             self._rollback(e)
             raise
         self._batch_open = False
@@ -162,18 +164,33 @@ class SqliteStore:
         """Forget the writes of the batch (the caller could not make what they refer to durable)."""
         if self._batch_open:
             self._batch_open = False
+            self._batch_undo(0)
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
 
     def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        mark = self._batch_mark()
         self._db.execute("SAVEPOINT write")
         try:
             yield self._db
         except BaseException:
             self._db.execute("ROLLBACK TO write")
             self._db.execute("RELEASE write")
+            self._batch_undo(mark)
             raise
         self._db.execute("RELEASE write")
+
+    # A store may keep rows of a batch aside and write them all at once (executemany) just
+    # before the batch commits: these three say where its queue is, write it, and cut it back
+    # when a write is undone.
+    def _batch_mark(self) -> int:
+        return 0
+
+    def _batch_flush(self, db: sqlite3.Connection) -> None:
+        pass
+
+    def _batch_undo(self, mark: int) -> None:
+        pass
 
     def _rows(self, sql: str, args: Sequence = ()) -> list[sqlite3.Row]:
         return self._db.execute(sql, args).fetchall()
