@@ -18,6 +18,7 @@ import os
 import stat
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Callable
@@ -116,14 +117,13 @@ class ObjectStore:
         """Flush every object written since the batch began to disk; `end` also ends the batch.
         Returns how many were synced."""
         todo, self._unsynced = self._unsynced or [], (None if end else [])
-        if self.durable:
+        if self.durable and todo:
             with _full_is_store_full(self.root):
-                for path in todo:
-                    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-                    try:
-                        os.fsync(fd)
-                    finally:
-                        os.close(fd)
+                if len(todo) == 1:
+                    _fsync(todo[0])
+                else:       # at once: the file system writes them out in one journal commit
+                    with ThreadPoolExecutor(min(8, len(todo))) as pool:
+                        list(pool.map(_fsync, todo))
         return len(todo)
 
     def _sync_later(self) -> bool:
@@ -170,6 +170,14 @@ class ObjectStore:
             except OSError:          # in use (Windows) or already gone
                 pass
         return removed
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _alive(pid: int) -> bool:
