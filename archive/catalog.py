@@ -10,7 +10,9 @@
   killed process never OCRs a page twice; same content, same text, for every unit.
 - `changes`: an append-only log; its `seq` is the change sequence that the search index and
   reports follow to catch up after a restart or a crash.
-Every write is one short transaction, so killing the process never leaves half a record.
+Every write is one short transaction, or a savepoint of a batch that the ingest pipeline
+commits after the objects it refers to are on disk, so killing the process never leaves half a
+record.
 """
 from __future__ import annotations
 
