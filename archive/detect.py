@@ -4,6 +4,7 @@ formats that look the same inside (a CSV and a text file).
 """
 from __future__ import annotations
 
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,11 +167,11 @@ def _looks_like_text(head: bytes) -> bool:
 TRAILER_FORMATS = ("pdf", "jpeg", "png", "zip", "docx", "xlsx", "pptx", "ofd")
 
 
-def has_trailer(path: Path, fmt: str) -> bool:
+def has_trailer(path: Path | str, fmt: str) -> bool:
     """True when the end marker of a format that has one is present: a half-copied file lacks it."""
     if fmt not in TRAILER_FORMATS:
         return True
-    size = path.stat().st_size
+    size = os.path.getsize(path)
     with open(path, "rb") as f:
         f.seek(max(0, size - 70 * 1024))
         tail = f.read()

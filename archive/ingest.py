@@ -316,7 +316,7 @@ class Ingestor:
         stable_for = self.tracker.stable_for(c.rel, st)
         if stable_for < self.tracker.window:
             return False
-        if has_trailer(Path(c.path), fmt):
+        if has_trailer(c.path, fmt):
             return True
         age = time.time() - st.st_mtime
         return stable_for >= self.incomplete_after or age >= self.incomplete_after

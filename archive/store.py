@@ -52,13 +52,18 @@ class ObjectStore:
         self.tmp = self.root / "tmp"
         self.durable = durable
         self.tmp.mkdir(parents=True, exist_ok=True)
+        self._root, self._tmp = str(self.root), str(self.tmp)
         # called with the bytes written so far before each chunk: the fault-injection tests
         # fill the disk here; None in normal use
         self.fault: Callable[[int], None] | None = None
-        self._unsynced: list[Path] | None = None     # objects of the open batch, not yet synced
+        self._unsynced: list[str] | None = None      # objects of the open batch, not yet synced
 
     def path(self, sha: str) -> Path:
-        return self.root / sha[:2] / sha[2:]
+        return Path(self._name(sha))
+
+    def _name(self, sha: str) -> str:
+        # a string: the store's hot path builds no pathlib objects
+        return f"{self._root}{os.sep}{sha[:2]}{os.sep}{sha[2:]}"
 
     def has(self, sha: str) -> bool:
         return self.path(sha).is_file()
@@ -70,9 +75,10 @@ class ObjectStore:
                    before_commit: Callable[[], bool] | None = None) -> tuple[str, int, bool] | None:
         """Store the bytes of `stream`; returns (sha, size, created) or None if `before_commit`
         said no (the source changed while we read it). Raises ObjectTooLarge past `limit` bytes."""
-        tmp = self.tmp / f"{os.getpid()}.{uuid.uuid4().hex}.part"
+        tmp = f"{self._tmp}{os.sep}{os.getpid()}.{uuid.uuid4().hex}.part"
         h = hashlib.sha256()
         size = 0
+        created = False
         try:
             with open(tmp, "wb") as out:
                 while chunk := stream.read(CHUNK):
@@ -93,13 +99,14 @@ class ObjectStore:
             sha = h.hexdigest()
             created = self._commit(tmp, sha, size)
             if created and self._sync_later():
-                self._unsynced.append(self.path(sha))
+                self._unsynced.append(self._name(sha))
             return sha, size, created
         finally:
-            try:
-                tmp.unlink()
-            except FileNotFoundError:
-                pass
+            if not created:             # renamed into place otherwise
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
 
     def put_file(self, path: Path, limit: int | None = None,
                  before_commit: Callable[[], bool] | None = None):
@@ -132,23 +139,26 @@ class ObjectStore:
         # a batch.
         return self._unsynced is not None and os.name != "nt"
 
-    def _commit(self, tmp: Path, sha: str, size: int) -> bool:
-        final = self.path(sha)
+    def _commit(self, tmp: str, sha: str, size: int) -> bool:
+        final = self._name(sha)
         try:
-            whole = final.stat().st_size == size
+            whole = os.stat(final).st_size == size
         except FileNotFoundError:
             whole = None
         if whole:
             return False
         if whole is False:          # cut short by a power cut before its batch was synced
             os.chmod(final, stat.S_IREAD | stat.S_IWRITE)
-        final.parent.mkdir(exist_ok=True)
         os.chmod(tmp, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
         try:
-            os.replace(tmp, final)
+            try:
+                os.replace(tmp, final)
+            except FileNotFoundError:       # the first object of its folder
+                os.makedirs(os.path.dirname(final), exist_ok=True)
+                os.replace(tmp, final)
         except PermissionError:
             # Windows refuses to replace a read-only file another process just committed.
-            if final.exists():
+            if os.path.exists(final):
                 return False
             raise
         return True
@@ -172,7 +182,7 @@ class ObjectStore:
         return removed
 
 
-def _fsync(path: Path) -> None:
+def _fsync(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
         os.fsync(fd)
