@@ -28,6 +28,7 @@ from .errors import StoreFull
 _FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG}
 
 CHUNK = 1024 * 1024
+SYNC_THREADS = 8       # objects of a batch flushed side by side
 
 
 @contextmanager
@@ -57,6 +58,7 @@ class ObjectStore:
         # fill the disk here; None in normal use
         self.fault: Callable[[int], None] | None = None
         self._unsynced: list[str] | None = None      # objects of the open batch, not yet synced
+        self._pool: ThreadPoolExecutor | None = None
 
     def path(self, sha: str) -> Path:
         return Path(self._name(sha))
@@ -129,8 +131,11 @@ class ObjectStore:
                 if len(todo) == 1:
                     _fsync(todo[0])
                 else:       # at once: the file system writes them out in one journal commit
-                    with ThreadPoolExecutor(min(8, len(todo))) as pool:
-                        list(pool.map(_fsync, todo))
+                    if self._pool is None:
+                        self._pool = ThreadPoolExecutor(SYNC_THREADS, "object-sync")
+                    for f in [self._pool.submit(_fsync_each, todo[i::SYNC_THREADS])
+                              for i in range(min(SYNC_THREADS, len(todo)))]:
+                        f.result()
         return len(todo)
 
     def _sync_later(self) -> bool:
@@ -180,6 +185,11 @@ class ObjectStore:
             except OSError:          # in use (Windows) or already gone
                 pass
         return removed
+
+
+def _fsync_each(paths: list[str]) -> None:
+    for path in paths:
+        _fsync(path)
 
 
 def _fsync(path: str) -> None:
