@@ -43,10 +43,12 @@ _TEXT_EXT = {".csv": ("csv", "ledger"), ".tsv": ("csv", "ledger")}
 _LEDGER_EXT = {".xls", ".et"}
 
 
-def detect(path: Path, name: str | None = None) -> Format:
-    """Classify the file at `path`; `name` (the original file name) only breaks ties."""
-    with open(path, "rb") as f:
-        head = f.read(4096)
+def detect(path: Path, name: str | None = None, head: bytes | None = None) -> Format:
+    """Classify the file at `path`; `name` (the original file name) only breaks ties. `head`
+    is the file's first 4 KB, if the caller has read them already."""
+    if head is None:
+        with open(path, "rb") as f:
+            head = f.read(4096)
     ext = Path(name or path.name).suffix.lower()
     if not head:
         return Format("empty", "other")

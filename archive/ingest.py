@@ -272,10 +272,12 @@ class Ingestor:
                 size=reasons.human_size(st.st_size),
                 limit=reasons.human_size(self.limits.max_archive_bytes)))
         try:
-            fmt = detect(c.path, c.name)
-            if not self._settled(c, st, fmt.name):
-                return Result(Outcome.PENDING, c.rel)
-            stored = self._store(c, st)
+            with open(c.path, "rb") as original:       # opened once: detected, then copied
+                fmt = detect(c.path, c.name, original.read(4096))
+                if not self._settled(c, st, fmt.name):
+                    return Result(Outcome.PENDING, c.rel)
+                original.seek(0)
+                stored = self._store(original, c, st)
         except PermissionError:
             return self._refuse(c, reasons.UNREADABLE)
         except FileNotFoundError:
@@ -321,7 +323,7 @@ class Ingestor:
         age = time.time() - st.st_mtime
         return stable_for >= self.incomplete_after or age >= self.incomplete_after
 
-    def _store(self, c: Candidate, st: os.stat_result) -> tuple[str, int] | None:
+    def _store(self, original, c: Candidate, st: os.stat_result) -> tuple[str, int] | None:
         """Stage 2: copy and hash in one read; commit only if the file did not change meanwhile."""
         def unchanged_since_stat() -> bool:
             try:
@@ -331,7 +333,8 @@ class Ingestor:
             return now.st_size == st.st_size and now.st_mtime_ns == st.st_mtime_ns
 
         try:
-            res = self.store.put_file(c.path, self.limits.max_archive_bytes, unchanged_since_stat)
+            res = self.store.put_stream(original, self.limits.max_archive_bytes,
+                                        unchanged_since_stat)
         except ObjectTooLarge:
             return None
         return None if res is None else (res[0], res[1])
