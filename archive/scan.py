@@ -10,7 +10,6 @@ import difflib
 import os
 import re
 import stat
-from bisect import bisect_left
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path, PurePosixPath
@@ -147,30 +146,28 @@ def scan(inbox: Path, known: dict[str, tuple] | None = None,
         folder, rel = stack.pop()
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=_name)
+                entries = list(it)
         except OSError:
             continue
         unit = rel.split("/", 1)[0] if rel else NO_UNIT
-        if rel and _holds_marker(entries):
-            if seen is not None:
-                seen.add(rel)
-            yield Candidate(folder, rel, unit_of(rel), rel.rsplit("/", 1)[-1],
-                            problem=reasons.NESTED_WORKSPACE)
-            continue
         prefix = rel + "/" if rel else ""
-        subdirs = []
+        # the folder's findings are kept until its listing is done: a workspace marker anywhere
+        # in it voids them. Only what is found (few files, once archived) is sorted.
+        found, paths, subdirs, nested = [], [], [], False
         for e in entries:
             name = e.name
+            if name == WORKSPACE_MARKER and rel and _is_file(e):
+                nested = True
+                break
             if is_ignored(name):
                 continue
             erel = prefix + name
             try:
                 if e.is_dir(follow_symlinks=False):
                     if _JUNCTIONS and not _link_inside(e.path, real()):
-                        if seen is not None:
-                            seen.add(erel)
-                        yield Candidate(e.path, erel, unit_of(erel), name,
-                                        problem=reasons.SYMLINK_OUTSIDE)   # a junction out
+                        paths.append(erel)
+                        found.append(Candidate(e.path, erel, unit_of(erel), name,
+                                               problem=reasons.SYMLINK_OUTSIDE))  # a junction out
                     else:
                         subdirs.append((e.path, erel))
                     continue
@@ -178,35 +175,37 @@ def scan(inbox: Path, known: dict[str, tuple] | None = None,
             except OSError:
                 continue
             if S_ISREG(st.st_mode):
-                if seen is not None:
-                    seen.add(erel)
+                paths.append(erel)
                 if known is not None:
                     k = known.get(erel)
                     if k is not None and k[2] == st.st_size and k[3] == st.st_mtime_ns:
                         continue
-                yield Candidate(e.path, erel, unit, name, st)
+                found.append(Candidate(e.path, erel, unit, name, st))
             elif S_ISLNK(st.st_mode) and not _link_inside(e.path, real()):
-                if seen is not None:
-                    seen.add(erel)
-                yield Candidate(e.path, erel, unit, name, problem=reasons.SYMLINK_OUTSIDE)
+                paths.append(erel)
+                found.append(Candidate(e.path, erel, unit, name, problem=reasons.SYMLINK_OUTSIDE))
             # a link within the inbox is skipped: its target is scanned itself
-        stack.extend(reversed(subdirs))
+        if nested:
+            found, paths, subdirs = [Candidate(folder, rel, unit_of(rel), rel.rsplit("/", 1)[-1],
+                                               problem=reasons.NESTED_WORKSPACE)], [rel], []
+        if seen is not None:
+            seen.update(paths)
+        found.sort(key=_rel)
+        yield from found
+        subdirs.sort(reverse=True)
+        stack.extend(subdirs)
 
 
 # Windows junctions look like folders to a listing; only there is a folder's target resolved
 _JUNCTIONS = os.name == "nt"
 
 
-_name = attrgetter("name")
+_rel = attrgetter("rel")
 
 
-def _holds_marker(entries: list[os.DirEntry]) -> bool:
-    """Whether a folder's listing, sorted by name, has a workspace's marker file."""
-    i = bisect_left(entries, WORKSPACE_MARKER, key=_name)
-    if i == len(entries) or entries[i].name != WORKSPACE_MARKER:
-        return False
+def _is_file(e: os.DirEntry) -> bool:
     try:
-        return entries[i].is_file()
+        return e.is_file()
     except OSError:
         return False
 
