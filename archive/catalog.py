@@ -10,12 +10,15 @@
   killed process never OCRs a page twice; same content, same text, for every unit.
 - `changes`: an append-only log; its `seq` is the change sequence that the search index and
   reports follow to catch up after a restart or a crash.
-Every write is one short transaction, so killing the process never leaves half a record.
+Every write is one short transaction, or a savepoint of a batch that the ingest pipeline
+commits after the objects it refers to are on disk, so killing the process never leaves half a
+record.
 """
 from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -119,7 +122,16 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    """The local time to the second, as ISO 8601. Made once a second: a batch records hundreds
+    of files a second, and asking the time zone is slower than recording one."""
+    t = int(time.time())
+    if _now[0] != t:
+        _now[:] = [t, datetime.fromtimestamp(t, timezone.utc).astimezone().isoformat(
+            timespec="seconds")]
+    return _now[1]
+
+
+_now: list = [None, ""]
 
 
 @dataclass
@@ -170,11 +182,15 @@ class Catalog(SqliteStore):
         row = self._db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
         return _source(row) if row else None
 
-    def present_paths(self, top_level_only: bool = True) -> dict[str, int]:
-        q = "SELECT path, id FROM sources WHERE state = 'present'"
-        if top_level_only:
-            q += " AND container_id IS NULL"
-        return {r["path"]: r["id"] for r in self._db.execute(q)}
+    def present_stats(self) -> dict[str, tuple[str, int, int | None, int | None]]:
+        """path -> (path, source id, size, mtime_ns) of every present top-level path, read in
+        one query for a whole pass over the inbox: a file whose stat has the same size and
+        mtime is not read again, and a path the pass did not see was deleted. Size and mtime
+        are None where the content is not archived whole (a problem of the path's own, say)."""
+        ok = "sha IS NOT NULL AND reason IS NULL"
+        return {r[0]: r for r in self._tuples(
+            f"SELECT path, id, CASE WHEN {ok} THEN size END, CASE WHEN {ok} THEN mtime_ns END "
+            "FROM sources WHERE state = 'present' AND container_id IS NULL")}
 
     def object(self, sha: str) -> sqlite3.Row | None:
         return self._db.execute("SELECT * FROM objects WHERE sha = ?", (sha,)).fetchone()
@@ -196,8 +212,10 @@ class Catalog(SqliteStore):
         ).fetchall()
 
     def unexpanded_containers(self) -> list[Source]:
+        # from the objects' covering index to the few zips' sources, never a scan of every
+        # source: every pass over the inbox asks this first
         rows = self._db.execute(
-            "SELECT s.* FROM sources s JOIN objects o ON o.sha = s.sha "
+            "SELECT s.* FROM objects o CROSS JOIN sources s ON s.sha = o.sha "
             "WHERE o.format IN ('zip', '7z') AND s.state = 'present' "
             "AND (s.expanded_sha IS NULL OR s.expanded_sha != s.sha)").fetchall()
         return [_source(r) for r in rows]
@@ -338,14 +356,18 @@ class Catalog(SqliteStore):
             new_object = db.execute(
                 "INSERT OR IGNORE INTO objects (sha, size, format, kind, created_at) "
                 "VALUES (?, ?, ?, ?, ?)", (sha, size, fmt, kind, now)).rowcount == 1
-            row = db.execute("SELECT id, sha, state FROM sources WHERE path = ?", (path,)).fetchone()
-            if row is None:
-                source_id = db.execute(
-                    "INSERT INTO sources (unit, path, name, container_id, sha, size, mtime_ns, "
-                    "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (unit, path, name, container_id, sha, size, mtime_ns, now, now)).lastrowid
-                old_sha, old_state = None, None
+            # a new path (the common case) costs one statement: the insert that does nothing
+            # for a path already known
+            cur = db.execute(
+                "INSERT INTO sources (unit, path, name, container_id, sha, size, mtime_ns, "
+                "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(path) DO NOTHING",
+                (unit, path, name, container_id, sha, size, mtime_ns, now, now))
+            if cur.rowcount == 1:
+                source_id, old_sha, old_state = cur.lastrowid, None, None
             else:
+                row = db.execute("SELECT id, sha, state FROM sources WHERE path = ?",
+                                 (path,)).fetchone()
                 source_id, old_sha, old_state = row["id"], row["sha"], row["state"]
                 db.execute("UPDATE sources SET sha = ?, size = ?, mtime_ns = ?, state = 'present', "
                            "reason = NULL, last_seen = ?, container_id = ? WHERE id = ?",
@@ -443,11 +465,13 @@ class Catalog(SqliteStore):
         logged only if this changes it."""
         self.set_problems({sha: reason})
 
-    def start_read(self, sha: str) -> int:
+    def start_read(self, sha: str, reads: int = 1) -> int:
         """Count one more read of `sha` begun (committed before the reader starts, so a read
-        that takes the process down is counted too); returns the count."""
+        that takes the process down is counted too; `reads` adds those a killed process had
+        begun); returns the count."""
         with self._transaction() as db:
-            db.execute("UPDATE objects SET read_attempts = read_attempts + 1 WHERE sha = ?", (sha,))
+            db.execute("UPDATE objects SET read_attempts = read_attempts + ? WHERE sha = ?",
+                       (reads, sha))
             row = db.execute("SELECT read_attempts FROM objects WHERE sha = ?", (sha,)).fetchone()
         return row[0] if row else 0
 
@@ -503,10 +527,33 @@ class Catalog(SqliteStore):
                     "SELECT id FROM sources WHERE container_id = ? AND state = 'present'", (sid,)))
         return n
 
-    @staticmethod
-    def _log(db: sqlite3.Connection, source_id: int, what: str, at: str) -> None:
+    def _log(self, db: sqlite3.Connection, source_id: int, what: str, at: str) -> None:
+        if self._batch_open:        # written with the batch's other changes, in one statement
+            self._batch_changes.append((source_id, what, at))
+            return
         db.execute("INSERT INTO changes (source_id, what, at) VALUES (?, ?, ?)",
                    (source_id, what, at))
+
+    # -- the change log of a batch -----------------------------------------------------------
+
+    _batch_changes: list = []
+
+    def begin_batch(self) -> None:
+        if not self._batch_open:
+            self._batch_changes = []
+        super().begin_batch()
+
+    def _batch_mark(self) -> int:
+        return len(self._batch_changes)
+
+    def _batch_flush(self, db: sqlite3.Connection) -> None:
+        if self._batch_changes:
+            db.executemany("INSERT INTO changes (source_id, what, at) VALUES (?, ?, ?)",
+                           self._batch_changes)
+            self._batch_changes = []
+
+    def _batch_undo(self, mark: int) -> None:
+        self._batch_changes = self._batch_changes[:mark]
 
 
     # -- the file list ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ formats that look the same inside (a CSV and a text file).
 """
 from __future__ import annotations
 
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,10 +43,12 @@ _TEXT_EXT = {".csv": ("csv", "ledger"), ".tsv": ("csv", "ledger")}
 _LEDGER_EXT = {".xls", ".et"}
 
 
-def detect(path: Path, name: str | None = None) -> Format:
-    """Classify the file at `path`; `name` (the original file name) only breaks ties."""
-    with open(path, "rb") as f:
-        head = f.read(4096)
+def detect(path: Path, name: str | None = None, head: bytes | None = None) -> Format:
+    """Classify the file at `path`; `name` (the original file name) only breaks ties. `head`
+    is the file's first 4 KB, if the caller has read them already."""
+    if head is None:
+        with open(path, "rb") as f:
+            head = f.read(4096)
     ext = Path(name or path.name).suffix.lower()
     if not head:
         return Format("empty", "other")
@@ -166,11 +169,11 @@ def _looks_like_text(head: bytes) -> bool:
 TRAILER_FORMATS = ("pdf", "jpeg", "png", "zip", "docx", "xlsx", "pptx", "ofd")
 
 
-def has_trailer(path: Path, fmt: str) -> bool:
+def has_trailer(path: Path | str, fmt: str) -> bool:
     """True when the end marker of a format that has one is present: a half-copied file lacks it."""
     if fmt not in TRAILER_FORMATS:
         return True
-    size = path.stat().st_size
+    size = os.path.getsize(path)
     with open(path, "rb") as f:
         f.seek(max(0, size - 70 * 1024))
         tail = f.read()

@@ -20,6 +20,7 @@ import os
 import time
 import zipfile
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -92,7 +93,8 @@ class Ingestor:
     def __init__(self, inbox: Path, store: ObjectStore, catalog: Catalog,
                  limits: Limits = Limits(), stable_seconds: float = 5.0,
                  incomplete_after: float = 300.0, clock=time.monotonic, sleep=time.sleep,
-                 units: list[str] | None = None):
+                 units: list[str] | None = None, batch_files: int = 200,
+                 batch_seconds: float = 1.0):
         self.inbox = Path(inbox)
         self.units = set(units) if units else None     # None: any first folder is a unit
         self.store = store
@@ -102,6 +104,10 @@ class Ingestor:
         self.tracker = StabilityTracker(stable_seconds, clock)
         self.clock = clock
         self.sleep = sleep              # injected with the clock, so tests need not wait
+        self.batch_files = batch_files
+        self.batch_seconds = batch_seconds
+        self._batch: _Batch | None = None
+        self._unfinished: dict[str, int] | None = None     # sha -> reads a killed process began
 
     # -- a pass over the whole inbox -------------------------------------------------------
 
@@ -113,56 +119,165 @@ class Ingestor:
         self.catch_up()
         if not self.inbox.is_dir():
             raise InboxUnavailable(self.inbox)
-        cands = list(scan(self.inbox))
-        summary = PassSummary(scanned=len(cands))
+        known = self.catalog.present_stats()
+        seen: set[str] = set()
+        todo = list(scan(self.inbox, known, seen))     # unchanged files are left out
+        summary = PassSummary(scanned=len(seen), unchanged=len(seen) - len(todo))
         if on_total:
-            on_total(len(cands))
-        todo = []
-        for c in cands:
-            if c.problem is None and self.unchanged(self.catalog.source(c.rel), c.stat):
-                summary.unchanged += 1
-                progress and progress(c.rel)
-                continue
+            on_total(len(seen))
+        if progress and summary.unchanged:
+            for rel in seen.difference(c.rel for c in todo):
+                progress(rel)
+        for c in todo:
             if c.stat is not None:
                 self.tracker.observe(c.rel, c.stat)
-            todo.append(c)
         if max_wait is None:
             max_wait = max(3 * self.tracker.window, 10.0)
-        deadline = self.clock() + max_wait
+        if todo:
+            with self.batch():
+                todo = self._ingest_all(todo, known, summary, progress, self.clock() + max_wait)
+        summary.pending = len(todo)
+        summary.withdrawn = self.withdraw_missing(seen, known)
+        return summary
+
+    def _ingest_all(self, todo: list[Candidate], known: dict, summary: PassSummary,
+                    progress: Progress | None, deadline: float) -> list[Candidate]:
+        """Ingest the candidates, in rounds until none is still being written or the deadline
+        passes; returns those left pending."""
+        fresh = True                    # the first round uses the scan's stat
         while todo:
             waiting = []
             for c in todo:
-                r = self.ingest_candidate(c)
+                r = self.ingest_candidate(c, c.stat if fresh else None, known)
+                self.batch_tick()
                 if r.outcome is Outcome.PENDING:
                     waiting.append(c)
                     continue
                 summary.add(r)
                 progress and progress(c.rel)
-            todo = waiting
+            todo, fresh = waiting, False
             if not todo or self.clock() >= deadline:
                 break
+            self.batch_commit()         # nothing waits on a file still being written
             self.sleep(max(0.05, min(self.tracker.next_due(), 1.0)))
-        summary.pending = len(todo)
-        summary.withdrawn = self.withdraw_missing({c.rel for c in cands})
-        return summary
+        return todo
 
-    def withdraw_missing(self, seen: set[str]) -> int:
+    # -- batches -----------------------------------------------------------------------------
+
+    @contextmanager
+    def batch(self):
+        """Record the files ingested inside in catalog transactions of many (`batch_files`
+        files or `batch_seconds`, whichever comes first). The objects a transaction refers to
+        are flushed to disk before it commits, so a process killed at any moment has recorded
+        only what is stored, and whatever it had not committed is simply ingested again by the
+        next pass: nothing lost, nothing doubled. Outside a batch every file is its own commit."""
+        if self._batch is not None:
+            yield
+            return
+        self.catalog.begin_batch()
+        self.store.begin_batch()
+        self._batch = _Batch(time.monotonic())
+        try:
+            yield
+        except BaseException:
+            self._batch = None
+            try:                        # keep what is complete: each record is whole
+                self._end_batch()
+            except Exception:
+                self.catalog.rollback_batch()
+                self.store.sync_batch(end=True)
+            raise
+        self._batch = None
+        self._end_batch()
+
+    def batch_tick(self) -> None:
+        """One more file done: commit when the batch is full or old enough."""
+        b = self._batch
+        if b is None:
+            return
+        b.files += 1
+        if b.files >= self.batch_files or time.monotonic() - b.started >= self.batch_seconds:
+            self.batch_commit()
+
+    def batch_commit(self) -> None:
+        """Objects of the batch to disk, then the catalog's commit that refers to them."""
+        if self._batch is None:
+            return
+        self.store.sync_batch()
+        self.catalog.commit_batch()
+        self._reads_done()
+        self._batch = _Batch(time.monotonic())
+
+    def _end_batch(self) -> None:
+        self.store.sync_batch(end=True)
+        self.catalog.commit_batch(end=True)
+        self._reads_done()
+
+    # -- reads in flight -----------------------------------------------------------------------
+    # A read is counted in the catalog before it starts (start_read), so that a file that takes
+    # the whole process down is given up after a few tries. Inside a batch that count is
+    # committed only with the batch: a process killed before then would forget it and try the
+    # same file for ever. So each read begun in a batch is also noted in a small journal beside
+    # the catalog (one line, no fsync: the operating system keeps it when the process dies),
+    # emptied once the batch commits; the next pass counts what it still lists.
+
+    @property
+    def _journal(self) -> str:
+        return os.path.join(os.path.dirname(str(self.store.root)), "reads-in-flight")
+
+    def _read_begins(self, sha: str) -> None:
+        fd = os.open(self._journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, sha.encode("ascii") + b"\n")
+        finally:
+            os.close(fd)
+
+    def _reads_done(self) -> None:
+        """The batch is committed with its counts: the journal keeps only the reads of a killed
+        process that this one has not met again yet."""
+        try:
+            os.truncate(self._journal, 0)
+        except FileNotFoundError:
+            return
+        for sha, n in (self._unfinished or {}).items():
+            for _ in range(n):
+                self._read_begins(sha)
+
+    def _load_unfinished_reads(self) -> None:
+        """The reads a killed process began in a batch it never committed (its records, counts
+        included, were never committed either): counted when this process meets each file."""
+        try:
+            with open(self._journal, "rb") as f:
+                for line in f:
+                    sha = line.strip().decode("ascii", "replace")
+                    if sha:
+                        self._unfinished[sha] = self._unfinished.get(sha, 0) + 1
+        except FileNotFoundError:
+            pass
+
+    def withdraw_missing(self, seen: set[str], present: dict | None = None) -> int:
         """Paths the catalog has as present that the scan no longer saw: the unit deleted them.
-        A unit folder that is missing entirely (an unmounted share) withdraws nothing."""
+        A unit folder that is missing entirely (an unmounted share) withdraws nothing.
+        `present` is the catalog's `present_stats()` if the caller read it for the pass."""
         gone = []
-        for path, sid in self.catalog.present_paths().items():
-            if path in seen:
-                continue
+        if present is None:
+            present = self.catalog.present_stats()
+        mounted: dict[str | None, bool] = {}        # one look at each unit's folder
+        for path in sorted(present.keys() - seen):
             unit = path.split("/", 1)[0] if "/" in path else None
-            folder = self.inbox / unit if unit else self.inbox
-            if folder.is_dir() or (self.units is not None and unit not in self.units):
-                gone.append(sid)
+            if unit not in mounted:
+                mounted[unit] = (self.inbox / unit if unit else self.inbox).is_dir()
+            if mounted[unit] or (self.units is not None and unit not in self.units):
+                gone.append(present[path][1])
         return self.catalog.withdraw(gone) if gone else 0
 
     def catch_up(self) -> None:
         """Finish what a killed process left: extractions not saved, zips not fully expanded,
         temporary files of the store."""
         self.store.sweep_temp()
+        if self._batch is None and self._unfinished is None:
+            self._unfinished = {}
+            self._load_unfinished_reads()
         for row in self.catalog.pending_objects():
             src = self.catalog.first_source_of(row["sha"])
             self._extract(row["sha"], row["format"], src["name"] if src else "",
@@ -192,8 +307,10 @@ class Ingestor:
         c = candidate(self.inbox, Path(path))
         return self.ingest_candidate(c) if c else None
 
-    def ingest_candidate(self, c: Candidate) -> Result:
-        """The stages, in order, for one candidate."""
+    def ingest_candidate(self, c: Candidate, st: os.stat_result | None = None,
+                         known: dict[str, tuple] | None = None) -> Result:
+        """The stages, in order, for one candidate. `st` is a stat of the file taken just now,
+        if the caller has one; `known` the catalog's `present_stats()`, if the caller read them."""
         if c.problem is None:
             misplaced = unit_problem(c.rel, self.units)
             if misplaced:               # listed, not archived until the folder is a unit
@@ -204,13 +321,14 @@ class Ingestor:
         if c.problem:
             self.catalog.record_unarchived(unit=c.unit, path=c.rel, name=c.name, reason=c.problem)
             return Result(Outcome.REFUSED, c.rel, [(c.rel, c.problem)])
-        try:
-            st = os.stat(c.path)
-        except OSError:
-            self.tracker.forget(c.rel)
-            return Result(Outcome.GONE, c.rel)
-        src = self.catalog.source(c.rel)
-        if self.unchanged(src, st):
+        if st is None:
+            try:
+                st = os.stat(c.path)
+            except OSError:
+                self.tracker.forget(c.rel)
+                return Result(Outcome.GONE, c.rel)
+        if (same_stat(known.get(c.rel), st) if known is not None
+                else self.unchanged(self.catalog.source(c.rel), st)):
             self.tracker.forget(c.rel)
             return Result(Outcome.UNCHANGED, c.rel)
         if st.st_size > self.limits.max_archive_bytes:
@@ -218,10 +336,12 @@ class Ingestor:
                 size=reasons.human_size(st.st_size),
                 limit=reasons.human_size(self.limits.max_archive_bytes)))
         try:
-            fmt = detect(c.path, c.name)
-            if not self._settled(c, st, fmt.name):
-                return Result(Outcome.PENDING, c.rel)
-            stored = self._store(c, st)
+            with open(c.path, "rb") as original:       # opened once: detected, then copied
+                fmt = detect(c.path, c.name, original.read(4096))
+                if not self._settled(c, st, fmt.name):
+                    return Result(Outcome.PENDING, c.rel)
+                original.seek(0)
+                stored = self._store(original, c, st)
         except PermissionError:
             return self._refuse(c, reasons.UNREADABLE)
         except FileNotFoundError:
@@ -267,7 +387,7 @@ class Ingestor:
         age = time.time() - st.st_mtime
         return stable_for >= self.incomplete_after or age >= self.incomplete_after
 
-    def _store(self, c: Candidate, st: os.stat_result) -> tuple[str, int] | None:
+    def _store(self, original, c: Candidate, st: os.stat_result) -> tuple[str, int] | None:
         """Stage 2: copy and hash in one read; commit only if the file did not change meanwhile."""
         def unchanged_since_stat() -> bool:
             try:
@@ -277,7 +397,8 @@ class Ingestor:
             return now.st_size == st.st_size and now.st_mtime_ns == st.st_mtime_ns
 
         try:
-            res = self.store.put_file(c.path, self.limits.max_archive_bytes, unchanged_since_stat)
+            res = self.store.put_stream(original, self.limits.max_archive_bytes,
+                                        unchanged_since_stat)
         except ObjectTooLarge:
             return None
         return None if res is None else (res[0], res[1])
@@ -286,7 +407,9 @@ class Ingestor:
         """Stage 4: read the stored object (never the original) in the guarded reader process
         and save text, facts and date. A read is counted before it starts, so a file that
         takes the whole process down is given up after `max_read_attempts`."""
-        tries = self.catalog.start_read(sha)
+        if self._batch is not None:
+            self._read_begins(sha)
+        tries = self.catalog.start_read(sha, 1 + (self._unfinished or {}).pop(sha, 0))
         if tries > self.limits.max_read_attempts:
             ex = Extraction(problem=reasons.READ_GAVE_UP.format(fmt=fmt.upper(),
                                                                  attempts=tries - 1))
@@ -391,6 +514,19 @@ _ALIASES = {"jpg": "jpeg", "jpe": "jpeg", "tif": "tiff", "text": "txt", "log": "
             "docm": "docx", "odt": "odf", "ods": "odf", "odp": "odf", "m4v": "mp4", "3gp": "mp4",
             "dps": "ppt", "pps": "ppt", "dot": "doc", "wpt": "doc", "hif": "heic"}
 _VIDEO = {"mp4", "mov"}
+
+
+@dataclass
+class _Batch:
+    started: float
+    files: int = 0
+
+
+def same_stat(known: tuple | None, st: os.stat_result | None) -> bool:
+    """The size and mtime the catalog archived for a path (an entry of `present_stats`) and
+    the file's stat agree."""
+    return (known is not None and st is not None and known[2] == st.st_size
+            and known[3] == st.st_mtime_ns)
 
 
 def _same_format(ext: str, fmt: str) -> bool:

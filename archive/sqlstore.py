@@ -172,7 +172,21 @@ class SqliteStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE: take the write lock up front so that two writers never deadlock."""
+        """BEGIN IMMEDIATE: take the write lock up front so that two writers never deadlock.
+        Inside a batch, a savepoint: the write is still all or nothing, and is committed
+        with the batch."""
+        if self._batch_open:
+            yield from self._savepoint()
+            return
+        self._begin()
+        try:
+            yield self._db
+            self._db.execute("COMMIT")
+        except BaseException as e:
+            self._rollback(e)
+            raise
+
+    def _begin(self) -> None:
         start = time.monotonic()
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -180,15 +194,81 @@ class SqliteStore:
             if "locked" in str(e) or "busy" in str(e):
                 raise CatalogBusy(self.path, time.monotonic() - start) from e
             raise
+
+    def _rollback(self, e: BaseException) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+        if isinstance(e, sqlite3.OperationalError) and "full" in str(e):
+            raise StoreFull(self.path) from e       # "database or disk is full"
+
+    # -- batches: many writes, one commit ------------------------------------------------------
+    # A writer that records many things in a row (the ingest pipeline) opens a batch: one
+    # transaction holds them all, each write method keeps its own atomicity as a savepoint,
+    # and the caller decides when to commit (after it has made durable what the rows refer to).
+
+    @property
+    def _batch_open(self) -> bool:
+        """Whether this thread has a batch open (a batch is its thread's connection's
+        transaction: another thread's writes are never folded into it)."""
+        return getattr(self._local, "batch_open", False)
+
+    @_batch_open.setter
+    def _batch_open(self, value: bool) -> None:
+        self._local.batch_open = value
+
+    def begin_batch(self) -> None:
+        """Open one transaction for the writes that follow, until `commit_batch`."""
+        if not self._batch_open:
+            self._begin()
+            self._batch_open = True
+
+    def commit_batch(self, end: bool = False) -> None:
+        """Commit the writes of the batch; the batch goes on unless `end`."""
+        if not self._batch_open:
+            return
         try:
-            yield self._db
+            self._batch_flush(self._db)
             self._db.execute("COMMIT")
         except BaseException as e:
+            self._batch_open = False
+            self._batch_undo(0)
+            self._rollback(e)
+            raise
+        self._batch_open = False
+        if not end:
+            self.begin_batch()
+
+    def rollback_batch(self) -> None:
+        """Forget the writes of the batch (the caller could not make what they refer to durable)."""
+        if self._batch_open:
+            self._batch_open = False
+            self._batch_undo(0)
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
-            if isinstance(e, sqlite3.OperationalError) and "full" in str(e):
-                raise StoreFull(self.path) from e       # "database or disk is full"
+
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        mark = self._batch_mark()
+        self._db.execute("SAVEPOINT write")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK TO write")
+            self._db.execute("RELEASE write")
+            self._batch_undo(mark)
             raise
+        self._db.execute("RELEASE write")
+
+    # A store may keep rows of a batch aside and write them all at once (executemany) just
+    # before the batch commits: these three say where its queue is, write it, and cut it back
+    # when a write is undone.
+    def _batch_mark(self) -> int:
+        return 0
+
+    def _batch_flush(self, db: sqlite3.Connection) -> None:
+        pass
+
+    def _batch_undo(self, mark: int) -> None:
+        pass
 
     def _rows(self, sql: str, args: Sequence = ()) -> list[sqlite3.Row]:
         return self._db.execute(sql, args).fetchall()

@@ -1,26 +1,37 @@
-"""The watcher: a startup scan, then filesystem events (watchdog's native observer, or its
-polling observer for network shares, where events do not arrive), plus a reconcile scan every
-few minutes that catches whatever events missed. Events only put paths on a list; the loop
-ingests a path once the stability tracker says it is complete. Nothing that happens to one file,
-nor a share that disappears for a while, stops the loop.
+"""The watcher: a startup scan, then filesystem events (watchdog's native observer), plus a
+reconcile scan every few minutes that catches whatever events missed. On a network share, where
+events do not arrive, there is no observer: the reconcile scan itself runs every `poll` seconds,
+so one walk per interval finds what is new, what changed and what was deleted (a polling
+observer beside it would walk the share a second time). Each walk's cost (files seen, seconds)
+goes to the log, so an office can choose its interval. Events only put paths on a list; the loop
+ingests a path once the stability tracker says it is complete, recording in batches. Nothing
+that happens to one file, nor a share that disappears for a while, stops the loop.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
-from watchdog.observers.polling import PollingObserver
 
 from .errors import ArchiveError, InboxUnavailable, StoreFull
 from .ingest import Ingestor, Outcome, Result
 from .scan import Candidate, candidate, scan
 
 log = logging.getLogger("yingjian.watch")
+
+
+@dataclass
+class Walk:
+    """What one reconcile scan cost."""
+    files: int
+    seconds: float
+    cpu: float
 
 
 class _Events(FileSystemEventHandler):
@@ -53,7 +64,8 @@ class Watcher:
                  on_event: Callable[[str, dict], None] | None = None):
         self.ing = ingestor
         self.poll = poll
-        self.reconcile_every = reconcile_every
+        # polling is the reconcile scan, run every `poll` seconds: one walk per interval
+        self.reconcile_every = min(reconcile_every, poll) if poll else reconcile_every
         self.tick = tick
         self.on_result = on_result or (lambda r: None)
         self.after_step = after_step or (lambda: None)   # e.g. bring the search index up to date
@@ -63,6 +75,7 @@ class Watcher:
         self._events: set[tuple[str, bool]] = set()
         self._pending: dict[str, Candidate] = {}
         self._reconcile_at = 0.0
+        self.last_walk: Walk | None = None
         self.stop_event = threading.Event()
 
     # called from the observer's thread
@@ -102,7 +115,9 @@ class Watcher:
                 observer.join(timeout=5)
 
     def _start_observer(self):
-        obs = PollingObserver(timeout=self.poll) if self.poll else Observer()
+        if self.poll:
+            return None
+        obs = Observer()
         try:
             obs.schedule(_Events(self), str(self.ing.inbox), recursive=True)
             obs.start()
@@ -116,22 +131,26 @@ class Watcher:
         if time.monotonic() >= self._reconcile_at:
             self.reconcile()
         self._take_events()
-        for rel, c in list(self._pending.items()):
-            if self.stop_event.is_set():
-                return
-            try:
-                r = self.ing.ingest_candidate(c)
-            except ArchiveError:
-                raise
-            except Exception as e:
-                log.exception("error ingesting %s; skipped", rel)
-                self.on_event("file_failed", {"path": rel, "detail": type(e).__name__})
-                self._pending.pop(rel, None)
-                continue
-            if r.outcome is not Outcome.PENDING:
-                self._pending.pop(rel, None)
-                if r.outcome is not Outcome.UNCHANGED and r.outcome is not Outcome.GONE:
-                    self.on_result(r)
+        if not self._pending:
+            return                      # idle: no transaction, nothing to commit
+        with self.ing.batch():
+            for rel, c in list(self._pending.items()):
+                if self.stop_event.is_set():
+                    return
+                try:
+                    r = self.ing.ingest_candidate(c)
+                except ArchiveError:
+                    raise
+                except Exception as e:
+                    log.exception("error ingesting %s; skipped", rel)
+                    self.on_event("file_failed", {"path": rel, "detail": type(e).__name__})
+                    self._pending.pop(rel, None)
+                    continue
+                self.ing.batch_tick()
+                if r.outcome is not Outcome.PENDING:
+                    self._pending.pop(rel, None)
+                    if r.outcome is not Outcome.UNCHANGED and r.outcome is not Outcome.GONE:
+                        self.on_result(r)
 
     def _take_events(self) -> None:
         with self._lock:
@@ -150,9 +169,13 @@ class Watcher:
         self.ing.catch_up()
         if not self.ing.inbox.is_dir():
             raise InboxUnavailable(self.ing.inbox)
-        seen = set()
-        for c in scan(self.ing.inbox):
-            seen.add(c.rel)
-            if c.problem or not self.ing.unchanged(self.ing.catalog.source(c.rel), c.stat):
-                self._pending.setdefault(c.rel, c)
-        self.ing.withdraw_missing(seen)
+        start, cpu = time.monotonic(), time.process_time()
+        known = self.ing.catalog.present_stats()
+        seen: set[str] = set()
+        for c in scan(self.ing.inbox, known, seen):       # what is new, changed or a problem
+            self._pending.setdefault(c.rel, c)
+        self.ing.withdraw_missing(seen, known)
+        self.last_walk = Walk(len(seen), time.monotonic() - start, time.process_time() - cpu)
+        log.info("reconcile scan: %d files seen in %.2f s (%.2f s CPU); %d to look at",
+                 self.last_walk.files, self.last_walk.seconds, self.last_walk.cpu,
+                 len(self._pending))

@@ -266,3 +266,88 @@ def test_a_damaged_catalog_page_is_not_mistaken_for_an_empty_archive(ws, inbox):
     from yingjian.cli import cli
     res = CliRunner().invoke(cli, ["-w", str(ws.config.root), "files"])
     assert res.exit_code == 1 and "资料目录库" in res.output and "损坏" in res.output
+
+
+BATCH = 40
+_CHILD = """
+import sys
+from yingjian.workspace import Workspace
+ws = Workspace.open(sys.argv[1])
+ing = ws.ingestor(stable_seconds=0, incomplete_after=0)
+ing.batch_files, ing.batch_seconds = int(sys.argv[2]), 3600.0   # batches by count only
+print("start", flush=True)
+ing.ingest_pass(progress=lambda rel: print(rel, flush=True))
+"""
+
+
+def _committed(catalog) -> int:
+    with sqlite3.connect(catalog) as db:
+        return db.execute("SELECT COUNT(*) FROM sources WHERE container_id IS NULL").fetchone()[0]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX")
+def test_kill_9_in_the_middle_of_a_batch_loses_and_doubles_nothing(ws, inbox):
+    """Files are recorded BATCH to a commit. The ingest is killed while a batch is half done,
+    timed from the files the child reports archived (not from its start-up): the batches it
+    committed stay, the half batch is redone by the next run, and in the end every file is
+    archived once, with whole objects and one version each."""
+    rnd = random.Random(28)
+    _disable_ocr(ws.config.root)
+    expected = {}
+    for i in range(7 * BATCH):
+        unit = ("人武部", "教育局")[i % 2]
+        if i % 25 == 7:                     # a zip: its members are recorded in the batch too
+            p = f.zip_with_names(inbox / unit / f"附件{i:04d}.zip",
+                                 {f"成员{i}甲.txt": f"压缩包成员 {i} 甲".encode(),
+                                  f"成员{i}乙.txt": f"压缩包成员 {i} 乙".encode()})
+        else:                               # every tenth file repeats another's bytes
+            p = inbox / unit / f"记录{i:04d}.txt"
+            p.write_text(f"第{i - i % 10 if i % 10 == 3 else i}号记录 2021年5月1日",
+                         encoding="utf-8")
+        expected[p.relative_to(inbox).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+    ws.close()
+    cmd = [sys.executable, "-c", _CHILD, str(ws.config.root), str(BATCH)]
+    in_flight_lost = 0
+    for trial in range(5):
+        before = _committed(ws.config.catalog)
+        done_batches, into = rnd.randint(0, 1), rnd.randint(5, BATCH - 5)
+        kill_after = before + done_batches * BATCH + into  # lines: unchanged files come first
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert proc.stdout.readline().strip() == "start"
+        lines = 0
+        while lines < kill_after and proc.stdout.readline():
+            lines += 1
+        assert lines == kill_after, "the run ended before it could be killed mid-batch"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        after = _committed(ws.config.catalog)
+        # the batches completed before the kill were committed, the half batch was not
+        assert after >= before + done_batches * BATCH
+        in_flight_lost += lines - after
+    assert in_flight_lost > 0, "no kill landed between a batch's files and its commit"
+
+    final = subprocess.run(_ingest_cmd(ws.config.root), capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0, final.stderr
+    from yingjian.workspace import Workspace
+    ws2 = Workspace.open(ws.config.root)
+    try:
+        db = sqlite3.connect(ws2.config.catalog)
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        paths = [r[0] for r in db.execute("SELECT path FROM sources WHERE container_id IS NULL")]
+        assert sorted(paths) == sorted(expected)
+        versions = dict(db.execute("SELECT s.path, COUNT(v.id) FROM sources s "
+                                   "JOIN versions v ON v.source_id = s.id GROUP BY s.id"))
+        assert set(versions.values()) == {1}
+        members = db.execute("SELECT COUNT(*) FROM sources WHERE container_id IS NOT NULL").fetchone()[0]
+        assert members == 2 * sum(p.endswith(".zip") for p in expected)
+        assert db.execute("SELECT COUNT(*) FROM objects WHERE state = 'pending'").fetchone()[0] == 0
+        rows = files_by_path(ws2)
+        for path, digest in expected.items():
+            assert rows[path]["id"] == digest and rows[path]["status"] == "ok", path
+        for (sha,) in db.execute("SELECT sha FROM objects"):
+            assert hashlib.sha256(ws2.store.path(sha).read_bytes()).hexdigest() == sha
+        assert list(ws2.store.tmp.glob("*.part")) == []
+    finally:
+        ws2.close()

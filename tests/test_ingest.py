@@ -2,7 +2,10 @@
 import hashlib
 import json
 import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -358,3 +361,49 @@ def test_temporary_files_of_dead_writers_are_swept_and_a_live_ones_kept(ws, inbo
     mine.write_bytes(b"being written")
     ingest(ws)
     assert not left.exists() and mine.exists()
+
+
+_PASS_UNDER_STRACE = """
+import os, sys
+from yingjian.workspace import Workspace
+ws = Workspace.open(sys.argv[1])
+ing = ws.ingestor(stable_seconds=0, incomplete_after=0)
+os.path.exists("/yingjian-pass-begins")
+s = ing.ingest_pass()
+os.path.exists("/yingjian-pass-ends")
+assert s.unchanged == s.scanned, s.to_json()
+"""
+_PATH_STAT = re.compile(r"\b(?:stat|lstat|newfstatat|statx)\((?:AT_FDCWD|\d+), \"[^\"]")
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="strace counts the system calls")
+def test_an_unchanged_pass_costs_one_stat_a_file_however_deep_the_folders(ws, inbox, tmp_path):
+    """On a share every stat is a round trip: a pass over files already archived stats each
+    file once, and nothing for its parent folders (the nested-workspace and ignore rules are
+    decided once per folder, from its listing)."""
+    folders = 0
+    for unit in ("人武部", "教育局"):
+        for a in range(3):
+            for b in range(3):
+                folder = inbox / unit / f"{2020 + a}年" / f"{b + 1}月" / "会议"
+                folder.mkdir(parents=True)
+                folders += 1
+                for i in range(5):
+                    (folder / f"纪要{i}.txt").write_text(f"{unit}{a}{b}{i}", encoding="utf-8")
+    (inbox / "人武部" / "~$纪要.docx").write_bytes(b"lock")       # ignored, never stat-ed
+    files = 2 * 3 * 3 * 5
+    folders += 2 + 2 * 3 + 1                  # unit and year folders, the inbox
+    assert ingest(ws).ingested == files
+    trace = tmp_path / "pass.strace"
+    res = subprocess.run(["strace", "-f", "-qq", "-s", "200", "-e",
+                          "trace=stat,lstat,newfstatat,statx", "-o", str(trace),
+                          sys.executable, "-c", _PASS_UNDER_STRACE, str(ws.config.root)],
+                         capture_output=True, text=True, timeout=120)
+    if res.returncode != 0 and "ptrace" in res.stderr:
+        pytest.skip("this machine does not allow tracing")
+    assert res.returncode == 0, res.stderr
+    lines = trace.read_text(errors="replace").splitlines()
+    begin = next(i for i, line in enumerate(lines) if "/yingjian-pass-begins" in line)
+    end = next(i for i, line in enumerate(lines) if "/yingjian-pass-ends" in line)
+    stats = [line for line in lines[begin + 1:end] if _PATH_STAT.search(line)]
+    assert len(stats) <= files + folders, "\n".join(stats[:20])

@@ -5,6 +5,7 @@ and a second pass touches none of them again; a running `yingjian watch` keeps g
 them; a file given up is read again only when the office asks (`yingjian retry`)."""
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -231,3 +232,26 @@ def test_a_tiff_page_is_reached_without_walking_the_file_again(tmp_path, monkeyp
     for page in range(1, 40):
         assert ocr.page_images(path, "tiff", page, Limits())[0].size == (48, 48)
     assert len(opened) == 1
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX")
+def test_a_read_in_a_batch_the_killed_process_never_committed_is_still_counted(ws, inbox):
+    """Reads are counted in the catalog, but inside a batch that count commits with the
+    batch: a process killed in the middle of a read (here, by itself, the moment the read
+    begins) would forget it and try the same file for ever. The journal of reads in flight
+    keeps it: the next pass counts the read that never finished."""
+    f.text_pdf(inbox / "人武部/通知.pdf", ["关于开展双拥工作的通知\n2021年3月1日"])
+    script = (
+        "import os, signal, sys\n"
+        "import archive.ingest as ingest\n"
+        "from yingjian.workspace import Workspace\n"
+        "ingest.read_object = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "ws = Workspace.open(sys.argv[1])\n"
+        "ws.ingestor(stable_seconds=0, incomplete_after=0).ingest_pass()\n")
+    proc = subprocess.run([sys.executable, "-c", script, str(ws.config.root)], timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    from tests.conftest import ingest
+    ingest(ws)
+    (row,) = [r for r in records.files(ws.catalog) if r["path"] == "人武部/通知.pdf"]
+    assert row["status"] == "ok"
+    assert ws.catalog.object(row["id"])["read_attempts"] == 2     # the killed read, and this one

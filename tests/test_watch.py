@@ -1,4 +1,6 @@
 """The watcher: events and polling, stability, and resilience to bad files."""
+import logging
+import re
 import threading
 import time
 
@@ -91,3 +93,19 @@ def test_deleted_file_is_marked_withdrawn_by_the_watcher(ws, inbox, running):
     assert wait_for(lambda: "人武部/将删除.pdf" in files_by_path(ws))
     p.unlink()
     assert wait_for(lambda: files_by_path(ws)["人武部/将删除.pdf"]["status"] == "withdrawn")
+
+
+def test_polling_walks_the_share_once_an_interval_and_logs_what_it_cost(ws, inbox, running, caplog):
+    """On a share the reconcile scan is the polling: one walk per interval (no polling observer
+    walking it a second time), each logged with the files seen and the seconds it took."""
+    for i in range(3):
+        (inbox / "人武部" / f"记录{i}.txt").write_text(f"记录 {i}", encoding="utf-8")
+    caplog.set_level(logging.INFO, logger="yingjian.watch")
+    w, _ = running(poll=0.3, stable=0.1)
+    assert wait_for(lambda: len(files_by_path(ws)) == 3)
+    assert wait_for(lambda: len([r for r in caplog.records if "reconcile scan" in r.message]) >= 3)
+    walks = [r.getMessage() for r in caplog.records if "reconcile scan" in r.getMessage()]
+    assert re.fullmatch(r"reconcile scan: 3 files seen in [\d.]+ s \([\d.]+ s CPU\); \d+ to look at",
+                        walks[-1])
+    assert w.last_walk.files == 3 and w.last_walk.seconds >= 0
+    assert not [t for t in threading.enumerate() if "Emitter" in type(t).__name__]
