@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
-import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -79,8 +79,11 @@ def page_images(path: Path, fmt: str, page: int, limits: Limits) -> list:
             from .readers.media import register_heif
             register_heif()
         img = Image.open(path)
-        if img.format == "JPEG":
-            img.draft("RGB", (MAX_SIDE, MAX_SIDE))       # decode at a smaller scale, much faster
+        if img.format == "JPEG" and max(img.size) > MAX_SIDE:
+            # decode at 1/2, 1/4 or 1/8 scale while still at least MAX_SIDE on the long side:
+            # a 12 MP phone photo decodes in a third of the time (draft wants both sides)
+            r = MAX_SIDE / max(img.size)
+            img.draft("RGB", (math.ceil(img.width * r), math.ceil(img.height * r)))
         if page and getattr(img, "n_frames", 1) > page:
             img.seek(page)                               # a page of a multi-page TIFF scan
             img.load()
@@ -107,37 +110,23 @@ _THREADS = 1      # onnxruntime threads per process; set by the queue in each wo
 
 
 def engine():
-    """The RapidOCR engine of this process, made once (loading the models takes a second)."""
+    """The OCR engine of this process (archive/ocr_engine.py), made once: its models are
+    loaded when it is made, so a worker is ready before its first page."""
     global _ENGINE
     if _ENGINE is None:
-        for name in ("RapidOCR", "rapidocr"):
-            logging.getLogger(name).setLevel(logging.ERROR)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from rapidocr import RapidOCR
-            _ENGINE = RapidOCR(params={
-                "Global.log_level": "error",
-                "EngineConfig.onnxruntime.intra_op_num_threads": _THREADS,
-                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-                "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
-                # text lines are found on the page scaled to 736 pixels and read from the page
-                # at full resolution: against the default (the short side scaled up to 736),
-                # the same error on A4 scans down to 9-point text, 0.64 s a page instead of 1.6
-                "Det.limit_side_len": 736,
-                "Det.limit_type": "max",
-            })
+        from .ocr_engine import Engine
+        _ENGINE = Engine(threads=_THREADS)
     return _ENGINE
 
 
-def recognize(img) -> tuple[str, float | None]:
-    """The text of one image, line by line in reading order, and the mean line confidence."""
-    result = engine()(img)
-    txts = list(getattr(result, "txts", None) or [])
-    scores = list(getattr(result, "scores", None) or [])
+def recognize(img, times: dict | None = None) -> tuple[str, float | None]:
+    """The text of one image, line by line in reading order, and the mean line confidence;
+    `times` adds the seconds of each stage (for bench/ocr_stages.py)."""
+    import numpy as np
+    txts, scores, boxes = engine().read(np.asarray(img), times)
     if not txts:
         return "", None
-    boxes = getattr(result, "boxes", None)
-    lines = _reading_order(txts, boxes) if boxes is not None else txts
+    lines = _reading_order(txts, boxes)
     return "\n".join(lines), round(sum(scores) / len(scores), 4) if scores else None
 
 

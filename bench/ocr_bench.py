@@ -40,28 +40,32 @@ BANNERS = ["热烈庆祝中国人民解放军建军九十四周年", "军民鱼�
            "学习双拥政策共建和谐家园", "欢迎新兵入伍", "致敬最可爱的人", "国防教育进校园"]
 
 
-def render_scan(rnd: random.Random, path: Path) -> str:
+def render_scan(rnd: random.Random, path: Path, dpi: int = 200, font_size: int = 38) -> str:
+    """A scanned A4 page: 26 lines of 14-point text (font_size 38 at 200 dpi), as an
+    image-only PDF, and the same pixels as PNG for Tesseract."""
     from PIL import Image, ImageDraw, ImageFilter
-    w, h = 1654, 2339                     # A4 at 200 dpi
+    k = dpi / 200
+    w, h = round(1654 * k), round(2339 * k)       # A4
     img = Image.new("L", (w, h), 250)
     d = ImageDraw.Draw(img)
-    font = cjk_font(38)
+    font = cjk_font(round(font_size * k))
     lines = [rnd.choice(SENTENCES) for _ in range(26)]      # a full page of body text
-    y = 200
+    y = 200 * k
     for line in lines:
-        d.text((180, y), line, fill=20, font=font)
-        y += 76
+        d.text((180 * k, y), line, fill=20, font=font)
+        y += 2 * font_size * k
     img = img.rotate(rnd.uniform(-1.5, 1.5), resample=Image.BICUBIC, fillcolor=250)
     px = img.load()
     for _ in range(w * h // 400):          # speckle
         px[rnd.randrange(w), rnd.randrange(h)] = rnd.choice((30, 120, 180))
     img = img.filter(ImageFilter.GaussianBlur(0.6))
-    img.convert("RGB").save(path, "PDF", resolution=200, quality=70)
+    img.convert("RGB").save(path, "PDF", resolution=dpi, quality=70)
     img.save(path.with_suffix(".png"))     # the same pixels for Tesseract, which reads no PDF
     return "".join(lines)
 
 
-def render_photo(rnd: random.Random, path: Path, sideways: bool) -> str:
+def render_photo(rnd: random.Random, path: Path, sideways: bool, size=(1600, 1200)) -> str:
+    """A phone photo of a red banner, drawn at 1600×1200 and stored at `size`."""
     from PIL import Image, ImageDraw, ImageFilter
     w, h = 1600, 1200
     img = Image.new("RGB", (w, h), (rnd.randrange(60, 140), rnd.randrange(90, 150), rnd.randrange(60, 120)))
@@ -77,8 +81,10 @@ def render_photo(rnd: random.Random, path: Path, sideways: bool) -> str:
     left = max(20, (w - tw) // 2 - 60)
     d.rectangle((left, top, min(w - 20, left + tw + 120), top + 140), fill=(190, 25, 30))
     d.text((left + 60, top + 30), text, font=font, fill=rnd.choice(((255, 255, 255), (255, 230, 60))))
+    if size != (w, h):
+        img = img.resize(size, Image.BICUBIC)
     img = img.rotate(rnd.uniform(-4, 4), resample=Image.BICUBIC, expand=False)
-    img = img.filter(ImageFilter.GaussianBlur(rnd.uniform(0.5, 1.2)))
+    img = img.filter(ImageFilter.GaussianBlur(rnd.uniform(0.5, 1.2) * size[0] / w))
     upright = img
     from PIL import Image as I
     exif = I.Exif()
