@@ -33,7 +33,7 @@ INT8_MODELS = {
             "source": "PP-OCRv6_det_small.onnx",
             "source_sha256": "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"},
     "rec": {"file": "PP-OCRv6_rec_small.int8.onnx",
-            "sha256": "734ac2ac0ca2c0de148e05b4774a784ba42ee6adf24e43de5e836f2a5126338a",
+            "sha256": "b62cda9ceb30c408e285ff8c833f04c4370dddf99c2f4301c8cebd266aba4786",
             "source": "PP-OCRv6_rec_small.onnx",
             "source_sha256": "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"},
 }

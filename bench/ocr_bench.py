@@ -1,13 +1,14 @@
 """OCR benchmark: character error rate against the known text and pages per minute, for
-yingjian's OCR (RapidOCR, PP-OCR models, a pool of worker processes) beside Tesseract 
+yingjian's OCR (RapidOCR, PP-OCR models, a pool of worker processes) beside Tesseract
 (Debian's tesseract-ocr with chi_sim, the engine most document archives use) on the same
-rendered material in the same run, both with one process per core.
+rendered material in the same run, both with one process per core, taking turns every few
+pages so that both see the same load (the machine may be shared: read the ratios).
 
 The material is drawn here with a CJK font: scanned A4 pages (200 dpi, slightly crooked, speckled,
 JPEG in an image-only PDF, as office scanners make them) and phone photos of red banners (some
 stored sideways with EXIF orientation 6, some tilted, blurred and JPEG-compressed).
 
-    python bench/ocr_bench.py [--scans 12] [--photos 12] [--workers 2]
+    python bench/ocr_bench.py [--scans 12] [--photos 12] [--workers 2] [--threads 1] [--repeat 1]
 """
 import argparse
 import os
@@ -110,46 +111,83 @@ def cer(truth: str, hyp: str) -> float:
     return prev[-1] / max(len(a), 1)
 
 
-def run_ours(items, workers: int):
-    """Through the pipeline's own worker entry point, in a pool of spawned processes."""
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-    from archive import ocr
-    jobs = [(str(i), str(p), fmt, 0, Limits()) for i, (p, fmt, _) in enumerate(items)]
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=ocr._worker_start) as pool:
-        list(pool.map(time.sleep, [0.5] * workers * 2))     # models loaded before the clock starts
+class Ours:
+    """yingjian's OCR through the pipeline's own worker entry point, in a pool of spawned
+    processes that stays up for the whole run (its models loaded before the clock starts)."""
+
+    label = "yingjian (RapidOCR PP-OCR)"
+
+    def __init__(self, workers: int, threads: int):
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+        from archive import ocr
+        self.ocr = ocr
+        self.pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                                        initializer=ocr._worker_start, initargs=(threads,))
+        list(self.pool.map(time.sleep, [1.0] * workers * 2))
+
+    def __call__(self, items):
+        jobs = [(str(i), str(p), fmt, 0, Limits()) for i, (p, fmt, _) in enumerate(items)]
         t = time.perf_counter()
-        results = list(pool.map(ocr.read_page, jobs))
-        elapsed = time.perf_counter() - t
-    return [r.text for r in results], elapsed
+        results = list(self.pool.map(self.ocr.read_page, jobs))
+        return [r.text for r in results], time.perf_counter() - t
+
+    def close(self):
+        self.pool.shutdown()
 
 
-def run_tesseract(items, workers: int):
-    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+class Tesseract:
+    label = "Tesseract chi_sim"
 
-    def one(item):
+    def __init__(self, workers: int):
+        self.env = dict(os.environ, OMP_THREAD_LIMIT="1")
+        self.pool = ThreadPoolExecutor(workers)
+
+    def one(self, item):
         p = item[0].with_suffix(".png")
         out = subprocess.run(["tesseract", str(p), "stdout", "-l", "chi_sim", "--psm", "3"],
-                             capture_output=True, env=env)
+                             capture_output=True, env=self.env)
         return out.stdout.decode("utf-8", "replace")
 
-    with ThreadPoolExecutor(workers) as pool:
+    def __call__(self, items):
         t = time.perf_counter()
-        texts = list(pool.map(one, items))
-        elapsed = time.perf_counter() - t
-    return texts, elapsed
+        texts = list(self.pool.map(self.one, items))
+        return texts, time.perf_counter() - t
+
+    def close(self):
+        self.pool.shutdown()
+
+
+def interleaved(engines, items, block: int):
+    """Each engine's texts and seconds over `items`, read in blocks of `block` pages, the
+    engines taking turns block by block (and the first of a turn alternating), so that on a
+    shared machine both see the same load."""
+    texts = {e: [] for e in engines}
+    seconds = {e: 0.0 for e in engines}
+    for n, start in enumerate(range(0, len(items), block)):
+        chunk = items[start:start + block]
+        for e in (engines if n % 2 == 0 else engines[::-1]):
+            got, dt = e(chunk)
+            texts[e] += got
+            seconds[e] += dt
+    return texts, seconds
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scans", type=int, default=12)
     ap.add_argument("--photos", type=int, default=12)
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                    help="yingjian's worker processes (Tesseract: one process per core)")
+    ap.add_argument("--threads", type=int, default=1, help="onnxruntime threads per worker")
+    ap.add_argument("--repeat", type=int, default=1, help="measure the same material again")
     args = ap.parse_args()
     if not shutil.which("tesseract"):
         sys.exit("tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-chi-sim")
     rnd = random.Random(2021)
     tmp = Path(tempfile.mkdtemp())
+    cores = os.cpu_count() or 2
+    engines = []
     try:
         sets = {"scans": [], "photos": []}
         for i in range(args.scans):
@@ -158,22 +196,27 @@ def main():
         for i in range(args.photos):
             p = tmp / f"photo{i}.jpg"
             sets["photos"].append((p, "jpeg", render_photo(rnd, p, sideways=i % 3 == 0)))
+        engines = [Ours(args.workers, args.threads), Tesseract(cores)]
         print(f"corpus: {args.scans} scanned A4 pages (200 dpi, ~{sum(len(t) for *_, t in sets['scans']) // max(args.scans, 1)} "
-              f"characters each), {args.photos} banner photos; {args.workers} worker processes per engine")
-        print(f"{'material':8} {'engine':28} {'CER':>7} {'pages/min':>10} {'CER × Tess.':>12} {'speed × Tess.':>14}")
-        for name, items in sets.items():
-            rows = []
-            for label, fn in (("yingjian (RapidOCR PP-OCR)", run_ours),
-                              ("Tesseract 4 chi_sim", run_tesseract)):
-                texts, elapsed = fn(items, args.workers)
-                err = sum(cer(t, h) * len(t) for (_, _, t), h in zip(items, texts)) / \
-                    sum(len(t) for *_, t in items)
-                rows.append((label, err, len(items) / elapsed * 60))
-            base = rows[1]
-            for label, err, ppm in rows:
-                print(f"{name:8} {label:28} {err:7.1%} {ppm:10.1f} {err / max(base[1], 1e-9):12.2f} "
-                      f"{ppm / base[2]:14.2f}")
+              f"characters each), {args.photos} banner photos; yingjian {args.workers} worker "
+              f"processes × {args.threads} thread, Tesseract {cores} processes; the two take "
+              f"turns every {cores * 2} pages")
+        print(f"{'run':>3} {'material':8} {'engine':28} {'CER':>7} {'pages/min':>10} {'CER × Tess.':>12} {'speed × Tess.':>14}")
+        for run in range(1, args.repeat + 1):
+            for name, items in sets.items():
+                texts, seconds = interleaved(engines, items, cores * 2)
+                rows = []
+                for e in engines:
+                    err = sum(cer(t, h) * len(t) for (_, _, t), h in zip(items, texts[e])) / \
+                        sum(len(t) for *_, t in items)
+                    rows.append((e.label, err, len(items) / seconds[e] * 60))
+                base = rows[1]
+                for label, err, ppm in rows:
+                    print(f"{run:3} {name:8} {label:28} {err:7.1%} {ppm:10.1f} "
+                          f"{err / max(base[1], 1e-9):12.2f} {ppm / base[2]:14.2f}", flush=True)
     finally:
+        for e in engines:
+            e.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
