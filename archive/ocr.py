@@ -97,10 +97,24 @@ def page_images(path: Path, fmt: str, page: int, limits: Limits) -> list:
         if img.mode == "L":
             img = img.convert("RGB")
         if max(img.size) > MAX_SIDE:
-            img.thumbnail((MAX_SIDE, MAX_SIDE), Image.BILINEAR, reducing_gap=2.0)  # fast, enough
+            img = _shrink(img)
         if min(img.size) >= MIN_SIDE:
             out.append(img)
     return out
+
+
+def _shrink(img):
+    """`img` scaled to MAX_SIDE on its long side: halved by averaging while it is twice too
+    large, then interpolated, which is all a shrink by less than half needs (PIL's filtered
+    resize took a tenth of a scanned page's OCR time for no better text)."""
+    import cv2
+    import numpy as np
+    from PIL import Image
+    while max(img.size) >= 2 * MAX_SIDE:
+        img = img.reduce(2)
+    r = MAX_SIDE / max(img.size)
+    size = (max(1, round(img.width * r)), max(1, round(img.height * r)))
+    return Image.fromarray(cv2.resize(np.asarray(img), size, interpolation=cv2.INTER_LINEAR))
 
 
 _ENGINE = None

@@ -111,6 +111,24 @@ def cer(truth: str, hyp: str) -> float:
     return prev[-1] / max(len(a), 1)
 
 
+def read_page_cpu(job):
+    """A page read in a worker, and the processor seconds it took there."""
+    from archive import ocr
+    start = time.process_time()
+    text = ocr.read_page(job).text
+    return text, time.process_time() - start
+
+
+def children_cpu() -> float:
+    """Processor seconds of the finished child processes (Tesseract's), where it can be known."""
+    try:
+        import resource
+    except ImportError:                 # Windows
+        return 0.0
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 class Ours:
     """yingjian's OCR through the pipeline's own worker entry point, in a pool of spawned
     processes that stays up for the whole run (its models loaded before the clock starts)."""
@@ -129,8 +147,8 @@ class Ours:
     def __call__(self, items):
         jobs = [(str(i), str(p), fmt, 0, Limits()) for i, (p, fmt, _) in enumerate(items)]
         t = time.perf_counter()
-        results = list(self.pool.map(self.ocr.read_page, jobs))
-        return [r.text for r in results], time.perf_counter() - t
+        results = list(self.pool.map(read_page_cpu, jobs))
+        return [text for text, _ in results], time.perf_counter() - t, sum(c for _, c in results)
 
     def close(self):
         self.pool.shutdown()
@@ -150,9 +168,9 @@ class Tesseract:
         return out.stdout.decode("utf-8", "replace")
 
     def __call__(self, items):
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), children_cpu()
         texts = list(self.pool.map(self.one, items))
-        return texts, time.perf_counter() - t
+        return texts, time.perf_counter() - t, children_cpu() - cpu
 
     def close(self):
         self.pool.shutdown()
@@ -164,13 +182,15 @@ def interleaved(engines, items, block: int):
     shared machine both see the same load."""
     texts = {e: [] for e in engines}
     seconds = {e: 0.0 for e in engines}
+    cpu = {e: 0.0 for e in engines}
     for n, start in enumerate(range(0, len(items), block)):
         chunk = items[start:start + block]
         for e in (engines if n % 2 == 0 else engines[::-1]):
-            got, dt = e(chunk)
+            got, dt, dcpu = e(chunk)
             texts[e] += got
             seconds[e] += dt
-    return texts, seconds
+            cpu[e] += dcpu
+    return texts, seconds, cpu
 
 
 def main():
@@ -201,19 +221,22 @@ def main():
               f"characters each), {args.photos} banner photos; yingjian {args.workers} worker "
               f"processes × {args.threads} thread, Tesseract {cores} processes; the two take "
               f"turns every {cores * 2} pages")
-        print(f"{'run':>3} {'material':8} {'engine':28} {'CER':>7} {'pages/min':>10} {'CER × Tess.':>12} {'speed × Tess.':>14}")
+        print(f"{'run':>3} {'material':8} {'engine':28} {'CER':>7} {'pages/min':>10} {'CER × Tess.':>12} "
+              f"{'speed × Tess.':>14} {'CPU s/page':>11} {'CPU × Tess.':>12}")
         for run in range(1, args.repeat + 1):
             for name, items in sets.items():
-                texts, seconds = interleaved(engines, items, cores * 2)
+                texts, seconds, cpu = interleaved(engines, items, cores * 2)
                 rows = []
                 for e in engines:
                     err = sum(cer(t, h) * len(t) for (_, _, t), h in zip(items, texts[e])) / \
                         sum(len(t) for *_, t in items)
-                    rows.append((e.label, err, len(items) / seconds[e] * 60))
+                    rows.append((e.label, err, len(items) / seconds[e] * 60, cpu[e] / len(items)))
                 base = rows[1]
-                for label, err, ppm in rows:
+                for label, err, ppm, cpp in rows:
+                    # CPU × Tess.: how many of this engine's pages cost one Tesseract page
                     print(f"{run:3} {name:8} {label:28} {err:7.1%} {ppm:10.1f} "
-                          f"{err / max(base[1], 1e-9):12.2f} {ppm / base[2]:14.2f}", flush=True)
+                          f"{err / max(base[1], 1e-9):12.2f} {ppm / base[2]:14.2f} "
+                          f"{cpp:11.2f} {base[3] / max(cpp, 1e-9):12.2f}", flush=True)
     finally:
         for e in engines:
             e.close()
