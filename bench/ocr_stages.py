@@ -89,7 +89,8 @@ VARIANTS = {      # what each choice of the engine is worth, alone (--variant)
 
 
 def material(tmp: Path, pages: int):
-    """(kind, path, format, truth) for each page: scans at 200 and 300 dpi, phone photos
+    """(kind, path, format, truth) for each page: scans at 200 and 300 dpi (and in 9-point
+    type at 200), phone photos
     (4000×3000, as a phone stores them; some sideways by EXIF)."""
     rnd = random.Random(1937)
     out = []
@@ -97,6 +98,8 @@ def material(tmp: Path, pages: int):
         for dpi in (200, 300):
             p = tmp / f"scan{dpi}_{i}.pdf"
             out.append((f"A4 scan {dpi} dpi", p, "pdf", render_scan(rnd, p, dpi=dpi)))
+        p = tmp / f"scan9pt_{i}.pdf"              # the smallest type the detection size must see
+        out.append(("A4 200 dpi, 9 pt", p, "pdf", render_scan(rnd, p, font_size=25)))
         p = tmp / f"photo{i}.jpg"
         truth = render_photo(rnd, p, sideways=i % 2 == 0, size=(4000, 3000))
         out.append(("phone photo 12 MP", p, "jpeg", truth))
