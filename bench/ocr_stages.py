@@ -1,7 +1,8 @@
 """Where a page's OCR time goes, stage by stage (decoding, resizing, detection, cropping,
 orientation, recognition), for a 200 dpi A4 scan, a 300 dpi one and a phone photo: the engine
 as it was before issue 25 (RapidOCR called whole, float models, every line through the
-orientation classifier, batches of 6) beside the engine as it is (archive/ocr_engine.py), page
+orientation classifier, batches of 6, pages decoded as they were) beside the engine as it is
+(archive/ocr_engine.py) and variants of it that undo one choice each (--variant), page
 by page in turn in one process, so both see the same load on a shared machine.
 
     python bench/ocr_stages.py [--pages 6] [--variant NAME ...]
@@ -41,6 +42,24 @@ class Before:
             "Det.limit_side_len": 736, "Det.limit_type": "max"})
         self.ocr(_blank())                      # load the models before the clock starts
 
+    @staticmethod
+    def page_images(path: Path, fmt: str) -> list:
+        """archive.ocr.page_images as it was (for a scan PDF and a JPEG photo): the photo's
+        draft asked for MAX_SIDE × MAX_SIDE (never smaller than full size for a 4:3 photo),
+        the page shrunk by PIL's filtered thumbnail."""
+        from PIL import Image, ImageOps
+        if fmt == "pdf":
+            from pypdf import PdfReader
+            p = PdfReader(str(path)).pages[0]
+            img = next(iter(p.images)).image
+        else:
+            img = Image.open(path)
+            img.draft("RGB", (ocr.MAX_SIDE, ocr.MAX_SIDE))
+            img = ImageOps.exif_transpose(img)
+        img = img.convert("RGB")
+        img.thumbnail((ocr.MAX_SIDE, ocr.MAX_SIDE), Image.BILINEAR, reducing_gap=2.0)
+        return [img]
+
     def read(self, arr, times):
         from rapidocr.utils.process_img import apply_vertical_padding
         e = self.ocr
@@ -61,6 +80,8 @@ class Before:
 
 
 class After:
+    page_images = staticmethod(lambda path, fmt: ocr.page_images(path, fmt, 0, Limits()))
+
     def __init__(self, **kw):
         self.engine = ocr_engine.Engine(**kw)
         self.engine.read(_blank())
@@ -123,7 +144,7 @@ def main():
             for name, eng in engines.items():        # in turn, page by page: the same load
                 t = {}
                 with ocr_engine._timed(t, "decode"):
-                    imgs = ocr.page_images(path, fmt, 0, Limits())
+                    imgs = eng.page_images(path, fmt)
                 import numpy as np
                 lines = []
                 for img in imgs:
