@@ -133,11 +133,12 @@ def engine():
     return _ENGINE
 
 
-def recognize(img, times: dict | None = None) -> tuple[str, float | None]:
-    """The text of one image, line by line in reading order, and the mean line confidence;
-    `times` adds the seconds of each stage (for bench/ocr_stages.py)."""
+def recognize(img, times: dict | None = None, fmt: str = "") -> tuple[str, float | None]:
+    """The text of one image (of a file in format `fmt`), line by line in reading order, and
+    the mean line confidence; `times` adds the seconds of each stage (bench/ocr_stages.py)."""
     import numpy as np
-    txts, scores, boxes = engine().read(np.asarray(img), times)
+    from .ocr_engine import DOCUMENT_FORMATS
+    txts, scores, boxes = engine().read(np.asarray(img), times, fmt in DOCUMENT_FORMATS)
     if not txts:
         return "", None
     lines = _reading_order(txts, boxes)
@@ -170,7 +171,7 @@ def read_page(job: tuple) -> PageText:
         images = page_images(Path(path), fmt, page, limits)
         parts, confs = [], []
         for img in images:
-            text, conf = recognize(img)
+            text, conf = recognize(img, fmt=fmt)
             if text:
                 parts.append(text)
             if conf is not None:

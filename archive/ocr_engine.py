@@ -5,7 +5,10 @@ bench can see where a page's time goes (`Engine.read(img, times)`).
 What makes a page cheap here, each measured by bench/ocr_stages.py and bench/ocr_bench.py:
 - the models are int8 (archive/models/, made by tools/quantize_ocr_models.py from the models in
   RapidOCR's wheel, and loaded only when their SHA-256 is the one measured; otherwise the
-  wheel's float models are used, as before);
+  wheel's float models are used, as before), except detection on scanned documents: there the
+  int8 detector cut a character of a line now and then (CER 0.09% against 0.02% over twelve
+  A4 pages) for 6% of the page's time, so documents keep the float detector; photos, where
+  detection is most of the time and the int8 one read as well, get the int8 one;
 - text lines are found on the page scaled to DET_SIDE pixels on its long side;
 - the orientation classifier (is a line upside down?) is asked about a sample of lines: only if
   one of them is upside down is it asked about every line;
@@ -49,6 +52,7 @@ CLS_SAMPLE = 6          # lines asked first; the rest only if one of them is ups
 TEXT_SCORE = 0.5        # lines read with less confidence are dropped (RapidOCR's default)
 
 STAGES = ("resize", "detection", "cropping", "orientation", "recognition")
+DOCUMENT_FORMATS = {"pdf", "ofd", "tiff"}      # scanned pages: read with the float detector
 
 
 @dataclass
@@ -125,15 +129,24 @@ class Engine:
             from rapidocr import RapidOCR
             self.ocr = RapidOCR(params=params)
             self.det = self.ocr._load_det_model()
+            self.det_document = self.det
+            if self.models["det"] != bundled_model("det").name:
+                import copy
+                from rapidocr.ch_ppocr_det import TextDetector
+                cfg = copy.deepcopy(self.ocr.cfg.Det)
+                cfg.model_path = str(bundled_model("det"))
+                self.det_document = TextDetector(cfg)
             self.cls = self.ocr._load_cls_model()
             self.rec = self.ocr._load_rec_model()
         self.det_side = det_side
         self.cls_sample = cls_sample
 
-    def read(self, img, times: dict | None = None) -> tuple[list[str], list[float], list]:
-        """The lines of text on `img` (an RGB array), their confidences and their boxes, in the
-        order detection found them; `times` adds the seconds spent in each of STAGES."""
-        staged = self.stages(img, times)
+    def read(self, img, times: dict | None = None,
+             document: bool = False) -> tuple[list[str], list[float], list]:
+        """The lines of text on `img` (an RGB array; `document`: a scanned page), their
+        confidences and their boxes, in the order detection found them; `times` adds the
+        seconds spent in each of STAGES."""
+        staged = self.stages(img, times, document)
         if not staged.crops:
             return [], [], []
         with _timed(times, "orientation"):
@@ -149,7 +162,7 @@ class Engine:
                 boxes.append(box)
         return lines, scores, boxes
 
-    def stages(self, img, times: dict | None = None) -> Staged:
+    def stages(self, img, times: dict | None = None, document: bool = False) -> Staged:
         """Resize, detect and crop: the page up to the line images."""
         import cv2
         import numpy as np
@@ -168,10 +181,11 @@ class Engine:
             x -= 1
             out.det_input = x.transpose(2, 0, 1)[None]
         with _timed(times, "detection"):
-            preds = self.det.session(out.det_input)
-            boxes, _ = self.det.postprocess_op(preds, (h, w))
+            det = self.det_document if document else self.det
+            preds = det.session(out.det_input)
+            boxes, _ = det.postprocess_op(preds, (h, w))
             if len(boxes):
-                boxes = self.det.sorted_boxes(np.asarray(boxes))
+                boxes = det.sorted_boxes(np.asarray(boxes))
         if not len(boxes):
             return out
         with _timed(times, "cropping"):

@@ -60,7 +60,7 @@ class Before:
         img.thumbnail((ocr.MAX_SIDE, ocr.MAX_SIDE), Image.BILINEAR, reducing_gap=2.0)
         return [img]
 
-    def read(self, arr, times):
+    def read(self, arr, times, fmt):
         from rapidocr.utils.process_img import apply_vertical_padding
         e = self.ocr
         with ocr_engine._timed(times, "resize"):
@@ -85,9 +85,10 @@ class After:
     def __init__(self, **kw):
         self.engine = ocr_engine.Engine(**kw)
         self.engine.read(_blank())
+        self.engine.read(_blank(), document=True)
 
-    def read(self, arr, times):
-        return self.engine.read(arr, times)[0]
+    def read(self, arr, times, fmt):
+        return self.engine.read(arr, times, fmt in ocr_engine.DOCUMENT_FORMATS)[0]
 
 
 def _blank():
@@ -101,7 +102,7 @@ def _blank():
 VARIANTS = {      # what each choice of the engine is worth, alone (--variant)
     "after": {},
     "float": {"int8": ()},
-    "int8-rec": {"int8": ("rec",)},
+    "int8-rec": {"int8": ("rec",)},      # photos too read with the float detector
     "all-lines-cls": {"cls_sample": None},
     "batch6": {"rec_batch": 6},
     "det960": {"det_side": 960},
@@ -148,7 +149,7 @@ def main():
                 import numpy as np
                 lines = []
                 for img in imgs:
-                    lines += eng.read(np.asarray(img), t)
+                    lines += eng.read(np.asarray(img), t, fmt)
                 times[kind, name].append(t)
                 texts[kind, name].append((truth, "".join(lines)))
         print(f"{args.pages} pages of each kind; one process, one onnxruntime thread; "

@@ -96,3 +96,20 @@ def test_large_scans_are_shrunk_to_the_size_ocr_reads(tmp_path):
         img = ocr._shrink(Image.new("RGB", size, "white"))
         assert max(img.size) == ocr.MAX_SIDE
         assert abs(img.width / img.height - size[0] / size[1]) < 0.01
+
+
+def test_scanned_pages_are_detected_by_the_float_model_and_photos_by_the_int8_one(engine,
+                                                                                  monkeypatch):
+    assert engine.det_document is not engine.det      # two detectors: the int8 one is shipped
+    used = []
+    for name in ("det", "det_document"):
+        run = getattr(engine, name).session
+        monkeypatch.setattr(getattr(engine, name), "session",
+                            lambda x, run=run, name=name: used.append(name) or run(x))
+    monkeypatch.setattr(ocr, "_ENGINE", engine)
+    img = Image.fromarray(page())
+    for fmt, detector in [("pdf", "det_document"), ("tiff", "det_document"),
+                          ("jpeg", "det"), ("heic", "det")]:
+        used.clear()
+        text, _ = ocr.recognize(img, fmt=fmt)
+        assert used == [detector] and compact(LINES[3]) in compact(text)
