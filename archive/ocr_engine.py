@@ -12,8 +12,8 @@ What makes a page cheap here, each measured by bench/ocr_stages.py and bench/ocr
 - text lines are found on the page scaled to DET_SIDE pixels on its long side;
 - the orientation classifier (is a line upside down?) is asked about a sample of lines: only if
   one of them is upside down is it asked about every line;
-- recognition runs one line at a time (REC_BATCH): lines padded to the widest of a batch cost
-  more than they save on this CPU;
+- recognition runs one line at a time (REC_BATCH): batches of 6 were no faster, since a batch
+  pads every line to the widest of it;
 - one onnxruntime thread per process: the pool has one process per core.
 Nothing is downloaded: every model is in a wheel or in this package.
 """
