@@ -1,13 +1,14 @@
 """OCR benchmark: character error rate against the known text and pages per minute, for
-yingjian's OCR (RapidOCR, PP-OCR models, a pool of worker processes) beside Tesseract 
+yingjian's OCR (RapidOCR, PP-OCR models, a pool of worker processes) beside Tesseract
 (Debian's tesseract-ocr with chi_sim, the engine most document archives use) on the same
-rendered material in the same run, both with one process per core.
+rendered material in the same run, both with one process per core, taking turns every few
+pages so that both see the same load (the machine may be shared: read the ratios).
 
 The material is drawn here with a CJK font: scanned A4 pages (200 dpi, slightly crooked, speckled,
 JPEG in an image-only PDF, as office scanners make them) and phone photos of red banners (some
 stored sideways with EXIF orientation 6, some tilted, blurred and JPEG-compressed).
 
-    python bench/ocr_bench.py [--scans 12] [--photos 12] [--workers 2]
+    python bench/ocr_bench.py [--scans 12] [--photos 12] [--workers 2] [--threads 1] [--repeat 1]
 """
 import argparse
 import os
@@ -40,28 +41,32 @@ BANNERS = ["热烈庆祝中国人民解放军建军九十四周年", "军民鱼�
            "学习双拥政策共建和谐家园", "欢迎新兵入伍", "致敬最可爱的人", "国防教育进校园"]
 
 
-def render_scan(rnd: random.Random, path: Path) -> str:
+def render_scan(rnd: random.Random, path: Path, dpi: int = 200, font_size: int = 38) -> str:
+    """A scanned A4 page: 26 lines of 14-point text (font_size 38 at 200 dpi), as an
+    image-only PDF, and the same pixels as PNG for Tesseract."""
     from PIL import Image, ImageDraw, ImageFilter
-    w, h = 1654, 2339                     # A4 at 200 dpi
+    k = dpi / 200
+    w, h = round(1654 * k), round(2339 * k)       # A4
     img = Image.new("L", (w, h), 250)
     d = ImageDraw.Draw(img)
-    font = cjk_font(38)
+    font = cjk_font(round(font_size * k))
     lines = [rnd.choice(SENTENCES) for _ in range(26)]      # a full page of body text
-    y = 200
+    y = 200 * k
     for line in lines:
-        d.text((180, y), line, fill=20, font=font)
-        y += 76
+        d.text((180 * k, y), line, fill=20, font=font)
+        y += 2 * font_size * k
     img = img.rotate(rnd.uniform(-1.5, 1.5), resample=Image.BICUBIC, fillcolor=250)
     px = img.load()
     for _ in range(w * h // 400):          # speckle
         px[rnd.randrange(w), rnd.randrange(h)] = rnd.choice((30, 120, 180))
     img = img.filter(ImageFilter.GaussianBlur(0.6))
-    img.convert("RGB").save(path, "PDF", resolution=200, quality=70)
+    img.convert("RGB").save(path, "PDF", resolution=dpi, quality=70)
     img.save(path.with_suffix(".png"))     # the same pixels for Tesseract, which reads no PDF
     return "".join(lines)
 
 
-def render_photo(rnd: random.Random, path: Path, sideways: bool) -> str:
+def render_photo(rnd: random.Random, path: Path, sideways: bool, size=(1600, 1200)) -> str:
+    """A phone photo of a red banner, drawn at 1600×1200 and stored at `size`."""
     from PIL import Image, ImageDraw, ImageFilter
     w, h = 1600, 1200
     img = Image.new("RGB", (w, h), (rnd.randrange(60, 140), rnd.randrange(90, 150), rnd.randrange(60, 120)))
@@ -77,8 +82,10 @@ def render_photo(rnd: random.Random, path: Path, sideways: bool) -> str:
     left = max(20, (w - tw) // 2 - 60)
     d.rectangle((left, top, min(w - 20, left + tw + 120), top + 140), fill=(190, 25, 30))
     d.text((left + 60, top + 30), text, font=font, fill=rnd.choice(((255, 255, 255), (255, 230, 60))))
+    if size != (w, h):
+        img = img.resize(size, Image.BICUBIC)
     img = img.rotate(rnd.uniform(-4, 4), resample=Image.BICUBIC, expand=False)
-    img = img.filter(ImageFilter.GaussianBlur(rnd.uniform(0.5, 1.2)))
+    img = img.filter(ImageFilter.GaussianBlur(rnd.uniform(0.5, 1.2) * size[0] / w))
     upright = img
     from PIL import Image as I
     exif = I.Exif()
@@ -104,46 +111,103 @@ def cer(truth: str, hyp: str) -> float:
     return prev[-1] / max(len(a), 1)
 
 
-def run_ours(items, workers: int):
-    """Through the pipeline's own worker entry point, in a pool of spawned processes."""
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
+def read_page_cpu(job):
+    """A page read in a worker, and the processor seconds it took there."""
     from archive import ocr
-    jobs = [(str(i), str(p), fmt, 0, Limits()) for i, (p, fmt, _) in enumerate(items)]
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=ocr._worker_start) as pool:
-        list(pool.map(time.sleep, [0.5] * workers * 2))     # models loaded before the clock starts
+    start = time.process_time()
+    text = ocr.read_page(job).text
+    return text, time.process_time() - start
+
+
+def children_cpu() -> float:
+    """Processor seconds of the finished child processes (Tesseract's), where it can be known."""
+    try:
+        import resource
+    except ImportError:                 # Windows
+        return 0.0
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+class Ours:
+    """yingjian's OCR through the pipeline's own worker entry point, in a pool of spawned
+    processes that stays up for the whole run (its models loaded before the clock starts)."""
+
+    label = "yingjian (RapidOCR PP-OCR)"
+
+    def __init__(self, workers: int, threads: int):
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+        from archive import ocr
+        self.ocr = ocr
+        self.pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                                        initializer=ocr._worker_start, initargs=(threads,))
+        list(self.pool.map(time.sleep, [1.0] * workers * 2))
+
+    def __call__(self, items):
+        jobs = [(str(i), str(p), fmt, 0, Limits()) for i, (p, fmt, _) in enumerate(items)]
         t = time.perf_counter()
-        results = list(pool.map(ocr.read_page, jobs))
-        elapsed = time.perf_counter() - t
-    return [r.text for r in results], elapsed
+        results = list(self.pool.map(read_page_cpu, jobs))
+        return [text for text, _ in results], time.perf_counter() - t, sum(c for _, c in results)
+
+    def close(self):
+        self.pool.shutdown()
 
 
-def run_tesseract(items, workers: int):
-    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+class Tesseract:
+    label = "Tesseract chi_sim"
 
-    def one(item):
+    def __init__(self, workers: int):
+        self.env = dict(os.environ, OMP_THREAD_LIMIT="1")
+        self.pool = ThreadPoolExecutor(workers)
+
+    def one(self, item):
         p = item[0].with_suffix(".png")
         out = subprocess.run(["tesseract", str(p), "stdout", "-l", "chi_sim", "--psm", "3"],
-                             capture_output=True, env=env)
+                             capture_output=True, env=self.env)
         return out.stdout.decode("utf-8", "replace")
 
-    with ThreadPoolExecutor(workers) as pool:
-        t = time.perf_counter()
-        texts = list(pool.map(one, items))
-        elapsed = time.perf_counter() - t
-    return texts, elapsed
+    def __call__(self, items):
+        t, cpu = time.perf_counter(), children_cpu()
+        texts = list(self.pool.map(self.one, items))
+        return texts, time.perf_counter() - t, children_cpu() - cpu
+
+    def close(self):
+        self.pool.shutdown()
+
+
+def interleaved(engines, items, block: int):
+    """Each engine's texts and seconds over `items`, read in blocks of `block` pages, the
+    engines taking turns block by block (and the first of a turn alternating), so that on a
+    shared machine both see the same load."""
+    texts = {e: [] for e in engines}
+    seconds = {e: 0.0 for e in engines}
+    cpu = {e: 0.0 for e in engines}
+    for n, start in enumerate(range(0, len(items), block)):
+        chunk = items[start:start + block]
+        for e in (engines if n % 2 == 0 else engines[::-1]):
+            got, dt, dcpu = e(chunk)
+            texts[e] += got
+            seconds[e] += dt
+            cpu[e] += dcpu
+    return texts, seconds, cpu
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scans", type=int, default=12)
     ap.add_argument("--photos", type=int, default=12)
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                    help="yingjian's worker processes (Tesseract: one process per core)")
+    ap.add_argument("--threads", type=int, default=1, help="onnxruntime threads per worker")
+    ap.add_argument("--repeat", type=int, default=1, help="measure the same material again")
     args = ap.parse_args()
     if not shutil.which("tesseract"):
         sys.exit("tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-chi-sim")
     rnd = random.Random(2021)
     tmp = Path(tempfile.mkdtemp())
+    cores = os.cpu_count() or 2
+    engines = []
     try:
         sets = {"scans": [], "photos": []}
         for i in range(args.scans):
@@ -152,22 +216,30 @@ def main():
         for i in range(args.photos):
             p = tmp / f"photo{i}.jpg"
             sets["photos"].append((p, "jpeg", render_photo(rnd, p, sideways=i % 3 == 0)))
+        engines = [Ours(args.workers, args.threads), Tesseract(cores)]
         print(f"corpus: {args.scans} scanned A4 pages (200 dpi, ~{sum(len(t) for *_, t in sets['scans']) // max(args.scans, 1)} "
-              f"characters each), {args.photos} banner photos; {args.workers} worker processes per engine")
-        print(f"{'material':8} {'engine':28} {'CER':>7} {'pages/min':>10} {'CER × Tess.':>12} {'speed × Tess.':>14}")
-        for name, items in sets.items():
-            rows = []
-            for label, fn in (("yingjian (RapidOCR PP-OCR)", run_ours),
-                              ("Tesseract 4 chi_sim", run_tesseract)):
-                texts, elapsed = fn(items, args.workers)
-                err = sum(cer(t, h) * len(t) for (_, _, t), h in zip(items, texts)) / \
-                    sum(len(t) for *_, t in items)
-                rows.append((label, err, len(items) / elapsed * 60))
-            base = rows[1]
-            for label, err, ppm in rows:
-                print(f"{name:8} {label:28} {err:7.1%} {ppm:10.1f} {err / max(base[1], 1e-9):12.2f} "
-                      f"{ppm / base[2]:14.2f}")
+              f"characters each), {args.photos} banner photos; yingjian {args.workers} worker "
+              f"processes × {args.threads} thread, Tesseract {cores} processes; the two take "
+              f"turns every {cores * 2} pages")
+        print(f"{'run':>3} {'material':8} {'engine':28} {'CER':>7} {'pages/min':>10} {'CER × Tess.':>12} "
+              f"{'speed × Tess.':>14} {'CPU s/page':>11} {'CPU × Tess.':>12}")
+        for run in range(1, args.repeat + 1):
+            for name, items in sets.items():
+                texts, seconds, cpu = interleaved(engines, items, cores * 2)
+                rows = []
+                for e in engines:
+                    err = sum(cer(t, h) * len(t) for (_, _, t), h in zip(items, texts[e])) / \
+                        sum(len(t) for *_, t in items)
+                    rows.append((e.label, err, len(items) / seconds[e] * 60, cpu[e] / len(items)))
+                base = rows[1]
+                for label, err, ppm, cpp in rows:
+                    # CPU × Tess.: how many of this engine's pages cost one Tesseract page
+                    print(f"{run:3} {name:8} {label:28} {err:7.1%} {ppm:10.1f} "
+                          f"{err / max(base[1], 1e-9):12.2f} {ppm / base[2]:14.2f} "
+                          f"{cpp:11.2f} {base[3] / max(cpp, 1e-9):12.2f}", flush=True)
     finally:
+        for e in engines:
+            e.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -1,0 +1,214 @@
+"""The OCR engine of one process: RapidOCR's PP-OCR models (detection, orientation, recognition)
+run stage by stage, so that each stage costs what a page needs and no more, and so that the
+bench can see where a page's time goes (`Engine.read(img, times)`).
+
+What makes a page cheap here, each measured by bench/ocr_stages.py and bench/ocr_bench.py:
+- the models are int8 (archive/models/, made by tools/quantize_ocr_models.py from the models in
+  RapidOCR's wheel, and loaded only when their SHA-256 is the one measured; otherwise the
+  wheel's float models are used, as before), except detection on scanned documents: there the
+  int8 detector cut a character of a line now and then (CER 0.09% against 0.02% over twelve
+  A4 pages) for 6% of the page's time, so documents keep the float detector; photos, where
+  detection is most of the time and the int8 one read as well, get the int8 one;
+- text lines are found on the page scaled to DET_SIDE pixels on its long side;
+- the orientation classifier (is a line upside down?) is asked about a sample of lines: only if
+  one of them is upside down is it asked about every line;
+- recognition runs one line at a time (REC_BATCH): batches of 6 were no faster, since a batch
+  pads every line to the widest of it;
+- one onnxruntime thread per process: the pool has one process per core.
+Nothing is downloaded: every model is in a wheel or in this package.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MODELS = Path(__file__).resolve().parent / "models"
+
+# The shipped int8 models, and the float model each was made from (tools/quantize_ocr_models.py)
+INT8_MODELS = {
+    "det": {"file": "PP-OCRv6_det_small.int8.onnx",
+            "sha256": "78d6929b567c68279256b208ca0a1d70fa6c840701dd7d46683254f9be39648c",
+            "source": "PP-OCRv6_det_small.onnx",
+            "source_sha256": "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"},
+    "rec": {"file": "PP-OCRv6_rec_small.int8.onnx",
+            "sha256": "b62cda9ceb30c408e285ff8c833f04c4370dddf99c2f4301c8cebd266aba4786",
+            "source": "PP-OCRv6_rec_small.onnx",
+            "source_sha256": "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"},
+}
+
+# text lines are found on the page scaled to 736 pixels on its long side, and read from the
+# page at up to 2000: on A4 scans at 200 and 300 dpi the same error down to 9-point text as the
+# RapidOCR default (the short side scaled *up* to 736), at a third of the detection time
+DET_SIDE = 736
+MAX_SIDE = 2000
+MIN_SIDE = 30
+REC_BATCH = 1
+CLS_SAMPLE = 6          # lines asked first; the rest only if one of them is upside down
+TEXT_SCORE = 0.5        # lines read with less confidence are dropped (RapidOCR's default)
+
+STAGES = ("resize", "detection", "cropping", "orientation", "recognition")
+DOCUMENT_FORMATS = {"pdf", "ofd", "tiff"}      # scanned pages: read with the float detector
+
+
+@dataclass
+class Staged:
+    """A page between the stages: what detection was given and found, and the line images."""
+    det_input: object = None
+    boxes: list = field(default_factory=list)
+    crops: list = field(default_factory=list)
+
+
+def bundled_model(kind: str) -> Path:
+    """The float model of `kind` ("det", "rec") inside RapidOCR's wheel."""
+    import rapidocr
+    return Path(rapidocr.__file__).resolve().parent / "models" / INT8_MODELS[kind]["source"]
+
+
+def int8_model(kind: str) -> Path | None:
+    """The shipped int8 model of `kind`, if it is there and is the one that was measured."""
+    spec = INT8_MODELS[kind]
+    path = MODELS / spec["file"]
+    if not spec["sha256"] or not path.is_file():
+        return None
+    if _sha256(path) != spec["sha256"]:
+        logging.getLogger("yingjian").warning("OCR model %s does not match its hash: the "
+                                              "float model is used", path.name)
+        return None
+    return path
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@contextmanager
+def _timed(times: dict | None, stage: str):
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        if times is not None:
+            times[stage] = times.get(stage, 0.0) + time.perf_counter() - start
+
+
+class Engine:
+    """RapidOCR's three models, loaded now (not at the first page), run stage by stage."""
+
+    def __init__(self, threads: int = 1, int8=("det", "rec"), det_side: int = DET_SIDE,
+                 rec_batch: int = REC_BATCH, cls_sample: int | None = CLS_SAMPLE):
+        for name in ("RapidOCR", "rapidocr"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        params = {
+            "Global.log_level": "error",
+            "Global.max_side_len": MAX_SIDE,
+            "Global.min_side_len": MIN_SIDE,
+            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
+            "Det.limit_side_len": det_side,
+            "Det.limit_type": "max",
+            "Rec.rec_batch_num": rec_batch,
+        }
+        self.models = {}
+        for kind, key in (("det", "Det"), ("rec", "Rec")):
+            path = int8_model(kind) if kind in (int8 or ()) else None
+            if path is not None:
+                params[f"{key}.model_path"] = str(path)
+            self.models[kind] = (path or bundled_model(kind)).name
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from rapidocr import RapidOCR
+            self.ocr = RapidOCR(params=params)
+            self.det = self.ocr._load_det_model()
+            self.det_document = self.det
+            if self.models["det"] != bundled_model("det").name:
+                import copy
+                from rapidocr.ch_ppocr_det import TextDetector
+                cfg = copy.deepcopy(self.ocr.cfg.Det)
+                cfg.model_path = str(bundled_model("det"))
+                self.det_document = TextDetector(cfg)
+            self.cls = self.ocr._load_cls_model()
+            self.rec = self.ocr._load_rec_model()
+        self.det_side = det_side
+        self.cls_sample = cls_sample
+
+    def read(self, img, times: dict | None = None,
+             document: bool = False) -> tuple[list[str], list[float], list]:
+        """The lines of text on `img` (an RGB array; `document`: a scanned page), their
+        confidences and their boxes, in the order detection found them; `times` adds the
+        seconds spent in each of STAGES."""
+        staged = self.stages(img, times, document)
+        if not staged.crops:
+            return [], [], []
+        with _timed(times, "orientation"):
+            crops = self.upright(staged.crops)
+        with _timed(times, "recognition"):
+            from rapidocr.ch_ppocr_rec import TextRecInput
+            res = self.rec(TextRecInput(img=crops))
+        lines, scores, boxes = [], [], []
+        for txt, score, box in zip(res.txts, res.scores, staged.boxes):
+            if txt.strip() and score >= TEXT_SCORE:
+                lines.append(txt)
+                scores.append(float(score))
+                boxes.append(box)
+        return lines, scores, boxes
+
+    def stages(self, img, times: dict | None = None, document: bool = False) -> Staged:
+        """Resize, detect and crop: the page up to the line images."""
+        import cv2
+        import numpy as np
+        from rapidocr.utils.process_img import apply_vertical_padding, resize_image_within_bounds
+        out = Staged()
+        with _timed(times, "resize"):
+            img, _, _ = resize_image_within_bounds(img, MIN_SIDE, MAX_SIDE)
+            img, _ = apply_vertical_padding(img, {}, 8, MIN_SIDE)   # a strip: room to find lines
+            h, w = img.shape[:2]
+            scale = min(1.0, self.det_side / max(h, w))
+            dh, dw = max(32, round(h * scale / 32) * 32), max(32, round(w * scale / 32) * 32)
+            small = cv2.resize(img, (dw, dh))
+            # (x / 255 - 0.5) / 0.5 in float32: RapidOCR's own step computes it in float64
+            x = small.astype(np.float32)
+            x *= 2 / 255
+            x -= 1
+            out.det_input = x.transpose(2, 0, 1)[None]
+        with _timed(times, "detection"):
+            det = self.det_document if document else self.det
+            preds = det.session(out.det_input)
+            boxes, _ = det.postprocess_op(preds, (h, w))
+            if len(boxes):
+                boxes = det.sorted_boxes(np.asarray(boxes))
+        if not len(boxes):
+            return out
+        with _timed(times, "cropping"):
+            from rapidocr.utils.process_img import get_rotate_crop_image
+            out.boxes = list(boxes)
+            out.crops = [get_rotate_crop_image(img, np.array(b, dtype=np.float32))
+                         for b in boxes]
+        return out
+
+    def upright(self, crops: list) -> list:
+        """The line images, those the classifier finds upside down turned: it is asked about
+        the first CLS_SAMPLE lines, and about the others only if one of those was turned."""
+        if self.cls_sample is None or len(crops) <= self.cls_sample:
+            return self.cls(crops).img_list
+        head = self.cls(crops[:self.cls_sample])
+        if not any(label == "180" and score > self.cls.cls_thresh
+                   for label, score in head.cls_res):
+            return head.img_list + crops[self.cls_sample:]
+        return head.img_list + self.cls(crops[self.cls_sample:]).img_list
+
+    def rec_input(self, crop):
+        """The recognition model's input for one line (for calibrating the int8 model)."""
+        import numpy as np
+        _, h, w = self.rec.rec_image_shape
+        ratio = max(w / h, crop.shape[1] / crop.shape[0])
+        return self.rec.resize_norm_img(crop, ratio)[None].astype(np.float32)

@@ -1,0 +1,115 @@
+"""The OCR engine itself (archive/ocr_engine.py): the shipped int8 models and their hashes, the
+orientation classifier asked about a sample of lines, the stages a page goes through; on real
+rendered pages read by the real models."""
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from archive import ocr, ocr_engine
+from tests import factories as f
+
+LINES = ["关于做好二〇二一年度拥军优属工作的通知", "各镇人民政府要高度重视优抚对象走访慰问",
+         "捧乍镇烈士陵园修缮工程已经完工", "乌沙镇开展国防教育进校园活动",
+         "为张国强等十二户优抚对象送去慰问金", "召开议军会议专题研究征兵工作",
+         "建立军地联席会议制度", "双拥模范城创建工作扎实推进", "落实经费保障纳入财政预算"]
+
+
+def compact(s: str) -> str:
+    return "".join(s.split())
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return ocr_engine.Engine()
+
+
+def page(angle: int = 0) -> np.ndarray:
+    img = f.page_image("\n".join(LINES)).convert("RGB")
+    return np.asarray(img.rotate(angle) if angle else img)
+
+
+class CountingClassifier:
+    """The real orientation classifier, counting the lines it is asked about."""
+
+    def __init__(self, cls):
+        self.cls, self.asked = cls, 0
+        self.cls_thresh = cls.cls_thresh
+
+    def __call__(self, crops):
+        self.asked += len(crops)
+        return self.cls(crops)
+
+
+def test_shipped_int8_models_are_the_ones_measured_and_are_loaded(engine):
+    for kind in ("det", "rec"):
+        path = ocr_engine.int8_model(kind)
+        assert path is not None and path.parent == ocr_engine.MODELS
+        assert engine.models[kind] == ocr_engine.INT8_MODELS[kind]["file"]
+
+
+def test_a_model_that_does_not_match_its_hash_is_never_loaded(tmp_path, monkeypatch, caplog):
+    models = tmp_path / "models"
+    shutil.copytree(ocr_engine.MODELS, models)
+    rec = models / ocr_engine.INT8_MODELS["rec"]["file"]
+    data = bytearray(rec.read_bytes())
+    data[len(data) // 2] ^= 0xFF                       # one byte damaged on the way
+    rec.write_bytes(bytes(data))
+    monkeypatch.setattr(ocr_engine, "MODELS", models)
+    assert ocr_engine.int8_model("rec") is None and ocr_engine.int8_model("det") is not None
+    eng = ocr_engine.Engine()
+    assert eng.models["rec"] == ocr_engine.INT8_MODELS["rec"]["source"]   # the wheel's float one
+    assert "does not match its hash" in caplog.text
+    lines, scores, _ = eng.read(page())
+    assert compact(LINES[2]) in compact("".join(lines))
+
+
+def test_upright_page_asks_the_classifier_about_a_sample_of_lines_only(engine, monkeypatch):
+    spy = CountingClassifier(engine.cls)
+    monkeypatch.setattr(engine, "cls", spy)
+    lines, _, _ = engine.read(page())
+    assert len(lines) == len(LINES) > ocr_engine.CLS_SAMPLE
+    assert spy.asked == ocr_engine.CLS_SAMPLE
+    assert [compact(x) for x in lines] == [compact(x) for x in LINES]
+
+
+def test_upside_down_page_is_turned_line_by_line_and_read(engine, monkeypatch):
+    spy = CountingClassifier(engine.cls)
+    monkeypatch.setattr(engine, "cls", spy)
+    lines, _, _ = engine.read(page(180))
+    assert spy.asked == len(LINES)                    # the sample found it: every line asked
+    got = compact("".join(lines))
+    for line in LINES:
+        assert compact(line) in got
+
+
+def test_every_stage_of_a_page_is_timed(engine):
+    times = {}
+    text, conf = ocr.recognize(Image.fromarray(page()), times)
+    assert set(times) == set(ocr_engine.STAGES) and all(t > 0 for t in times.values())
+    assert compact(LINES[0]) in compact(text) and conf > 0.8
+
+
+def test_large_scans_are_shrunk_to_the_size_ocr_reads(tmp_path):
+    for size in [(4960, 7016), (2480, 3508), (1654, 2339)]:      # A4 at 600, 300, 200 dpi
+        img = ocr._shrink(Image.new("RGB", size, "white"))
+        assert max(img.size) == ocr.MAX_SIDE
+        assert abs(img.width / img.height - size[0] / size[1]) < 0.01
+
+
+def test_scanned_pages_are_detected_by_the_float_model_and_photos_by_the_int8_one(engine,
+                                                                                  monkeypatch):
+    assert engine.det_document is not engine.det      # two detectors: the int8 one is shipped
+    used = []
+    for name in ("det", "det_document"):
+        run = getattr(engine, name).session
+        monkeypatch.setattr(getattr(engine, name), "session",
+                            lambda x, run=run, name=name: used.append(name) or run(x))
+    monkeypatch.setattr(ocr, "_ENGINE", engine)
+    img = Image.fromarray(page())
+    for fmt, detector in [("pdf", "det_document"), ("tiff", "det_document"),
+                          ("jpeg", "det"), ("heic", "det")]:
+        used.clear()
+        text, _ = ocr.recognize(img, fmt=fmt)
+        assert used == [detector] and compact(LINES[3]) in compact(text)
