@@ -15,6 +15,9 @@ LINES = ["关于做好二〇二一年度拥军优属工作的通知", "各镇人
          "为张国强等十二户优抚对象送去慰问金", "召开议军会议专题研究征兵工作",
          "建立军地联席会议制度", "双拥模范城创建工作扎实推进", "落实经费保障纳入财政预算"]
 
+pytestmark = pytest.mark.slow          # the real models on rendered pages
+
+
 
 def compact(s: str) -> str:
     return "".join(s.split())
