@@ -1,0 +1,372 @@
+"""Suggestions that learn from the office's decisions.
+
+For each material, the files the office confirmed or assigned are its examples and the files it
+ever rejected for it its counter-examples. A file that matches no rule for a material but
+resembles its examples becomes a suggestion for it: it waits in 待审核 like any suggestion
+(never counting by itself), with the reason "similar to N confirmed files" and the most similar
+ones named. The office keeps control: learning is off per material or for the workspace
+(yingjian.toml's [learning]), a file ever rejected for a material is never suggested for it
+again, and a decided (file, material) is never touched.
+
+How: each file is a vector of character n-grams of its normalised name and text, cut by the
+search index's own analysis (indexer.analysis.tokens: Han bigrams, Latin words), hashed by
+scikit-learn's HashingVectorizer (no vocabulary to refit, so new files are added one chunk at a
+time), weighted TF-IDF and kept to its TOP_TERMS most telling terms (so 100,000 files fit in
+about 100 MB). A file is suggested when its cosine similarity to its nearest example reaches
+`min_similarity` and beats its nearest counter-example: nearest neighbours, which need no
+training beyond the examples themselves, so one decision rescores one material.
+
+All of it is derived: the vectors live in chunk files under archive/learning/ (delete the folder
+and they are made again), the suggestions in checklist/learning_store.py, keyed by the decisions
+they were learned from. The record stays the decisions.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
+
+from indexer.analysis import tokens
+
+from .learning_store import LearningStore
+from .mapping import Evidence, FileFacts
+
+SIMILAR = "similar_to_confirmed"      # the reason a learned suggestion waits: n, similar
+N_FEATURES = 2 ** 20
+TOP_TERMS = 128                       # per file: its most telling terms
+MAX_CHARS = 8000                      # of a file's text
+CHUNK = 2000                          # files vectorised per chunk file
+MAX_PER_MATERIAL = 1000               # the most similar files suggested per material
+SHOWN = 3                             # the most similar confirmed files named
+FORMAT = 1                            # of the chunk files; another value starts afresh
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The office's switches (yingjian.toml [learning]): the whole workspace, and materials
+    one by one; how similar a file must be to a confirmed one to be suggested."""
+    enabled: bool = True
+    off: frozenset = field(default_factory=frozenset)
+    min_similarity: float = 0.3
+
+    def on(self, material: str) -> bool:
+        return self.enabled and material not in self.off
+
+
+def _terms(doc: str) -> list[str]:
+    """The project's analysis, less bare numbers (dates and serial numbers say little of what
+    a file is about, and every file has them)."""
+    return [t for t in tokens(doc) if not t.isdigit()]
+
+
+_VECTORIZER = HashingVectorizer(analyzer=_terms, n_features=N_FEATURES, alternate_sign=False,
+                                norm=None, dtype=np.float32)
+
+
+def document(name: str, text: str) -> str:
+    """What a file is to the model: its name (twice: a name says much in few words) and text."""
+    return f"{name}\n{name}\n{(text or '')[:MAX_CHARS]}"
+
+
+class Features:
+    """The files' vectors: raw counts of each file's kept terms, with the document frequency of
+    every term, in chunk files under `folder`, appended as files arrive (several processes may
+    append; a file vectorised twice counts once)."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.shas: list[str] = []
+        self.kinds: list[str] = []
+        self.row: dict[str, int] = {}
+        self.df = np.zeros(N_FEATURES, dtype=np.int32)
+        self._parts: list[sparse.csr_matrix] = []
+        self._raw: sparse.csr_matrix | None = None
+        self._weighted: tuple[int, sparse.csr_matrix] | None = None
+        self._loaded: set[str] = set()
+        self.generation = self._generation()
+
+    def _generation(self) -> str:
+        """Names this set of vectors: if the folder is deleted, rows are numbered afresh and
+        everything learned from the old numbering is scored again."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        marker = self.folder / "generation"
+        if not marker.is_file():
+            tmp = self.folder / f".generation-{uuid.uuid4().hex}"
+            tmp.write_text(f"{FORMAT}-{uuid.uuid4().hex}", encoding="ascii")
+            os.replace(tmp, marker)
+        return marker.read_text(encoding="ascii").strip()
+
+    def load(self) -> bool:
+        """Read the chunks written since the last load (by this process or another)."""
+        if self._generation() != self.generation:
+            self.__init__(self.folder)
+        new = sorted(p for p in os.listdir(self.folder)
+                     if p.endswith(".npz") and p not in self._loaded)
+        for name in new:
+            try:
+                with np.load(self.folder / name, allow_pickle=False) as z:
+                    shas, kinds = [str(s) for s in z["shas"]], [str(k) for k in z["kinds"]]
+                    m = sparse.csr_matrix((z["data"], z["indices"], z["indptr"]),
+                                          shape=(len(shas), N_FEATURES))
+                    np.add.at(self.df, z["df_terms"], z["df_counts"])
+            except (OSError, ValueError, KeyError):
+                continue                       # half-written by a killed process: made again
+            self._loaded.add(name)
+            keep = [i for i, s in enumerate(shas) if s not in self.row]
+            if len(keep) < len(shas):
+                m, shas, kinds = m[keep], [shas[i] for i in keep], [kinds[i] for i in keep]
+            for s in shas:
+                self.row[s] = len(self.shas)
+                self.shas.append(s)
+            self.kinds += kinds
+            self._parts.append(m)
+        if new:
+            self._raw, self._weighted = None, None
+        return bool(new)
+
+    def add(self, files: list[tuple[str, str, str, str]]) -> None:
+        """Vectorise (sha, kind, name, text) and write them as one chunk."""
+        files = [f for f in files if f[0] not in self.row]
+        if not files:
+            return
+        counts = _VECTORIZER.transform([document(n, t) for _, _, n, t in files]).tocsr()
+        counts.sum_duplicates()
+        terms, freq = np.unique(counts.indices, return_counts=True)
+        df = self.df.copy()
+        np.add.at(df, terms, freq.astype(np.int32))
+        kept = _top_terms(counts, _idf(df, len(self.shas) + len(files)))
+        name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.npz"
+        tmp = self.folder / f".{name}.tmp"
+        with open(tmp, "wb") as fh:
+            np.savez(fh, shas=np.array([f[0] for f in files]), kinds=np.array([f[1] for f in files]),
+                     data=kept.data, indices=kept.indices, indptr=kept.indptr,
+                     df_terms=terms.astype(np.int32), df_counts=freq.astype(np.int32))
+        os.replace(tmp, self.folder / name)
+        self.load()
+
+    def matrix(self) -> sparse.csr_matrix:
+        """Every file's vector: TF-IDF (sublinear) over its kept terms, of unit length."""
+        n = len(self.shas)
+        if self._weighted is None or self._weighted[0] != n:
+            if self._raw is None:
+                self._raw = (sparse.vstack(self._parts, format="csr") if self._parts
+                             else sparse.csr_matrix((0, N_FEATURES), dtype=np.float32))
+                self._parts = [self._raw]
+            x = self._raw.copy()
+            x.data = (1 + np.log(x.data)) * _idf(self.df, n)[x.indices]
+            self._weighted = (n, normalize(x, copy=False))
+        return self._weighted[1]
+
+
+def _idf(df: np.ndarray, n: int) -> np.ndarray:
+    return (np.log((1 + n) / (1 + df.astype(np.float32))) + 1).astype(np.float32)
+
+
+def _top_terms(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
+    """Each row's TOP_TERMS terms by TF-IDF, with their raw counts."""
+    data, indices, indptr = [], [], [0]
+    for i in range(counts.shape[0]):
+        a, b = counts.indptr[i], counts.indptr[i + 1]
+        idx, cnt = counts.indices[a:b], counts.data[a:b]
+        if b - a > TOP_TERMS:
+            w = (1 + np.log(cnt)) * idf[idx]
+            top = np.argpartition(-w, TOP_TERMS)[:TOP_TERMS]
+            idx, cnt = idx[top], cnt[top]
+        indices.append(idx)
+        data.append(cnt)
+        indptr.append(indptr[-1] + len(idx))
+    return sparse.csr_matrix((np.concatenate(data) if data else np.zeros(0, np.float32),
+                              np.concatenate(indices) if indices else np.zeros(0, np.int32),
+                              np.array(indptr)), shape=counts.shape)
+
+
+class Learner:
+    """Trains from the decisions and texts (`refresh`, by the watcher, the web app's background
+    thread and the commands that show suggestions) and adds what it learned to the mapping's
+    evidence (`add_to`, read-only: a web page never writes)."""
+
+    def __init__(self, catalog, decisions, store: LearningStore, materials: dict, folder: Path,
+                 settings=Settings):
+        self.catalog, self.decisions, self.store = catalog, decisions, store
+        self.materials = materials                        # id -> Material
+        self.folder = Path(folder)
+        self._settings = settings if callable(settings) else (lambda: settings)
+        self._features: Features | None = None
+        self._features_seq = -1
+        self._read: tuple | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings()
+
+    @property
+    def features(self) -> Features:
+        if self._features is None:
+            self._features = Features(self.folder)
+        return self._features
+
+    def version(self) -> tuple:
+        """Changes whenever what `add_to` adds may change (a cached check runs again)."""
+        s = self.settings
+        return (self.store.version(), s.enabled, tuple(sorted(s.off)))
+
+    # -- training ------------------------------------------------------------------------------
+
+    def refresh(self, budget: int | None = None, progress=None) -> bool:
+        """Bring the learned suggestions up to the decisions and the archive: vectorise the files
+        not vectorised yet (at most `budget` of them now; the rest next time), score again each
+        material whose decisions changed, score the new files for the others. Nothing is done
+        for a material without examples, nor for a workspace where none has any. Returns whether
+        the suggestions changed."""
+        s = self.settings
+        latest = self.decisions.latest()
+        examples: dict[str, set[str]] = {}
+        for (sha, mid), d in latest.items():
+            if d["action"] in ("confirm", "assign") and mid in self.materials and s.on(mid):
+                examples.setdefault(mid, set()).add(sha)
+        trained = self.store.trained()
+        gone = [m for m in trained if m not in examples]
+        if gone:
+            self.store.forget(gone)
+        if not examples:
+            return bool(gone)
+        self._vectorise(budget, progress)
+        f = self.features
+        x = f.matrix()
+        rejected: dict[str, set[str]] = {}
+        for sha, mid in self.decisions.ever_rejected():
+            rejected.setdefault(mid, set()).add(sha)
+        decided: dict[str, set[str]] = {}
+        for sha, mid in latest:
+            decided.setdefault(mid, set()).add(sha)
+        changed = bool(gone)
+        for mid, pos in sorted(examples.items()):
+            pos_rows = sorted(f.row[sha] for sha in pos if sha in f.row)
+            neg_rows = sorted(f.row[sha] for sha in rejected.get(mid, ()) if sha in f.row)
+            key = hashlib.sha1(repr((f.generation, s.min_similarity, TOP_TERMS, pos_rows,
+                                     neg_rows)).encode()).hexdigest()
+            old = trained.get(mid)
+            start = 0 if old is None or old[0] != key else old[1]
+            if old is not None and start >= len(f.shas):
+                continue                              # nothing new for this material
+            rows = self._score(x, start, pos_rows, neg_rows, decided.get(mid, set()),
+                               self.materials[mid], s.min_similarity) if pos_rows else []
+            self.store.save(mid, key, len(f.shas), rows, replace=start == 0)
+            changed = changed or start == 0 or bool(rows)
+        return changed
+
+    def _vectorise(self, budget: int | None, progress=None) -> None:
+        """The files whose text is final and that have no vector yet."""
+        f = self.features
+        f.load()
+        seq = self.catalog.last_seq_except("decision")
+        if seq == self._features_seq:
+            return
+        todo = [sha for sha in self.catalog.object_shas() if sha not in f.row]
+        left = False
+        if budget is not None and len(todo) > budget:
+            todo, left = todo[:budget], True
+        done = 0
+        for i in range(0, len(todo), CHUNK):
+            part = todo[i:i + CHUNK]
+            names: dict[str, str] = {}
+            kinds: dict[str, str] = {}
+            for row in self.catalog.present_files_of(part):
+                if row[5] != "zip" and (row[3] not in names or row[2] < names[row[3]]):
+                    names[row[3]], kinds[row[3]] = row[2], row[4]
+            batch = []
+            for sha, text, state, ocr in self.catalog.texts([s for s in part if s in names]):
+                if state == "pending" or ocr == "pending":
+                    left = True                      # its text is still to come
+                    continue
+                batch.append((sha, kinds[sha], names[sha].rsplit("/", 1)[-1], text))
+            f.add(batch)
+            done += len(part)
+            if progress is not None:
+                progress(done, len(todo))
+        if not left:
+            self._features_seq = seq
+
+    def _score(self, x, start: int, pos_rows: list[int], neg_rows: list[int], decided: set[str],
+               material, threshold: float) -> list[tuple]:
+        """(sha, score, n, similar) for the files from row `start` that resemble the examples:
+        the nearest example at least `threshold` similar and nearer than the nearest
+        counter-example; never an example, a counter-example or a decided file."""
+        f = self.features
+        p = x[pos_rows]
+        q = x[neg_rows] if neg_rows else None
+        pos_shas = [f.shas[r] for r in pos_rows]
+        out = []
+        for a in range(start, x.shape[0], 20000):
+            block = x[a:a + 20000]
+            sim = (block @ p.T).toarray()
+            best = sim.max(axis=1)
+            if q is not None:
+                best = np.where(best > (block @ q.T).toarray().max(axis=1), best, 0.0)
+            for i in np.nonzero(best >= threshold)[0]:
+                sha = f.shas[a + i]
+                if sha in decided or not material.fits(f.kinds[a + i]):
+                    continue
+                order = np.argsort(-sim[i])
+                n = int((sim[i] >= threshold).sum())
+                similar = ",".join(pos_shas[j] for j in order[:SHOWN] if sim[i][j] >= threshold)
+                out.append((sha, round(float(best[i]), 4), n, similar))
+        out.sort(key=lambda r: -r[1])
+        return out[:MAX_PER_MATERIAL]
+
+    def rebuild(self) -> None:
+        """Forget every vector and suggestion; the next refresh makes them again."""
+        import shutil
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self._features, self._features_seq = None, -1
+        self.store.forget()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def suggestions(self) -> dict[tuple[str, str], tuple[float, int, list[str]]]:
+        """(sha, material) -> (score, n, similar shas), for the materials learning is on for."""
+        key = self.version()
+        if self._read is None or self._read[0] != key:
+            s = self.settings
+            rows = self.store.suggestions() if s.enabled else []
+            self._read = (key, {(sha, mid): (score, n, [x for x in similar.split(",") if x])
+                                for mid, sha, score, n, similar in rows if s.on(mid)})
+        return self._read[1]
+
+    def suggests(self, sha: str, material: str) -> bool:
+        return (sha, material) in self.suggestions()
+
+    def add_to(self, ev: Evidence, decisions: dict, mapping) -> Evidence:
+        """The learned suggestions added to the evidence: for a material, a file it does not
+        list already (by a code, a content rule or a decision), never a decided (file,
+        material), never counting by itself."""
+        learned = self.suggestions()
+        if not learned:
+            return ev
+        files, out, waits = ev.files, ev.materials, ev.waits
+        todo = [(sha, mid) for sha, mid in learned if mid in out and sha not in out[mid]
+                and (sha, mid) not in decisions]
+        missing = {sha for sha, _ in todo if sha not in files}
+        if missing:
+            for _sid, unit, path, sha, kind, fmt, state, _r, date, dsrc in sorted(
+                    self.catalog.present_files_of(missing), key=lambda r: r[2]):
+                if sha not in files and fmt != "zip":
+                    files[sha] = FileFacts(sha, path, unit, kind, date, dsrc, state != "problem")
+            mapping._mark_unread(files, [sha for sha in missing if sha in files])
+        for sha, mid in todo:
+            f = files.get(sha)
+            if f is None or not self.materials[mid].fits(f.kind):
+                continue
+            _, n, similar = learned[(sha, mid)]
+            out[mid][sha] = ("suggested", False)
+            waits[(sha, mid)] = [(SIMILAR, {"n": n, "similar": [
+                {"id": s, "path": files[s].path} for s in similar if s in files]})]
+        return ev
