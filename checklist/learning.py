@@ -30,9 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
 
 from indexer.analysis import tokens
 
@@ -67,8 +64,12 @@ def _terms(doc: str) -> list[str]:
     return [t for t in tokens(doc) if not t.isdigit()]
 
 
-_VECTORIZER = HashingVectorizer(analyzer=_terms, n_features=N_FEATURES, alternate_sign=False,
-                                norm=None, dtype=np.float32)
+def _vectorizer():
+    """scikit-learn is imported when something is to be learned, never to read suggestions (a
+    check or a page pays nothing for it)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+    return HashingVectorizer(analyzer=_terms, n_features=N_FEATURES, alternate_sign=False,
+                             norm=None, dtype=np.float32)
 
 
 def document(name: str, text: str) -> str:
@@ -87,9 +88,9 @@ class Features:
         self.kinds: list[str] = []
         self.row: dict[str, int] = {}
         self.df = np.zeros(N_FEATURES, dtype=np.int32)
-        self._parts: list[sparse.csr_matrix] = []
-        self._raw: sparse.csr_matrix | None = None
-        self._weighted: tuple[int, sparse.csr_matrix] | None = None
+        self._parts: list = []                  # csr matrices, one per chunk
+        self._raw = None
+        self._weighted = None
         self._loaded: set[str] = set()
         self.generation = self._generation()
 
@@ -106,6 +107,7 @@ class Features:
 
     def load(self) -> bool:
         """Read the chunks written since the last load (by this process or another)."""
+        from scipy import sparse
         if self._generation() != self.generation:
             self.__init__(self.folder)
         new = sorted(p for p in os.listdir(self.folder)
@@ -137,7 +139,7 @@ class Features:
         files = [f for f in files if f[0] not in self.row]
         if not files:
             return
-        counts = _VECTORIZER.transform([document(n, t) for _, _, n, t in files]).tocsr()
+        counts = _vectorizer().transform([document(n, t) for _, _, n, t in files]).tocsr()
         counts.sum_duplicates()
         terms, freq = np.unique(counts.indices, return_counts=True)
         df = self.df.copy()
@@ -152,8 +154,11 @@ class Features:
         os.replace(tmp, self.folder / name)
         self.load()
 
-    def matrix(self) -> sparse.csr_matrix:
-        """Every file's vector: TF-IDF (sublinear) over its kept terms, of unit length."""
+    def matrix(self):
+        """Every file's vector (a csr matrix): TF-IDF (sublinear) over its kept terms, of unit
+        length."""
+        from scipy import sparse
+        from sklearn.preprocessing import normalize
         n = len(self.shas)
         if self._weighted is None or self._weighted[0] != n:
             if self._raw is None:
@@ -170,8 +175,9 @@ def _idf(df: np.ndarray, n: int) -> np.ndarray:
     return (np.log((1 + n) / (1 + df.astype(np.float32))) + 1).astype(np.float32)
 
 
-def _top_terms(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
+def _top_terms(counts, idf: np.ndarray):
     """Each row's TOP_TERMS terms by TF-IDF, with their raw counts."""
+    from scipy import sparse
     data, indices, indptr = [], [], [0]
     for i in range(counts.shape[0]):
         a, b = counts.indptr[i], counts.indptr[i + 1]

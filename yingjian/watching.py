@@ -25,6 +25,8 @@ class WatchService:
     """Watch the inbox until `stop()`; safe to stop from a signal handler."""
 
     INDEX_EVERY = 3.0      # one index commit every few seconds at most, however fast files arrive
+    LEARN_EVERY = 5.0      # learning from the office's decisions (checklist/learning.py)
+    LEARN_BUDGET = 2000    # files vectorised per step at most: the watcher never waits long
 
     def __init__(self, ws, poll: float | None = None, callbacks: WatchCallbacks | None = None):
         self.ws = ws
@@ -32,6 +34,7 @@ class WatchService:
         self.poll = poll if poll is not None else (ws.config.watch.poll_seconds or None)
         self.ocr = ws.ocr_queue() if ws.config.ocr else None
         self._last_sync = float("-inf")
+        self._last_learn = float("-inf")
         self._seen_seq = -1
         self._reported = 0
         self.watcher = Watcher(ws.ingestor(), poll=self.poll,
@@ -54,6 +57,12 @@ class WatchService:
         if self.cb.clock() - self._last_sync >= self.INDEX_EVERY:
             self._last_sync = self.cb.clock()
             self.ws.sync_index()
+        if self.cb.clock() - self._last_learn >= self.LEARN_EVERY:
+            self._last_learn = self.cb.clock()
+            try:
+                self.ws.learn(budget=self.LEARN_BUDGET)
+            except Exception as e:          # derived data: never a reason to stop watching
+                self.cb.on_event("learning_failed", {"detail": f"{type(e).__name__}: {e}"})
 
     def run(self) -> None:
         try:
