@@ -181,14 +181,14 @@ def test_learning_is_switched_off_per_material_or_for_the_workspace(lws):
     run(root, "learn", "off", "1.1a")
     assert 'off = ["1.1a"]' in (root / "yingjian.toml").read_text(encoding="utf-8")
     assert learned() == ["2.1a"]
-    status = json.loads(run(root, "learn", "--json"))
+    status = json.loads(run(root, "learn", "status", "--json"))
     assert {m["material"]: (m["on"], m["examples"]) for m in status["materials"]} == {
         "1.1a": (False, 1), "1.2a": (True, 0), "2.1a": (True, 1)}
     run(root, "learn", "off")
     assert learned() == []
     run(root, "learn", "on")
     assert learned() == ["1.1a", "2.1a"]
-    assert "样例 1" in run(root, "learn")
+    assert "样例 1" in run(root, "learn", "status")
 
 
 def test_the_web_app_learns_in_the_background_and_its_pages_only_read(lws):

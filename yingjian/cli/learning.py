@@ -8,27 +8,36 @@ from .. import config as cfg
 from .base import cli, emit_json, json_option, open_workspace
 
 
-@cli.group(invoke_without_command=True)
-@json_option
-@click.pass_context
-def learn(ctx, as_json):
+@cli.group()
+def learn():
     """根据双拥办的决定学习建议:已确认或指定的文件是某项材料的样例,排除的是反例;与样例相似、
     又没有按编号或内容对应这项材料的文件,列入待审核(“与已确认的 N 个文件相似”),确认后才计分。
-    被排除过的文件不会再被建议给同一项材料。不带子命令时列出各项材料的学习情况。
+    被排除过的文件不会再被建议给同一项材料。
 
     设置保存在 yingjian.toml 的 [learning] 中(enabled、off、min_similarity),也可直接编辑。
     学习在 yingjian watch 和 yingjian serve 运行时于后台进行,check、review 时也会先学习。
 
     \b
     示例:
-      yingjian learn                  各项材料的样例数、反例数和学到的建议数
+      yingjian learn status           各项材料的样例数、反例数和学到的建议数
       yingjian learn off 2.4b         这项材料不再按相似度建议
       yingjian learn on 2.4b
       yingjian learn off              整个工作区不再学习
       yingjian learn run --rebuild    重新计算全部特征和建议
     """
-    if ctx.invoked_subcommand is not None:
-        return
+
+
+@learn.command(name="status")
+@json_option
+@click.pass_context
+def learn_status(ctx, as_json):
+    """各项材料的学习情况:是否学习、样例(已确认或指定)数、反例(排除过)数、学到的建议数。
+
+    \b
+    示例:
+      yingjian learn status
+      yingjian learn status --json
+    """
     ws = open_workspace(ctx)
     ws.learn(progress=_progress())
     s = ws.learning_settings()
