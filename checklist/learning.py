@@ -12,9 +12,13 @@ How: each file is a vector of character n-grams of its normalised name and text,
 search index's own analysis (indexer.analysis.tokens: Han bigrams, Latin words), hashed by
 scikit-learn's HashingVectorizer (no vocabulary to refit, so new files are added one chunk at a
 time), weighted TF-IDF and kept to its TOP_TERMS most telling terms (so 100,000 files fit in
-about 100 MB). A file is suggested when its cosine similarity to its nearest example reaches
-`min_similarity` and beats its nearest counter-example: nearest neighbours, which need no
-training beyond the examples themselves, so one decision rescores one material.
+about 100 MB). A material is the centroid of its examples (Rocchio's classifier, a nearest
+centroid); a file is suggested when its cosine similarity to it stands out from every file's
+(at least Z robust deviations above the median: the archive itself says what "unusually alike"
+means, whatever the length and style of its texts; or CLEARLY_ALIKE), reaches `min_similarity`,
+and beats its
+nearest counter-example. Nothing to fit beyond the examples, so one decision rescores one
+material: one product of the feature matrix with one vector.
 
 All of it is derived: the vectors live in chunk files under archive/learning/ (delete the folder
 and they are made again), the suggestions in checklist/learning_store.py, keyed by the decisions
@@ -43,6 +47,10 @@ MAX_CHARS = 8000                      # of a file's text
 CHUNK = 2000                          # files vectorised per chunk file
 MAX_PER_MATERIAL = 1000               # the most similar files suggested per material
 SHOWN = 3                             # the most similar confirmed files named
+Z = 5.0                               # robust deviations above the median similarity
+MIN_SPREAD = 0.01                     # a tiny archive has no spread to speak of
+CLEARLY_ALIKE = 0.5                   # this similar is alike in any archive (a small one has
+                                      # too few files to say what stands out)
 FORMAT = 1                            # of the chunk files; another value starts afresh
 
 
@@ -52,7 +60,7 @@ class Settings:
     one by one; how similar a file must be to a confirmed one to be suggested."""
     enabled: bool = True
     off: frozenset = field(default_factory=frozenset)
-    min_similarity: float = 0.3
+    min_similarity: float = 0.1
 
     def on(self, material: str) -> bool:
         return self.enabled and material not in self.off
@@ -257,16 +265,19 @@ class Learner:
         for mid, pos in sorted(examples.items()):
             pos_rows = sorted(f.row[sha] for sha in pos if sha in f.row)
             neg_rows = sorted(f.row[sha] for sha in rejected.get(mid, ()) if sha in f.row)
-            key = hashlib.sha1(repr((f.generation, s.min_similarity, TOP_TERMS, pos_rows,
+            key = hashlib.sha1(repr((f.generation, s.min_similarity, Z, TOP_TERMS, pos_rows,
                                      neg_rows)).encode()).hexdigest()
             old = trained.get(mid)
-            start = 0 if old is None or old[0] != key else old[1]
-            if old is not None and start >= len(f.shas):
+            fresh = old is None or old[0] != key
+            if not fresh and old[1] >= len(f.shas):
                 continue                              # nothing new for this material
-            rows = self._score(x, start, pos_rows, neg_rows, decided.get(mid, set()),
-                               self.materials[mid], s.min_similarity) if pos_rows else []
-            self.store.save(mid, key, len(f.shas), rows, replace=start == 0)
-            changed = changed or start == 0 or bool(rows)
+            rows, stats = [], (0.0, 0.0)
+            if pos_rows:
+                rows, stats = self._score(x, 0 if fresh else old[1], pos_rows, neg_rows,
+                                          decided.get(mid, set()), self.materials[mid],
+                                          s.min_similarity, None if fresh else old[2:])
+            self.store.save(mid, key, len(f.shas), rows, replace=fresh, stats=stats)
+            changed = changed or fresh or bool(rows)
         return changed
 
     def _vectorise(self, budget: int | None, progress=None) -> None:
@@ -302,31 +313,40 @@ class Learner:
             self._features_seq = seq
 
     def _score(self, x, start: int, pos_rows: list[int], neg_rows: list[int], decided: set[str],
-               material, threshold: float) -> list[tuple]:
-        """(sha, score, n, similar) for the files from row `start` that resemble the examples:
-        the nearest example at least `threshold` similar and nearer than the nearest
-        counter-example; never an example, a counter-example or a decided file."""
+               material, floor: float, stats: tuple[float, float] | None = None):
+        """(rows, (centre, spread)): rows (sha, score, n, similar) for the files from row
+        `start` that resemble the examples' centroid (see the module's docstring); never an
+        example, a counter-example or a decided file. The centre and spread of every file's
+        similarity are measured now, or given (`stats`) when only new files are scored."""
         f = self.features
         p = x[pos_rows]
-        q = x[neg_rows] if neg_rows else None
-        pos_shas = [f.shas[r] for r in pos_rows]
+        centroid = np.asarray(p.mean(axis=0)).ravel()
+        centroid /= np.linalg.norm(centroid) or 1.0
+        sims = x[start:] @ centroid
+        if stats is None:
+            center = float(np.median(sims))
+            spread = max(MIN_SPREAD, 1.4826 * float(np.median(np.abs(sims - center))))
+        else:
+            center, spread = stats
+        cand = np.nonzero((sims >= floor) & ((sims >= center + Z * spread)
+                                             | (sims >= CLEARLY_ALIKE)))[0]
+        cand = [i for i in cand if f.shas[start + i] not in decided
+                and material.fits(f.kinds[start + i])]
         out = []
-        for a in range(start, x.shape[0], 20000):
-            block = x[a:a + 20000]
-            sim = (block @ p.T).toarray()
-            best = sim.max(axis=1)
-            if q is not None:
-                best = np.where(best > (block @ q.T).toarray().max(axis=1), best, 0.0)
-            for i in np.nonzero(best >= threshold)[0]:
-                sha = f.shas[a + i]
-                if sha in decided or not material.fits(f.kinds[a + i]):
-                    continue
-                order = np.argsort(-sim[i])
-                n = int((sim[i] >= threshold).sum())
-                similar = ",".join(pos_shas[j] for j in order[:SHOWN] if sim[i][j] >= threshold)
-                out.append((sha, round(float(best[i]), 4), n, similar))
+        if cand:
+            rows = [start + i for i in cand]
+            near = (x[rows] @ p.T).toarray()
+            against = ((x[rows] @ x[neg_rows].T).toarray().max(axis=1) if neg_rows
+                       else np.zeros(len(rows)))
+            pos_shas = [f.shas[r] for r in pos_rows]
+            for j, i in enumerate(cand):
+                if against[j] >= sims[i]:
+                    continue                   # nearer a file the office rejected for it
+                order = np.argsort(-near[j])[:SHOWN]
+                out.append((f.shas[start + i], round(float(sims[i]), 4), len(pos_rows),
+                            ",".join(pos_shas[k] for k in order)))
         out.sort(key=lambda r: -r[1])
-        return out[:MAX_PER_MATERIAL]
+        return out[:MAX_PER_MATERIAL], (center, spread)
 
     def rebuild(self) -> None:
         """Forget every vector and suggestion; the next refresh makes them again."""
@@ -353,13 +373,15 @@ class Learner:
     def add_to(self, ev: Evidence, decisions: dict, mapping) -> Evidence:
         """The learned suggestions added to the evidence: for a material, a file it does not
         list already (by a code, a content rule or a decision), never a decided (file,
-        material), never counting by itself."""
+        material), never a file the office has placed as evidence for another material (it
+        knows where that one belongs), never counting by itself."""
         learned = self.suggestions()
         if not learned:
             return ev
         files, out, waits = ev.files, ev.materials, ev.waits
+        placed = {sha for (sha, _), d in decisions.items() if d["action"] in ("confirm", "assign")}
         todo = [(sha, mid) for sha, mid in learned if mid in out and sha not in out[mid]
-                and (sha, mid) not in decisions]
+                and (sha, mid) not in decisions and sha not in placed]
         missing = {sha for sha, _ in todo if sha not in files}
         if missing:
             for _sid, unit, path, sha, kind, fmt, state, _r, date, dsrc in sorted(

@@ -37,7 +37,7 @@ class LearningOptions:
     """[learning]: suggestions learned from the office's decisions (checklist/learning.py)."""
     enabled: bool = True               # false: nothing is learned or suggested by resemblance
     off: list[str] = field(default_factory=list)    # materials learning is off for
-    min_similarity: float = 0.3        # how like a confirmed file a file must be (0-1)
+    min_similarity: float = 0.1        # how like its confirmed files a file must be at least (0-1)
 
 
 @dataclass
@@ -255,7 +255,7 @@ threads = 1                 # 每个识别进程使用的线程数
 [learning]
 enabled = true              # 根据双拥办已确认/排除的文件,建议相似的文件(仍需确认)
 off = []                    # 不学习的材料编号,如 ["2.4b"]
-min_similarity = 0.3        # 与已确认文件的相似度达到多少才建议(0–1)
+min_similarity = 0.1        # 与已确认文件的相似度至少达到多少才建议(0–1)
 
 [limits]
 max_archive_mb = {d.max_archive_bytes // MB}
