@@ -45,7 +45,8 @@ N_FEATURES = 2 ** 20
 TOP_TERMS = 128                       # per file: its most telling terms
 MAX_CHARS = 8000                      # of a file's text
 CHUNK = 2000                          # files vectorised per chunk file
-MAX_PER_MATERIAL = 1000               # the most similar files suggested per material
+MAX_PER_MATERIAL = 200                # the most similar files suggested per material: as the
+                                      # office decides on them, the next ones come
 SHOWN = 3                             # the most similar confirmed files named
 Z = 5.0                               # robust deviations above the median similarity
 MIN_SPREAD = 0.01                     # a tiny archive has no spread to speak of
@@ -216,6 +217,7 @@ class Learner:
         self._features: Features | None = None
         self._features_seq = -1
         self._read: tuple | None = None
+        self._facts: tuple | None = None
 
     @property
     def settings(self) -> Settings:
@@ -357,6 +359,25 @@ class Learner:
 
     # -- reading -------------------------------------------------------------------------------
 
+    def _facts_of(self, shas: set[str], mapping) -> dict[str, FileFacts]:
+        """The facts of learned files the mapping does not list, read once until the catalog
+        or what is learned changes (a warm check pays nothing for them)."""
+        key = (self.version(), self.catalog.last_seq_except("decision"))
+        if self._facts is None or self._facts[0] != key:
+            self._facts = (key, {}, {})         # key, sha -> facts (None: not present), reasons
+        known = self._facts[1]
+        new = {sha for sha in shas if sha not in known}
+        if new:
+            found: dict[str, FileFacts] = {}
+            for _sid, unit, path, sha, kind, fmt, state, _r, date, dsrc in sorted(
+                    self.catalog.present_files_of(new), key=lambda r: r[2]):
+                if sha not in found and fmt != "zip":
+                    found[sha] = FileFacts(sha, path, unit, kind, date, dsrc, state != "problem")
+            mapping._mark_unread(found, list(found))
+            known.update(found)
+            known.update({sha: None for sha in new if sha not in found})
+        return {sha: known[sha] for sha in shas if known[sha] is not None}
+
     def suggestions(self) -> dict[tuple[str, str], tuple[float, int, list[str]]]:
         """(sha, material) -> (score, n, similar shas), for the materials learning is on for."""
         key = self.version()
@@ -382,19 +403,17 @@ class Learner:
         placed = {sha for (sha, _), d in decisions.items() if d["action"] in ("confirm", "assign")}
         todo = [(sha, mid) for sha, mid in learned if mid in out and sha not in out[mid]
                 and (sha, mid) not in decisions and sha not in placed]
-        missing = {sha for sha, _ in todo if sha not in files}
-        if missing:
-            for _sid, unit, path, sha, kind, fmt, state, _r, date, dsrc in sorted(
-                    self.catalog.present_files_of(missing), key=lambda r: r[2]):
-                if sha not in files and fmt != "zip":
-                    files[sha] = FileFacts(sha, path, unit, kind, date, dsrc, state != "problem")
-            mapping._mark_unread(files, [sha for sha in missing if sha in files])
+        files.update(self._facts_of({sha for sha, _ in todo if sha not in files}, mapping))
+        reasons = self._facts[2]              # made once per key, then shared by every check
         for sha, mid in todo:
             f = files.get(sha)
             if f is None or not self.materials[mid].fits(f.kind):
                 continue
-            _, n, similar = learned[(sha, mid)]
             out[mid][sha] = ("suggested", False)
-            waits[(sha, mid)] = [(SIMILAR, {"n": n, "similar": [
-                {"id": s, "path": files[s].path} for s in similar if s in files]})]
+            why = reasons.get((sha, mid))
+            if why is None:
+                _, n, similar = learned[(sha, mid)]
+                why = reasons[(sha, mid)] = [(SIMILAR, {"n": n, "similar": [
+                    {"id": s, "path": files[s].path} for s in similar if s in files]})]
+            waits[(sha, mid)] = why
         return ev
