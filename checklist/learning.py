@@ -45,7 +45,7 @@ N_FEATURES = 2 ** 20
 TOP_TERMS = 128                       # per file: its most telling terms
 MAX_CHARS = 8000                      # of a file's text
 CHUNK = 2000                          # files vectorised per chunk file
-MAX_PER_MATERIAL = 200                # the most similar files suggested per material: as the
+MAX_PER_MATERIAL = 100                # the most similar files suggested per material: as the
                                       # office decides on them, the next ones come
 SHOWN = 3                             # the most similar confirmed files named
 Z = 5.0                               # robust deviations above the median similarity
@@ -359,24 +359,33 @@ class Learner:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def _facts_of(self, shas: set[str], mapping) -> dict[str, FileFacts]:
-        """The facts of learned files the mapping does not list, read once until the catalog
-        or what is learned changes (a warm check pays nothing for them)."""
+    def _prepared(self, files: dict, mapping) -> list[tuple]:
+        """(sha, material, facts, reason) of every learned suggestion whose file is present and
+        fits the material's kind, made once until the catalog or what is learned changes (a
+        warm check pays little for them): the facts of files the mapping does not list are
+        read from the catalog, the reason names the confirmed files each resembles most."""
         key = (self.version(), self.catalog.last_seq_except("decision"))
-        if self._facts is None or self._facts[0] != key:
-            self._facts = (key, {}, {})         # key, sha -> facts (None: not present), reasons
-        known = self._facts[1]
-        new = {sha for sha in shas if sha not in known}
-        if new:
-            found: dict[str, FileFacts] = {}
-            for _sid, unit, path, sha, kind, fmt, state, _r, date, dsrc in sorted(
-                    self.catalog.present_files_of(new), key=lambda r: r[2]):
-                if sha not in found and fmt != "zip":
-                    found[sha] = FileFacts(sha, path, unit, kind, date, dsrc, state != "problem")
-            mapping._mark_unread(found, list(found))
-            known.update(found)
-            known.update({sha: None for sha in new if sha not in found})
-        return {sha: known[sha] for sha in shas if known[sha] is not None}
+        if self._facts is not None and self._facts[0] == key:
+            return self._facts[1]
+        learned = self.suggestions()
+        facts = {sha: files[sha] for sha, _ in learned if sha in files}
+        new = {sha for sha, _ in learned if sha not in files}
+        found: dict[str, FileFacts] = {}
+        for _sid, unit, path, sha, kind, fmt, state, _r, date, dsrc in sorted(
+                self.catalog.present_files_of(new), key=lambda r: r[2]):
+            if sha not in found and fmt != "zip":
+                found[sha] = FileFacts(sha, path, unit, kind, date, dsrc, state != "problem")
+        mapping._mark_unread(found, list(found))
+        facts.update(found)
+        out = []
+        for (sha, mid), (_, n, similar) in learned.items():
+            f = facts.get(sha)
+            if f is None or mid not in self.materials or not self.materials[mid].fits(f.kind):
+                continue
+            out.append((sha, mid, f, [(SIMILAR, {"n": n, "similar": [
+                {"id": s, "path": files[s].path} for s in similar if s in files]})]))
+        self._facts = (key, out)
+        return out
 
     def suggestions(self) -> dict[tuple[str, str], tuple[float, int, list[str]]]:
         """(sha, material) -> (score, n, similar shas), for the materials learning is on for."""
@@ -396,9 +405,19 @@ class Learner:
         list already (by a code, a content rule or a decision), never a decided (file,
         material), never a file the office has placed as evidence for another material (it
         knows where that one belongs), never counting by itself."""
-        learned = self.suggestions()
-        if not learned:
+        if not self.suggestions():
             return ev
+        files, out, waits = ev.files, ev.materials, ev.waits
+        placed = {sha for (sha, _), d in decisions.items() if d["action"] in ("confirm", "assign")}
+        for sha, mid, facts, why in self._prepared(files, mapping):
+            found = out.get(mid)
+            if found is None or sha in found or sha in placed or (sha, mid) in decisions:
+                continue
+            if sha not in files:
+                files[sha] = facts
+            found[sha] = ("suggested", False)
+            waits[(sha, mid)] = why
+        return ev
         files, out, waits = ev.files, ev.materials, ev.waits
         placed = {sha for (sha, _), d in decisions.items() if d["action"] in ("confirm", "assign")}
         todo = [(sha, mid) for sha, mid in learned if mid in out and sha not in out[mid]
