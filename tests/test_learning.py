@@ -218,5 +218,33 @@ def test_the_web_app_learns_in_the_background_and_its_pages_only_read(lws):
             learner.stop()
         assert page.count('data-code="similar_to_confirmed"') == 2
         assert f'<a href="/file/{example}">人武部/扫描全能王 2021-07-28 10.32.txt</a>' in page
+        # rejected on the page: gone at once, before anything learns again
+        other = sha_of(lws, "人武部/微信图片_20220405.txt")
+        office.post("/review/decide", {"sha": other, "material": "1.1a", "action": "reject",
+                                       "note": "wrong_material"})
+        page = office.get("/review").text
+        assert page.count('data-code="similar_to_confirmed"') == 1 and other not in page
     finally:
         app.extensions["yingjian"].close()
+
+
+def test_the_watcher_learns_between_its_steps_and_survives_a_failure(lws):
+    from yingjian.watching import WatchCallbacks, WatchService
+    lws.config.ocr = False
+    events, now = [], [0.0]
+    service = WatchService(lws, poll=1.0, callbacks=WatchCallbacks(
+        on_event=lambda code, data: events.append(code), clock=lambda: now[0]))
+    lws.decide("人武部/扫描全能王 2021-07-28 10.32.txt", "1.1a", "assign", "张三")
+    service.after_step()
+    assert len(learned_rows(lws, "1.1a")) == 2 and events == []
+    # the vectors' folder made unusable: reported, the watcher goes on, and learns once it heals
+    lws.learner.rebuild()
+    lws.learner.folder.write_text("不是文件夹", encoding="utf-8")
+    lws.decide("人武部/新建文档.txt", "1.1a", "assign", "张三")
+    now[0] += service.LEARN_EVERY
+    service.after_step()
+    assert events == ["learning_failed"]
+    lws.learner.folder.unlink()
+    now[0] += service.LEARN_EVERY
+    service.after_step()
+    assert [r["path"] for r in learned_rows(lws, "1.1a")] == ["人武部/微信图片_20220405.txt"]
