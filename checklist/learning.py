@@ -127,7 +127,7 @@ class Features:
                     shas, kinds = [str(s) for s in z["shas"]], [str(k) for k in z["kinds"]]
                     m = sparse.csr_matrix((z["data"], z["indices"], z["indptr"]),
                                           shape=(len(shas), N_FEATURES))
-                    np.add.at(self.df, z["df_terms"], z["df_counts"])
+                    self.df[z["df_terms"]] += z["df_counts"]        # each term once a chunk
             except (OSError, ValueError, KeyError):
                 continue                       # half-written by a killed process: made again
             self._loaded.add(name)
@@ -144,7 +144,8 @@ class Features:
         return bool(new)
 
     def add(self, files: list[tuple[str, str, str, str]]) -> None:
-        """Vectorise (sha, kind, name, text) and write them as one chunk."""
+        """Vectorise (sha, kind, name, text) and write them as one chunk: each file's kept terms
+        with their sublinear term frequency (1 + log tf), and the chunk's document frequencies."""
         files = [f for f in files if f[0] not in self.row]
         if not files:
             return
@@ -154,6 +155,7 @@ class Features:
         df = self.df.copy()
         np.add.at(df, terms, freq.astype(np.int32))
         kept = _top_terms(counts, _idf(df, len(self.shas) + len(files)))
+        kept.data = 1 + np.log(kept.data)        # sublinear tf, kept so that loading is cheap
         name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.npz"
         tmp = self.folder / f".{name}.tmp"
         with open(tmp, "wb") as fh:
@@ -171,13 +173,26 @@ class Features:
         n = len(self.shas)
         if self._weighted is None or self._weighted[0] != n:
             if self._raw is None:
-                self._raw = (sparse.vstack(self._parts, format="csr") if self._parts
-                             else sparse.csr_matrix((0, N_FEATURES), dtype=np.float32))
+                self._raw = (_stack(self._parts) if len(self._parts) != 1 else self._parts[0])
                 self._parts = [self._raw]
-            x = self._raw.copy()
-            x.data = (1 + np.log(x.data)) * _idf(self.df, n)[x.indices]
+            raw = self._raw
+            data = _idf(self.df, n)[raw.indices]
+            data *= raw.data
+            x = sparse.csr_matrix((data, raw.indices, raw.indptr), shape=raw.shape, copy=False)
             self._weighted = (n, normalize(x, copy=False))
         return self._weighted[1]
+
+
+def _stack(parts: list):
+    """Rows of several csr matrices, one after the other, copied once."""
+    from scipy import sparse
+    if not parts:
+        return sparse.csr_matrix((0, N_FEATURES), dtype=np.float32)
+    ends = np.cumsum([0] + [p.nnz for p in parts])
+    indptr = np.concatenate([[0]] + [p.indptr[1:] + ends[i] for i, p in enumerate(parts)])
+    return sparse.csr_matrix((np.concatenate([p.data for p in parts]).astype(np.float32, copy=False),
+                              np.concatenate([p.indices for p in parts]), indptr),
+                             shape=(sum(p.shape[0] for p in parts), N_FEATURES), copy=False)
 
 
 def _idf(df: np.ndarray, n: int) -> np.ndarray:
@@ -324,7 +339,7 @@ class Learner:
         p = x[pos_rows]
         centroid = np.asarray(p.mean(axis=0)).ravel()
         centroid /= np.linalg.norm(centroid) or 1.0
-        sims = x[start:] @ centroid
+        sims = (x if start == 0 else x[start:]) @ centroid     # x[0:] would copy it all
         if stats is None:
             center = float(np.median(sims))
             spread = max(MIN_SPREAD, 1.4826 * float(np.median(np.abs(sims - center))))
