@@ -224,10 +224,12 @@ class Learner:
     evidence (`add_to`, read-only: a web page never writes)."""
 
     def __init__(self, catalog, decisions, store: LearningStore, materials: dict, folder: Path,
-                 settings=Settings):
+                 settings=None):
         self.catalog, self.decisions, self.store = catalog, decisions, store
         self.materials = materials                        # id -> Material
         self.folder = Path(folder)
+        if settings is None:
+            settings = Settings()
         self._settings = settings if callable(settings) else (lambda: settings)
         self._features: Features | None = None
         self._features_seq = -1

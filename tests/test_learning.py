@@ -116,6 +116,11 @@ def test_a_confirmed_file_makes_similar_unmatched_files_suggestions_with_their_r
     assert len(learned) == 2 and all(not e["confirmed"] and e["how"] == "suggested" for e in learned)
     assert all(e["similar"][0]["path"] == example for e in learned)
     assert "与已确认的 1 个文件相似" in run(root, "check")
+    # a unit is told its file waits, never the names of the files it resembles (maybe others')
+    ws = Workspace.open(root)
+    assert ws.standing(sha_of(ws, "人武部/新建文档.txt")) == {
+        "standing": "waiting", "reasons": ["与已确认的 1 个文件相似,待确认"]}
+    ws.close()
     # a learned suggestion is confirmed like any other
     run(root, "confirm", "人武部/新建文档.txt", "1.1a")
     assert [r["path"] for r in learned_rows(Workspace.open(root))] == ["人武部/微信图片_20220405.txt"]

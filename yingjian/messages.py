@@ -307,6 +307,7 @@ WAITS = {
     "ambiguous_item": "放在项目 {code} 下,该项有多项同类材料,需确认是哪一项",
     "similar_to_confirmed": "与已确认的 {n} 个文件相似(最相似:{names}),待确认",
 }
+SIMILAR_BRIEF = "与已确认的 {n} 个文件相似,待确认"
 # what was received, as the kind-mismatch sentence says it (need: KIND_LABELS)
 KIND_RECEIVED = {"document": "文本文件", "photo": "照片", "ledger": "台账", "video": "视频",
                  "other": "其他文件"}
@@ -467,8 +468,9 @@ def waits(code: str, data: dict | None = None) -> str:
         data["need"] = KIND_LABELS.get(data.get("need"), data.get("need"))
         data["got"] = KIND_RECEIVED.get(data.get("got"), data.get("got"))
     elif code == "similar_to_confirmed":
-        data["names"] = "、".join(s["path"].rsplit("/", 1)[-1] for s in data.get("similar", ())) \
-            or "—"
+        if not data.get("similar"):               # e.g. told to a unit: no other unit's names
+            return _safe_format(SIMILAR_BRIEF, data)
+        data["names"] = "、".join(s["path"].rsplit("/", 1)[-1] for s in data["similar"])
     elif code == "date_not_inside":
         data["source"] = DATE_SOURCE_LABELS.get(data.get("source"), "无日期")
     return _safe_format(WAITS.get(code, code), data)
