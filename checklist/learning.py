@@ -45,7 +45,7 @@ N_FEATURES = 2 ** 20
 TOP_TERMS = 128                       # per file: its most telling terms
 MAX_CHARS = 8000                      # of a file's text
 CHUNK = 2000                          # files vectorised per chunk file
-MAX_PER_MATERIAL = 100                # the most similar files suggested per material: as the
+MAX_PER_MATERIAL = 50                 # the most similar files suggested per material: as the
                                       # office decides on them, the next ones come
 SHOWN = 3                             # the most similar confirmed files named
 Z = 5.0                               # robust deviations above the median similarity

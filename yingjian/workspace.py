@@ -409,7 +409,7 @@ class Workspace:
         waits = [waiting[k] for k in keys if k in waiting]
         if waits:
             return {"standing": "waiting", "reasons": [
-                w["text"] if "text" in w else messages.waits(w["code"], w["data"])
+                w["text"] if "text" in w else messages.waits(w["code"], _for_unit(w))
                 for p in waits for w in p["waits"]]}
         return {"standing": "none", "reasons": []}
 
@@ -551,6 +551,12 @@ def _words_for_why_not(items: list[dict]) -> None:
                     w["text"] = messages.waits(w["code"], w["data"])
                 _add_similar(ev)
         _words_for_why_not(it.get("children", ()))
+
+
+def _for_unit(wait: dict) -> dict:
+    """A wait's data as a unit may read it: a learned suggestion's similar files may be other
+    units', so their names are left out."""
+    return {k: v for k, v in wait["data"].items() if k != "similar"}
 
 
 def _add_similar(row: dict) -> None:
