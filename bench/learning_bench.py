@@ -17,6 +17,7 @@ with learning on beside off, interleaved in the same run.
     python bench/learning_bench.py --large 0       # quality only
 """
 import argparse
+import gc
 import random
 import shutil
 import statistics
@@ -237,11 +238,12 @@ def timing(n: int, seed: int) -> None:
         ws.learn()
         # the warm readiness check, learning off and on, interleaved
         off, on = [], []
-        for _ in range(3):
+        for _ in range(7):
             for enabled, into in ((False, off), (True, on)):
                 cfg.write_learning(ws.config.root, enabled, [])
                 ws.learning_settings()
                 Check(ws.standard, ws.mapping).run()      # warm: what changed is read once
+                gc.collect()
                 t = time.perf_counter()
                 result = Check(ws.standard, ws.mapping).run()
                 into.append(time.perf_counter() - t)
