@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from archive.catalog import now_iso  # noqa: E402
 from bench.search_bench import FILLER, NAMES, PHRASES, PLACES  # noqa: E402
 from checklist import Check  # noqa: E402
-from checklist.learning import SIMILAR  # noqa: E402
+from checklist.learning import CLEARLY_ALIKE, MIN_SPREAD, SIMILAR, Z  # noqa: E402
 from yingjian import config as cfg  # noqa: E402
 from yingjian.workspace import Workspace, init  # noqa: E402
 
@@ -157,6 +157,21 @@ def found(ws) -> tuple[dict, dict]:
     return rules, learned
 
 
+def nearest_neighbour(ws, examples: list[str]) -> set[str]:
+    """The alternative the learner was chosen over: a file's score is its similarity to its
+    nearest example (k-nearest neighbours, k = 1) instead of to the examples' centroid, under
+    the same rule (Z robust deviations above the median, or CLEARLY_ALIKE; at least the floor)."""
+    import numpy as np
+    f = ws.learner.features
+    x = f.matrix()
+    sims = (x @ x[[f.row[s] for s in examples]].T).toarray().max(axis=1)
+    center = float(np.median(sims))
+    spread = max(MIN_SPREAD, 1.4826 * float(np.median(np.abs(sims - center))))
+    keep = (sims >= ws.learning_settings().min_similarity) & (
+        (sims >= center + Z * spread) | (sims >= CLEARLY_ALIKE))
+    return {f.shas[i] for i in np.nonzero(keep)[0]}
+
+
 def pr(pairs: list[tuple[set, set]]) -> tuple[float, float]:
     """Micro precision and recall of (found, truth) pairs."""
     tp = sum(len(f & t) for f, t in pairs)
@@ -185,14 +200,16 @@ def quality(n: int, seed: int) -> list[tuple]:
             ws.learn()
             took = time.perf_counter() - t
             rules, learned = found(ws)
-            r_pairs, l_pairs, both = [], [], []
+            r_pairs, l_pairs, both, knn = [], [], [], []
             for mid, shas in truth.items():
                 rest = shas - set(order[mid][:k])
                 r, lrn = rules.get(mid, set()), learned.get(mid, set())
                 r_pairs.append((r, rest))
                 l_pairs.append((lrn, rest - r))
                 both.append((r | lrn, rest))
-            rows.append((k, *pr(r_pairs), *pr(l_pairs), *pr(both), took))
+                knn.append((nearest_neighbour(ws, order[mid][:k]) - r - set(order[mid][:k]),
+                            rest - r))
+            rows.append((k, *pr(r_pairs), *pr(l_pairs), *pr(both), took, *pr(knn)))
         ws.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -278,13 +295,14 @@ def main():
         for row in quality(args.files, seed):
             per_k.setdefault(row[0], []).append(row[1:])
     print(f"{'confirmed':>9} | {'rules P':>7} {'rules R':>7} | {'learned P':>9} {'learned R':>9} | "
-          f"{'both P':>6} {'both R':>6} | {'learn s':>7}")
+          f"{'both P':>6} {'both R':>6} | {'1-NN P':>6} {'1-NN R':>6} | {'learn s':>7}")
     for k, rows in per_k.items():
         m = [statistics.mean(c) for c in zip(*rows)]
         print(f"{k:>9} | {m[0]:7.2f} {m[1]:7.2f} | {m[2]:9.2f} {m[3]:9.2f} | {m[4]:6.2f} "
-              f"{m[5]:6.2f} | {m[6]:7.2f}")
+              f"{m[5]:6.2f} | {m[7]:6.2f} {m[8]:6.2f} | {m[6]:7.2f}")
     print("(learned R: of the family's files no rule finds; both: rules and learning together, "
-          "of all the family's files; examples left out)")
+          "of all the family's files; 1-NN: the nearest example instead of the centroid, same "
+          "rule, before the counter-example and placed-file filters; examples left out)")
     if args.large:
         timing(args.large, 99)
 
