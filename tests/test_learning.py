@@ -253,3 +253,16 @@ def test_the_watcher_learns_between_its_steps_and_survives_a_failure(lws):
     now[0] += service.LEARN_EVERY
     service.after_step()
     assert [r["path"] for r in learned_rows(lws, "1.1a")] == ["人武部/微信图片_20220405.txt"]
+
+
+def test_a_wrong_learning_setting_is_one_clear_error(lws):
+    from yingjian import messages
+    from yingjian.config import WorkspaceError
+    root = lws.config.root
+    toml = root / "yingjian.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        "min_similarity = 0.1", "min_similarity = 5"), encoding="utf-8")
+    with pytest.raises(WorkspaceError) as e:
+        Workspace.open(root)
+    assert e.value.code == "learning_invalid"
+    assert "[learning]" in messages.describe(e.value).text

@@ -88,6 +88,8 @@ def _switch(ctx, materials: tuple[str, ...], on: bool) -> None:
     cfg.write_learning(ws.config.root, enabled, sorted(off))
     if materials:
         click.echo(("已开启" if on else "已关闭") + "以下材料的学习:" + "、".join(materials))
+        if on and not enabled:
+            click.echo("注意:整个工作区的学习仍是关闭的(yingjian learn on 开启)")
     else:
         click.echo("已开启整个工作区的学习" if on else "已关闭整个工作区的学习(已学到的建议不再列出)")
 
