@@ -260,6 +260,14 @@ class Catalog(SqliteStore):
             "o.date_source FROM sources s JOIN objects o ON o.sha = s.sha "
             "WHERE s.state = 'present'").fetchall()
 
+    def present_files_of(self, shas) -> list[tuple]:
+        """The rows of `present_files` for these contents only (a follower that knows which
+        files it wants: the learned suggestions)."""
+        return self._in(
+            "SELECT s.id, s.unit, s.path, s.sha, o.kind, o.format, o.state, s.reason, o.date, "
+            "o.date_source FROM sources s JOIN objects o ON o.sha = s.sha "
+            "WHERE s.state = 'present' AND s.sha IN ({keys})", shas)
+
     def unit_counts(self) -> dict[str, int]:
         """unit -> how many present paths it has (zip members included)."""
         return {r[0]: r[1] for r in self._tuples(

@@ -81,6 +81,12 @@ class DecisionStore(SqliteStore):
         return [dict(r) for r in self._rows(
             f"SELECT {_COLUMNS} FROM decisions WHERE sha = ? ORDER BY id", (sha,))]
 
+    def ever_rejected(self) -> set[tuple[str, str]]:
+        """(sha, material) of every file ever rejected for a material, even if the rejection
+        was withdrawn since: what learning must never suggest for it again."""
+        return set(self._tuples("SELECT DISTINCT sha, material FROM decisions "
+                                "WHERE action = 'reject'"))
+
     def all(self) -> list[dict]:
         return [dict(r) for r in self._rows(f"SELECT {_COLUMNS} FROM decisions ORDER BY id")]
 

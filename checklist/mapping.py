@@ -130,6 +130,7 @@ class Mapping:
             it.code: it.all_materials() for it in std.walk()}
         self._units_of: dict[str, list[str]] = {
             m.id: it.units for it in std.walk() for m in it.materials}
+        self.learned = None          # checklist/learning.py's Learner: suggestions by resemblance
 
     # -- decisions -----------------------------------------------------------------------------
 
@@ -237,7 +238,11 @@ class Mapping:
         if cached is None or cached[0] != key:
             cached = self._automatic_cache = (key, self._automatic())
         files, auto, auto_waits = cached[1]
-        return self._with_decisions(files, auto, auto_waits, self.decisions())
+        decisions = self.decisions()
+        ev = self._with_decisions(files, auto, auto_waits, decisions)
+        if self.learned is not None:         # never counting: they wait for the office
+            ev = self.learned.add_to(ev, decisions, self)
+        return ev
 
     def _automatic(self):
         """(files, material -> sha -> (how, confirmed), waits): what the files' own names and

@@ -94,6 +94,7 @@ STORES = {
     "archive/catalog.py": ("objects", "sources", "versions", "ocr_pages", "changes", "meta"),
     "archive/catalog_migrations.py": ("objects", "sources"),
     "checklist/decisions.py": ("decisions", "declared_codes", "rule_matches"),
+    "checklist/learning_store.py": ("learned", "learning_trained", "learning_meta"),
     "yingjian/users.py": ("users", "sessions", "login_failures"),
     "yingjian/audit.py": ("audit",),
     "yingjian/problem_notes.py": ("problem_notes",),

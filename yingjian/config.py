@@ -60,6 +60,14 @@ class WebOptions:
 
 
 @dataclass
+class LearningOptions:
+    """[learning]: suggestions learned from the office's decisions (checklist/learning.py)."""
+    enabled: bool = True               # false: nothing is learned or suggested by resemblance
+    off: list[str] = field(default_factory=list)    # materials learning is off for
+    min_similarity: float = 0.1        # how like its confirmed files a file must be at least (0-1)
+
+
+@dataclass
 class Config:
     root: Path
     inbox: Path
@@ -80,6 +88,7 @@ class Config:
     font: Path | None = None           # a CJK font for thumbnails, if not in the usual places
     inspection_date: date | None = None  # the day the inspectors come (倒计时, deadlines, notices)
     notice: dict = field(default_factory=dict)   # [notice]: the 督办通知's office, web address
+    learning: LearningOptions = field(default_factory=LearningOptions)
 
     @property
     def objects(self) -> Path:
@@ -156,7 +165,8 @@ def load(root: Path) -> Config:
                   ocr_workers=None if workers == "auto" else workers,
                   inspection_date=_inspection_date(ws.get("inspection_date"), path),
                   notice={k: str(v) for k, v in data.get("notice", {}).items()
-                          if k in ("office_name", "doc_prefix", "web_address", "contact")})
+                          if k in ("office_name", "doc_prefix", "web_address", "contact")},
+                  learning=_learning(data.get("learning", {}), path))
 
 
 def _inspection_date(value, path: Path) -> date | None:
@@ -171,6 +181,39 @@ def _inspection_date(value, path: Path) -> date | None:
         return date.fromisoformat(str(value).strip().replace("/", "-"))
     except ValueError:
         raise WorkspaceError("inspection_date_invalid", path=str(path), value=str(value))
+
+
+def _learning(values: dict, path: Path) -> LearningOptions:
+    opts = LearningOptions(**_known(LearningOptions, values))
+    if not isinstance(opts.off, list) or not all(isinstance(m, str) for m in opts.off) \
+            or not isinstance(opts.min_similarity, (int, float)) \
+            or not 0 < opts.min_similarity <= 1:
+        raise WorkspaceError("learning_invalid", path=str(path))
+    opts.enabled = bool(opts.enabled)
+    return opts
+
+
+def write_learning(root: Path, enabled: bool, off: list[str]) -> None:
+    """Rewrite `enabled` and `off` of yingjian.toml's [learning] table (added if missing),
+    leaving the rest as the office wrote it."""
+    path = root / CONFIG_NAME
+    text = path.read_text(encoding="utf-8")
+    lines = {"enabled": "enabled = " + ("true" if enabled else "false"),
+             "off": "off = [" + ", ".join(_toml_str(m) for m in off) + "]"}
+    m = re.search(r"(?ms)^\[learning\][^\n]*\n(.*?)(?=^\[|\Z)", text)
+    if m is None:
+        text = text.rstrip("\n") + "\n\n[learning]\n" + "\n".join(lines.values()) + "\n"
+    else:
+        body = m.group(1)
+        for key, line in lines.items():
+            body, n = re.subn(rf"(?m)^{key}\s*=.*$", lambda _: line, body, count=1)
+            if n == 0:
+                body = line + "\n" + body
+        text = text[:m.start(1)] + body + text[m.end(1):]
+    got = tomllib.loads(text).get("learning", {})
+    if got.get("enabled") != enabled or got.get("off") != off:
+        raise WorkspaceError("config_syntax", path=str(path), error="learning")
+    path.write_text(text, encoding="utf-8")
 
 
 def _known(cls, values: dict) -> dict:
@@ -279,6 +322,11 @@ spool_mb = {w.spool_mb}               # 同时接收中的全部请求最多暂�
 enabled = true              # 识别扫描件和照片中的文字
 workers = "auto"            # 识别进程数;"auto" 为每个 CPU 核一个
 threads = 1                 # 每个识别进程使用的线程数
+
+[learning]
+enabled = true              # 根据双拥办已确认/排除的文件,建议相似的文件(仍需确认)
+off = []                    # 不学习的材料编号,如 ["2.4b"]
+min_similarity = 0.1        # 与已确认文件的相似度至少达到多少才建议(0–1)
 
 [limits]
 max_archive_mb = {d.max_archive_bytes // MB}

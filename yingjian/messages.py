@@ -165,6 +165,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     "config_unreadable": ("无法读取 {path}:{error}", ""),
     "config_syntax": ("{path} 格式有误:{error}", "检查该文件的引号和方括号"),
     "web_option_invalid": ("{path} 中 [web] {key} 应为正整数,现为 {value}", ""),
+    "learning_invalid": ("{path} 中 [learning] 设置有误:enabled 应为 true 或 false,off 应为材料编号的列表"
+                         "(如 [\"2.4b\"]),min_similarity 应为 0 到 1 之间的数", ""),
     "ocr_workers_invalid": ("{path} 中 [ocr] workers 应为 \"auto\" 或不小于 0 的整数,现为 {value}", ""),
     "already_workspace": ("{root} 已经是 yingjian 工作区", "直接使用即可,或换一个文件夹"),
     "standard_file_missing": ("找不到考评标准文件 {path}", ""),
@@ -336,7 +338,9 @@ WAITS = {
     "found_by_content": "按内容自动找到,待确认",
     "ambiguous_item": "放在项目 {code} 下,该项有多项同类材料,需确认是哪一项",
     "veto_needs_review": "一票否决项的材料,须经双拥办确认后才计入",
+    "similar_to_confirmed": "与已确认的 {n} 个文件相似(最相似:{names}),待确认",
 }
+SIMILAR_BRIEF = "与已确认的 {n} 个文件相似,待确认"
 # what was received, as the kind-mismatch sentence says it (need: KIND_LABELS)
 KIND_RECEIVED = {"document": "文本文件", "photo": "照片", "ledger": "台账", "video": "视频",
                  "other": "其他文件"}
@@ -390,6 +394,7 @@ WATCH_EVENTS = {
     "unexpected": "处理时发生意外错误({detail}),继续监视",
     "no_events": "无法监听文件夹事件({detail}),改为定期扫描",
     "file_failed": "处理 {path} 时出错({detail}),已跳过",
+    "learning_failed": "根据已确认文件学习建议时出错({detail}),稍后重试",
 }
 
 # -- the web app: error pages and its own sentences ----------------------------------------
@@ -628,6 +633,10 @@ def waits(code: str, data: dict | None = None) -> str:
     if code == "kind_mismatch":
         data["need"] = KIND_LABELS.get(data.get("need"), data.get("need"))
         data["got"] = KIND_RECEIVED.get(data.get("got"), data.get("got"))
+    elif code == "similar_to_confirmed":
+        if not data.get("similar"):               # e.g. told to a unit: no other unit's names
+            return _safe_format(SIMILAR_BRIEF, data)
+        data["names"] = "、".join(s["path"].rsplit("/", 1)[-1] for s in data["similar"])
     elif code == "date_not_inside":
         data["source"] = DATE_SOURCE_LABELS.get(data.get("source"), "无日期")
     return _safe_format(WAITS.get(code, code), data)

@@ -113,6 +113,8 @@ def _suggestions(m: dict, pad: str) -> list[str]:
         if not ev["confirmed"]:
             out.append(f"{pad}      建议 {short_id(ev['id'])}  {ev['path']}"
                        f"  → yingjian confirm {short_id(ev['id'])} {m['id']}")
+            if ev.get("learned"):                  # why: the confirmed files it resembles
+                out.append(f"{pad}        " + ";".join(w["text"] for w in ev["waits"]))
     return out
 
 

@@ -26,6 +26,8 @@ class WatchService:
 
     INDEX_EVERY = 3.0      # one index commit every few seconds at most, however fast files arrive
     HISTORY_EVERY = 3600.0  # readiness over time: a check at most hourly, when files changed
+    LEARN_EVERY = 5.0      # learning from the office's decisions (checklist/learning.py)
+    LEARN_BUDGET = 2000    # files vectorised per step at most: the watcher never waits long
 
     def __init__(self, ws, poll: float | None = None, callbacks: WatchCallbacks | None = None):
         self.ws = ws
@@ -34,6 +36,7 @@ class WatchService:
         self.ocr = ws.ocr_queue() if ws.config.ocr else None
         self._last_sync = float("-inf")
         self._last_history, self._history_seq = float("-inf"), None
+        self._last_learn = float("-inf")
         self._seen_seq = -1
         self._reported = 0
         self.watcher = Watcher(ws.ingestor(), poll=self.poll,
@@ -64,6 +67,12 @@ class WatchService:
                     self.ws.record_history()
                 except Exception as e:          # never stops the watcher
                     self.cb.on_event("unexpected", {"detail": repr(e)})
+        if self.cb.clock() - self._last_learn >= self.LEARN_EVERY:
+            self._last_learn = self.cb.clock()
+            try:
+                self.ws.learn(budget=self.LEARN_BUDGET)
+            except Exception as e:          # derived data: never a reason to stop watching
+                self.cb.on_event("learning_failed", {"detail": f"{type(e).__name__}: {e}"})
 
     def run(self) -> None:
         try:

@@ -85,7 +85,52 @@ class Workspace:
 
     @cached_property
     def mapping(self) -> Mapping:
-        return Mapping(self.standard, self.catalog, self.decisions, office=self.config.office)
+        mapping = Mapping(self.standard, self.catalog, self.decisions, office=self.config.office)
+        mapping.learned = self.learner
+        return mapping
+
+    @cached_property
+    def learner(self):
+        """Suggestions learned from the office's decisions (checklist/learning.py): derived, in
+        archive/learning/ and the learning store; switched in yingjian.toml's [learning]."""
+        from checklist.learning import Learner
+        from checklist.learning_store import LearningStore
+        self.catalog                          # the catalog's migrations run first
+        store = LearningStore(self.config.catalog, busy_timeout=self.config.busy_timeout)
+        self.__dict__["learning_store"] = store
+        return Learner(self.catalog, self.decisions, store, self.standard.materials(),
+                       self.config.archive / "learning", settings=self.learning_settings)
+
+    def learning_settings(self):
+        """The [learning] switches as yingjian.toml says them now: the command `yingjian learn
+        on|off` may have changed them while the web app or the watcher runs."""
+        from checklist.learning import Settings
+        path = self.config.root / cfg.CONFIG_NAME
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        cached = getattr(self, "_learning_settings", None)
+        if cached is None or cached[0] != stamp:
+            try:
+                opts = cfg.load(self.config.root).learning if stamp is not None else None
+            except WorkspaceError:
+                opts = None                   # a broken file: keep the settings we started with
+            opts = opts or self.config.learning
+            self.config.learning = opts
+            cached = self._learning_settings = (stamp, Settings(
+                opts.enabled, frozenset(opts.off), float(opts.min_similarity)))
+        return cached[1]
+
+    def learn(self, budget: int | None = None, progress=None) -> bool:
+        """Bring the learned suggestions up to the decisions and the archive (the watcher, the
+        web app's background thread and the commands that show suggestions call this; a web
+        page never does). True if they changed."""
+        try:
+            self.mapping
+        except StandardError:
+            return False                      # a broken standard: nothing to learn for
+        return self.learner.refresh(budget=budget, progress=progress)
 
     @cached_property
     def thumbnails(self) -> Thumbnails:
@@ -143,7 +188,8 @@ class Workspace:
         same check is given again until the catalog changes (decisions and a new standard are
         logged as changes too), so the web app's pages and the review queue cost one check per
         change."""
-        key = (self.catalog.last_seq(), self.mapping.fingerprint, tuple(self.config.units))
+        key = (self.catalog.last_seq(), self.mapping.fingerprint, tuple(self.config.units),
+               self.learner.version())
         cached = getattr(self, "_readiness", None)
         if cached is not None and cached[0] == key:
             return self._with_deadlines(cached[1])
@@ -318,7 +364,8 @@ class Workspace:
         last = last["action"] if last else None
         paths = [r["path"] for r in self.catalog.sources_of(sha)]
         row = self.catalog.object(sha)
-        serves = material in self.mapping.items_for(sha, paths, row["kind"] if row else None)
+        serves = material in self.mapping.items_for(sha, paths, row["kind"] if row else None) \
+            or self.learner.suggests(sha, material)
         data = {"ref": ref, "material": material, "path": paths[0] if paths else sha[:12]}
         if action in ("confirm", "assign") and last in ("confirm", "assign") \
                 and not (action == "assign" and date):
@@ -369,6 +416,7 @@ class Workspace:
             row["short"] = p["id"][:8]
             row["waits"] = [{**w, "text": messages.waits(w["code"], w["data"])} for w in p["waits"]]
             row["why_not"] = messages.why_not(p.get("why_not_code")) if not p["counts"] else None
+            _add_similar(row)
             rows.append(row)
         return {"total": len(pending), "offset": offset, "limit": limit, "suggestions": rows}
 
@@ -387,7 +435,7 @@ class Workspace:
         waits = [waiting[k] for k in keys if k in waiting]
         if waits:
             return {"standing": "waiting", "reasons": [
-                w["text"] if "text" in w else messages.waits(w["code"], w["data"])
+                w["text"] if "text" in w else messages.waits(w["code"], _for_unit(w))
                 for p in waits for w in p["waits"]]}
         return {"standing": "none", "reasons": []}
 
@@ -447,7 +495,10 @@ class Workspace:
         """sha -> the materials it serves (declared, suggested or decided), for every file
         that serves one; computed again only when the catalog has changed (decisions and a new
         standard are logged as changes too)."""
-        seq = self.catalog.last_seq()
+        try:
+            seq = (self.catalog.last_seq(), self.learner.version())
+        except StandardError:
+            seq = (self.catalog.last_seq(), None)
         cached = getattr(self, "_serving", None)
         if cached is None or cached[0] != seq:
             out: dict[str, list[str]] = {}
@@ -561,7 +612,7 @@ class Workspace:
         if "index" in self.__dict__:
             self.index.close()
         for part in ("users", "audit", "decisions", "problem_notes", "deadlines", "notice_log",
-                     "history", "catalog"):
+                     "history", "learning_store", "catalog"):
             if part in self.__dict__:
                 self.__dict__[part].close()
 
@@ -593,7 +644,23 @@ def _words_for_why_not(items: list[dict]) -> None:
                     ev["why_not"] = messages.why_not(ev["why_not_code"])
                 for w in ev.get("waits", ()):
                     w["text"] = messages.waits(w["code"], w["data"])
+                _add_similar(ev)
         _words_for_why_not(it.get("children", ()))
+
+
+def _for_unit(wait: dict) -> dict:
+    """A wait's data as a unit may read it: a learned suggestion's similar files may be other
+    units', so their names are left out."""
+    return {k: v for k, v in wait["data"].items() if k != "similar"}
+
+
+def _add_similar(row: dict) -> None:
+    """A suggestion learned from the office's decisions says so (`learned`) and names the
+    confirmed files it resembles most (`similar`: id, short, path)."""
+    for w in row.get("waits", ()):
+        if w["code"] == "similar_to_confirmed":
+            row["learned"] = True
+            row["similar"] = [{**s, "short": s["id"][:8]} for s in w["data"].get("similar", ())]
 
 
 def _standings(ready: Readiness) -> tuple[set, dict]:

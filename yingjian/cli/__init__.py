@@ -1,6 +1,7 @@
 """The command line: `cli` is the one click group, `main` the console script. Importing the
 modules below registers their commands on the group."""
-from . import accounts, archive, log, readiness, search, standard  # noqa: F401  (registers commands)
+from . import (accounts, archive, learning, log, readiness, search,  # noqa: F401  (registers commands)
+               standard)
 from . import notices  # noqa: F401  (due, notice, history)
 from .base import Fail, cli, main
 

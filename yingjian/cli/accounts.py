@@ -40,6 +40,7 @@ def serve(ctx, host, port, threads, certfile, keyfile):
     tls = _check_tls(certfile, keyfile) if certfile else None
     app = create_app(ws.config.root)
     app.config["SESSION_COOKIE_SECURE"] = tls is not None      # the cookie never leaves HTTPS
+    learner = _background_learner(ws)
     try:
         if tls is None:
             _serve_http(app, host, port, threads)
@@ -49,6 +50,17 @@ def serve(ctx, host, port, threads, certfile, keyfile):
         runner = app.extensions.get("yingjian.ocr")           # uploads' OCR in the background
         if runner is not None:
             runner.stop()
+        learner.stop()
+
+
+def _background_learner(ws):
+    """Learning from the office's decisions, beside the pages (yingjian/learning.py)."""
+    from .. import messages
+    from ..learning import BackgroundLearner
+    learner = BackgroundLearner(ws.config.root, on_event=lambda code, data: click.echo(
+        messages.watch_event(code, **data), err=True))
+    learner.start()
+    return learner
 
 
 def _port_in_use(e: OSError, port: int) -> None:

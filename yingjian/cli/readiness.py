@@ -28,6 +28,7 @@ def check(ctx, unit, as_json):
     """
     ws = open_workspace(ctx)
     ws.sync_index()
+    ws.learn()
     result = ws.check()
     ws.record_history()              # readiness over time: today's point, if it changed
     units = [u["unit"] for u in result["units"]]
@@ -164,6 +165,7 @@ def review(ctx, unit, item, limit, offset, as_json):
         raise Fail("unknown_item", item=item,
                    closest=closest(item, [it.code for it in ws.standard.walk()]))
     ws.sync_index()
+    ws.learn()
     queue = ws.review(unit=unit, item=item, offset=offset, limit=limit)
     if as_json:
         emit_json(queue)
