@@ -7,8 +7,8 @@ object is left to `sync_batch`, which the ingest pipeline calls before the catal
 refers to the batch's objects: one pass of fsyncs for many files instead of one per file, and
 still nothing is recorded that is not on disk. An object renamed but not yet synced when the power
 fails can come back short; it is not in the catalog then, and the next copy of the same content
-replaces it (a content-addressed object has one size). Storage stays behind this small class so that a province-scale deployment can
-put objects on S3-compatible storage instead.
+replaces it (a content-addressed object has one size). Storage stays behind this small class
+so that a province-scale deployment can put objects on S3-compatible storage instead.
 """
 from __future__ import annotations
 

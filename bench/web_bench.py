@@ -304,7 +304,6 @@ def search_page(args) -> None:
 def concurrent_pages(args) -> None:
     """Pages fetched by several clients at once, alone and beside slow clients, over HTTP and
     HTTPS, rounds interleaved."""
-    import socket
     import ssl
     import threading
     from concurrent.futures import ThreadPoolExecutor

@@ -435,21 +435,3 @@ class Learner:
             found[sha] = ("suggested", False)
             waits[(sha, mid)] = why
         return ev
-        files, out, waits = ev.files, ev.materials, ev.waits
-        placed = {sha for (sha, _), d in decisions.items() if d["action"] in ("confirm", "assign")}
-        todo = [(sha, mid) for sha, mid in learned if mid in out and sha not in out[mid]
-                and (sha, mid) not in decisions and sha not in placed]
-        files.update(self._facts_of({sha for sha, _ in todo if sha not in files}, mapping))
-        reasons = self._facts[2]              # made once per key, then shared by every check
-        for sha, mid in todo:
-            f = files.get(sha)
-            if f is None or not self.materials[mid].fits(f.kind):
-                continue
-            out[mid][sha] = ("suggested", False)
-            why = reasons.get((sha, mid))
-            if why is None:
-                _, n, similar = learned[(sha, mid)]
-                why = reasons[(sha, mid)] = [(SIMILAR, {"n": n, "similar": [
-                    {"id": s, "path": files[s].path} for s in similar if s in files]})]
-            waits[(sha, mid)] = why
-        return ev

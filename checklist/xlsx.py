@@ -73,7 +73,8 @@ def import_xlsx(path: Path, period: tuple[date, date] | None = None) -> Standard
         code = _code(number, section.code, len(section.children) + 1)
         points = _number(cell("分值"))
         if points is None:
-            problems.append(Problem(excel_row, "xlsx_points_not_number", {"row": excel_row, "value": str(cell("分值"))}))
+            problems.append(Problem(excel_row, "xlsx_points_not_number",
+                                    {"row": excel_row, "value": str(cell("分值"))}))
             points = 0.0
         rule = cell("评分标准")
         units = [u for u in re.split(r"[,,、;;/\s]+", cell("责任单位")) if u]

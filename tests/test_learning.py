@@ -131,7 +131,8 @@ def test_a_rejected_suggestion_is_never_suggested_again_for_that_material(lws):
     run(root, "assign", "人武部/扫描全能王 2021-07-28 10.32.txt", "1.1a")
     run(root, "review")
     run(root, "reject", "人武部/微信图片_20220405.txt", "1.1a")
-    paths = lambda: [r["path"] for r in json.loads(run(root, "review", "--json"))["suggestions"]]
+    def paths():
+        return [r["path"] for r in json.loads(run(root, "review", "--json"))["suggestions"]]
     assert paths() == ["人武部/新建文档.txt"]
     run(root, "unassign", "人武部/微信图片_20220405.txt", "1.1a")     # the rejection withdrawn
     assert paths() == ["人武部/新建文档.txt"]
@@ -180,8 +181,9 @@ def test_learning_is_switched_off_per_material_or_for_the_workspace(lws):
     root = lws.config.root
     run(root, "assign", "人武部/扫描全能王 2021-07-28 10.32.txt", "1.1a")
     run(root, "assign", "退役军人事务局/扫描全能王 2021-11-08.txt", "2.1a")
-    learned = lambda: sorted({r["material"] for r in json.loads(run(root, "review", "--json"))[
-        "suggestions"] if r.get("learned")})
+    def learned():
+        return sorted({r["material"] for r in json.loads(run(root, "review", "--json"))[
+            "suggestions"] if r.get("learned")})
     assert learned() == ["1.1a", "2.1a"]
     run(root, "learn", "off", "1.1a")
     assert 'off = ["1.1a"]' in (root / "yingjian.toml").read_text(encoding="utf-8")

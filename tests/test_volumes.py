@@ -157,7 +157,7 @@ def test_volume_pages_bookmarks_and_contents_read_back(volumes, name, code):
     contents = re.sub(r"\n(\d+)(?=\n)", r"  \1", contents)      # a number read as a line of its own
     assert "目" in contents
     for p in pieces:
-        line = next(l for l in contents.splitlines() if p.name in l)
+        line = next(x for x in contents.splitlines() if p.name in x)
         assert int(re.findall(r"(\d+)\s*$", line)[-1]) == starts[p.name], line
     # bookmarks: item > numbered item > material, each at its material's first page
     marks = {}

@@ -12,7 +12,6 @@ import pytest
 from tests import factories as f
 from tests.conftest import ingest, standard_workspace
 from tests.test_check import STANDARD
-from yingjian.users import Users
 from yingjian.web import create_app, safe_upload_name
 
 PASSWORD = "secret-123"

@@ -533,7 +533,7 @@ def test_a_client_too_slow_is_cut_off(served, tls, part):
             s.sendall(b"X" if part == "headers" else b"a")
             s.settimeout(1.0)
             try:
-                data = s.recv(4096)
+                s.recv(4096)
             except (socket.timeout, ssl.SSLWantReadError):
                 continue
             closed = time.monotonic() - start

@@ -46,7 +46,8 @@ def run_demo(root: Path, echo: Callable[[str], None] = print) -> Workspace:
         for row in records.files(ws.catalog):
             if row["id"] in ocr_todo:
                 text = " ".join(ws.text_of(row["id"]).split())
-                echo(f"   {row['path']}\n     日期 {row['date']}(来源:{DATE_SOURCE_LABELS.get(row['date_source'], '-')})"
+                source = DATE_SOURCE_LABELS.get(row["date_source"], "-")
+                echo(f"   {row['path']}\n     日期 {row['date']}(来源:{source})"
                      f"  识别文字:{text[:40]}{'…' if len(text) > 40 else ''}")
     rows = records.files(ws.catalog)
     shown = [r for r in rows if r["format"] in SHOWN_FORMATS and r["status"] == "ok"]

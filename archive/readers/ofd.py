@@ -242,7 +242,7 @@ def _lines(items: list[tuple]) -> str:
                 line += " "
             line += p
         lines.append(line.strip())
-    return "\n".join(l for l in lines if l)
+    return "\n".join(line for line in lines if line)
 
 
 _PARSED: dict[str, OfdDocument] = {}     # the last object read for OCR: parsed once, not per page

@@ -44,7 +44,8 @@ def chart_svg(check: dict) -> str:
                    f'fill="{COLORS[status]}"/>')
         out.append(f'<text x="{label_w + bar_w + 8}" y="{y + 16}" font-size="12">{html.escape(text)}</text>')
     y = row_h * len(rows) + 18
-    out.append(f'<text x="{label_w}" y="{y}" font-size="11" fill="#666">深色:已确认得分;浅色:确认待确认的建议后可达</text>')
+    legend = "深色:已确认得分;浅色:确认待确认的建议后可达"
+    out.append(f'<text x="{label_w}" y="{y}" font-size="11" fill="#666">{legend}</text>')
     out.append("</svg>")
     return "\n".join(out)
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, IndirectObject, NameObject, NullObject, NumberObject, StreamObject,
+from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, IndirectObject,
+                           NameObject, NullObject, NumberObject, StreamObject,
                            create_string_object)
 
 _SKIP_KEYS = {"/Parent", "/P", "/StructParents", "/StructParent", "/B"}

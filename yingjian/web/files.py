@@ -8,6 +8,8 @@ from pathlib import PurePosixPath
 
 from flask import Blueprint, g, render_template, request, send_file
 
+from ..messages import (FILE_LIST_STATUS_LABELS as STATUS_CHOICES, MAPPED_LABELS as MAPPED_CHOICES,
+                        SORT_LABELS as SORT_CHOICES)
 from ..uploads import neutral_name
 from .common import login_required, require_visible, workspace
 from .errors import fail
@@ -17,8 +19,6 @@ TEXT_SHOWN = 20000
 PAGES_SHOWN = 200
 PER_PAGE = 50
 FILTERS = ("unit", "kind", "year", "status", "material", "mapped", "sort", "order")
-from ..messages import (FILE_LIST_STATUS_LABELS as STATUS_CHOICES, MAPPED_LABELS as MAPPED_CHOICES,
-                        SORT_LABELS as SORT_CHOICES)
 VIDEO_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm",
                "mkv": "video/x-matroska", "3gp": "video/3gpp", "avi": "video/x-msvideo"}
 

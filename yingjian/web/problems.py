@@ -6,12 +6,12 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, request
 
 from .. import records
+from ..messages import LEVEL_LABELS as LEVELS
 from ..problem_notes import MARKS
 from .common import login_required, office_required, safe_back, workspace
 from .errors import fail
 
 bp = Blueprint("problems", __name__)
-from ..messages import LEVEL_LABELS as LEVELS
 CONTAINERS = (".zip", ".7z")
 
 
