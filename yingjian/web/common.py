@@ -184,3 +184,23 @@ def highlight(snippet: str) -> Markup:
 def record(action: str, **data) -> None:
     """Add an entry to the audit trail: by the logged-in user, from the client's address."""
     workspace().audit.record(action, g.user.name if g.get("user") else None, **data)
+
+
+def send_made_file(path, *, name: str | None = None, mimetype: str = "application/octet-stream",
+                   cleanup=None) -> Response:
+    """A file made for this download (a report, a notice) streamed as an attachment, its
+    folder `cleanup` removed once it is sent (or the client went away)."""
+    import shutil
+    from urllib.parse import quote
+
+    def stream():
+        try:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(1024 * 1024):
+                    yield chunk
+        finally:
+            if cleanup is not None:
+                shutil.rmtree(cleanup, ignore_errors=True)
+    return Response(stream(), mimetype=mimetype, headers={
+        "Content-Length": str(path.stat().st_size),
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name or path.name)}"})

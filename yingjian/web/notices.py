@@ -10,7 +10,6 @@ import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote
 
 from flask import Blueprint, Response, g, redirect, request, url_for
 from markupsafe import Markup
@@ -18,7 +17,7 @@ from markupsafe import Markup
 from .. import messages
 from ..history import view as history_view
 from ..notices import chase_summaries, write_notices
-from .common import check_result, login_required, office_required, workspace
+from .common import check_result, login_required, office_required, send_made_file, workspace
 from .errors import fail
 
 bp = Blueprint("notices", __name__)
@@ -99,20 +98,9 @@ def download(notice_id):
 
 
 def _send(path: Path, name: str | None = None, cleanup: Path | None = None) -> Response:
-    def stream():
-        try:
-            with open(path, "rb") as fh:
-                while chunk := fh.read(1024 * 1024):
-                    yield chunk
-        finally:
-            if cleanup is not None:
-                shutil.rmtree(cleanup, ignore_errors=True)
-
     mime = ("application/zip" if path.suffix == ".zip" else
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    return Response(stream(), mimetype=mime, headers={
-        "Content-Length": str(path.stat().st_size),
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name or path.name)}"})
+    return send_made_file(path, name=name, mimetype=mime, cleanup=cleanup)
 
 
 @bp.after_app_request

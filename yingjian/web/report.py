@@ -6,11 +6,10 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, render_template
 
-from .common import check_result, office_required, workspace
+from .common import check_result, office_required, send_made_file, workspace
 from .errors import fail
 
 bp = Blueprint("report", __name__)
@@ -44,14 +43,4 @@ def report_download(kind):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
-    def stream():
-        try:
-            with open(path, "rb") as fh:
-                while chunk := fh.read(1024 * 1024):
-                    yield chunk
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-    return Response(stream(), mimetype="application/octet-stream", headers={
-        "Content-Length": str(path.stat().st_size),
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(path.name)}"})
+    return send_made_file(path, cleanup=tmp)
