@@ -18,7 +18,8 @@ from tests.test_check import STANDARD
 from yingjian.cli import cli
 
 # every file is filed under its material by a responsible unit, in the right kind and dated from
-# inside: all of it is confirmed evidence, so the binder holds every file search can find
+# inside (the veto item's confirmed by the office): all of it is confirmed evidence, so the
+# binder holds every file search can find
 QUERIES = ["双拥", "烈士陵园", "２０２１ 会议纪要", "八一 OR 征兵", "慰问 -八一", "没有这个词"]
 
 
@@ -40,6 +41,8 @@ def binder(tmp_path_factory):
     with ws.ocr_queue(workers=0) as q:
         q.run()
     ws.sync_index()
+    # 2.1 is a veto item: a unit's own filing waits for the office, which confirms it
+    ws.decide("人武部/2.1a/征兵通报.pdf", "2.1a", "confirm", "张三")
     root = ws.config.root
     ws.close()
     res = CliRunner().invoke(cli, ["-w", str(root), "report", "--binder", str(tmp / "汇编.zip")])
