@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from .catalog_migrations import reasons_to_codes
-from .sqlstore import SqliteStore
+from foundation import now_iso  # noqa: F401  (imported from here by older callers)
+from foundation.sqlstore import SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -121,14 +120,6 @@ MIGRATIONS = (SCHEMA, _ocr_columns, reasons_to_codes, FILE_LIST_INDEXES, _read_a
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def now_iso() -> str:
-    """The local time to the second, as ISO 8601. Made once a second: a batch records hundreds
-    of files a second, and asking the time zone is slower than recording one."""
-    t = int(time.time())
-    if _now[0] != t:
-        _now[:] = [t, datetime.fromtimestamp(t, timezone.utc).astimezone().isoformat(
-            timespec="seconds")]
-    return _now[1]
 
 
 _now: list = [None, ""]

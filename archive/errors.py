@@ -2,6 +2,9 @@
 sentences (yingjian/messages.py). `str(error)` is an English line for developers' logs."""
 from __future__ import annotations
 
+# the store errors are the foundation's (every layer's stores raise them); kept importable here
+from foundation.errors import CatalogBusy, CatalogDamaged, StoreError, StoreFull  # noqa: F401
+
 
 class ArchiveError(Exception):
     """Base of every error the archive raises."""
@@ -28,21 +31,6 @@ class ReadError(ArchiveError):
         return {"reason": self.reason, "path": self.path}
 
 
-class CatalogBusy(ArchiveError):
-    """Another process held the catalog longer than we were willing to wait."""
-
-    code = "catalog_busy"
-
-    def __init__(self, path, waited: float):
-        super().__init__(f"catalog {path} locked for {waited:.0f}s")
-        self.path = path
-        self.waited = waited
-
-    @property
-    def data(self) -> dict:
-        return {"path": str(self.path), "waited": self.waited}
-
-
 class InboxUnavailable(ArchiveError):
     """The inbox folder (often a network share) is not reachable right now."""
 
@@ -50,35 +38,6 @@ class InboxUnavailable(ArchiveError):
 
     def __init__(self, path):
         super().__init__(f"inbox not reachable: {path}")
-        self.path = path
-
-    @property
-    def data(self) -> dict:
-        return {"path": str(self.path)}
-
-
-class StoreFull(ArchiveError):
-    """The disk holding the archive (objects or catalog) is full: nothing half-written was
-    kept, and the work is redone once there is space."""
-
-    code = "store_full"
-
-    def __init__(self, path):
-        super().__init__(f"no space left for the archive at {path}")
-        self.path = path
-
-    @property
-    def data(self) -> dict:
-        return {"path": str(self.path)}
-
-
-class CatalogDamaged(ArchiveError):
-    """The catalog file cannot be read as a database (a disk fault, a bad copy)."""
-
-    code = "catalog_damaged"
-
-    def __init__(self, path, detail: str = ""):
-        super().__init__(f"catalog {path} is damaged: {detail}")
         self.path = path
 
     @property

@@ -6,7 +6,6 @@ and catalog would only bury the units' files; the folder itself is reported.
 """
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import stat
@@ -15,6 +14,8 @@ from operator import attrgetter
 from pathlib import Path, PurePosixPath
 from stat import S_ISLNK, S_ISREG
 from typing import Iterator
+
+from foundation import closest
 
 from . import reasons
 
@@ -58,16 +59,6 @@ def unit_of(rel: str) -> str:
     return parts[0] if len(parts) > 1 else NO_UNIT
 
 
-def closest(name: str, choices, n: int = 3) -> list[str]:
-    """The names among `choices` nearest to a mistyped `name`: those containing it or contained
-    in it first (人武 → 人武部), then the most alike."""
-    choices = list(dict.fromkeys(choices))
-    near = sorted((c for c in choices if name and (name in c or c in name)),
-                  key=lambda c: abs(len(c) - len(name)))
-    for c in difflib.get_close_matches(name, choices, n, 0.5):
-        if c not in near:
-            near.append(c)
-    return near[:n]
 
 
 def unit_problem(rel: str, units) -> str | None:

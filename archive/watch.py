@@ -19,7 +19,7 @@ from typing import Callable
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
-from .errors import ArchiveError, InboxUnavailable, StoreFull
+from .errors import ArchiveError, InboxUnavailable, StoreError, StoreFull
 from .ingest import Ingestor, Outcome, Result
 from .scan import Candidate, candidate, scan
 
@@ -103,7 +103,7 @@ class Watcher:
                 except StoreFull as e:
                     self.on_event("store_full", {"path": str(e.path)})
                     self.stop_event.wait(60)
-                except ArchiveError as e:
+                except (ArchiveError, StoreError) as e:
                     self.on_event("archive_error", {"detail": str(e)})
                 except Exception as e:
                     log.exception("unexpected error in the watch loop; watching on")
@@ -139,7 +139,7 @@ class Watcher:
                     return
                 try:
                     r = self.ing.ingest_candidate(c)
-                except ArchiveError:
+                except (ArchiveError, StoreError):
                     raise
                 except Exception as e:
                     log.exception("error ingesting %s; skipped", rel)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from archive import Catalog  # noqa: E402
-from archive.catalog import now_iso  # noqa: E402
+from foundation import now_iso  # noqa: E402
 from bench.search_bench import make_doc  # noqa: E402
 from checklist import DEFAULT_STANDARD, Check, Mapping, load  # noqa: E402
 from checklist.decisions import DecisionStore  # noqa: E402

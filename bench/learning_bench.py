@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from archive.catalog import now_iso  # noqa: E402
+from foundation import now_iso  # noqa: E402
 from bench.search_bench import FILLER, NAMES, PHRASES, PLACES  # noqa: E402
 from checklist import Check  # noqa: E402
 from checklist.learning import CLEARLY_ALIKE, MIN_SPREAD, SIMILAR, Z  # noqa: E402

@@ -152,7 +152,7 @@ def fill_review(catalog, n: int, pending: int, std) -> int:
     """`n` files of which `pending` wait for the office: four in five declared by a unit that is
     not responsible for the material (right kind, dated inside), one in five found by content
     (a 共建协议); the rest serve nothing. Returns how many suggestions that should make."""
-    from archive.catalog import now_iso
+    from foundation import now_iso
     rnd = random.Random(13)
     now = now_iso()
     units = std.units()

@@ -1,5 +1,5 @@
 """The office's decisions and the mapping's caches: a store of its own in the workspace database
-(archive/sqlstore.py), so that rebuilding the search index loses nothing.
+(foundation/sqlstore.py), so that rebuilding the search index loses nothing.
 
 - `decisions`: every confirm / reject / assign / unassign, with who, when, an optional note and
   the evidence date a person vouches for (a file that carries none). Nothing is ever deleted: the
@@ -9,7 +9,7 @@
 """
 from __future__ import annotations
 
-from archive.sqlstore import SqliteStore
+from foundation.sqlstore import SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (

@@ -1,4 +1,4 @@
-"""The learned suggestions, a store of its own in the workspace database (archive/sqlstore.py).
+"""The learned suggestions, a store of its own in the workspace database (foundation/sqlstore.py).
 
 Everything here is derived (checklist/learning.py): rebuilt from the office's decisions and
 the files' texts, never the record. `learned` holds, per material, the files that resemble its
@@ -10,7 +10,7 @@ grows with every change, so a cached check knows to run again.
 """
 from __future__ import annotations
 
-from archive.sqlstore import SqliteStore
+from foundation.sqlstore import SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS learned (

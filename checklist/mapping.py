@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from archive.catalog import now_iso
+from foundation import now_iso
 from indexer.analysis import normalize
 from indexer.querying import matcher
 

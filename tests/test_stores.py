@@ -21,7 +21,7 @@ from yingjian.users import Users
 from yingjian.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("archive", "indexer", "checklist", "yingjian")
+PACKAGES = ("foundation", "archive", "indexer", "checklist", "yingjian")
 
 
 def _old_workspace(tmp_path: Path) -> Path:
@@ -76,7 +76,7 @@ def test_a_catalog_from_a_newer_release_is_refused_untouched(tmp_path):
     def files():                    # the catalog and any journal beside it, byte for byte
         return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in tmp_path.iterdir()}
     before = files()
-    from archive.sqlstore import StoreTooNew
+    from foundation.sqlstore import StoreTooNew
     with pytest.raises(StoreTooNew):
         Catalog(path)
     from yingjian.messages import describe
@@ -143,7 +143,7 @@ def test_no_store_exposes_its_connection():
     for rel, path in _sources():
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\.db\.(execute|cursor|executemany)\(", text), rel
-        if rel not in ("archive/sqlstore.py",) and rel not in STORES:
+        if rel not in ("foundation/sqlstore.py",) and rel not in STORES:
             assert "._db" not in text, rel
 
 

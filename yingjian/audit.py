@@ -1,6 +1,6 @@
 """The audit trail: who did what, when and from where: logins and failed logins, uploads, the
 office's decisions and changes to accounts. A store of its own in the workspace database
-(archive/sqlstore.py); entries are only ever added. An entry is a code with data (its words
+(foundation/sqlstore.py); entries are only ever added. An entry is a code with data (its words
 are made when shown, in yingjian/messages.py), like every stored fact.
 
 "From where" is the client's address for the web app; the web frame sets it once per request
@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Callable
 
-from archive.sqlstore import SqliteStore
+from foundation.sqlstore import SqliteStore
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS audit (

@@ -1,7 +1,7 @@
 """Due dates the office sets (截止日期): for a unit (everything it still owes) or for one
 material (whoever owes it). Every setting is kept with who and when; the latest for a target is
 the one that counts, and an empty date takes it back. A store of its own in the workspace
-database (archive/sqlstore.py).
+database (foundation/sqlstore.py).
 
 An open material past its due date is overdue (逾期). For one unit's task the material's own
 date wins over the unit's: the office set it on purpose for that material. `annotate` adds
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from archive.catalog import now_iso
-from archive.sqlstore import SqliteStore
+from foundation import now_iso
+from foundation.sqlstore import SqliteStore
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS due_dates (

@@ -1,6 +1,6 @@
 """Readiness over time: each check's summary (estimated score, materials by status, veto items at
 risk, open materials per unit), kept at most once a day and only when something changed, in a
-store of its own (archive/sqlstore.py). The day's row is replaced while the day lasts, so a
+store of its own (foundation/sqlstore.py). The day's row is replaced while the day lasts, so a
 day's point is its last check. Written by what changes the inputs or runs a check on purpose
 (the command line's ingest, check, report and notice; the web app's forms), never by a page
 that is only read: a page draws the stored days and today's live summary beside them.
@@ -17,8 +17,8 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from archive.catalog import now_iso
-from archive.sqlstore import SqliteStore
+from foundation import now_iso
+from foundation.sqlstore import SqliteStore
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS readiness_history (

@@ -1,15 +1,15 @@
 """The record of every 督办通知 sent: which unit, its number for that unit (第 N 次督办), the
 document number, the materials it listed (id, status, missing years, due date), the due date
 it gave, who made it and when, and the file written. Entries are only ever added. A store of
-its own in the workspace database (archive/sqlstore.py), beside the audit trail that also
+its own in the workspace database (foundation/sqlstore.py), beside the audit trail that also
 names each notice.
 """
 from __future__ import annotations
 
 import json
 
-from archive.catalog import now_iso
-from archive.sqlstore import SqliteStore
+from foundation import now_iso
+from foundation.sqlstore import SqliteStore
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS notices (

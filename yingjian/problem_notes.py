@@ -2,12 +2,12 @@
 a reason, say a duplicate the unit should delete). A mark belongs to one path holding one
 content: when the unit replaces the file, the new content's problem is new and unmarked. Every
 mark is kept; the latest for a (path, content) is the one that counts. A store of its own in
-the workspace database (archive/sqlstore.py), like the accounts (yingjian/users.py).
+the workspace database (foundation/sqlstore.py), like the accounts (yingjian/users.py).
 """
 from __future__ import annotations
 
-from archive.catalog import now_iso
-from archive.sqlstore import SqliteStore
+from foundation import now_iso
+from foundation.sqlstore import SqliteStore
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS problem_notes (

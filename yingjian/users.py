@@ -1,6 +1,6 @@
 """Accounts for the web app: office users see and decide everything; a unit user sees only its
 own unit. Passwords are stored as scrypt hashes (werkzeug's generate_password_hash), in a store
-of its own inside the workspace database (archive/sqlstore.py), so one file holds the record.
+of its own inside the workspace database (foundation/sqlstore.py), so one file holds the record.
 
 Sessions live here too, not in the cookie: the cookie carries a random token, the store keeps
 its hash, the user and an absolute end (8 hours from login, never extended). Logging out,
@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from archive.catalog import now_iso
-from archive.sqlstore import SqliteStore
+from foundation import now_iso
+from foundation.sqlstore import SqliteStore
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS users (

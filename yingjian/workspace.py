@@ -12,7 +12,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from archive import Catalog, Ingestor, ObjectStore, OcrQueue, Thumbnails
-from archive.scan import NO_UNIT, closest
+from archive.scan import NO_UNIT
+from foundation import closest
 from indexer import IndexBusy, SearchIndex
 from checklist import (DEFAULT_STANDARD, Check, Mapping, MappingError, Standard, StandardError,
                        dump, load)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from archive.scan import closest
+from foundation import closest
 
 from .. import __version__, messages
 from ..workspace import Workspace

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from archive.scan import closest
+from foundation import closest
 
 from ..messages import DATE_SOURCE_LABELS
 from ..text import readiness_text, short_id, table

@@ -18,7 +18,7 @@ from flask import Flask
 from markupsafe import Markup
 
 from archive.reasons import human_size
-from archive.sqlstore import private
+from foundation.sqlstore import private
 
 from .. import messages as msg
 from ..messages import (DATE_SOURCE_LABELS, FILE_STATUS_LABELS as FILE_STATUS, KIND_LABELS,

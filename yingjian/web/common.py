@@ -1,6 +1,6 @@
 """What every page shares: the workspace and accounts of the app, the request's frame (limits
 on the body before it is read, the CSRF check, the logged-in user, strict headers, timing; no
-lock: every thread has its own store connections, see archive/sqlstore.py), the
+lock: every thread has its own store connections, see foundation/sqlstore.py), the
 login and office guards, and the unit rule (a unit user sees nothing of other units: another
 unit's file is "not found", never "forbidden").
 
