@@ -65,7 +65,7 @@ def test_an_older_catalog_is_migrated_in_place(ws):
     import sqlite3
     from archive import Catalog
     path = ws.config.catalog
-    ws.catalog.close()
+    ws.close()
     db = sqlite3.connect(path)
     db.executescript("DROP INDEX objects_ocr; ALTER TABLE objects DROP COLUMN ocr; "
                      "ALTER TABLE objects DROP COLUMN ocr_todo; DROP TABLE ocr_pages; "
@@ -75,7 +75,6 @@ def test_an_older_catalog_is_migrated_in_place(ws):
     c = Catalog(path)
     assert c.ocr_pending() == [] and c.schema_version() == len(Catalog.MIGRATIONS)
     c.close()
-    ws.__dict__.pop("catalog")
 
 
 @pytest.mark.slow

@@ -230,3 +230,37 @@ def test_a_write_that_fails_inside_a_batch_undoes_itself_and_nothing_before_it(t
     assert cat.source("人武部/甲.txt").sha == ok and cat.object(ok) is not None
     assert cat.source("人武部/乙.zip/丙.txt") is None and cat.object(bad) is None
     cat.close()
+
+
+def test_every_store_is_opened_in_one_place_only():
+    """yingjian/stores.py is the one place that knows which implementation of each store a
+    workspace uses (where a PostgreSQL one will be chosen): no other module constructs one."""
+    names = ("Catalog", "DecisionStore", "Users", "AuditLog", "ProblemNotes", "Deadlines",
+             "NoticeLog", "ReadinessHistory", "LearningStore", "ObjectStore", "SearchIndex")
+    made = re.compile(r"(?<![\w.])(" + "|".join(names) + r")\(")
+    found = []
+    for rel, path in _sources():
+        if rel == "yingjian/stores.py":
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if made.search(code) and not code.lstrip().startswith(("class ", "def ")):
+                found.append(f"{rel}:{n}: {line.strip()}")
+    assert found == []
+
+
+def test_a_new_workspace_has_every_store_made_in_order(tmp_path):
+    from yingjian.stores import Stores
+    from yingjian.workspace import Workspace, init
+    init(tmp_path / "ws", units=["人武部"])
+    import sqlite3
+    db = sqlite3.connect(tmp_path / "ws/archive/catalog.sqlite")
+    made = {r[0] for r in db.execute("SELECT store FROM schema_versions")}
+    db.close()
+    assert made == {"catalog", "decisions", "audit", "accounts", "problem_notes", "deadlines",
+                    "notices", "readiness_history", "learning"}
+    ws = Workspace.open(tmp_path / "ws")
+    try:
+        assert isinstance(ws.stores, Stores) and ws.catalog is ws.stores.catalog
+    finally:
+        ws.close()

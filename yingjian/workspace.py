@@ -11,19 +11,17 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import quote
 
-from archive import Catalog, Ingestor, ObjectStore, OcrQueue, Thumbnails
+from archive import Ingestor, OcrQueue, Thumbnails
 from archive.scan import NO_UNIT
 from foundation import closest
-from indexer import IndexBusy, SearchIndex
+from indexer import IndexBusy
 from checklist import (DEFAULT_STANDARD, Check, Mapping, MappingError, Standard, StandardError,
                        dump, load)
 from checklist.check import Queue, leaves
-from checklist.decisions import DecisionStore
 
 from . import config as cfg, messages, records
 from .config import Config, WorkspaceError
-from .audit import AuditLog
-from .users import Users
+from .stores import Stores
 
 
 @dataclass
@@ -43,6 +41,7 @@ class Workspace:
 
     def __init__(self, config: Config):
         self.config = config
+        self.stores = Stores(config)          # every store, opened in one place (yingjian/stores.py)
 
     @classmethod
     def open(cls, explicit: str | Path | None = None) -> "Workspace":
@@ -50,35 +49,29 @@ class Workspace:
 
     # -- the parts, opened on first use ------------------------------------------------------
 
-    @cached_property
-    def store(self) -> ObjectStore:
-        return ObjectStore(self.config.objects, durable=self.config.durable)
+    @property
+    def store(self):
+        return self.stores.objects
 
-    @cached_property
-    def catalog(self) -> Catalog:
-        self.config.archive.mkdir(parents=True, exist_ok=True)
-        return Catalog(self.config.catalog, busy_timeout=self.config.busy_timeout)
+    @property
+    def catalog(self):
+        return self.stores.catalog
 
-    @cached_property
-    def decisions(self) -> DecisionStore:
-        self.catalog                          # the catalog's migrations run first
-        return DecisionStore(self.config.catalog, busy_timeout=self.config.busy_timeout)
+    @property
+    def decisions(self):
+        return self.stores.decisions
 
-    @cached_property
-    def users(self) -> Users:
-        """The web app's accounts and sessions; their changes go to the audit trail."""
-        return Users(self.config.catalog, self.config.units, busy_timeout=self.config.busy_timeout,
-                     audit=self.audit)
+    @property
+    def users(self):
+        return self.stores.users
 
-    @cached_property
-    def audit(self) -> AuditLog:
-        """Who did what, when and from where (yingjian log)."""
-        self.catalog                          # the catalog's migrations run first
-        return AuditLog(self.config.catalog, busy_timeout=self.config.busy_timeout)
+    @property
+    def audit(self):
+        return self.stores.audit
 
-    @cached_property
-    def index(self) -> SearchIndex:
-        return SearchIndex(self.config.index, catalog=self.catalog)
+    @property
+    def index(self):
+        return self.stores.index
 
     @cached_property
     def standard(self) -> Standard:
@@ -95,11 +88,8 @@ class Workspace:
         """Suggestions learned from the office's decisions (checklist/learning.py): derived, in
         archive/learning/ and the learning store; switched in yingjian.toml's [learning]."""
         from checklist.learning import Learner
-        from checklist.learning_store import LearningStore
-        self.catalog                          # the catalog's migrations run first
-        store = LearningStore(self.config.catalog, busy_timeout=self.config.busy_timeout)
-        self.__dict__["learning_store"] = store
-        return Learner(self.catalog, self.decisions, store, self.standard.materials(),
+        return Learner(self.catalog, self.decisions, self.stores.learning_store,
+                       self.standard.materials(),
                        self.config.archive / "learning", settings=self.learning_settings)
 
     def learning_settings(self):
@@ -548,18 +538,13 @@ class Workspace:
                         self.config.limits)
 
     def open_stores(self) -> None:
-        """Open (and migrate) every store now, in this order, rather than on first use: what a
+        """Open (and migrate) every store now, in their order, rather than on first use: what a
         long-running front (the web app) does at start, so that no page load creates a table."""
-        for store in (self.catalog, self.decisions, self.users, self.audit, self.problem_notes,
-                      self.deadlines, self.notice_log, self.history):
-            assert store is not None
+        self.stores.open_all()
 
-    @cached_property
+    @property
     def problem_notes(self):
-        """The office's marks on problem files: 已通知 (who, when) or 忽略 (why)."""
-        from .problem_notes import ProblemNotes
-        self.catalog                    # the workspace database exists
-        return ProblemNotes(self.config.catalog, busy_timeout=self.config.busy_timeout)
+        return self.stores.problem_notes
 
     # -- chasing the units: due dates, notices, readiness over time (yingjian/notices.py) -----
 
@@ -567,23 +552,17 @@ class Workspace:
         """The office's today (tests set `_today`)."""
         return getattr(self, "_today", None) or date.today()
 
-    @cached_property
+    @property
     def deadlines(self):
-        from .deadlines import Deadlines
-        self.catalog                    # the workspace database exists
-        return Deadlines(self.config.catalog, busy_timeout=self.config.busy_timeout)
+        return self.stores.deadlines
 
-    @cached_property
+    @property
     def notice_log(self):
-        from .notice_log import NoticeLog
-        self.catalog
-        return NoticeLog(self.config.catalog, busy_timeout=self.config.busy_timeout)
+        return self.stores.notice_log
 
-    @cached_property
+    @property
     def history(self):
-        from .history import ReadinessHistory
-        self.catalog
-        return ReadinessHistory(self.config.catalog, busy_timeout=self.config.busy_timeout)
+        return self.stores.history
 
     def _with_deadlines(self, ready: Readiness) -> Readiness:
         from .deadlines import annotate
@@ -610,12 +589,7 @@ class Workspace:
         return self.history.keep(self.today().isoformat(), summary_of(result))
 
     def close(self) -> None:
-        if "index" in self.__dict__:
-            self.index.close()
-        for part in ("users", "audit", "decisions", "problem_notes", "deadlines", "notice_log",
-                     "history", "learning_store", "catalog"):
-            if part in self.__dict__:
-                self.__dict__[part].close()
+        self.stores.close()
 
 
 def _refuse_inside_another(root: Path) -> None:
@@ -702,7 +676,9 @@ def init(root: Path, standard: Path | None = None, units: list[str] | None = Non
         (config.inbox / unit).mkdir(parents=True, exist_ok=True)
     for folder in (config.objects, config.thumbs):
         folder.mkdir(parents=True, exist_ok=True)
-    Catalog(config.catalog).close()
+    stores = Stores(config)                  # the database made, every store's tables in it
+    stores.open_all()
+    stores.close()
     return config
 
 
