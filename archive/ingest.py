@@ -219,18 +219,25 @@ class Ingestor:
     # committed only with the batch: a process killed before then would forget it and try the
     # same file for ever. So each read begun in a batch is also noted in a small journal beside
     # the catalog (one line, no fsync: the operating system keeps it when the process dies),
-    # emptied once the batch commits; the next pass counts what it still lists.
+    # emptied once the batch commits; the next pass counts the reads it lists as begun and not
+    # ended ("+sha" when a read begins, "-sha" when it has ended, whatever its outcome).
 
     @property
     def _journal(self) -> str:
         return os.path.join(os.path.dirname(str(self.store.root)), "reads-in-flight")
 
-    def _read_begins(self, sha: str) -> None:
+    def _note_read(self, sha: str, mark: bytes) -> None:
         fd = os.open(self._journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            os.write(fd, sha.encode("ascii") + b"\n")
+            os.write(fd, mark + sha.encode("ascii") + b"\n")
         finally:
             os.close(fd)
+
+    def _read_begins(self, sha: str) -> None:
+        self._note_read(sha, b"+")
+
+    def _read_ends(self, sha: str) -> None:
+        self._note_read(sha, b"-")
 
     def _reads_done(self) -> None:
         """The batch is committed with its counts: the journal keeps only the reads of a killed
@@ -249,11 +256,13 @@ class Ingestor:
         try:
             with open(self._journal, "rb") as f:
                 for line in f:
-                    sha = line.strip().decode("ascii", "replace")
-                    if sha:
-                        self._unfinished[sha] = self._unfinished.get(sha, 0) + 1
+                    line = line.strip().decode("ascii", "replace")
+                    sha, step = line[1:], {"+": 1, "-": -1}.get(line[:1], 0)
+                    if sha and step:
+                        self._unfinished[sha] = self._unfinished.get(sha, 0) + step
         except FileNotFoundError:
             pass
+        self._unfinished = {sha: n for sha, n in self._unfinished.items() if n > 0}
 
     def withdraw_missing(self, seen: set[str], present: dict | None = None) -> int:
         """Paths the catalog has as present that the scan no longer saw: the unit deleted them.
@@ -415,6 +424,8 @@ class Ingestor:
                                                                  attempts=tries - 1))
         else:
             ex = read_object(self.store.path(sha), fmt, self.limits)
+            if self._batch is not None:
+                self._read_ends(sha)
         date, date_source = evidence_date(
             pages=ex.pages, exif=ex.info.get("exif_date"), name=name,
             pdf=ex.info.get("pdf_date"), mtime_ns=mtime_ns,
