@@ -176,5 +176,5 @@ def test_html_report_renders_and_prints_in_chromium(rws, tmp_path):
     assert len(shot) > 20_000
     (tmp_path / "report.pdf").write_bytes(pdf)
     pages = len(PdfReader(str(tmp_path / "report.pdf")).pages)
-    # overview; veto and items; one page per unit; problems
-    assert pages == 1 + 1 + len(check["units"]) + 1
+    # overview; readiness over time; veto and items; one page per unit; problems
+    assert pages == 1 + 1 + 1 + len(check["units"]) + 1
