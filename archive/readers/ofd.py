@@ -92,7 +92,8 @@ class _Package:
 
 
 @reads("ofd")
-def read_ofd_file(path: Path, limits: Limits) -> Extraction:
+def ofd_extraction(path: Path, limits: Limits) -> Extraction:
+    """The OFD as the pipeline sees it: a page of text per page, the image-only pages for OCR."""
     doc = read_ofd(path, limits)
     pages = [p.text for p in doc.pages]
     ocr = [i for i, p in enumerate(doc.pages) if not meaningful(p.text) and p.images]
