@@ -31,8 +31,6 @@ from . import reasons
 from .extract import Extraction, extract
 from .limits import JobLimits
 
-MB = 1024 * 1024
-
 
 class Failure(str, Enum):
     CRASHED = "crashed"        # died, aborted, segfaulted, or a native panic

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Callable, Protocol
 
-from ..dates import fold
+from ..dates import meta_date
 from ..limits import Limits
 
 PAGE_BREAK = "\f"
@@ -89,31 +88,3 @@ def with_meta_date(ex: Extraction) -> Extraction:
         if ex.info["meta_date"] is None:
             del ex.info["meta_date"]
     return ex
-
-
-_META_DATE = [
-    re.compile(r"(?:D:)?((?:19|20)\d{2})(\d{2})(\d{2})"),
-    re.compile(r"((?:19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})"),
-]
-
-
-def meta_date(value) -> str | None:
-    """A format's own date (OFD's 2021-6-4, D:20220708…, a video's 2023-01-18T09:00:00Z, a
-    datetime) as an ISO date, or None."""
-    if value is None:
-        return None
-    if hasattr(value, "year"):
-        y, m, d = value.year, value.month, value.day
-    else:
-        for pat in _META_DATE:
-            found = pat.search(fold(str(value)))
-            if found:
-                y, m, d = (int(g) for g in found.groups())
-                break
-        else:
-            return None
-    try:
-        iso = date(y, m, d)
-    except ValueError:
-        return None
-    return iso.isoformat() if 1980 <= y <= 2100 else None
