@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("archive", "indexer", "checklist", "yingjian")
+PACKAGES = ("foundation", "archive", "indexer", "checklist", "yingjian")  # foundation/: issue 20
 
 # (importing module, imported module): imports of our own modules made inside a function, each
 # for a reason a reviewer accepts. A new one, or an old one gone, fails the test: keep it true.
@@ -63,6 +63,8 @@ LAZY: dict[tuple[str, str], str] = {
 def _modules() -> dict[str, Path]:
     found = {}
     for pkg in PACKAGES:
+        if not (ROOT / pkg).is_dir():
+            continue
         for path in sorted((ROOT / pkg).rglob("*.py")):
             parts = path.relative_to(ROOT).with_suffix("").parts
             if parts[-1] == "__init__":
