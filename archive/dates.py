@@ -150,3 +150,31 @@ def evidence_date(*, pages: list[str], exif: str | None, name: str, pdf: str | N
         if value:
             return value, source
     return None, None
+
+
+_META_DATE = [
+    re.compile(r"(?:D:)?((?:19|20)\d{2})(\d{2})(\d{2})"),
+    re.compile(r"((?:19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})"),
+]
+
+
+def meta_date(value) -> str | None:
+    """A format's own date (OFD's 2021-6-4, D:20220708…, a video's 2023-01-18T09:00:00Z, a
+    datetime) as an ISO date, or None."""
+    if value is None:
+        return None
+    if hasattr(value, "year"):
+        y, m, d = value.year, value.month, value.day
+    else:
+        for pat in _META_DATE:
+            found = pat.search(fold(str(value)))
+            if found:
+                y, m, d = (int(g) for g in found.groups())
+                break
+        else:
+            return None
+    try:
+        iso = date(y, m, d)
+    except ValueError:
+        return None
+    return iso.isoformat() if 1980 <= y <= 2100 else None

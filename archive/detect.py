@@ -149,8 +149,30 @@ def _ole_roots(path: Path) -> set[str] | None:
 
 def _detect_tiff(path: Path) -> Format:
     """A TIFF of several pages is a scan, so a document; a single frame is a picture."""
-    from .readers.media import tiff_frames
     return Format("tiff", "document" if tiff_frames(path) > 1 else "photo")
+
+
+def tiff_frames(path: Path, upto: int = 2) -> int:
+    """How many pages a TIFF holds, counted up to `upto` (1 when it cannot tell): frames are
+    reached one after the other, never by walking the whole file for its count."""
+    from PIL import Image
+    try:
+        with Image.open(path) as img:
+            return count_frames(img, upto)
+    except Exception:
+        return 1
+
+
+def count_frames(img, upto: int) -> int:
+    n = 1
+    while n < upto:
+        try:
+            img.seek(n)
+        except EOFError:
+            break
+        n += 1
+    img.seek(0)
+    return n
 
 
 def _looks_like_text(head: bytes) -> bool:

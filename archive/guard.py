@@ -27,7 +27,9 @@ from multiprocessing import get_context
 from multiprocessing.connection import wait as wait_for
 from typing import Any, Callable
 
-MB = 1024 * 1024
+from . import reasons
+from .extract import Extraction, extract
+from .limits import JobLimits
 
 
 class Failure(str, Enum):
@@ -35,14 +37,6 @@ class Failure(str, Enum):
     MEMORY = "memory"          # passed its address-space limit
     TIMEOUT = "timeout"        # passed its wall clock or CPU time
     TOO_LARGE = "too_large"    # what it read is larger than it may send back
-
-
-@dataclass(frozen=True)
-class JobLimits:
-    wall_seconds: float = 300.0
-    memory_bytes: int | None = 2048 * MB     # address space; None: unlimited
-    cpu_seconds: int | None = 600
-    result_bytes: int = 256 * MB
 
 
 @dataclass
@@ -378,7 +372,7 @@ def shared() -> GuardedPool:
     at exit): extraction is one file at a time, so one worker, kept warm between files."""
     global _SHARED
     if _SHARED is None:
-        _SHARED = GuardedPool(1, initializer=_warm_reader)
+        _SHARED = GuardedPool(1)     # its worker imports this module, and so the readers, at start
         atexit.register(_close_shared)
     return _SHARED
 
@@ -390,18 +384,12 @@ def _close_shared() -> None:
         _SHARED = None
 
 
-def _warm_reader() -> None:
-    """Import the readers once, so the first file does not pay for it."""
-    import archive.extract      # noqa: F401
-
-
 
 # -- reading a stored object ---------------------------------------------------------------------
 
 def read_object(path, fmt: str, limits):
     """`extract()` of the object at `path`, in the guarded reader: an `Extraction`, whose
     problem says why when the reader crashed, ran out of memory or time, or read too much."""
-    from .extract import Extraction, extract
     done = run_guarded(extract, (path, fmt, limits), limits.job_limits())
     if done.failure is None:
         return done.value
@@ -410,7 +398,6 @@ def read_object(path, fmt: str, limits):
 
 def failure_reason(done: Done, fmt: str, limits):
     """The problem reason for a job that ended without a value."""
-    from . import reasons
     name = fmt.upper()
     if done.failure is Failure.MEMORY:
         return reasons.READ_OUT_OF_MEMORY.format(

@@ -25,10 +25,18 @@ class Limits:
     max_read_result_bytes: int = 256 * MB  # what one read may send back
     max_read_attempts: int = 3             # reads started and never finished before giving up
 
-    def job_limits(self):
+    def job_limits(self) -> JobLimits:
         """The guard's limits for one read."""
-        from .guard import JobLimits
         return JobLimits(wall_seconds=self.max_read_seconds,
                          memory_bytes=self.max_read_memory_bytes or None,
                          cpu_seconds=2 * self.max_read_seconds,
                          result_bytes=self.max_read_result_bytes)
+
+
+@dataclass(frozen=True)
+class JobLimits:
+    """What one job in a guarded worker (archive/guard.py) may take."""
+    wall_seconds: float = 300.0
+    memory_bytes: int | None = 2048 * MB     # address space; None: unlimited
+    cpu_seconds: int | None = 600
+    result_bytes: int = 256 * MB

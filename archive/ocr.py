@@ -25,6 +25,9 @@ from .dates import evidence_date
 from .extract import PAGE_BREAK
 from .guard import GuardedPool
 from .limits import Limits
+from .ocr_engine import DOCUMENT_FORMATS, Engine
+from .readers.media import register_heif
+from .readers.ofd import page_images as ofd_images
 
 MAX_SIDE = 2000          # pixels: what the detection model needs; larger pages are scaled down
 MIN_SIDE = 32
@@ -71,11 +74,9 @@ def page_images(path: Path, fmt: str, page: int, limits: Limits) -> list:
         images = [p.images[name].image for area, name in sorted(sizes, reverse=True)
                   if name in wanted]
     elif fmt == "ofd":
-        from .readers.ofd import page_images as ofd_images
         images = ofd_images(path, page, limits)      # a scanned OFD page: the images on it
     else:
         if fmt in ("heic", "avif"):
-            from .readers.media import register_heif
             register_heif()
         if page:
             img = _tiff_page(path, page)                 # a page of a multi-page TIFF scan
@@ -145,7 +146,6 @@ def engine():
     loaded when it is made, so a worker is ready before its first page."""
     global _ENGINE
     if _ENGINE is None:
-        from .ocr_engine import Engine
         _ENGINE = Engine(threads=_THREADS)
     return _ENGINE
 
@@ -154,7 +154,6 @@ def recognize(img, times: dict | None = None, fmt: str = "") -> tuple[str, float
     """The text of one image (of a file in format `fmt`), line by line in reading order, and
     the mean line confidence; `times` adds the seconds of each stage (bench/ocr_stages.py)."""
     import numpy as np
-    from .ocr_engine import DOCUMENT_FORMATS
     txts, scores, boxes = engine().read(np.asarray(img), times, fmt in DOCUMENT_FORMATS)
     if not txts:
         return "", None

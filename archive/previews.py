@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .guard import run_guarded
 from .limits import Limits
+from .ocr import page_images
 
 WIDTH = 1240                 # pixels: an A4 page at 150 dpi, readable on a screen and a phone
 IMAGE_FORMATS = ("jpeg", "png", "gif", "bmp", "webp", "heic", "heif", "avif")
@@ -44,7 +46,6 @@ class Previews:
         obj = self.catalog.object(sha)
         if obj is None or not 0 <= page < self.pages(obj):
             return None
-        from .guard import run_guarded
         done = run_guarded(render_page, (self.store.path(sha), obj["format"], page, self.limits),
                            self.limits.job_limits())
         img = done.value if done.failure is None else None
@@ -80,7 +81,6 @@ def _render(src: Path, fmt: str, page: int, limits: Limits):
         finally:
             pdf.close()
     else:
-        from .ocr import page_images
         images = page_images(src, fmt, page, limits)
         if not images:
             return None

@@ -8,7 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .extract import PAGE_BREAK
+from .guard import run_guarded
 from .limits import Limits
+from .ocr import page_images
+from .readers.media import poster_frame
 
 SIZE = (240, 320)           # width, height: an A4 page at thumbnail scale
 
@@ -44,7 +47,6 @@ def picture(src: Path, fmt: str, ocr: str | None, limits: Limits):
     from PIL import Image
     if fmt in ("mp4", "mov", "avi", "mkv"):
         try:
-            from .readers.media import poster_frame
             img = poster_frame(src)
             if img is not None:
                 img.thumbnail(SIZE, Image.LANCZOS)
@@ -53,7 +55,6 @@ def picture(src: Path, fmt: str, ocr: str | None, limits: Limits):
             pass            # a video we cannot decode gets the card
     if fmt in ("jpeg", "png", "gif", "tiff", "bmp", "webp", "pdf", "heic", "avif", "ofd"):
         try:
-            from .ocr import page_images
             images = page_images(src, fmt, 0, limits)
             if images and (fmt not in ("pdf", "ofd") or ocr is not None):
                 img = images[0]
@@ -95,7 +96,6 @@ class Thumbnails:
     def _render(self, obj):
         """The picture, drawn in the guarded reader (PyAV, pi-heif and the PDF decoders are
         native code); the text card when there is none or the reader failed."""
-        from .guard import run_guarded
         if obj["state"] != "problem":
             done = run_guarded(picture, (self.store.path(obj["sha"]), obj["format"], obj["ocr"],
                                          self.limits), self.limits.job_limits())

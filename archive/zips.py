@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from . import reasons
 from .errors import ReadError
+from .guard import failure_reason, run_guarded
 from .limits import Limits
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -188,7 +189,6 @@ class SevenZip:
 def _open_7z(path: Path, limits: Limits) -> tuple[SevenZip, list[Member]]:
     """Decompressed in the guarded reader process (py7zr's codecs are native code), into a
     folder this process made and removes if the reader fails."""
-    from .guard import failure_reason, run_guarded
     folder = Path(tempfile.mkdtemp(prefix="yingjian-7z-"))
     done = run_guarded(_expand_7z, (path, limits, folder), limits.job_limits())
     if done.failure is not None:

@@ -12,6 +12,8 @@ from typing import NamedTuple
 import yaml
 
 from archive.dates import fold
+from indexer.querying import QueryError
+from indexer.querying import parse as parse_query
 
 from .model import KINDS, Item, Material, Standard
 
@@ -68,11 +70,8 @@ def _mapping(loader, node):
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
-def load(path: Path) -> Standard:
-    path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from .xlsx import import_xlsx
-        return import_xlsx(path)
+def load_yaml(path: Path) -> Standard:
+    """The standard in a YAML file (`checklist.load` also takes the office's Excel table)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
@@ -244,7 +243,6 @@ class _Builder:
             per_year = False
         query = node.get("query")
         if query is not None:
-            from indexer.querying import QueryError, parse as parse_query
             try:
                 parse_query(str(query))
             except QueryError as e:

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from .model import Item, Material, Standard
-from .standard import Problem, StandardError
+from .standard import Problem, StandardError, dump, parse
 
 HEADERS = ["考评项目", "序号", "考评内容", "分值", "评分标准", "责任单位", "佐证材料", "材料类型", "检索词"]
 REQUIRED = ["考评项目", "序号", "考评内容", "分值"]
@@ -109,7 +109,6 @@ def import_xlsx(path: Path, period: tuple[date, date] | None = None) -> Standard
 
 def _validate(std: Standard, source: str) -> None:
     """Run the imported standard through the same checks as a YAML file."""
-    from .standard import dump, parse
     parse(dump(std), source)
 
 

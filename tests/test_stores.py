@@ -157,7 +157,6 @@ NOT_MESSAGES = {
     "yingjian/messages.py": "the messages themselves",
     "archive/dates.py": "date patterns (年 月 日, 〇一二…) the parser recognises",
     "archive/catalog_migrations.py": "the sentences 0.1.0 stored, recognised to migrate them",
-    "archive/readers/media.py": "date patterns in a video's title tag",
     "checklist/xlsx.py": "the published table's column names and the blank template's contents",
     "checklist/standard.py": "the header comment written into an imported standard file",
     "yingjian/demo.py": "the demo's narration",

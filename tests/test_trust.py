@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from archive import extract
+from archive import readers
 from tests import factories as f
 from tests.conftest import ingest
 from tests.test_check import material
@@ -134,7 +134,7 @@ def test_a_date_from_the_file_time_is_not_enough(ws):
 
 
 def test_a_file_no_reader_understood_never_counts_by_its_file_time(ws, monkeypatch):
-    monkeypatch.delitem(extract._READERS, "txt")        # a format with no reader here
+    monkeypatch.delitem(readers.REGISTRY, "txt")        # a format with no reader here
     from archive import guard       # read in this process, where the registry is patched
     monkeypatch.setattr(guard, "run_guarded", lambda fn, args, limits: guard.Done(fn(*args)))
     ledger_text(ws.config.inbox / "人武部/10.2a 征兵/征兵任务完成情况通报.txt", 2021)

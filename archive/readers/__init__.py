@@ -1,15 +1,18 @@
-"""Readers for the formats a Chinese office sends besides PDF, images and Office Open XML: the
-Word 97 / WPS and PowerPoint 97 binaries, Excel 97 / WPS ledgers, RTF, OFD, HEIC, multi-page
-TIFF scans and videos. Each reader takes a stored object and returns an `Extraction`; a file it
-cannot understand raises `FormatError` with the reason a clerk reads.
+"""Every reader of a stored object, one module per family of formats: `pdf`, `media` (photos,
+HEIC, TIFF scans, videos), `ooxml` (docx, xlsx, pptx, OpenDocument), `office97` (the Office 97
+and WPS binaries, RTF), `ofd`, `text`. Each registers itself for its formats with
+`base.reads`; `reader_for(fmt)` is how the dispatcher (`archive.extract`) finds one. A reader
+takes a stored object and returns an `Extraction`; a file it cannot understand raises
+`FormatError` with the reason a clerk reads.
 """
 from __future__ import annotations
 
+from . import media, ofd, office97, ooxml, pdf, text
+from .base import PAGE_BREAK, REGISTRY, Extraction, FormatError, Reader, meaningful, reader_for, reads
 
-class FormatError(Exception):
-    """The file is of a known format but damaged or refused; `reason` is a `Reason` (a code and
-    its data), which yingjian/messages.py puts into words."""
+FAMILIES = (pdf, media, ooxml, office97, ofd, text)
 
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+__all__ = [
+    "FAMILIES", "PAGE_BREAK", "REGISTRY", "Extraction", "FormatError", "Reader", "meaningful",
+    "reader_for", "reads",
+]

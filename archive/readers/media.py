@@ -1,17 +1,19 @@
-"""Photos and videos that Pillow alone does not open: HEIC / HEIF from phones (pi-heif, which
+"""Photos and videos: JPEG, PNG, GIF, BMP, WebP through Pillow (size, EXIF date and orientation,
+refused on the header alone when too many pixels); HEIC / HEIF from phones (pi-heif, which
 decodes only and carries no GPL encoder), multi-page TIFF scans (every frame a page for OCR),
 and videos (PyAV, whose wheels bundle FFmpeg): the container's creation time, duration, title
 tag, and a poster frame for the thumbnail.
 """
 from __future__ import annotations
 
-import re
+import warnings
+import zlib
 from pathlib import Path
 
 from .. import reasons
-from ..dates import fold
+from ..detect import count_frames, tiff_frames
 from ..limits import Limits
-from . import FormatError
+from .base import Extraction, FormatError, reads, with_meta_date
 
 _HEIF_READY = False
 
@@ -29,35 +31,83 @@ def register_heif() -> bool:
     return True
 
 
-def tiff_frames(path: Path, upto: int = 2) -> int:
-    """How many pages a TIFF holds, counted up to `upto` (1 when it cannot tell): frames are
-    reached one after the other, never by walking the whole file for its count."""
-    from PIL import Image
-    try:
-        with Image.open(path) as img:
-            return _count_frames(img, upto)
-    except Exception:
-        return 1
+# -- photos ---------------------------------------------------------------------------------
+
+_EXIF_ORIENTATION = 0x0112
+_EXIF_DATETIME = 0x0132
+_EXIF_IFD = 0x8769
+_EXIF_DATETIME_ORIGINAL = 0x9003
 
 
-def _count_frames(img, upto: int) -> int:
-    n = 1
-    while n < upto:
+@reads("jpeg", "png", "gif", "bmp", "webp")
+def read_image(path: Path, limits: Limits) -> Extraction:
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = limits.max_image_pixels
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            img.seek(n)
-        except EOFError:
-            break
-        n += 1
-    img.seek(0)
-    return n
+            img = Image.open(path)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            return Extraction(problem=reasons.IMAGE_BOMB.format(
+                pixels=reasons.PIXELS_UNKNOWN, limit=f"{limits.max_image_pixels:,}"))
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            return Extraction(problem=reasons.IMAGE_CORRUPT)
+        with img:
+            w, h = img.size
+            if w * h > limits.max_image_pixels:
+                # refused on the header alone: the pixels are never decoded
+                return Extraction(problem=reasons.IMAGE_BOMB.format(
+                    pixels=f"{w}×{h}", limit=f"{limits.max_image_pixels:,}"))
+            info = {"width": w, "height": h, "image_format": img.format}
+            # decode the pixels first: reading EXIF may load the image itself and hide the error
+            try:
+                if img.format == "JPEG":
+                    img.draft("RGB", (max(1, w // 8), max(1, h // 8)))   # decode every block, cheaply
+                img.load()
+            except (OSError, SyntaxError, ValueError, zlib.error) as e:
+                problem = reasons.IMAGE_TRUNCATED if "truncated" in str(e) else reasons.IMAGE_CORRUPT
+                return Extraction(info=info, problem=problem)
+            except Image.DecompressionBombError:
+                return Extraction(info=info, problem=reasons.IMAGE_BOMB.format(
+                    pixels=f"{w}×{h}", limit=f"{limits.max_image_pixels:,}"))
+            try:
+                exif = img.getexif()
+                orientation = exif.get(_EXIF_ORIENTATION)
+                if orientation:
+                    info["orientation"] = int(orientation)
+                dt = exif.get_ifd(_EXIF_IFD).get(_EXIF_DATETIME_ORIGINAL) or exif.get(_EXIF_DATETIME)
+                if dt:
+                    info["exif_date"] = str(dt)
+                for tag, key in ((0x010F, "camera_make"), (0x0110, "camera_model")):
+                    if exif.get(tag):
+                        info[key] = str(exif.get(tag)).strip("\x00 ")[:100]
+            except Exception:
+                pass
+    return Extraction(pages=[""], info=info, ocr_pages=[0] if min(w, h) >= 32 else [])
 
 
-def read_tiff_scan(path: Path, limits: Limits):
+@reads("heic", "avif")
+def read_heic(path: Path, limits: Limits) -> Extraction:
+    if not register_heif():
+        return Extraction(note=reasons.NO_READER.format(fmt="HEIC"), info={"unread": True})
+    ex = read_image(path, limits)
+    if ex.problem == reasons.IMAGE_CORRUPT:
+        ex.problem = reasons.HEIC_CORRUPT
+    return ex
+
+
+@reads("tiff")
+def read_tiff(path: Path, limits: Limits) -> Extraction:
+    if tiff_frames(path) > 1:
+        return read_tiff_scan(path, limits)
+    return read_image(path, limits)
+
+
+def read_tiff_scan(path: Path, limits: Limits) -> Extraction:
     """A multi-page TIFF scan: each frame checked to decode, each one a page for OCR; past the
     page limit, the rest are left unread and the file says so."""
     from PIL import Image
-
-    from ..extract import Extraction
     Image.MAX_IMAGE_PIXELS = limits.max_image_pixels
     try:
         img = Image.open(path)
@@ -65,7 +115,7 @@ def read_tiff_scan(path: Path, limits: Limits):
         raise FormatError(reasons.IMAGE_CORRUPT)
     with img:
         try:
-            found = _count_frames(img, limits.max_pdf_pages + 1)
+            found = count_frames(img, limits.max_pdf_pages + 1)
         except Exception:
             raise FormatError(reasons.IMAGE_CORRUPT)
         n = min(found, limits.max_pdf_pages)
@@ -91,8 +141,8 @@ def read_tiff_scan(path: Path, limits: Limits):
 
 # -- video ---------------------------------------------------------------------------------------
 
-def read_video(path: Path, limits: Limits):
-    from ..extract import Extraction
+@reads("mp4", "mov", "avi", "mkv")
+def read_video(path: Path, limits: Limits) -> Extraction:
     try:
         import av
     except ImportError:
@@ -125,7 +175,7 @@ def read_video(path: Path, limits: Limits):
     title = (meta.get("title") or "").strip()
     if title:
         info["title"] = title[:200]
-    return Extraction(pages=[title], info=info)
+    return with_meta_date(Extraction(pages=[title], info=info))
 
 
 def _first_frame(container, stream):
@@ -151,32 +201,3 @@ def poster_frame(path: Path):
         for frame in c.decode(stream):
             return frame.to_image()
     return None
-
-
-_META_DATE = [
-    re.compile(r"(?:D:)?((?:19|20)\d{2})(\d{2})(\d{2})"),
-    re.compile(r"((?:19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})"),
-]
-
-
-def meta_date(value) -> str | None:
-    """A format's own date (OFD's 2021-6-4, D:20220708…, a video's 2023-01-18T09:00:00Z, a
-    datetime) as an ISO date, or None."""
-    from datetime import date
-    if value is None:
-        return None
-    if hasattr(value, "year"):
-        y, m, d = value.year, value.month, value.day
-    else:
-        for pat in _META_DATE:
-            found = pat.search(fold(str(value)))
-            if found:
-                y, m, d = (int(g) for g in found.groups())
-                break
-        else:
-            return None
-    try:
-        iso = date(y, m, d)
-    except ValueError:
-        return None
-    return iso.isoformat() if 1980 <= y <= 2100 else None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .. import reasons
 from ..limits import Limits
-from . import FormatError
+from .base import Extraction, FormatError, meaningful, reads, with_meta_date
 
 _MAX_XML = 64 * 1024 * 1024          # one XML part; a bigger one is a bomb, not a page
 
@@ -89,6 +89,21 @@ class _Package:
             raise
         except Exception:
             raise FormatError(reasons.OFD_CORRUPT)
+
+
+@reads("ofd")
+def ofd_extraction(path: Path, limits: Limits) -> Extraction:
+    """The OFD as the pipeline sees it: a page of text per page, the image-only pages for OCR."""
+    doc = read_ofd(path, limits)
+    pages = [p.text for p in doc.pages]
+    ocr = [i for i, p in enumerate(doc.pages) if not meaningful(p.text) and p.images]
+    total = doc.info.get("ofd_pages", len(pages))
+    ex = Extraction(pages=pages, page_count=total, info=dict(doc.info), ocr_pages=ocr)
+    if not pages or (not any(p.strip() for p in pages) and not ocr):
+        ex.note = reasons.OFD_NO_TEXT
+    if total > len(pages):
+        ex.note = reasons.PAGES_CAPPED.format(fmt="OFD", pages=total, limit=limits.max_pdf_pages)
+    return with_meta_date(ex)
 
 
 def read_ofd(path: Path, limits: Limits) -> OfdDocument:

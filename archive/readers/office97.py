@@ -11,12 +11,8 @@ from pathlib import Path
 from .. import reasons
 from ..dates import content_date
 from ..limits import Limits
-from . import FormatError
-
-
-def _extraction(**kw):
-    from ..extract import Extraction
-    return Extraction(**kw)
+from .base import Extraction, FormatError, reads, with_meta_date
+from .word97 import read_word97
 
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -78,8 +74,8 @@ def _ole_meta(ole, info: dict) -> None:
 
 # -- Word 97 / WPS 文字 -------------------------------------------------------------------------
 
-def read_doc(path: Path, limits: Limits):
-    from .word97 import read_word97
+@reads("doc")
+def read_doc(path: Path, limits: Limits) -> Extraction:
     ole = _open_ole(path, reasons.DOC_CORRUPT)
     with ole:
         try:
@@ -94,12 +90,18 @@ def read_doc(path: Path, limits: Limits):
     text = w.body
     if w.headers:
         info["headers"] = w.headers[:1000]
-    return _extraction(pages=[text], page_count=1, info=info)
+    return with_meta_date(Extraction(pages=[text], page_count=1, info=info))
 
 
 # -- Excel 97 / WPS 表格 (and xlsx, when calamine reads it) ------------------------------------
 
-def read_ledger(path: Path, limits: Limits, corrupt: str = reasons.XLS_CORRUPT):
+@reads("xls")
+def read_xls(path: Path, limits: Limits) -> Extraction:
+    """An Excel 97 / WPS 表格 ledger, with the date its SummaryInformation gives."""
+    return with_meta_date(read_ledger(path, limits))
+
+
+def read_ledger(path: Path, limits: Limits, corrupt: str = reasons.XLS_CORRUPT) -> Extraction:
     """Every non-empty cell, a sheet at a time, one row a line, cells separated by tabs."""
     from python_calamine import CalamineWorkbook, PasswordError
     info: dict = {}
@@ -142,7 +144,7 @@ def read_ledger(path: Path, limits: Limits, corrupt: str = reasons.XLS_CORRUPT):
         with ole:
             _ole_meta(ole, info)
     info.update(sheets=len(sheets), rows=rows_total)
-    return _extraction(pages=["\n".join(sheets)], page_count=1, info=info)
+    return Extraction(pages=["\n".join(sheets)], page_count=1, info=info)
 
 
 def _is_ole(path: Path) -> bool:
@@ -171,7 +173,8 @@ _PPT_DOCUMENT = 0x03E8
 _PPT_SKIP = {0x03F8, 0x03F0, 0x0FC1, 0x03F2}   # masters, notes, handouts, environment (fonts)
 
 
-def read_ppt(path: Path, limits: Limits):
+@reads("ppt")
+def read_ppt(path: Path, limits: Limits) -> Extraction:
     """One page a slide: the text of its placeholders (the SlideListWithText of the last
     document container, which an incremental save leaves last), then its own text boxes."""
     ole = _open_ole(path, reasons.PPT_CORRUPT)
@@ -197,11 +200,11 @@ def read_ppt(path: Path, limits: Limits):
         pages.append("\n".join(keep))
     if not pages:
         raise FormatError(reasons.PPT_CORRUPT)
-    ex = _extraction(pages=pages[:limits.max_pdf_pages], page_count=len(pages), info=info)
+    ex = Extraction(pages=pages[:limits.max_pdf_pages], page_count=len(pages), info=info)
     if len(pages) > limits.max_pdf_pages:
         ex.note = reasons.PAGES_CAPPED.format(fmt="PPT", pages=len(pages),
                                               limit=limits.max_pdf_pages)
-    return ex
+    return with_meta_date(ex)
 
 
 def _text_atom(rtype: int, body: bytes) -> str:
@@ -260,7 +263,8 @@ def ppt_text(data: bytes) -> tuple[list[list[str]], list[list[str]]]:
 _ANSICPG = re.compile(rb"\\ansicpg(\d+)")
 
 
-def read_rtf(path: Path, limits: Limits):
+@reads("rtf")
+def read_rtf(path: Path, limits: Limits) -> Extraction:
     """striprtf, told the code page the file declares (\\ansicpg936: GBK); \\uN is Unicode."""
     from striprtf.striprtf import rtf_to_text
     raw = path.read_bytes()
@@ -279,4 +283,5 @@ def read_rtf(path: Path, limits: Limits):
     except Exception:
         raise FormatError(reasons.RTF_CORRUPT)
     text = re.sub(r"[ \t]+\n", "\n", text).strip()
-    return _extraction(pages=[text], page_count=1, info={"encoding": encoding})
+    return Extraction(pages=[text], page_count=1, info={"encoding": encoding})
+

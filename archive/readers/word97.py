@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass, field
 
 from .. import reasons
-from . import FormatError
+from .base import FormatError
 
 _WIDENT = 0xA5EC
 _F_ENCRYPTED = 0x0100
