@@ -33,7 +33,7 @@ from .dates import evidence_date
 from .detect import detect, has_trailer
 from .errors import InboxUnavailable, ReadError
 from .extract import Extraction
-from .guard import read_object
+from .guard import read_object, reads_in_process
 from .limits import Limits
 from .scan import Candidate, candidate, scan, unit_problem
 from .stability import StabilityTracker
@@ -108,6 +108,7 @@ class Ingestor:
         self.batch_seconds = batch_seconds
         self._batch: _Batch | None = None
         self._unfinished: dict[str, int] | None = None     # sha -> reads a killed process began
+        self._journal_fd: int | None = None
 
     # -- a pass over the whole inbox -------------------------------------------------------
 
@@ -212,6 +213,9 @@ class Ingestor:
         self.store.sync_batch(end=True)
         self.catalog.commit_batch(end=True)
         self._reads_done()
+        if self._journal_fd is not None:
+            os.close(self._journal_fd)
+            self._journal_fd = None
 
     # -- reads in flight -----------------------------------------------------------------------
     # A read is counted in the catalog before it starts (start_read), so that a file that takes
@@ -227,11 +231,10 @@ class Ingestor:
         return os.path.join(os.path.dirname(str(self.store.root)), "reads-in-flight")
 
     def _note_read(self, sha: str, mark: bytes) -> None:
-        fd = os.open(self._journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, mark + sha.encode("ascii") + b"\n")
-        finally:
-            os.close(fd)
+        if self._journal_fd is None:          # kept open while the ingestor lives
+            self._journal_fd = os.open(self._journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                                       0o600)
+        os.write(self._journal_fd, mark + sha.encode("ascii") + b"\n")
 
     def _read_begins(self, sha: str) -> None:
         self._note_read(sha, b"+")
@@ -242,10 +245,11 @@ class Ingestor:
     def _reads_done(self) -> None:
         """The batch is committed with its counts: the journal keeps only the reads of a killed
         process that this one has not met again yet."""
-        try:
-            os.truncate(self._journal, 0)
-        except FileNotFoundError:
-            return
+        if self._journal_fd is None:
+            if not os.path.exists(self._journal):
+                return                        # nothing noted, by this process or a killed one
+            self._journal_fd = os.open(self._journal, os.O_WRONLY | os.O_APPEND, 0o600)
+        os.ftruncate(self._journal_fd, 0)
         for sha, n in (self._unfinished or {}).items():
             for _ in range(n):
                 self._read_begins(sha)
@@ -416,15 +420,17 @@ class Ingestor:
         """Stage 4: read the stored object (never the original) in the guarded reader process
         and save text, facts and date. A read is counted before it starts, so a file that
         takes the whole process down is given up after `max_read_attempts`."""
-        if self._batch is not None:
+        path = self.store.path(sha)
+        noted = self._batch is not None and not reads_in_process(path, fmt)
+        if noted:
             self._read_begins(sha)
         tries = self.catalog.start_read(sha, 1 + (self._unfinished or {}).pop(sha, 0))
         if tries > self.limits.max_read_attempts:
             ex = Extraction(problem=reasons.READ_GAVE_UP.format(fmt=fmt.upper(),
                                                                  attempts=tries - 1))
         else:
-            ex = read_object(self.store.path(sha), fmt, self.limits)
-            if self._batch is not None:
+            ex = read_object(path, fmt, self.limits)
+            if noted:
                 self._read_ends(sha)
         date, date_source = evidence_date(
             pages=ex.pages, exif=ex.info.get("exif_date"), name=name,
