@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import Blueprint, render_template
 
+from ..workspace import Workspace
 from .common import check_result, office_required, send_made_file, workspace
 from .errors import fail
 
@@ -68,7 +69,6 @@ def make_report(root: str, kind: str, folder: str, stamp: str) -> str:
     its path. The workspace is opened once per root and kept (its check is cached until the
     catalog changes). Reads only, like the page that asked for it."""
     from ..report import write_binder, write_html, write_xlsx
-    from ..workspace import Workspace
     ws = _WORKSPACES.get(root)
     if ws is None:
         ws = _WORKSPACES[root] = Workspace.open(root)
