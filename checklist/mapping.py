@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from foundation import now_iso
+from foundation.errors import Coded
 from indexer.analysis import normalize
 from indexer.querying import matcher
 
@@ -38,12 +39,8 @@ def _by_path(row: tuple) -> str:
     return row[2]
 
 
-class MappingError(ValueError):
+class MappingError(Coded, ValueError):
     """A decision that cannot be recorded: `code` and `data` say why (yingjian/messages.py)."""
-
-    def __init__(self, code: str, **data):
-        super().__init__(f"{code} {data}")
-        self.code, self.data = code, data
 
 
 class CodeMatcher:

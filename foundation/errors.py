@@ -56,3 +56,13 @@ class CatalogDamaged(StoreError):
     @property
     def data(self) -> dict:
         return {"path": str(self.path)}
+
+
+class Coded:
+    """An error named by its `code`, with `data` for the sentence yingjian/messages.py makes of
+    it; `str(error)` is an English line for developers' logs. Mixed into an exception class:
+    `class QueryError(Coded, ValueError)`."""
+
+    def __init__(self, code: str, **data):
+        super().__init__(f"{code} {data}")
+        self.code, self.data = code, data

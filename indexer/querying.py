@@ -10,18 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from foundation.errors import Coded
 from .analysis import han_runs, normalize, tokens
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
 
 
-class QueryError(ValueError):
+class QueryError(Coded, ValueError):
     """The query cannot be answered: `code` and `data` say why (the application words it)."""
-
-    def __init__(self, code: str, **data):
-        super().__init__(f"{code} {data}")
-        self.code, self.data = code, data
 
 
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')

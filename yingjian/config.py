@@ -10,19 +10,16 @@ from datetime import date, datetime
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from foundation.errors import Coded
 from archive.limits import MB, Limits
 
 CONFIG_NAME = "yingjian.toml"
 ENV_HOME = "YINGJIAN_HOME"
 
 
-class WorkspaceError(Exception):
+class WorkspaceError(Coded, Exception):
     """No workspace, or a broken one: `code` and `data` (yingjian/messages.py says it in words,
     with what to do)."""
-
-    def __init__(self, code: str, **data):
-        super().__init__(f"{code} {data}")
-        self.code, self.data = code, data
 
 
 @dataclass

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from foundation.errors import Coded
 from . import messages
 from .deadlines import due_for, is_overdue
 
@@ -28,12 +29,8 @@ DEFAULT_TEMPLATE = Path(__file__).parent / "data" / "notice_template.docx"
 OPEN_STATUSES = ("missing", "partial", "unconfirmed")
 
 
-class NoticeError(Exception):
+class NoticeError(Coded, Exception):
     """A notice that cannot be made: `code` and `data` (yingjian/messages.py words it)."""
-
-    def __init__(self, code: str, **data):
-        super().__init__(f"{code} {data}")
-        self.code, self.data = code, data
 
 
 @dataclass

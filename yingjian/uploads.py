@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import BinaryIO, Callable
 
+from foundation.errors import Coded
 from archive import Outcome
 
 UPLOAD_FOLDER = "网页上传"
@@ -41,12 +42,8 @@ def is_device_name(name: str) -> bool:
     return name.split(".")[0].rstrip(" ").upper() in _RESERVED
 
 
-class UploadRefused(ValueError):
+class UploadRefused(Coded, ValueError):
     """The batch was refused whole, nothing written: `code` and `data` say why."""
-
-    def __init__(self, code: str, **data):
-        super().__init__(f"{code} {data}")
-        self.code, self.data = code, data
 
 
 @dataclass

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from foundation.errors import Coded
 from foundation import now_iso
 from foundation.sqlstore import SqliteStore
 
@@ -55,13 +56,9 @@ MAX_FAILURES_ACCOUNT = 6            # wrong passwords for one account within the
 MAX_FAILURES_CLIENT = 20            # failures from one address, whatever the accounts
 
 
-class UserError(ValueError):
+class UserError(Coded, ValueError):
     """An account that cannot be made, or a login refused: `code` and `data` say why
     (yingjian/messages.py)."""
-
-    def __init__(self, code: str, **data):
-        super().__init__(f"{code} {data}")
-        self.code, self.data = code, data
 
 
 @dataclass
