@@ -57,6 +57,20 @@ class WebOptions:
 
 
 @dataclass
+class ClusterOptions:
+    """[cluster]: the stores on PostgreSQL, the archive's work on Celery workers over Redis, the
+    objects on a shared folder. Absent (the default): one PC, SQLite, the in-process OCR pool,
+    `archive/objects/`."""
+    database: str | None = None        # "postgresql://user:password@host:5432/yingjian"
+    broker: str | None = None          # "redis://host:6379/0"
+    objects: Path | None = None        # the objects' folder on the share every machine mounts
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.database or self.broker or self.objects)
+
+
+@dataclass
 class LearningOptions:
     """[learning]: suggestions learned from the office's decisions (checklist/learning.py)."""
     enabled: bool = True               # false: nothing is learned or suggested by resemblance
@@ -86,10 +100,11 @@ class Config:
     inspection_date: date | None = None  # the day the inspectors come (倒计时, deadlines, notices)
     notice: dict = field(default_factory=dict)   # [notice]: the 督办通知's office, web address
     learning: LearningOptions = field(default_factory=LearningOptions)
+    cluster: ClusterOptions = field(default_factory=ClusterOptions)
 
     @property
     def objects(self) -> Path:
-        return self.archive / "objects"
+        return self.cluster.objects or self.archive / "objects"
 
     @property
     def catalog(self) -> Path:
@@ -163,7 +178,32 @@ def load(root: Path) -> Config:
                   inspection_date=_inspection_date(ws.get("inspection_date"), path),
                   notice={k: str(v) for k, v in data.get("notice", {}).items()
                           if k in ("office_name", "doc_prefix", "web_address", "contact")},
-                  learning=_learning(data.get("learning", {}), path))
+                  learning=_learning(data.get("learning", {}), path),
+                  cluster=_cluster(data.get("cluster", {}), path, root))
+
+
+def _cluster(values: dict, path: Path, root: Path) -> ClusterOptions:
+    """[cluster] checked when the workspace is opened: a typo in a URL is an error naming the
+    key and the form expected, never a silent fall back to one PC."""
+    unknown = sorted(set(values) - {f.name for f in fields(ClusterOptions)})
+    if unknown:
+        raise WorkspaceError("cluster_option_unknown", path=str(path), key=unknown[0],
+                             known="database, broker, objects")
+    schemes = {"database": ("postgresql://", "postgres://"), "broker": ("redis://", "rediss://")}
+    for key, prefixes in schemes.items():
+        value = values.get(key)
+        if value is not None and (not isinstance(value, str) or not value.startswith(prefixes)):
+            raise WorkspaceError("cluster_option_invalid", path=str(path), key=key,
+                                 value=repr(value), form=prefixes[0] + "…")
+    objects = values.get("objects")
+    if objects is not None:
+        if not isinstance(objects, str) or not objects.strip():
+            raise WorkspaceError("cluster_option_invalid", path=str(path), key="objects",
+                                 value=repr(objects), form="/mnt/share/yingjian-objects")
+        objects = Path(objects).expanduser()
+        objects = objects if objects.is_absolute() else root / objects
+    return ClusterOptions(database=values.get("database"), broker=values.get("broker"),
+                          objects=objects)
 
 
 def _inspection_date(value, path: Path) -> date | None:

@@ -167,6 +167,9 @@ ERRORS: dict[str, tuple[str, str]] = {
     "web_option_invalid": ("{path} 中 [web] {key} 应为正整数,现为 {value}", ""),
     "learning_invalid": ("{path} 中 [learning] 设置有误:enabled 应为 true 或 false,off 应为材料编号的列表"
                          "(如 [\"2.4b\"]),min_similarity 应为 0 到 1 之间的数", ""),
+    "cluster_option_unknown": ("{path} 中 [cluster] 没有 {key} 这一项", "可用的项:{known}"),
+    "cluster_option_invalid": ("{path} 中 [cluster] {key} 的写法不对,现为 {value}",
+                               "应写成 {form} 的形式"),
     "ocr_workers_invalid": ("{path} 中 [ocr] workers 应为 \"auto\" 或不小于 0 的整数,现为 {value}", ""),
     "already_workspace": ("{root} 已经是 yingjian 工作区", "直接使用即可,或换一个文件夹"),
     "standard_file_missing": ("找不到考评标准文件 {path}", ""),
