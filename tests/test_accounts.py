@@ -26,7 +26,7 @@ from yingjian.uploads import MAX_NAME_BYTES
 
 
 def users_of(app):
-    return app.extensions["yingjian.users"]
+    return app.extensions["yingjian"].stores.users
 
 
 def root_of(app) -> Path:

@@ -206,6 +206,7 @@ def write_notices(ws, out_dir: Path, *, units: list[str] | None = None, due: str
     today = today or ws.today()
     tpl, env = load_template(template), template_env()
     names = units or ws.units()
+    ws.catch_up()                     # chase what the archive holds now, a watcher's files too
     result = ws.check()
     dues = ws.deadlines.current()
     rejected = rejected_pairs(ws)

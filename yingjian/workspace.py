@@ -21,6 +21,7 @@ from checklist.check import Queue, leaves
 
 from . import config as cfg, messages, records
 from .config import Config, WorkspaceError
+from .services import Accounts, Activity, Files
 from .stores import Stores
 
 
@@ -46,6 +47,20 @@ class Workspace:
     @classmethod
     def open(cls, explicit: str | Path | None = None) -> "Workspace":
         return cls(cfg.load(cfg.find_workspace(explicit)))
+
+    # -- the services the fronts call (yingjian/services/) --------------------------------------
+
+    @cached_property
+    def files(self) -> Files:
+        return Files(self)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        return Accounts(self.stores.users)
+
+    @cached_property
+    def activity(self) -> Activity:
+        return Activity(self.stores, self.config.archive / "notices")
 
     # -- the parts, opened on first use ------------------------------------------------------
 
@@ -123,6 +138,34 @@ class Workspace:
             return False                      # a broken standard: nothing to learn for
         return self.learner.refresh(budget=budget, progress=progress)
 
+    def learn_now(self, progress=None) -> int:
+        """Learn now (`learn run`); the number of files suggested by resemblance."""
+        self.learn(progress=progress)
+        return len(self.learner.suggestions())
+
+    def relearn(self, progress=None) -> int:
+        """Learn again from nothing (`learn run --rebuild`); the number of files suggested."""
+        self.learner.rebuild()
+        return self.learn_now(progress=progress)
+
+    def learning_counts(self) -> dict[str, dict[str, int]]:
+        """Per material: the files suggested by resemblance (`suggestions`), the confirmed
+        files they are learned from (`examples`) and the files ever excluded
+        (`counter_examples`)."""
+        out: dict[str, dict[str, int]] = {}
+
+        def add(mid: str, key: str) -> None:
+            row = out.setdefault(mid, {"suggestions": 0, "examples": 0, "counter_examples": 0})
+            row[key] += 1
+        for _sha, mid in self.learner.suggestions():
+            add(mid, "suggestions")
+        for (_sha, mid), d in self.decisions.latest().items():
+            if d["action"] in ("confirm", "assign"):
+                add(mid, "examples")
+        for _sha, mid in self.decisions.ever_rejected():
+            add(mid, "counter_examples")
+        return out
+
     @cached_property
     def thumbnails(self) -> Thumbnails:
         return Thumbnails(self.config.thumbs, self.store, self.catalog, self.config.limits,
@@ -150,6 +193,14 @@ class Workspace:
             fp_file.write_text(fingerprint, encoding="utf-8")
         return self.items_of
 
+    def catch_up(self, progress=None) -> int:
+        """What a front calls once when it opens a workspace to show it (a command that checks,
+        reports or searches; the web app at start): the index, the mapping's caches and the
+        statistics brought up to the catalog, which another process (a watcher, a worker) or a
+        new standard may have changed. Everything that changes the catalog through this
+        workspace keeps them in step itself."""
+        return self.sync_index(progress=progress)
+
     def sync_index(self, progress=None) -> int:
         """Bring the search index up to the catalog's change sequence, with the mapping's caches
         and (once per process) the catalog's statistics: what every operation that changed the
@@ -165,6 +216,11 @@ class Workspace:
             return self.index.sync(self.catalog, items_of=items_of, progress=progress)
         except IndexBusy:
             return 0
+
+    def search(self, query: str, **options):
+        """Full-text search (indexer.SearchResult); `options` as SearchIndex.search takes them.
+        A read: the index is kept in step by whatever changed the catalog."""
+        return self.index.search(query, text_of=self.text_of, **options)
 
     def rebuild_index(self, progress=None) -> int:
         """Rebuild the search index from the catalog, with every file's materials."""
@@ -460,6 +516,20 @@ class Workspace:
                         incomplete_after=(w.incomplete_after if incomplete_after is None
                                           else incomplete_after),
                         units=self.config.units or None, **clock)
+
+    def ingest_pass(self, progress=None, on_total=None):
+        """Archive what is new or changed in the inbox once (`yingjian ingest`); the archived
+        files are searchable by name at once, their scans' text follows (`read_scans`)."""
+        summary = self.ingestor().ingest_pass(progress=progress, on_total=on_total)
+        self.sync_index()
+        return summary
+
+    def read_scans(self, progress=None):
+        """OCR every page waiting for it, then make the text searchable."""
+        with self.ocr_queue() as q:
+            result = q.run(progress)
+        self.sync_index()
+        return result
 
     def retry(self, ref: str) -> "records.Retried":
         """Read a file again at the office's request (`yingjian retry`): a file given up after

@@ -35,7 +35,7 @@ def serve(ctx, host, port, threads, certfile, keyfile):
     if bool(certfile) != bool(keyfile):
         raise Fail("tls_files_required")
     ws = open_workspace(ctx)
-    if not ws.users.all():
+    if not ws.accounts.any():
         raise Fail("no_accounts", root=str(ws.config.root))
     tls = _check_tls(certfile, keyfile) if certfile else None
     app = create_app(ws.config.root)
@@ -169,7 +169,7 @@ def user_add(ctx, name, office, unit, password, replace):
     """
     password = _new_password(password)
     ws = open_workspace(ctx)
-    u = ws.users.add(name, password, office=office, unit=unit, replace=replace, by=system_user())
+    u = ws.accounts.add(name, password, office=office, unit=unit, replace=replace, by=system_user())
     click.echo(f"已创建账号 {u.name}({messages.ROLE_LABELS['office'] if u.is_office else u.unit})")
 
 
@@ -186,9 +186,9 @@ def user_passwd(ctx, name, password):
       yingjian user passwd 李四
     """
     ws = open_workspace(ctx)
-    if ws.users.get(name) is None:
+    if ws.accounts.get(name) is None:
         raise Fail("user_not_found", name=name)
-    ws.users.set_password(name, _new_password(password), by=system_user())
+    ws.accounts.set_password(name, _new_password(password), by=system_user())
     click.echo(f"已修改 {name} 的密码;其已登录的会话已失效")
 
 
@@ -203,7 +203,7 @@ def user_remove(ctx, name):
       yingjian user remove 李四
     """
     ws = open_workspace(ctx)
-    ws.users.remove(name, by=system_user())
+    ws.accounts.remove(name, by=system_user())
     click.echo(f"已删除账号 {name}")
 
 
@@ -217,5 +217,5 @@ def user_list(ctx):
       yingjian user list
     """
     ws = open_workspace(ctx)
-    for u in ws.users.all():
+    for u in ws.accounts.all():
         click.echo(f"{u.name}\t{messages.ROLE_LABELS['office'] if u.is_office else u.unit}")

@@ -54,7 +54,6 @@ def ingest(ctx, no_ocr, as_json):
       yingjian ingest --json
     """
     ws = open_workspace(ctx)
-    ing = ws.ingestor()
     show = sys.stderr.isatty() and not as_json
     bar = None
 
@@ -69,15 +68,13 @@ def ingest(ctx, no_ocr, as_json):
             bar.update(1)
 
     try:
-        summary = ing.ingest_pass(progress=progress, on_total=on_total)
+        summary = ws.ingest_pass(progress=progress, on_total=on_total)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    ws.sync_index()       # archived files are searchable by name at once, their OCR text follows
     ocr = None
     if ws.config.ocr and not no_ocr:
         ocr = run_ocr(ws, show)
-        ws.sync_index()
     if summary.ingested or summary.withdrawn or summary.duplicates:
         ws.record_history()          # readiness over time: today's point, if it changed
     if as_json:
@@ -110,8 +107,7 @@ def run_ocr(ws, show: bool):
             click.echo(f"\r文字识别中:{p.pages_done}/{p.pages_total} 页,"
                        f"每分钟 {p.pages_per_minute:.1f} 页 ", nl=False, err=True)
 
-    with ws.ocr_queue() as q:
-        result = q.run(progress)
+    result = ws.read_scans(progress)
     if show and result.pages_total:
         click.echo("", err=True)
     return result
@@ -180,7 +176,7 @@ def files(ctx, unit, as_json):
     """
     ws = open_workspace(ctx)
     unit = ws.resolve_unit(unit) if unit is not None else None
-    rows = records.files(ws.catalog, unit)
+    rows = ws.files.records(unit)
     if as_json:
         emit_json({"files": rows})
         return
@@ -206,7 +202,7 @@ def problems(ctx, unit, as_json):
     """
     ws = open_workspace(ctx)
     unit = ws.resolve_unit(unit) if unit is not None else None
-    rows = records.problems(ws.catalog, unit)
+    rows = ws.files.problems(unit)
     if as_json:
         emit_json({"problems": rows})
         return
@@ -289,7 +285,7 @@ def unit_list(ctx):
       yingjian unit list
     """
     ws = open_workspace(ctx)
-    counts = ws.catalog.unit_counts()
+    counts = ws.files.unit_counts()
     for u in ws.config.units:
         click.echo(f"{u}\t{counts.get(u, 0)} 个文件")
     missing = [u for u in ws.standard.units() if u not in ws.config.units]

@@ -239,9 +239,14 @@ def system_user() -> str:
         return messages.UNKNOWN_SYSTEM_USER
 
 
-def open_workspace(ctx) -> Workspace:
+def open_workspace(ctx, *, current: bool = False) -> Workspace:
+    """The workspace of the command; `current`: brought up to what its catalog holds first
+    (the search index, the mapping's caches: `Workspace.catch_up`), for the commands that show
+    what the archive proves or finds, which another process may have changed."""
     ws = Workspace.open(ctx.obj["workspace"])
     ctx.call_on_close(ws.close)
+    if current:
+        ws.catch_up()
     return ws
 
 

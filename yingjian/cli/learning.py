@@ -41,18 +41,9 @@ def learn_status(ctx, as_json):
     ws = open_workspace(ctx)
     ws.learn(progress=_progress())
     s = ws.learning_settings()
-    counts: dict[str, int] = {}
-    for _sha, mid in ws.learner.suggestions():
-        counts[mid] = counts.get(mid, 0) + 1
-    examples: dict[str, int] = {}
-    for (_sha, mid), d in ws.decisions.latest().items():
-        if d["action"] in ("confirm", "assign"):
-            examples[mid] = examples.get(mid, 0) + 1
-    rejected: dict[str, int] = {}
-    for _sha, mid in ws.decisions.ever_rejected():
-        rejected[mid] = rejected.get(mid, 0) + 1
-    rows = [{"material": mid, "title": m.title, "on": s.on(mid), "examples": examples.get(mid, 0),
-             "counter_examples": rejected.get(mid, 0), "suggestions": counts.get(mid, 0)}
+    counts = ws.learning_counts()
+    none = {"examples": 0, "counter_examples": 0, "suggestions": 0}
+    rows = [{"material": mid, "title": m.title, "on": s.on(mid), **none, **counts.get(mid, {})}
             for mid, m in ws.standard.materials().items()]
     if as_json:
         emit_json({"enabled": s.enabled, "off": sorted(s.off), "min_similarity": s.min_similarity,
@@ -135,10 +126,7 @@ def learn_run(ctx, rebuild):
       yingjian learn run --rebuild
     """
     ws = open_workspace(ctx)
-    if rebuild:
-        ws.learner.rebuild()
-    ws.learn(progress=_progress())
-    n = len(ws.learner.suggestions())
+    n = ws.relearn(progress=_progress()) if rebuild else ws.learn_now(progress=_progress())
     click.echo(f"学习完成:按相似度建议 {n} 个文件(yingjian review 查看)")
 
 

@@ -30,7 +30,7 @@ def log_command(ctx, since, user, limit, as_json):
     if since:
         start = datetime.combine(date.fromisoformat(parse_day(since)), datetime.min.time())
     ws = open_workspace(ctx)
-    entries = ws.audit.entries(since=start.timestamp() if start else None, user=user, limit=limit)
+    entries = ws.activity.audit_entries(since=start.timestamp() if start else None, user=user, limit=limit)
     if as_json:
         emit_json({"entries": [{**e, "label": messages.AUDIT_LABELS.get(e["action"], e["action"]),
                                 "detail": messages.audit_detail(e)} for e in entries]})

@@ -61,7 +61,7 @@ def due(ctx, args, unit, clear, listing, user, as_json):
 
 def _list(ws, as_json: bool) -> None:
     result = ws.check()
-    dues = ws.deadlines.current()
+    dues = ws.activity.due_dates()
     open_by = {}
     for u in result["units"]:
         if ("unit", u["unit"]) in dues:
@@ -129,7 +129,6 @@ def notice(ctx, units, due_day, template, out_dir, include_complete, template_ou
         return
     ws = open_workspace(ctx)
     names = [ws.resolve_unit(u) for u in units] or None
-    ws.sync_index()
     out = Path(out_dir) if out_dir else ws.config.root / "notices"
     batch = write_notices(ws, out, units=names, due=parse_day(due_day) if due_day else None,
                           template=Path(template) if template else None,
@@ -165,8 +164,7 @@ def history(ctx, as_json):
       yingjian history --json
     """
     from ..history import view
-    ws = open_workspace(ctx)
-    ws.sync_index()
+    ws = open_workspace(ctx, current=True)
     result = ws.check()
     ws.record_history()
     v = view(ws, result)

@@ -26,8 +26,7 @@ def check(ctx, unit, as_json):
       yingjian check --unit 人武部
       yingjian check --json > 准备情况.json
     """
-    ws = open_workspace(ctx)
-    ws.sync_index()
+    ws = open_workspace(ctx, current=True)
     ws.learn()
     result = ws.check()
     ws.record_history()              # readiness over time: today's point, if it changed
@@ -68,8 +67,7 @@ def report(ctx, html_path, xlsx_path, binder_path, pdf_dir, pdf_whole):
       yingjian report --pdf 打印册 --pdf-whole
     """
     from ..report import default_paths, default_pdf_dir, write_reports
-    ws = open_workspace(ctx)
-    ws.sync_index()
+    ws = open_workspace(ctx, current=True)
     if pdf_whole and pdf_dir is None:
         pdf_dir = ""
     if pdf_dir == "":
@@ -102,7 +100,7 @@ def _decision(action: str, verb: str, example: str):
         material = ws.resolve_material(material)
         m = ws.standard.materials()[material]
         for sha in shas:
-            paths = [r["path"] for r in ws.catalog.sources_of(sha)] or [short_id(sha)]
+            paths = ws.files.paths_of(sha) or [short_id(sha)]
             click.echo(f"已{verb}:{paths[0]}({short_id(sha)})→ {material} {m.title}(操作人 {who})")
         if len(shas) > 1:
             click.echo(f"共 {len(shas)} 个文件")
@@ -164,7 +162,7 @@ def review(ctx, unit, item, limit, offset, as_json):
     if item is not None and ws.standard.item(item) is None:
         raise Fail("unknown_item", item=item,
                    closest=closest(item, [it.code for it in ws.standard.walk()]))
-    ws.sync_index()
+    ws.catch_up()
     ws.learn()
     queue = ws.review(unit=unit, item=item, offset=offset, limit=limit)
     if as_json:

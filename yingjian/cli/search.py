@@ -59,7 +59,7 @@ def search(ctx, words, unit, item, kind, year, date_from, date_to, limit, as_jso
     query = " ".join(w for w in words if w.strip())
     if not query:
         raise Fail("query_empty")
-    ws = open_workspace(ctx)
+    ws = open_workspace(ctx, current=True)
     unit = ws.resolve_unit(unit) if unit is not None else None
     item = ws.resolve_item(item) if item is not None else None
     kind = parse_kind(kind) if kind is not None else None
@@ -68,9 +68,8 @@ def search(ctx, words, unit, item, kind, year, date_from, date_to, limit, as_jso
     end = parse_day(date_to, end=True) if date_to is not None else None
     if start and end and start > end:
         raise Fail("date_range_reversed", start=start, end=end)
-    ws.sync_index()
-    res = ws.index.search(query, unit=unit, kind=kind, year=year, item=item,
-                          date_from=start, date_to=end, limit=limit, text_of=ws.text_of)
+    res = ws.search(query, unit=unit, kind=kind, year=year, item=item,
+                    date_from=start, date_to=end, limit=limit)
     if as_json:
         emit_json(res.to_json())
         return

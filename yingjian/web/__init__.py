@@ -41,7 +41,7 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
     app = Flask(__name__)
     ws = Workspace.open(root)
     ws.open_stores()      # every table made at start: no page load creates one
-    ws.sync_index()       # caught up once at start (a new standard, another process's changes)
+    ws.catch_up()         # caught up once at start (a new standard, another process's changes)
     web = ws.config.web
     # the largest body of any request (an upload's); each request's own is set by the frame
     app.config.update(

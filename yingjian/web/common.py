@@ -47,7 +47,7 @@ def users():
 def install(app: Flask, ws: Workspace) -> None:
     """Attach the workspace to `app` and wrap every request in its frame."""
     app.extensions["yingjian"] = ws
-    app.extensions["yingjian.users"] = ws.users
+    app.extensions["yingjian.users"] = ws.accounts
     # the cookie's own expiry is not extended by use: the store's 8 hours are absolute anyway
     app.config["SESSION_REFRESH_EACH_REQUEST"] = False
     web = ws.config.web
@@ -158,7 +158,7 @@ def visible_sources(sha: str) -> list:
     """The present paths holding `sha` that the user may see; empty for another unit's file."""
     if not SHA.fullmatch(sha):
         return []
-    return [s for s in workspace().catalog.sources_of(sha) if g.user.may_see_unit(s["unit"])]
+    return [s for s in workspace().files.sources_of(sha) if g.user.may_see_unit(s["unit"])]
 
 
 def require_visible(sha: str) -> list:
@@ -183,7 +183,7 @@ def highlight(snippet: str) -> Markup:
 
 def record(action: str, **data) -> None:
     """Add an entry to the audit trail: by the logged-in user, from the client's address."""
-    workspace().audit.record(action, g.user.name if g.get("user") else None, **data)
+    workspace().activity.record(action, g.user.name if g.get("user") else None, **data)
 
 
 def send_made_file(path, *, name: str | None = None, mimetype: str = "application/octet-stream",

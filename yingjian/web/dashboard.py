@@ -21,7 +21,7 @@ def home():
         return units.unit(g.user.unit)
     ws = workspace()
     c = check_result()
-    problems = ws.catalog.file_list(status="problem", limit=1)[0]
+    problems = ws.files.problem_count()
     return render_template("dashboard.html", c=c, review_total=ws.review(limit=0)["total"],
                            problems=problems,
                            never=[u["unit"] for u in c["units"] if u["never_uploaded"]],

@@ -49,22 +49,19 @@ def files():
 def file(sha):
     ws = workspace()
     srcs = require_visible(sha)
-    obj = ws.catalog.object(sha)
-    if obj is None:
+    detail = ws.files.detail(sha, srcs, office=g.user.is_office)
+    if detail is None:
         fail(404, "no_file")
-    versions = {s["id"]: ws.catalog.versions(s["id"]) for s in srcs}
-    items = ws.mapping.items_for(sha, [s["path"] for s in srcs], obj["kind"]) \
-        if g.user.is_office else []
-    materials = ws.standard.materials()
-    text = obj["text"] or ""
+    obj, items, materials = detail.object, detail.items, ws.standard.materials()
+    text = detail.text
     texts = text.split("\f")
-    n_images = ws.previews.pages(obj)
+    n_images = detail.page_images
     pages = [{"n": i + 1, "image": i < n_images, "text": texts[i] if i < len(texts) else ""}
              for i in range(min(PAGES_SHOWN, max(n_images, len(texts))))]
-    return render_template("file.html", obj=obj, sha=sha, sources=srcs, versions=versions,
+    return render_template("file.html", obj=obj, sha=sha, sources=srcs, versions=detail.versions,
                            items=[(i, materials[i]) for i in items if i in materials],
                            materials=materials,
-                           history=ws.mapping.history(sha) if g.user.is_office else [],
+                           history=detail.history,
                            pages=pages, more=len(pages) < max(n_images, len(texts)),
                            structure=structure(text[:TEXT_SHOWN], obj["format"]),
                            video=VIDEO_TYPES.get(obj["format"]) if obj["kind"] == "video" else None)
@@ -74,7 +71,7 @@ def file(sha):
 @login_required
 def thumb(sha):
     require_visible(sha)
-    path = workspace().thumbnails.get(sha)
+    path = workspace().files.thumbnail(sha)
     if path is None:
         fail(404, "no_file")
     return send_file(path, mimetype="image/jpeg", max_age=3600)
@@ -85,7 +82,7 @@ def thumb(sha):
 def page_image(sha, n):
     """Page `n` (from 1) at reading size, made on first view."""
     require_visible(sha)
-    path = workspace().previews.get(sha, n - 1) if n >= 1 else None
+    path = workspace().files.page_image(sha, n - 1) if n >= 1 else None
     if path is None:
         fail(404, "no_page")
     return send_file(path, mimetype="image/jpeg", max_age=3600)
@@ -95,26 +92,26 @@ def page_image(sha, n):
 @login_required
 def media(sha):
     """A video for the browser's own player (byte ranges, so it can seek)."""
-    ws = workspace()
+    files = workspace().files
     require_visible(sha)
-    obj = ws.catalog.object(sha)
-    mimetype = VIDEO_TYPES.get(obj["format"]) if obj is not None else None
-    if mimetype is None or not ws.store.has(sha):
+    mimetype = VIDEO_TYPES.get(files.format_of(sha) or "")
+    path = files.content(sha) if mimetype else None
+    if path is None:
         fail(404, "no_file")
-    return send_file(ws.store.path(sha), mimetype=mimetype, conditional=True, max_age=3600)
+    return send_file(path, mimetype=mimetype, conditional=True, max_age=3600)
 
 
 @bp.route("/file/<sha>/download")
 @login_required
 def download(sha):
-    ws = workspace()
     srcs = require_visible(sha)
-    if not ws.store.has(sha):
+    path = workspace().files.content(sha)
+    if path is None:
         fail(404, "no_file")
     # a name with a line break or other control character would make an invalid header; a
     # bidi control would hide the real extension; a device name would not save on Windows
     name = neutral_name(PurePosixPath(srcs[0]["path"]).name)
-    return send_file(ws.store.path(sha), as_attachment=True, download_name=name,
+    return send_file(path, as_attachment=True, download_name=name,
                      mimetype="application/octet-stream")
 
 

@@ -30,7 +30,7 @@ def item(code):
     candidates, error = None, None
     if q:
         try:
-            candidates = ws.index.search(q, limit=10, text_of=ws.text_of)
+            candidates = ws.search(q, limit=10)
         except QueryError as e:
             error = msg.describe(e).text
     return render_template("item.html", it=found, q=q, candidates=candidates, error=error)

@@ -27,8 +27,7 @@ log = logging.getLogger("yingjian.web")
 @bp.record_once
 def _open_stores(state) -> None:
     """The stores' migrations run when the app starts, so that no page (a GET) writes."""
-    ws = state.app.extensions["yingjian"]
-    ws.deadlines, ws.notice_log, ws.history          # noqa: B018  (opening them migrates)
+    state.app.extensions["yingjian"].open_stores()
 
 
 def _day(text: str | None) -> str | None:
@@ -68,7 +67,6 @@ def generate():
     if unit is not None and unit not in ws.units():
         fail(404, "no_unit")
     due = _day(request.form.get("due"))
-    ws.sync_index()
     tmp = Path(tempfile.mkdtemp(prefix="yingjian-notice-"))
     try:
         batch = write_notices(ws, tmp, units=[unit] if unit else None, due=due, user=g.user.name,
@@ -87,13 +85,10 @@ def generate():
 @login_required
 def download(notice_id):
     """A notice as it was sent; a unit user, only its own."""
-    ws = workspace()
-    n = ws.notice_log.get(notice_id)
-    if n is None or not g.user.may_see_unit(n["unit"]) or not n["file"]:
+    found = workspace().activity.notice(notice_id)
+    if found is None or not g.user.may_see_unit(found[0]["unit"]) or found[1] is None:
         fail(404, "no_notice")
-    path = ws.config.archive / "notices" / Path(n["file"]).name
-    if not path.is_file():
-        fail(404, "no_notice")
+    path = found[1]
     return _send(path, name=path.name.split("_", 1)[-1])
 
 
@@ -143,7 +138,7 @@ def chase_view(c: dict | None, unit: str | None = None):
 
 @bp.app_template_global()
 def notices_of(unit: str) -> list[dict]:
-    return workspace().notice_log.of_unit(unit)[::-1]
+    return workspace().activity.notices_of(unit)
 
 
 @bp.app_template_global()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request
 
-from .. import records
 from ..messages import LEVEL_LABELS as LEVELS
 from ..problem_notes import MARKS
+from ..services.files import UnknownPath
 from .common import login_required, office_required, safe_back, workspace
 from .errors import fail
 
@@ -19,13 +19,11 @@ CONTAINERS = (".zip", ".7z")
 @login_required
 def problems():
     ws = workspace()
-    rows = [p for p in records.problems(ws.catalog) if g.user.may_see_unit(p["unit"])]
-    marks = ws.problem_notes.latest()
+    rows = ws.files.problems_noted(g.user.may_see_unit)
     open_rows, marked = [], {"notified": [], "ignored": []}
-    for p in rows:
-        note = marks.get((p["path"], p["id"] or ""))
-        p["note"] = note
-        (marked[note["mark"]] if note else open_rows).append(p)
+    for row in rows:
+        p = {**row.record, "note": row.note}
+        (marked[row.note["mark"]] if row.note else open_rows).append(p)
     return render_template("problems.html", groups=group(open_rows), marked=marked,
                            total=len(rows), levels=LEVELS)
 
@@ -39,11 +37,10 @@ def mark():
     paths = request.form.getlist("path")
     if action not in MARKS or not paths or (action == "ignored" and not reason):
         fail(400, "bad_note")
-    for path in paths:
-        src = ws.catalog.source(path)
-        if src is None:
-            fail(404, "no_file")
-        ws.problem_notes.mark(path, src.sha, action, g.user.name, reason)
+    try:
+        ws.files.note_problems(paths, action, g.user.name, reason)
+    except UnknownPath:
+        fail(404, "no_file")
     return redirect(safe_back(request.form.get("back"), "/problems"))
 
 

@@ -26,8 +26,7 @@ def search():
     results, error = None, None
     if q:
         try:
-            results = ws.index.search(q, unit=unit, page=page, limit=PAGE_SIZE,
-                                      text_of=ws.text_of, **filters)
+            results = ws.search(q, unit=unit, page=page, limit=PAGE_SIZE, **filters)
         except QueryError as e:
             error = msg.describe(e).text
     return render_template("search.html", q=q, unit=unit, filters=filters, page=page,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, url_for
 
-from .. import records
 from ..messages import STANDING_LABELS
 from .common import check_result, login_required, workspace
 from .errors import fail
@@ -32,7 +31,7 @@ def unit(name):
     if u is None:
         fail(404, "no_unit")
     ws = workspace()
-    rows = [r for r in records.files(ws.catalog, name) if r["status"] != "withdrawn"]
+    rows = [r for r in ws.files.records(name) if r["status"] != "withdrawn"]
     shown = rows[:FILES_SHOWN]
     standing = ws.file_standing({r["id"] for r in shown if r["id"]})
     for r in shown:
