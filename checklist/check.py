@@ -13,93 +13,100 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
+from dataclasses import dataclass, field
 
 from . import trust
 from .mapping import FileFacts, Mapping
 from .model import Item, Material, Standard
+from .results import CheckResult, Entry, ItemResult, MaterialResult, UnitTodo
 
 STATUSES = ("complete", "unconfirmed", "partial", "missing")
 MAX_SUGGESTED_LISTED = 50
 
 
-class Pending:
-    """A suggestion waiting for the office, in the review queue. The check keeps each as a plain
-    tuple (`Check.pending`: sha, material, how, item, gain, fills, unit) — a large archive
-    holds many suggestions and a page shows twenty —, and this wraps one when it is read, its
-    full row (the file as evidence, the material, the item) made on first use. Read like the
-    dict it stands for: p["unit"]."""
+@dataclass(frozen=True)
+class Suggestion:
+    """A suggestion waiting for the office, in the review queue, as the fronts read it: the
+    file, the material and item, why it waits, the score confirming it would add. Its full row
+    (the file as evidence: path, date, whether it counts, why it waits) is made by `row()`, on
+    first use: a large archive holds many suggestions and a page shows twenty."""
+    entry: Entry
+    check: "Check" = field(repr=False, compare=False)
 
-    __slots__ = ("_check", "sha", "material", "how", "item", "veto", "gain", "fills", "unit", "_row")
+    @property
+    def sha(self) -> str:
+        return self.entry.sha
 
-    def __init__(self, check: "Check", entry: tuple):
-        self._check = check
-        self.sha, self.material, self.how, self.item, self.gain, self.fills, self.unit = entry
-        self.veto = self.item.veto
-        self._row = None
+    @property
+    def unit(self) -> str | None:
+        return self.entry.unit
+
+    @property
+    def material(self) -> Material:
+        return self.entry.material
+
+    @property
+    def item(self) -> Item:
+        return self.entry.item
+
+    @property
+    def gain(self) -> float:
+        return self.entry.gain
+
+    @property
+    def fills(self) -> bool:
+        return self.entry.fills
+
+    @property
+    def veto(self) -> bool:
+        return self.entry.item.veto
+
+    def evidence(self) -> dict:
+        """The file as evidence for the material (Check.evidence_of): counts, why_not_code, waits."""
+        return self.check.evidence_of(self.sha, self.material.id, self.entry.how, False)
 
     def row(self) -> dict:
-        if self._row is None:
-            m, it = self.material, self.item
-            self._row = {**self._check.evidence_of(self.sha, m.id, self.how, False),
-                         "material": m.id, "title": m.title, "need_kind": m.kind, "item": it.code,
-                         "item_title": it.title, "veto": it.veto, "fills": self.fills,
-                         "gain": self.gain}
-        return self._row
-
-    def __getitem__(self, key: str):
-        fast = {"id": self.sha, "unit": self.unit, "veto": self.veto, "gain": self.gain,
-                "fills": self.fills}
-        if key in fast:
-            return fast[key]
-        if key == "material":
-            return self.material.id
-        if key == "item":
-            return self.item.code
-        return self.row()[key]
-
-    def get(self, key: str, default=None):
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
-    def items(self):
-        return self.row().items()
+        """The review queue's row (`review --json`'s shape, before its sentences are added)."""
+        m, it = self.material, self.item
+        return {**self.evidence(), "material": m.id, "title": m.title, "need_kind": m.kind,
+                "item": it.code, "item_title": it.title, "veto": it.veto, "fills": self.fills,
+                "gain": self.gain}
 
 
 class Queue:
-    """The review queue of one check: its entries in order, wrapped as `Pending` when read;
-    filtered and paged without making a row for the entries not shown."""
+    """The review queue of one check: its entries in order, read as `Suggestion`s; filtered and
+    paged without making a row for the entries not shown."""
 
-    def __init__(self, check: "Check", entries: list[tuple]):
+    def __init__(self, check: "Check", entries: list[Entry]):
         self.check, self.entries = check, entries
 
     def ordered(self) -> "Queue":
         """Veto items first, then the score confirming each would add, then one that fills a
         missing year; else the standard's order (the check's), then the path."""
-        return Queue(self.check, sorted(self.entries, key=lambda e: (not e[3].veto, -e[4], not e[5])))
+        return Queue(self.check, sorted(self.entries,
+                                        key=lambda e: (not e.item.veto, -e.gain, not e.fills)))
 
     def where(self, unit: str | None = None, items: set[str] | None = None) -> "Queue":
-        return Queue(self.check, [e for e in self.entries if (unit is None or e[6] == unit)
-                                  and (items is None or e[3].code in items)])
+        return Queue(self.check, [e for e in self.entries if (unit is None or e.unit == unit)
+                                  and (items is None or e.item.code in items)])
 
-    def keys(self) -> dict[tuple[str, str], tuple]:
+    def keys(self) -> dict[tuple[str, str], Entry]:
         """(sha, material id) -> its entry."""
-        return {(e[0], e[1].id): e for e in self.entries}
+        return {(e.sha, e.material.id): e for e in self.entries}
 
-    def wrap(self, entry: tuple) -> Pending:
-        return Pending(self.check, entry)
+    def wrap(self, entry: Entry) -> Suggestion:
+        return Suggestion(entry, self.check)
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return [Pending(self.check, e) for e in self.entries[i]]
-        return Pending(self.check, self.entries[i])
+            return [Suggestion(e, self.check) for e in self.entries[i]]
+        return Suggestion(self.entries[i], self.check)
 
     def __iter__(self):
-        return (Pending(self.check, e) for e in self.entries)
+        return (Suggestion(e, self.check) for e in self.entries)
 
 
 def _year(d: str | None) -> int | None:
@@ -125,7 +132,7 @@ class Check:
         return (f.usable and self.in_period(date)
                 and trust.date_counts(unread=f.unread, date_source=date_source))
 
-    def run(self, unit_files: dict[str, int] | None = None) -> dict:
+    def run(self, unit_files: dict[str, int] | None = None) -> CheckResult:
         # a check of 100,000 files makes as many small objects, none of them cyclic: the
         # cyclic collector, run again and again meanwhile, cost a third of the time
         enabled = gc.isenabled()
@@ -136,7 +143,7 @@ class Check:
             if enabled:
                 gc.enable()
 
-    def _run(self, unit_files: dict[str, int] | None) -> dict:
+    def _run(self, unit_files: dict[str, int] | None) -> CheckResult:
         ev = self.mapping.evidence()
         self.files, evidence = ev.files, ev.materials
         self.waits, self.vouched = ev.waits, ev.vouched
@@ -144,7 +151,7 @@ class Check:
             evidence, self.waits = _veto_waits(self.std, evidence, self.waits, self.files,
                                                self.mapping.office)
         self.evidence = evidence          # material -> sha -> (how, confirmed), for the reports
-        self.pending: list[tuple] = []    # every suggestion waiting for the office (see Pending)
+        self.pending: list[Entry] = []    # every suggestion waiting for the office (the queue)
         # per file, once: the year it counts for (0: no year needed), or None if it never counts
         self.slot = {sha: (_year(f.date) or 0) if self.counts(f, f.date, f.date_source) else None
                      for sha, f in self.files.items()}
@@ -152,62 +159,51 @@ class Check:
         self.slot_for = {key: (_year(d) or 0) if self.counts(self.files[key[0]], d, "vouched")
                          else None for key, d in self.vouched.items()}
         items = [self._item(it, evidence) for it in self.std.items]
-        flat = [m for it in items for m in _materials(it)]
-        counts = Counter(m["status"] for m in flat)
-        score = round(sum(i["score"] for i in items if not i["bonus"]), 2)
-        bonus = round(sum(i["score"] for i in items if i["bonus"]), 2)
-        potential = round(sum(i["potential_score"] for i in items), 2)
-        veto = [_brief(it) for it in leaves(items) if it["veto"]]
-        result = {
-            "title": self.std.title,
-            "period": {"start": self.start, "end": self.end, "years": self.std.years},
-            "standard": {"source": self.std.source, "fingerprint": self.mapping.fingerprint},
-            "score": score,
-            "bonus_score": bonus,
-            "max_score": round(sum(i["points"] for i in items if not i["bonus"]), 2),
-            "potential_score": potential,
-            "summary": {
+        flat = [m for it in items for m in it.all_materials()]
+        counts = Counter(m.status for m in flat)
+        veto = [it.brief() for top in items for it in top.leaves() if it.veto]
+        return CheckResult(
+            title=self.std.title,
+            period={"start": self.start, "end": self.end, "years": self.std.years},
+            standard={"source": self.std.source, "fingerprint": self.mapping.fingerprint},
+            score=round(sum(i.score for i in items if not i.bonus), 2),
+            bonus_score=round(sum(i.score for i in items if i.bonus), 2),
+            max_score=round(sum(i.points for i in items if not i.bonus), 2),
+            potential_score=round(sum(i.potential_score for i in items), 2),
+            summary={
                 "materials": len(flat),
                 **{s: counts.get(s, 0) for s in STATUSES},
-                "suggestions_pending": sum(m["suggested"] for m in flat),
+                "suggestions_pending": sum(m.suggested for m in flat),
                 "review_pending": len(self.pending),
                 "veto_at_risk": [v["code"] for v in veto if v["status"] != "complete"],
             },
-            "veto": veto,
-            "items": items,
-            "units": self._units(items, unit_files or {}),
-        }
-        return result
+            veto=veto, items=items, units=self._units(items, unit_files or {}))
 
     # -- one item / material ---------------------------------------------------------------
 
-    def _item(self, it: Item, evidence) -> dict:
+    def _item(self, it: Item, evidence) -> ItemResult:
         # what one material is worth in the score: a leaf's points shared by its materials
         worth = it.points / len(it.materials) if it.materials and not it.children else 0.0
         mats = [self._material(m, evidence.get(m.id, {}), it, worth) for m in it.materials]
         children = [self._item(c, evidence) for c in it.children]
-        out = {"code": it.code, "title": it.title, "points": it.points, "veto": it.veto,
-               "bonus": it.bonus, "units": it.units, "method": it.method, "rule": it.rule,
-               "materials": mats}
         if children:
-            out["children"] = children
-            out["score"] = round(sum(c["score"] for c in children), 2)
-            out["potential_score"] = round(sum(c["potential_score"] for c in children), 2)
-            out["status"] = _combine([c["status"] for c in children] + [m["status"] for m in mats])
+            score = round(sum(c.score for c in children), 2)
+            potential = round(sum(c.potential_score for c in children), 2)
+            status = _combine([c.status for c in children] + [m.status for m in mats])
         else:
-            frac = [m["_fraction"] for m in mats] or [0.0]
-            pot = [m["_potential"] for m in mats] or [0.0]
-            out["score"] = round(it.points * sum(frac) / len(frac), 2)
-            out["potential_score"] = round(it.points * sum(pot) / len(pot), 2)
-            out["status"] = _combine([m["status"] for m in mats]) if mats else "missing"
-        out["veto_at_risk"] = it.veto and out["status"] != "complete"
-        for m in mats:
-            m.pop("_fraction")
-            m.pop("_potential")
-        return out
+            frac = [m.fraction for m in mats] or [0.0]
+            pot = [m.potential for m in mats] or [0.0]
+            score = round(it.points * sum(frac) / len(frac), 2)
+            potential = round(it.points * sum(pot) / len(pot), 2)
+            status = _combine([m.status for m in mats]) if mats else "missing"
+        return ItemResult(code=it.code, title=it.title, points=it.points, veto=it.veto,
+                          bonus=it.bonus, units=it.units, method=it.method, rule=it.rule,
+                          materials=mats, children=children, score=score,
+                          potential_score=potential, status=status,
+                          veto_at_risk=it.veto and status != "complete")
 
     def _material(self, m: Material, found: dict[str, tuple[str, bool]], it: Item,
-                  worth: float) -> dict:
+                  worth: float) -> MaterialResult:
         files, slot, slot_for = self.files, self.slot, self.slot_for
         years = self.std.years if m.per_year else [None]
         conf: Counter = Counter()
@@ -244,8 +240,8 @@ class Check:
         for sha in waiting:
             y = year_of.get(sha, False)
             fills = y is not False and conf[y] < m.count
-            self.pending.append((sha, m, found[sha][0], it, round(step, 4) if fills else 0.0,
-                                 fills, files[sha].unit))
+            self.pending.append(Entry(sha, m, found[sha][0], it, round(step, 4) if fills else 0.0,
+                                      fills, files[sha].unit))
         shown = confirmed + waiting[:MAX_SUGGESTED_LISTED]
         own: dict[str, Counter] = {}          # a unit's own pending files, by year
         for sha in waiting:
@@ -253,19 +249,16 @@ class Check:
                 own.setdefault(files[sha].unit, Counter())[year_of[sha]] += 1
         by_unit = {u: _standing_of(conf, mine, years, m.count) for u, mine in own.items()}
         by_unit[None] = _standing_of(conf, Counter(), years, m.count)
-        return {
-            "_by_unit": by_unit,
-            "id": m.id, "title": m.title, "kind": m.kind, "count": m.count,
-            "per_year": m.per_year, "status": status, "need": need, "have": have,
-            "suggested": suggested,
-            "years_missing": [y for y in years if y is not None and total[y] < m.count],
-            "years_unconfirmed": [y for y in years if y is not None
-                                  and conf[y] < m.count <= total[y]],
-            "evidence": [self.evidence_of(s, m.id, *found[s]) for s in shown],
-            "evidence_total": len(found),
-            "_fraction": sum(min(m.count, conf[y]) / m.count for y in years) / len(years),
-            "_potential": sum(min(m.count, total[y]) / m.count for y in years) / len(years),
-        }
+        return MaterialResult(
+            id=m.id, title=m.title, kind=m.kind, count=m.count, per_year=m.per_year,
+            status=status, need=need, have=have, suggested=suggested,
+            years_missing=[y for y in years if y is not None and total[y] < m.count],
+            years_unconfirmed=[y for y in years if y is not None and conf[y] < m.count <= total[y]],
+            evidence=[self.evidence_of(s, m.id, *found[s]) for s in shown],
+            evidence_total=len(found),
+            fraction=sum(min(m.count, conf[y]) / m.count for y in years) / len(years),
+            potential=sum(min(m.count, total[y]) / m.count for y in years) / len(years),
+            by_unit=by_unit)
 
     def evidence_of(self, sha: str, mid: str, how: str, confirmed: bool) -> dict:
         """One file as evidence for one material: where it is, its date and whence (a date a
@@ -294,29 +287,26 @@ class Check:
 
     # -- the units' to-do lists ------------------------------------------------------------
 
-    def _units(self, items: list[dict], unit_files: dict[str, int]) -> list[dict]:
+    def _units(self, items: list[ItemResult], unit_files: dict[str, int]) -> list[UnitTodo]:
         todo: dict[str, list] = {u: [] for u in [*self.std.units(), *unit_files]}
-        for it in leaves(items):
-            for m in it["materials"]:
-                if m["status"] == "complete":
-                    continue
-                by_unit = m["_by_unit"]
-                for u in it["units"]:
-                    # a unit's row counts what the office accepted and the unit's own files
-                    # only: another unit's pending file never shows (nor its rejection)
-                    status, suggested, years_missing = by_unit.get(u, by_unit[None])
-                    todo.setdefault(u, []).append({
-                        "item": it["code"], "item_title": it["title"], "veto": it["veto"],
-                        "material": m["id"], "title": m["title"], "status": status,
-                        "years_missing": years_missing, "suggested": suggested})
-        for it in leaves(items):
-            for m in it["materials"]:
-                m.pop("_by_unit", None)
+        for top in items:
+            for it in top.leaves():
+                for m in it.materials:
+                    if m.status == "complete":
+                        continue
+                    for u in it.units:
+                        # a unit's row counts what the office accepted and the unit's own files
+                        # only: another unit's pending file never shows (nor its rejection)
+                        status, suggested, years_missing = m.by_unit.get(u, m.by_unit[None])
+                        todo.setdefault(u, []).append({
+                            "item": it.code, "item_title": it.title, "veto": it.veto,
+                            "material": m.id, "title": m.title, "status": status,
+                            "years_missing": years_missing, "suggested": suggested})
         out = []
         for u, tasks in todo.items():
             tasks.sort(key=lambda t: (not t["veto"], STATUSES.index(t["status"]) * -1))
-            out.append({"unit": u, "files": unit_files.get(u, 0), "todo": tasks,
-                        "never_uploaded": unit_files.get(u, 0) == 0})
+            out.append(UnitTodo(unit=u, files=unit_files.get(u, 0), todo=tasks,
+                                never_uploaded=unit_files.get(u, 0) == 0))
         return out
 
 
@@ -373,17 +363,3 @@ def leaves(items: list[dict]):
             yield from leaves(it["children"])
         else:
             yield it
-
-
-def _materials(it: dict):
-    yield from it["materials"]
-    for c in it.get("children", []):
-        yield from _materials(c)
-
-
-def _brief(it: dict) -> dict:
-    return {"code": it["code"], "title": it["title"], "status": it["status"],
-            "units": it["units"],
-            "missing": [{"material": m["id"], "title": m["title"], "status": m["status"],
-                         "years_missing": m["years_missing"]}
-                        for m in it["materials"] if m["status"] != "complete"]}

@@ -80,3 +80,41 @@ def test_only_the_workspace_and_its_services_keep_the_index_in_step():
             callers.add(path.relative_to(ROOT).as_posix())
     assert callers <= {"yingjian/workspace.py", "yingjian/uploads.py", "yingjian/watching.py",
                        "yingjian/background.py", "yingjian/demo.py"}, callers
+
+
+def test_the_check_json_is_made_from_the_typed_result_with_the_documented_keys(ws, inbox):
+    """`check --json` is a contract: keys may be added, never renamed. The check returns typed
+    results (checklist/results.py) and the JSON is made from them at the edge; what the check
+    needs only on the way never reaches it."""
+    from tests import factories as f
+    from tests.conftest import ingest
+    f.text_pdf(inbox / "人武部/征兵通报.pdf", ["2021年征兵任务完成情况通报\n2021年10月20日"])
+    ingest(ws)
+    ws.sync_index()
+    ready = ws.readiness()
+    out, typed = ready.result, ready.checked
+    assert list(out)[:11] == ["title", "period", "standard", "score", "bonus_score", "max_score",
+                              "potential_score", "summary", "veto", "items", "units"]
+    assert set(out["summary"]) >= {"materials", "complete", "unconfirmed", "partial", "missing",
+                                   "suggestions_pending", "review_pending", "veto_at_risk"}
+    leaf = next(typed.leaves())
+    item = next(it for it in (i for top in out["items"] for i in [top, *top.get("children", [])])
+                if it["code"] == leaf.code)
+    assert list(item)[:9] == ["code", "title", "points", "veto", "bonus", "units", "method", "rule",
+                              "materials"]
+    assert {"score", "potential_score", "status", "veto_at_risk"} <= set(item)
+    material = item["materials"][0]
+    assert list(material)[:13] == ["id", "title", "kind", "count", "per_year", "status", "need",
+                                   "have", "suggested", "years_missing", "years_unconfirmed",
+                                   "evidence", "evidence_total"]
+    assert not any(k.startswith("_") or k in ("fraction", "potential", "by_unit") for k in material)
+    assert set(out["units"][0]) >= {"unit", "files", "todo", "never_uploaded"}
+    # the typed result and the JSON say the same
+    assert typed.score == out["score"] and typed.summary == out["summary"]
+    assert [it.code for it in typed.items] == [it["code"] for it in out["items"]]
+    assert leaf.materials[0].status == material["status"]
+    # a suggestion in the queue is typed too, its row the `review --json` shape
+    queue = ready.pending
+    assert len(queue) == out["summary"]["review_pending"] >= 1
+    s = queue[0]
+    assert s.sha and s.material.id and isinstance(s.gain, float) and s.row()["id"] == s.sha

@@ -18,6 +18,7 @@ from indexer import IndexBusy
 from checklist import (DEFAULT_STANDARD, Check, Mapping, MappingError, Standard, StandardError,
                        dump, load)
 from checklist.check import Queue, leaves
+from checklist.results import CheckResult
 
 from . import config as cfg, messages, records
 from .config import Config, WorkspaceError
@@ -34,6 +35,7 @@ class Readiness:
     result: dict
     serves: dict[str, list[tuple[str, str, bool]]]
     pending: Queue | None = None          # the review queue, in order
+    checked: CheckResult | None = field(default=None, repr=False)   # the typed result
     standings: tuple | None = field(default=None, repr=False)     # made on first use
 
 
@@ -246,7 +248,8 @@ class Workspace:
                        if u in known or not self.config.units and u != NO_UNIT})
         check = Check(self.standard, self.mapping,
                       veto_needs_review=self.config.veto_needs_review)
-        result = check.run(counts)
+        checked = check.run(counts)
+        result = checked.to_json()          # the `check --json` shape, made at the edge
         if self.config.units:
             result["units_without_folder"] = [u for u in self.standard.units()
                                               if u not in self.config.units]
@@ -255,7 +258,7 @@ class Workspace:
         for mid, shas in check.evidence.items():
             for sha, (how, confirmed) in shas.items():
                 serves.setdefault(sha, []).append((mid, how, confirmed))
-        ready = Readiness(result, serves, Queue(check, check.pending).ordered())
+        ready = Readiness(result, serves, Queue(check, check.pending).ordered(), checked=checked)
         self._readiness = (key, ready)
         return self._with_deadlines(ready)
 
@@ -459,10 +462,11 @@ class Workspace:
         page = pending[offset:] if limit is None else pending[offset:offset + max(0, limit)]
         rows = []
         for p in page:
-            row = {k: v for k, v in p.items() if k not in ("why_not_code",)}
-            row["short"] = p["id"][:8]
-            row["waits"] = [{**w, "text": messages.waits(w["code"], w["data"])} for w in p["waits"]]
-            row["why_not"] = messages.why_not(p.get("why_not_code")) if not p["counts"] else None
+            full = p.row()
+            row = {k: v for k, v in full.items() if k not in ("why_not_code",)}
+            row["short"] = p.sha[:8]
+            row["waits"] = [{**w, "text": messages.waits(w["code"], w["data"])} for w in full["waits"]]
+            row["why_not"] = messages.why_not(full.get("why_not_code")) if not full["counts"] else None
             _add_similar(row)
             rows.append(row)
         return {"total": len(pending), "offset": offset, "limit": limit, "suggestions": rows}
@@ -482,8 +486,7 @@ class Workspace:
         waits = [waiting[k] for k in keys if k in waiting]
         if waits:
             return {"standing": "waiting", "reasons": [
-                w["text"] if "text" in w else messages.waits(w["code"], _for_unit(w))
-                for p in waits for w in p["waits"]]}
+                messages.waits(w["code"], _for_unit(w)) for p in waits for w in p.evidence()["waits"]]}
         return {"standing": "none", "reasons": []}
 
     def file_standing(self, shas) -> dict[str, str]:
