@@ -99,7 +99,7 @@ def file_list(n: int, repeat: int) -> None:
         c = logged_in(app)
         wsa = app.extensions["yingjian"]
         t = time.perf_counter()
-        wsa.serving()                          # the mapping, once (cached until the catalog changes)
+        wsa.files.serving()                          # the mapping, once (cached until the catalog changes)
         mapping = time.perf_counter() - t
         cases = [
             ({}, {}),
@@ -111,8 +111,8 @@ def file_list(n: int, repeat: int) -> None:
             ({"sort": "name"}, {"sort": "name"}),
             ({"sort": "size", "order": "desc", "unit": units[2]}, {"sort": "size", "descending": True, "unit": units[2]}),
             ({"status": "problem"}, {"status": "problem"}),
-            ({"material": material}, {"tags": wsa.serving(), "tag": material}),
-            ({"mapped": "no"}, {"tags": wsa.serving(), "tagged": False}),
+            ({"material": material}, {"tags": wsa.files.serving(), "tag": material}),
+            ({"mapped": "no"}, {"tags": wsa.files.serving(), "tagged": False}),
         ]
         def url(query):
             return "/files?" + "&".join(f"{k}={quote(str(v))}" for k, v in query.items())

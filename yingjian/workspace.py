@@ -553,55 +553,7 @@ class Workspace:
                         workers=self.config.ocr_workers if workers is None else workers,
                         threads=self.config.ocr_threads)
 
-    # -- for the web app: the file list, previews, notes on problems -----------------------
-
-    def serving(self) -> dict[str, list[str]]:
-        """sha -> the materials it serves (declared, suggested or decided), for every file
-        that serves one; computed again only when the catalog has changed (decisions and a new
-        standard are logged as changes too)."""
-        try:
-            seq = (self.catalog.last_seq(), self.learner.version())
-        except StandardError:
-            seq = (self.catalog.last_seq(), None)
-        cached = getattr(self, "_serving", None)
-        if cached is None or cached[0] != seq:
-            out: dict[str, list[str]] = {}
-            try:
-                evidence = self.mapping.evidence()[1]
-            except StandardError:          # a broken standard: nothing serves anything
-                evidence = {}
-            for mid, shas in evidence.items():
-                for sha in shas:
-                    out.setdefault(sha, []).append(mid)
-            cached = self._serving = (seq, out)
-        return cached[1]
-
-    def file_list(self, *, unit: str | None = None, kind: str | None = None,
-                  year: str | None = None, status: str | None = None,
-                  material: str | None = None, mapped: str | None = None, sort: str = "unit",
-                  descending: bool = False, page: int = 1, per_page: int = 50) -> dict:
-        """One page of the archive's paths, filtered and sorted by the catalog (exact):
-        `mapped` is "yes" (serves any material) or "no"; `material` a material's id."""
-        if year is not None and year != "none" and not (year.isdigit() and len(year) == 4):
-            year = None
-        serving = self.serving()
-        total, rows = self.catalog.file_list(
-            unit=unit, kind=kind, year=year,
-            status=status if status in self.catalog.LIST_STATUSES else None,
-            tags=serving, tag=material or None, tagged={"yes": True, "no": False}.get(mapped or ""),
-            sort=sort, descending=descending, offset=(page - 1) * per_page, limit=per_page)
-        files = []
-        for r in rows:
-            rec = records.file_record(r)
-            if rec["status"] == "ok" and r["ocr"] == "pending":
-                rec["status"] = "pending"
-            rec["materials"] = sorted(serving.get(r["sha"], ()))
-            files.append(rec)
-        return {"total": total, "files": files, "page": page,
-                "pages": max(1, -(-total // per_page))}
-
-    def file_years(self) -> list[str]:
-        return self.catalog.file_list_years()
+    # -- page images, stores ---------------------------------------------------------------
 
     @cached_property
     def previews(self):

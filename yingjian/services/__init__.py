@@ -13,6 +13,6 @@ fronts only parse, call and present, and never reach a store themselves
 """
 from .accounts import Accounts
 from .activity import Activity
-from .files import FileDetail, Files, ProblemRow
+from .files import FileDetail, FilePage, Files, ProblemRow
 
-__all__ = ["Accounts", "Activity", "FileDetail", "Files", "ProblemRow"]
+__all__ = ["Accounts", "Activity", "FileDetail", "FilePage", "Files", "ProblemRow"]

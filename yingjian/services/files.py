@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from checklist import StandardError
+
 from .. import records
 
 
@@ -22,6 +25,16 @@ class FileDetail:
     @property
     def text(self) -> str:
         return self.object.get("text") or ""
+
+
+@dataclass(frozen=True)
+class FilePage:
+    """One page of the 文件 list: how many paths match, the records shown (each with the
+    materials it serves, `materials`), the page and how many there are."""
+    total: int
+    files: list[dict]
+    page: int
+    pages: int
 
 
 @dataclass
@@ -49,6 +62,55 @@ class Files:
         return self._ws.stores.catalog
 
     # -- lists -------------------------------------------------------------------------------
+
+    def serving(self) -> dict[str, list[str]]:
+        """sha -> the materials it serves (declared, suggested or decided), for every file
+        that serves one; computed again only when the catalog has changed (decisions and a new
+        standard are logged as changes too)."""
+        ws, catalog = self._ws, self._catalog
+        try:
+            seq = (catalog.last_seq(), ws.learner.version())
+        except StandardError:
+            seq = (catalog.last_seq(), None)
+        cached = getattr(self, "_serving", None)
+        if cached is None or cached[0] != seq:
+            out: dict[str, list[str]] = {}
+            try:
+                evidence = ws.mapping.evidence()[1]
+            except StandardError:          # a broken standard: nothing serves anything
+                evidence = {}
+            for mid, shas in evidence.items():
+                for sha in shas:
+                    out.setdefault(sha, []).append(mid)
+            cached = self._serving = (seq, out)
+        return cached[1]
+
+    def page(self, *, unit: str | None = None, kind: str | None = None,
+             year: str | None = None, status: str | None = None,
+             material: str | None = None, mapped: str | None = None, sort: str = "unit",
+             descending: bool = False, page: int = 1, per_page: int = 50) -> FilePage:
+        """One page of the archive's paths, filtered and sorted by the catalog (exact):
+        `mapped` is "yes" (serves any material) or "no"; `material` a material's id."""
+        if year is not None and year != "none" and not (year.isdigit() and len(year) == 4):
+            year = None
+        serving, catalog = self.serving(), self._catalog
+        total, rows = catalog.file_list(
+            unit=unit, kind=kind, year=year,
+            status=status if status in catalog.LIST_STATUSES else None,
+            tags=serving, tag=material or None, tagged={"yes": True, "no": False}.get(mapped or ""),
+            sort=sort, descending=descending, offset=(page - 1) * per_page, limit=per_page)
+        files = []
+        for r in rows:
+            rec = records.file_record(r)
+            if rec["status"] == "ok" and r["ocr"] == "pending":
+                rec["status"] = "pending"
+            rec["materials"] = sorted(serving.get(r["sha"], ()))
+            files.append(rec)
+        return FilePage(total=total, files=files, page=page, pages=max(1, -(-total // per_page)))
+
+    def years(self) -> list[str]:
+        """The evidence years the archive's files have, for the list's filter."""
+        return self._catalog.file_list_years()
 
     def records(self, unit: str | None = None) -> list[dict]:
         """Every archived path (of `unit`), as `files --json` gives them."""

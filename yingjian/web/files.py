@@ -32,13 +32,13 @@ def files():
         args["unit"] = g.user.unit                 # a unit user lists its own files only
     page = max(1, min(request.args.get("page", 1, type=int) or 1, 100000))
     sort = args["sort"] if args["sort"] in SORT_CHOICES else "unit"
-    result = ws.file_list(
+    result = ws.files.page(
         unit=args["unit"] or None, kind=args["kind"] or None, year=args["year"] or None,
         status=args["status"] or None, material=args["material"] or None,
         mapped=args["mapped"] or None, sort=sort, descending=args["order"] == "desc",
         page=page, per_page=PER_PAGE)
     return render_template(
-        "files.html", r=result, args=args, units=ws.config.units, years=ws.file_years(),
+        "files.html", r=result, args=args, units=ws.config.units, years=ws.files.years(),
         materials=ws.standard.materials(), statuses=STATUS_CHOICES, sorts=SORT_CHOICES,
         mapped_choices=MAPPED_CHOICES,
         query={k: v for k, v in args.items() if v and (g.user.is_office or k != "unit")})
