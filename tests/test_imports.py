@@ -14,46 +14,24 @@ PACKAGES = ("foundation", "archive", "indexer", "checklist", "yingjian")  # foun
 
 # (importing module, imported module): imports of our own modules made inside a function, each
 # for a reason a reviewer accepts. A new one, or an old one gone, fails the test: keep it true.
-# archive/, indexer/ and checklist/ have none; what is left is in yingjian/, whose workspace and
-# fronts the services work of issue 20 rebuilds (it should empty the second half of this list).
+# archive/, indexer/ and checklist/ have none; in yingjian/ only the heavy parts a command or
+# the report loads when it needs them.
 LAZY: dict[tuple[str, str], str] = {
     # -- the command line starts fast: each command loads its own heavy part (Flask, the report
     #    writers and their openpyxl / reportlab, the watcher) only when it runs ------------------
     ("yingjian.cli.accounts", "yingjian.web"): "Flask, for `serve` only",
     ("yingjian.cli.accounts", "yingjian.web.server"): "Flask's server, for `serve` only",
     ("yingjian.cli.accounts", "yingjian.learning"): "the background learner, for `serve` only",
-    ("yingjian.cli.accounts", "yingjian.messages"): "services work (issue 20) moves this",
     ("yingjian.cli.archive", "yingjian.watching"): "the watcher (watchdog), for `watch` only",
     ("yingjian.cli.archive", "yingjian.demo"): "the demo, for `demo` only",
     ("yingjian.cli.notices", "yingjian.notices"): "the notice writers (docx), for `notices` only",
-    ("yingjian.cli.notices", "yingjian.history"): "services work (issue 20) moves this",
-    ("yingjian.cli.notices", "checklist.check"): "services work (issue 20) moves this",
     ("yingjian.cli.readiness", "yingjian.report"): "the report writers (openpyxl, reportlab)",
-    ("yingjian.cli.standard", "checklist"): "services work (issue 20) moves this",
-    ("yingjian.cli.standard", "checklist.xlsx"): "services work (issue 20) moves this",
     ("yingjian.demo", "yingjian.report"): "the report writers (openpyxl, reportlab)",
     ("yingjian.web.report", "yingjian.report"): "the report writers (openpyxl, reportlab)",
     ("yingjian.report", "yingjian.report.binder"): "the binder's PDF writer, when a binder is made",
     ("yingjian.report", "yingjian.report.excel"): "openpyxl, when a workbook is made",
     ("yingjian.report", "yingjian.report.html"): "the page writer, when a page is made",
     ("yingjian.report", "yingjian.report.volumes"): "the volumes' PDF writer, when volumes are made",
-    ("yingjian.report", "yingjian.messages"): "services work (issue 20) moves this",
-    ("yingjian.report.volumes", "yingjian.report.binder"): "services work (issue 20) moves this",
-    ("yingjian.report.volumes", "archive.readers.media"): "services work (issue 20) moves this",
-    ("yingjian.report.volumes", "archive.thumbs"): "services work (issue 20) moves this",
-    # -- the workspace: the services work of issue 20 replaces it with one `Stores` -----------
-    ("yingjian.background", "yingjian.workspace"): "services work (issue 20) moves this",
-    ("yingjian.learning", "yingjian.workspace"): "services work (issue 20) moves this",
-    ("yingjian.deadlines", "checklist.check"): "services work (issue 20) moves this",
-    ("yingjian.history", "yingjian.messages"): "services work (issue 20) moves this",
-    ("yingjian.web", "yingjian.text"): "services work (issue 20) moves this",
-    ("yingjian.web.errors", "yingjian.messages"): "services work (issue 20) moves this",
-    ("yingjian.workspace", "archive.previews"): "services work (issue 20) moves this",
-    ("yingjian.workspace", "checklist.learning"): "services work (issue 20) moves this",
-    ("yingjian.workspace", "yingjian.deadlines"): "services work (issue 20) moves this",
-    ("yingjian.workspace", "yingjian.history"): "services work (issue 20) moves this",
-    ("yingjian.workspace", "yingjian.report"): "services work (issue 20) moves this",
-    ("yingjian.workspace", "yingjian.uploads"): "services work (issue 20) moves this",
 }
 
 

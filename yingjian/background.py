@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from .workspace import Workspace
 
 log = logging.getLogger("yingjian.ocr")
 
@@ -52,7 +53,6 @@ class OcrRunner:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        from .workspace import Workspace
         ws = Workspace.open(self.root)
         queue = ws.ocr_queue() if ws.config.ocr else None
         try:

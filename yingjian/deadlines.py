@@ -14,6 +14,7 @@ from datetime import date
 
 from foundation import now_iso
 from foundation.sqlstore import SqliteStore
+from checklist.check import leaves
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS due_dates (
@@ -69,7 +70,6 @@ def annotate(result: dict, dues: dict, today: date, inspection: date | None) -> 
     responsible units'), to every task of the units' to-do lists and to each unit (its own
     date); `summary.overdue` counts the open materials overdue; `inspection_date` and
     `days_to_inspection` say when the inspectors come."""
-    from checklist.check import leaves
     overdue = 0
     for it in leaves(result["items"]):
         unit_dues = sorted(dues[("unit", u)]["due"] for u in it["units"] if ("unit", u) in dues)

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 
 from foundation import now_iso
 from foundation.sqlstore import SqliteStore
+from . import messages
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS readiness_history (
@@ -235,7 +236,6 @@ def view(ws, result: dict | None = None, *, unit: str | None = None,
     """What a page or a report draws: the stored days and today's live summary (from
     `result`, a check made now; nothing is written), the projection and its sentence, the
     countdown, and the chart (one unit's line, or one line per unit with `all_units`)."""
-    from . import messages
     today = ws.today()
     live = summary_of(result) if result is not None else None
     points = series(ws.history.days(), today, live)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 from typing import Callable
+from .workspace import Workspace
 
 
 class BackgroundLearner(threading.Thread):
@@ -21,7 +22,6 @@ class BackgroundLearner(threading.Thread):
         self.rounds = 0
 
     def run(self) -> None:
-        from .workspace import Workspace
         ws = Workspace.open(self.root)
         try:
             while not self._stopping.is_set():

@@ -24,6 +24,14 @@ from . import config as cfg, messages, records
 from .config import Config, WorkspaceError
 from .services import Accounts, Activity, Files
 from .stores import Stores
+from checklist.learning import Learner
+from checklist.learning import Settings
+from .report import ReportData
+from .history import view
+from .uploads import upload
+from archive.previews import Previews
+from .deadlines import annotate
+from .history import summary_of
 
 
 @dataclass
@@ -104,7 +112,6 @@ class Workspace:
     def learner(self):
         """Suggestions learned from the office's decisions (checklist/learning.py): derived, in
         archive/learning/ and the learning store; switched in yingjian.toml's [learning]."""
-        from checklist.learning import Learner
         return Learner(self.catalog, self.decisions, self.stores.learning_store,
                        self.standard.materials(),
                        self.config.archive / "learning", settings=self.learning_settings)
@@ -112,7 +119,6 @@ class Workspace:
     def learning_settings(self):
         """The [learning] switches as yingjian.toml says them now: the command `yingjian learn
         on|off` may have changed them while the web app or the watcher runs."""
-        from checklist.learning import Settings
         path = self.config.root / cfg.CONFIG_NAME
         try:
             stamp = path.stat().st_mtime_ns
@@ -270,7 +276,6 @@ class Workspace:
         """What the reports need from one check: every present file and the materials it serves,
         the problems, thumbnails, and (with `links_from`, the report's folder) relative links to
         the files in the inbox."""
-        from .report import ReportData
         inbox = self.config.inbox
 
         def link(ev: dict) -> str | None:
@@ -292,7 +297,6 @@ class Workspace:
     def _history_view(self, result: dict) -> dict:
         """The readiness chart and projection: the stored days, and today from `result`; and
         one line per unit."""
-        from .history import view
         return {**view(self, result), "units_svg": view(self, result, all_units=True)["svg"]}
 
     # -- names a user types: units, items, materials -------------------------------------------
@@ -502,7 +506,6 @@ class Workspace:
                user: str | None = None, **options) -> list[dict]:
         """Files a person hands over (the web app's uploads): written into the unit's inbox
         and taken through the pipeline now (yingjian/uploads.py)."""
-        from .uploads import upload
         return upload(self, unit, files, material=material, user=user, **options)
 
     def text_of(self, sha: str) -> str:
@@ -558,7 +561,6 @@ class Workspace:
     @cached_property
     def previews(self):
         """Page images of archived files at reading size, made on first view and cached."""
-        from archive.previews import Previews
         return Previews(self.config.thumbs.parent / "previews", self.store, self.catalog,
                         self.config.limits)
 
@@ -590,7 +592,6 @@ class Workspace:
         return self.stores.history
 
     def _with_deadlines(self, ready: Readiness) -> Readiness:
-        from .deadlines import annotate
         annotate(ready.result, self.deadlines.current(), self.today(), self.config.inspection_date)
         return ready
 
@@ -606,7 +607,6 @@ class Workspace:
     def record_history(self) -> bool:
         """Keep today's readiness summary (at most one point a day, only when it changed). Called
         by what changes the inputs or checks on purpose; never by a page that is only read."""
-        from .history import summary_of
         try:
             result = self.check()
         except StandardError:

@@ -6,6 +6,7 @@ import click
 
 from .. import messages
 from .base import Fail, cli, open_workspace, system_user
+from ..messages import WEB
 
 
 @cli.command()
@@ -55,7 +56,6 @@ def serve(ctx, host, port, threads, certfile, keyfile):
 
 def _background_learner(ws):
     """Learning from the office's decisions, beside the pages (yingjian/learning.py)."""
-    from .. import messages
     from ..learning import BackgroundLearner
     learner = BackgroundLearner(ws.config.root, on_event=lambda code, data: click.echo(
         messages.watch_event(code, **data), err=True))
@@ -70,7 +70,6 @@ def _port_in_use(e: OSError, port: int) -> None:
 
 
 def _serve_http(app, host: str, port: int, threads: int) -> None:
-    from ..messages import WEB
     from ..web.server import make_http_server
     web = app.extensions["yingjian"].config.web
     try:                       # bind first: "started" is only said of a server that listens

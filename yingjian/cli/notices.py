@@ -9,6 +9,8 @@ import click
 from .. import messages
 from ..text import table
 from .base import Fail, cli, emit_json, json_option, open_workspace, parse_day, system_user
+from checklist.check import leaves
+from ..history import view
 
 
 
@@ -66,7 +68,6 @@ def _list(ws, as_json: bool) -> None:
     for u in result["units"]:
         if ("unit", u["unit"]) in dues:
             open_by[("unit", u["unit"])] = (len(u["todo"]), u["overdue"])
-    from checklist.check import leaves
     for it in leaves(result["items"]):
         for m in it["materials"]:
             if ("material", m["id"]) in dues:
@@ -163,7 +164,6 @@ def history(ctx, as_json):
       yingjian history
       yingjian history --json
     """
-    from ..history import view
     ws = open_workspace(ctx, current=True)
     result = ws.check()
     ws.record_history()

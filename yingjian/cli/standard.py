@@ -7,6 +7,10 @@ import click
 
 from ..workspace import Workspace
 from .base import Fail, cli
+from checklist import load
+from checklist import dump
+from checklist.xlsx import _period_from, import_xlsx
+from checklist.xlsx import template
 
 @cli.group()
 def standard():
@@ -31,7 +35,6 @@ def standard_check(ctx, file):
       yingjian standard check
       yingjian standard check 新标准.yaml
     """
-    from checklist import load
     path = Path(file) if file else Workspace.open(ctx.parent.obj["workspace"]).config.standard
     std = load(path)
     items = list(std.walk())
@@ -62,8 +65,6 @@ def standard_import(xlsx, output, period):
     示例:
       yingjian standard import 2024年考评标准.xlsx -o standard.yaml --period 2020-2023
     """
-    from checklist import dump
-    from checklist.xlsx import _period_from, import_xlsx
     span = None
     if period:
         span = _period_from(period)
@@ -85,5 +86,4 @@ def standard_template(xlsx):
     示例:
       yingjian standard template --xlsx 考评标准模板.xlsx
     """
-    from checklist.xlsx import template
     click.echo(f"已生成模板:{template(Path(xlsx))}")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from checklist.check import STATUSES, leaves  # noqa: F401  (the report's modules use both)
+from ..messages import VOLUME
 
 COLORS = {"complete": "#2e7d32", "unconfirmed": "#b58900", "partial": "#e65100", "missing": "#c62828"}
 FILLS = {"complete": "C6EFCE", "unconfirmed": "FFEB9C", "partial": "FCE4D6", "missing": "FFC7CE"}
@@ -68,7 +69,6 @@ def write_reports(ws, html: Path | None, xlsx: Path | None, binder: Path | None,
             table = Path(xlsx) if xlsx else write_xlsx(data, Path(tmp) / "自评表.xlsx")
             written.append(("迎检资料汇编", write_binder(data, Path(binder), table)))
     if pdf:
-        from ..messages import VOLUME
         from .volumes import write_volumes
         for p in write_volumes(data, Path(pdf), whole=pdf_whole):
             written.append((VOLUME["written"], p))

@@ -12,24 +12,12 @@ from pathlib import Path, PurePosixPath
 from . import ReportData, leaves as _leaves
 from .binder_search import FOLDER, search_files
 from .html import env as _env, html_report
+from .names import safe_name
 from .volumes import write_volumes
 
 VOLUMES = "汇编"
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 _URL_UNSAFE = re.compile(r'[%#?"<>\\\s\x00-\x1f\x7f]')
-
-
-def safe_name(name: str, limit: int = 60) -> str:
-    """A file or folder name Windows accepts, short enough for deep folders."""
-    name = _UNSAFE.sub("_", name).strip(" .") or "_"
-    if len(name) > limit:
-        stem, dot, ext = name.rpartition(".")
-        if dot and len(ext) <= 6:
-            name = stem[:limit - len(ext) - 2] + "…." + ext
-        else:
-            name = name[:limit - 1] + "…"
-    return name
 
 
 def href(path: str) -> str:

@@ -22,6 +22,10 @@ from pathlib import Path, PurePosixPath
 from ..messages import VOLUME as W, VOLUME_REASONS
 from . import ReportData, leaves as _leaves
 from .pdfstream import Mark, PdfStream
+from archive.thumbs import FONT_CANDIDATES
+from archive.readers.media import register_heif
+from archive.readers.media import poster_frame
+from .names import safe_name
 
 PAGE_W, PAGE_H = 595.28, 841.89          # A4 in points
 MARGIN = 56
@@ -79,7 +83,6 @@ def cjk_font(path: str | Path | None = None) -> str:
         from reportlab.pdfbase import pdfmetrics
         from reportlab.pdfbase.ttfonts import TTFont
 
-        from archive.thumbs import FONT_CANDIDATES
         for p in [path or "", *FONT_CANDIDATES]:
             if p and Path(p).is_file():
                 try:
@@ -206,7 +209,6 @@ def _pdf_pages(src: Path) -> tuple[int, str | None]:
 def _image_frames(src: Path) -> tuple[int, str | None]:
     from PIL import Image
 
-    from archive.readers.media import register_heif
     register_heif()
     try:
         with Image.open(src) as img:
@@ -432,7 +434,6 @@ def _image_pages(data: ReportData, p: Piece):
     yielded in batches so a long scan never sits in memory whole."""
     from PIL import Image, ImageOps
 
-    from archive.readers.media import register_heif
     register_heif()
     with Image.open(data.object_path(p.ev["id"])) as img:
         pg = _Pages(p.first)
@@ -462,7 +463,6 @@ def _video_page(data: ReportData, p: Piece, pg: _Pages, top: float) -> None:
     try:
         import av
 
-        from archive.readers.media import poster_frame
         src = data.object_path(p.ev["id"])
         with av.open(str(src), metadata_errors="ignore") as c:
             if c.duration:
@@ -483,7 +483,6 @@ def _video_page(data: ReportData, p: Piece, pg: _Pages, top: float) -> None:
 # -- the front: which volumes, where ------------------------------------------------------------
 
 def volume_name(n: int, top: dict | None) -> str:
-    from .binder import safe_name
     return safe_name(f"{n:02d} {top['code']} {top['title']}.pdf" if top else f"00 {W['whole']}.pdf", 60)
 
 

@@ -30,6 +30,7 @@ from . import notices
 from .common import csrf_token, highlight, install, workspace
 from ..uploads import BIDI_CONTROLS, safe_upload_name
 from .server import BodyBudget, BodyGuard
+from ..text import local_time
 
 BLUEPRINTS = (accounts, dashboard, search, files, items, review, units, problems, report, upload,
               notices)
@@ -61,7 +62,6 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
         STATUS_LABELS=STATUS_LABELS, office_title=ws.config.title, material_label=material_label,
         human_size=human_size, list_status=files.STATUS_CHOICES, reason_text=msg.reason,
         action_labels=msg.ACTION_LABELS, outcome_labels=msg.OUTCOME_LABELS)
-    from ..text import local_time
     # every value a page shows: a bidi control in a file name (invoice\u202etxt.exe shows as
     # invoiceexe.txt) is shown as "_" instead
     app.jinja_env.finalize = _no_bidi

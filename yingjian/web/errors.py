@@ -12,6 +12,7 @@ from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException, abort
 
 from ..messages import WEB as TEXT
+from .. import messages as msg
 
 log = logging.getLogger("yingjian.web")
 
@@ -37,7 +38,6 @@ def register(app: Flask, *, max_upload_mb: int) -> None:
 
     @app.errorhandler(Exception)
     def error_page(e: Exception):
-        from .. import messages as msg
         ref, detail, values = None, None, {"max_mb": max_upload_mb}
         if isinstance(e, Named):
             code, (title, hint), detail = e.code, TEXT[e.key], e.description
