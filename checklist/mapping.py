@@ -120,6 +120,7 @@ class Mapping:
         self.materials = std.materials()
         self.rules = {m.id: matcher(m.query) for m in self.materials.values() if m.query}
         self.fingerprint = std.fingerprint()
+        self._automatic_cache: tuple | None = None   # (the catalog's change, what files declare)
         # reads compute what is not cached yet in memory; only update_caches() (run by the
         # workspace's writers, when they bring the index up to date) saves it
         self._saves_caches = False
@@ -231,7 +232,7 @@ class Mapping:
         files declare and match is kept until the catalog changes other than by a decision, so
         after a decision only the decisions are applied again."""
         key = self.catalog.last_seq_except("decision")
-        cached = getattr(self, "_automatic_cache", None)
+        cached = self._automatic_cache
         if cached is None or cached[0] != key:
             cached = self._automatic_cache = (key, self._automatic())
         files, auto, auto_waits = cached[1]

@@ -53,6 +53,9 @@ class Workspace:
     def __init__(self, config: Config):
         self.config = config
         self.stores = Stores(config)          # every store, opened in one place (yingjian/stores.py)
+        self._readiness: tuple | None = None  # (what it was checked against, the Readiness)
+        self._learning_settings: tuple | None = None     # (yingjian.toml's mtime, Settings)
+        self._today: date | None = None       # the office's today, when a test sets it
 
     @classmethod
     def open(cls, explicit: str | Path | None = None) -> "Workspace":
@@ -124,7 +127,7 @@ class Workspace:
             stamp = path.stat().st_mtime_ns
         except OSError:
             stamp = None
-        cached = getattr(self, "_learning_settings", None)
+        cached = self._learning_settings
         if cached is None or cached[0] != stamp:
             try:
                 opts = cfg.load(self.config.root).learning if stamp is not None else None
@@ -245,7 +248,7 @@ class Workspace:
         change."""
         key = (self.catalog.last_seq(), self.mapping.fingerprint, tuple(self.config.units),
                self.learner.version())
-        cached = getattr(self, "_readiness", None)
+        cached = self._readiness
         if cached is not None and cached[0] == key:
             return self._with_deadlines(cached[1])
         counts = {u: 0 for u in self.config.units}
@@ -577,7 +580,7 @@ class Workspace:
 
     def today(self) -> date:
         """The office's today (tests set `_today`)."""
-        return getattr(self, "_today", None) or date.today()
+        return self._today or date.today()
 
     @property
     def deadlines(self):

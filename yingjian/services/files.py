@@ -56,6 +56,7 @@ class UnknownPath(LookupError):
 class Files:
     def __init__(self, ws):
         self._ws = ws                  # the workspace that built this service (its stores, mapping)
+        self._serving: tuple | None = None     # (the catalog's change, sha -> materials)
 
     @property
     def _catalog(self):
@@ -72,7 +73,7 @@ class Files:
             seq = (catalog.last_seq(), ws.learner.version())
         except StandardError:
             seq = (catalog.last_seq(), None)
-        cached = getattr(self, "_serving", None)
+        cached = self._serving
         if cached is None or cached[0] != seq:
             out: dict[str, list[str]] = {}
             try:
