@@ -97,6 +97,10 @@ REASONS = {
     "read_timeout": "{fmt} 文件读取超时(超过 {seconds} 秒),文件可能已损坏或过于复杂;"
                     "已归档但未读取内容",
     "read_result_too_large": "{fmt} 文件读出的内容过大({size},上限 {limit}),已归档但未保存内容",
+    "object_mismatch": "共享存储上这个文件的归档副本与登记的内容不一致(校验值应为登记值,实际为 {found}),"
+                       "可能在网络共享上损坏或被改动,未读取;请检查共享存储后运行 yingjian retry 重新读取",
+    "object_missing": "共享存储上找不到这个文件的归档副本,未读取;请检查共享存储是否已挂载、文件是否被删除,"
+                      "然后运行 yingjian retry 重新读取",
     "read_gave_up": "读取 {fmt} 文件已中断 {attempts} 次,不再自动重试;"
                     "如需再试,请运行 yingjian retry 文件编号",
     "sevenzip_not_extracted": "同一 7z 压缩包中有疑似压缩炸弹的文件,此文件未能解压;"
