@@ -174,6 +174,11 @@ ERRORS: dict[str, tuple[str, str]] = {
     "cluster_option_unknown": ("{path} 中 [cluster] 没有 {key} 这一项", "可用的项:{known}"),
     "cluster_option_invalid": ("{path} 中 [cluster] {key} 的写法不对,现为 {value}",
                                "应写成 {form} 的形式"),
+    "cluster_no_broker": ("{path} 中没有设置 [cluster] broker,这台电脑自己读取文件,不需要工作进程或重新排队",
+                          "多台机器分工时,在 [cluster] 中写 broker = \"redis://主机:6379/0\"(见 README 的“多台机器”)"),
+    "broker_unavailable": ("无法连接任务队列 {broker}:{detail}",
+                           "检查 Redis 是否在运行、地址和端口是否正确;待处理的工作都记在资料目录库中,不会丢失"),
+    "queue_unknown": ("没有名为 {queue} 的队列", "可选:{known}"),
     "ocr_workers_invalid": ("{path} 中 [ocr] workers 应为 \"auto\" 或不小于 0 的整数,现为 {value}", ""),
     "already_workspace": ("{root} 已经是 yingjian 工作区", "直接使用即可,或换一个文件夹"),
     "standard_file_missing": ("找不到考评标准文件 {path}", ""),
@@ -402,7 +407,30 @@ WATCH_EVENTS = {
     "no_events": "无法监听文件夹事件({detail}),改为定期扫描",
     "file_failed": "处理 {path} 时出错({detail}),已跳过",
     "learning_failed": "根据已确认文件学习建议时出错({detail}),稍后重试",
+    "broker_unavailable": "无法连接任务队列(Redis):{detail};文件已归档,待读取的工作记在资料目录库中,"
+                          "队列恢复后自动重新排队(也可运行 yingjian requeue)",
 }
+
+# -- a worker's log (yingjian/workers.py) --------------------------------------------------------
+
+WORKER_LINES = {
+    "started": "工作进程 {name} 已启动:队列 {queues},并发 {concurrency},任务队列 {broker},归档文件 {objects}",
+    "extracted": "已读取 {sha}({name}):{pages} 页,{ocr} 页待文字识别{problem}",
+    "ocr_page": "已识别 {sha} 第 {page} 页,用时 {seconds:.1f} 秒{error}",
+    "ocr_done": "{sha} 的文字识别已全部完成({pages} 页),文字已合并",
+    "object_bad": "共享存储上的归档文件 {sha} 校验不符(实际为 {found}),不读取;请检查共享存储",
+    "task_failed": "处理 {sha} 时出错({detail}),该工作仍记为待处理,可运行 yingjian requeue 重新排队",
+}
+
+
+def worker_line(code: str, data: dict) -> str:
+    """A worker's line for its log: what it did, in Chinese."""
+    data = dict(data)
+    if code == "extracted":
+        data["problem"] = f";有问题:{reason(data['problem'])}" if data.get("problem") else ""
+    if code == "ocr_page":
+        data["error"] = f"(失败:{data['error']})" if data.get("error") else ""
+    return _safe_format(WORKER_LINES.get(code, code), data)
 
 # -- the web app: error pages and its own sentences ----------------------------------------
 

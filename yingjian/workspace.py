@@ -19,7 +19,7 @@ from checklist import (DEFAULT_STANDARD, Check, Mapping, MappingError, Standard,
                        dump, load)
 from checklist.check import Queue, leaves
 
-from . import config as cfg, messages, records
+from . import cluster, config as cfg, messages, records
 from .config import Config, WorkspaceError
 from .stores import Stores
 
@@ -459,14 +459,25 @@ class Workspace:
                         stable_seconds=w.stable_seconds if stable_seconds is None else stable_seconds,
                         incomplete_after=(w.incomplete_after if incomplete_after is None
                                           else incomplete_after),
-                        units=self.config.units or None, **clock)
+                        units=self.config.units or None, dispatch=self.dispatch, **clock)
+
+    @cached_property
+    def dispatch(self) -> "cluster.Sender | None":
+        """With `[cluster] broker`, where extraction and OCR are sent (workers read them);
+        None on one PC, where this process reads them itself."""
+        return cluster.Sender(self.config, self.catalog) if self.config.cluster.broker else None
+
+    @property
+    def ocr_here(self) -> bool:
+        """Whether this process reads scans and photos itself (not when workers do)."""
+        return self.config.ocr and self.dispatch is None
 
     def retry(self, ref: str) -> "records.Retried":
         """Read a file again at the office's request (`yingjian retry`): a file given up after
         a crash or a timeout is tried once more, with its OCR, and the index follows."""
         sha = self.resolve_file(ref)
         self.ingestor().retry(sha)
-        if self.config.ocr:
+        if self.ocr_here:
             with self.ocr_queue(workers=1) as q:
                 q.submit(only={sha})
                 while q.busy:

@@ -75,7 +75,7 @@ def ingest(ctx, no_ocr, as_json):
             bar.__exit__(None, None, None)
     ws.sync_index()       # archived files are searchable by name at once, their OCR text follows
     ocr = None
-    if ws.config.ocr and not no_ocr:
+    if ws.ocr_here and not no_ocr:
         ocr = run_ocr(ws, show)
         ws.sync_index()
     if summary.ingested or summary.withdrawn or summary.duplicates:
