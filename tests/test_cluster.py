@@ -104,6 +104,9 @@ def test_an_emptied_redis_loses_no_work_requeue_and_a_worker_finish_it(tmp_path,
     redis_server.start()
     assert redis_server.client().llen("extract") == 0          # the queue is gone
 
+    run(ws.config.root, "ingest")           # a pass finds the queues drained, the work pending
+    assert redis_server.client().llen("extract") == 3
+    redis_server.client().flushall()
     out = json.loads(run(ws.config.root, "requeue", "--json").stdout)
     assert out == {"extract": 3, "ocr_pages": 0, "ocr_files": 0}
     worker = start_worker(ws.config.root, tmp_path / "worker.log", "--concurrency", "2")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from archive.limits import Limits
+from archive.store import HOST
 
 from .config import Config, WorkspaceError
 
@@ -182,5 +183,4 @@ def requeue(ws) -> Requeued:
 
 def worker_name() -> str:
     """This process, as the catalog's ledger names who did a piece of work."""
-    from archive.store import HOST
     return f"{HOST}:{os.getpid()}"

@@ -415,6 +415,7 @@ WATCH_EVENTS = {
 
 WORKER_LINES = {
     "started": "工作进程 {name} 已启动:队列 {queues},并发 {concurrency},任务队列 {broker},归档文件 {objects}",
+    "ready": "已连接任务队列,读取进程已就绪,开始接收任务",
     "extracted": "已读取 {sha}({name}):{pages} 页,{ocr} 页待文字识别{problem}",
     "ocr_page": "已识别 {sha} 第 {page} 页,用时 {seconds:.1f} 秒{error}",
     "ocr_done": "{sha} 的文字识别已全部完成({pages} 页),文字已合并",

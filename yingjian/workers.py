@@ -8,18 +8,21 @@ in the catalog's `work` ledger, and writes its result in the transaction that ma
 done, keyed by object, page and engine version, so a task delivered twice (its worker killed
 before it acknowledged, a queue filled again by `requeue`) writes once.
 
-The worker runs Celery's worker in this process with its `threads` pool: each thread hands
-its reads to a guarded reader process of its own (archive/guard.py, spawned as on Windows),
-which keeps the limits (memory, wall clock) and takes the crash of a poison file, so no file
-can kill the worker loop, and nothing forks (Celery's prefork pool is unsupported on Windows,
-and would put a second layer of processes above the guarded one). `--concurrency N` is N
-threads and so N reader processes. Each object is checked against its hash before it is read.
+The worker runs Celery's worker in this process with its `threads` pool: each task hands its
+reads to one of N guarded reader processes (archive/guard.py, spawned as on Windows, started
+and their models loaded before the first task), which keep the limits (memory, wall clock) and
+take the crash of a poison file, so no file can kill the worker loop, and nothing forks
+(Celery's prefork pool is unsupported on Windows, and would put a second layer of processes
+above the guarded one). `--concurrency N` is N threads and N reader processes. Each object is
+checked against its hash before it is read.
 """
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import warnings
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Callable
 
@@ -30,6 +33,7 @@ from archive.limits import JobLimits
 from archive.ocr import PageText, _worker_start, all_pages_read, merged, read_page
 from archive.reasons import OBJECT_MISMATCH, OBJECT_MISSING
 
+from .config import WorkspaceError
 from .cluster import QUEUES, TASK_EXTRACT, TASK_OCR, make_app, worker_name
 
 log = logging.getLogger("yingjian.worker")
@@ -50,28 +54,40 @@ OCR_ENGINE = f"rapidocr-{_version('rapidocr')}"
 
 
 class _Worker:
-    """The state of this worker process: its workspace, how it reports, its threads' readers."""
+    """The state of this worker process: its workspace, how it reports, its readers."""
 
-    def __init__(self, ws, say: Say):
+    def __init__(self, ws, say: Say, readers: int):
         self.ws = ws
         self.say = say
         self.name = worker_name()
-        self.local = threading.local()
         self.verified: set[str] = set()
         self.lock = threading.Lock()
+        ocr = ws.config.ocr
+        self.readers: queue.Queue[GuardedPool] = queue.Queue()
+        for _ in range(readers):            # one guarded reader process for each task at a time
+            self.readers.put(GuardedPool(1, initializer=_worker_start if ocr else None,
+                                         initargs=(ws.config.ocr_threads,) if ocr else ()))
 
-    def reader(self) -> GuardedPool:
-        """This thread's guarded reader process, started and its OCR models loaded before its
-        first read, so the read's wall clock counts reading only."""
-        pool = getattr(self.local, "pool", None)
-        if pool is None:
-            ocr = self.ws.config.ocr
-            pool = self.local.pool = GuardedPool(
-                1, initializer=_worker_start if ocr else None,
-                initargs=(self.ws.config.ocr_threads,) if ocr else ())
-        if not pool.live:            # the first read, or after a read killed its process
-            pool.run(ready, (), JobLimits(wall_seconds=600, memory_bytes=None, cpu_seconds=None))
-        return pool
+    def warm(self) -> None:
+        """Start every reader now and load its OCR models, side by side, before the first task."""
+        pools = [self.readers.get() for _ in range(self.readers.qsize())]
+        threads = [threading.Thread(target=_warm, args=(p,)) for p in pools]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for p in pools:
+            self.readers.put(p)
+
+    @contextmanager
+    def reader(self):
+        """A guarded reader process for one read, warm (started again if a read killed it)."""
+        pool = self.readers.get()
+        try:
+            _warm(pool)
+            yield pool
+        finally:
+            self.readers.put(pool)
 
     def check(self, sha: str):
         """None if the stored object is whole, else the problem reason (checked once a process)."""
@@ -86,6 +102,12 @@ class _Worker:
             return None
         self.say("object_bad", {"sha": sha[:12], "found": found[:12]})
         return OBJECT_MISMATCH.format(found=found[:12]) if found else OBJECT_MISSING
+
+
+def _warm(pool: GuardedPool) -> None:
+    """Started, its initializer run, so the next read's wall clock counts reading only."""
+    if not pool.live:
+        pool.run(ready, (), JobLimits(wall_seconds=600, memory_bytes=None, cpu_seconds=None))
 
 
 _STATE: dict = {}
@@ -119,7 +141,8 @@ def extract_object(w: _Worker, sha: str, send_pages: Callable[[str, list[int]], 
             if reads_in_process(path, fmt):
                 ex = extract(path, fmt, limits)
             else:
-                done = w.reader().run(extract, (path, fmt, limits), limits.job_limits())
+                with w.reader() as pool:
+                    done = pool.run(extract, (path, fmt, limits), limits.job_limits())
                 ex = done.value if done.failure is None else \
                     Extraction(problem=failure_reason(done, fmt, limits))
         src = cat.first_source_of(sha)
@@ -153,7 +176,8 @@ def ocr_page(w: _Worker, sha: str, page: int) -> str:
             res = PageText(sha, page, error=bad.code)
         else:
             job = (sha, str(w.ws.store.path(sha)), obj["format"], page, limits)
-            done = w.reader().run(read_page, (job,), limits.job_limits())
+            with w.reader() as pool:
+                done = pool.run(read_page, (job,), limits.job_limits())
             res = done.value if done.failure is None else \
                 PageText(sha, page, error=done.failure.value)
         if cat.save_ocr_page_once(sha, page, OCR_ENGINE, w.name, res.text, res.confidence,
@@ -196,7 +220,6 @@ def _guarded(work: Callable[[], str], sha: str) -> None:
 
 def parse_queues(text: str | None) -> list[str]:
     """`--queues ocr,extract`: the queues named, each known; all of them if none."""
-    from .config import WorkspaceError
     names = [q.strip() for q in (text or "").replace(",", ",").split(",") if q.strip()]
     for q in names:
         if q not in QUEUES:
@@ -207,7 +230,6 @@ def parse_queues(text: str | None) -> list[str]:
 def run_worker(ws, queues: list[str], concurrency: int, say: Say) -> int:
     """Run a worker of this workspace until it is stopped (Ctrl+C, SIGTERM: the tasks in hand
     are finished or given back to the queue); returns its exit code."""
-    from .config import WorkspaceError
     if not ws.config.cluster.broker:
         raise WorkspaceError("cluster_no_broker", path=str(ws.config.root / "yingjian.toml"))
     ws.open_stores()
@@ -215,10 +237,13 @@ def run_worker(ws, queues: list[str], concurrency: int, say: Say) -> int:
     warnings.filterwarnings("ignore", message=".*superuser privileges.*")
     app = make_app(ws.config)
     register(app)
-    _STATE["worker"] = _Worker(ws, say)
+    _STATE["worker"] = _Worker(ws, say, concurrency)
+    _current().warm()
     say("started", {"queues": ",".join(queues), "concurrency": concurrency,
                     "broker": ws.config.cluster.broker, "objects": str(ws.config.objects),
                     "name": _current().name})
+    from celery.signals import worker_ready
+    worker_ready.connect(lambda **_: say("ready", {}), weak=False)
     worker = app.Worker(pool="threads", concurrency=concurrency, queues=queues,
                         hostname=f"yingjian@{_current().name}", without_mingle=True,
                         without_gossip=True, without_heartbeat=True, quiet=True,
