@@ -569,12 +569,13 @@ class Catalog(SqliteStore):
         return row[0] if row else 0
 
     def retry_object(self, sha: str) -> None:
-        """The office asks for `sha` to be read again: pending, its count and OCR pages cleared,
-        and the containers holding it to be expanded again."""
+        """The office asks for `sha` to be read again: pending, its count, OCR pages and the
+        workers' ledger cleared, and the containers holding it to be expanded again."""
         with self._transaction() as db:
             db.execute("UPDATE objects SET state = 'pending', reason = NULL, read_attempts = 0, "
                        "ocr = NULL, ocr_todo = NULL WHERE sha = ?", (sha,))
             db.execute("DELETE FROM ocr_pages WHERE sha = ?", (sha,))
+            db.execute("DELETE FROM work WHERE sha = ?", (sha,))       # workers read it afresh
             db.execute("UPDATE sources SET expanded_sha = NULL WHERE sha = ?", (sha,))
 
     def set_problems(self, problems: dict[str, str], expanded: list[tuple[int, str]] = ()) -> int:

@@ -34,7 +34,7 @@ def run(root: Path, *args: str) -> subprocess.CompletedProcess:
     return res
 
 
-def _pdf_sha(ws, name: str) -> str:
+def _sha(ws, name: str) -> str:
     return next(r["sha"] for r in ws.catalog.files() if r["name"] == name)
 
 
@@ -52,8 +52,8 @@ def test_a_worker_killed_during_ocr_leaves_every_page_read_once(tmp_path, redis_
                            cluster_database, max_read_seconds=6)
     f.scanned_pdf(ws.config.inbox / "人武部/会议纪要扫描件.pdf", PAGES)
     run(ws.config.root, "ingest")
-    assert ws.catalog.object(_pdf_sha(ws, "会议纪要扫描件.pdf"))["state"] == "pending"  # not read here
-    sha = _pdf_sha(ws, "会议纪要扫描件.pdf")
+    assert ws.catalog.object(_sha(ws, "会议纪要扫描件.pdf"))["state"] == "pending"  # not read here
+    sha = _sha(ws, "会议纪要扫描件.pdf")
 
     def in_hand():
         """A page begun and not finished, after at least one page was saved."""
@@ -129,15 +129,19 @@ def test_a_task_sent_twice_is_done_once_and_a_poison_file_does_not_stop_the_work
         tmp_path, redis_server, cluster_database):
     """`requeue` while the tasks are still queued sends every one a second time: each piece is
     done once (one attempt in the ledger). A file that crashes its reader is a problem with its
-    reason; the worker goes on with the next."""
+    reason, and so is a stored copy that no longer hashes to its name; the worker goes on."""
     ws = cluster_workspace(tmp_path / "ws", redis_server.url, tmp_path / "share/objects",
                            cluster_database)
     f.scanned_pdf(ws.config.inbox / "人武部/会议纪要扫描件.pdf", PAGES[:2])
     hostile.xls_sheet_offset_past_end(ws.config.inbox / "人武部/损坏的台账.xls")
     (ws.config.inbox / "教育局/说明.txt").write_text("国防教育 2021年5月1日", encoding="utf-8")
+    (ws.config.inbox / "教育局/副本.txt").write_text("拥军优属 2021年6月1日", encoding="utf-8")
     run(ws.config.root, "ingest")
-    assert json.loads(run(ws.config.root, "requeue", "--json").stdout)["extract"] == 3
-    assert redis_server.client().llen("extract") == 6
+    damaged = ws.store.path(_sha(ws, "副本.txt"))      # the share hands back other bytes
+    damaged.chmod(0o600)
+    damaged.write_bytes("拥军优属 2027年6月1日".encode())
+    assert json.loads(run(ws.config.root, "requeue", "--json").stdout)["extract"] == 4
+    assert redis_server.client().llen("extract") == 8
     worker = start_worker(ws.config.root, tmp_path / "worker.log")
     try:
         wait_until(lambda: _all_read(ws) and not redis_server.client().llen("extract")
@@ -147,11 +151,12 @@ def test_a_task_sent_twice_is_done_once_and_a_poison_file_does_not_stop_the_work
     rows = {r["name"]: r for r in ws.catalog.files()}
     assert json.loads(rows["损坏的台账.xls"]["reason"])["code"] == "read_crashed"
     assert rows["说明.txt"]["state"] == "ok" and rows["会议纪要扫描件.pdf"]["ocr"] == "done"
+    assert json.loads(rows["副本.txt"]["reason"])["code"] == "object_mismatch"   # never read
     for r in rows.values():
         ledger = ws.catalog.work_done(r["sha"])
         assert ledger and all(w["attempts"] == 1 and w["done_at"] for w in ledger), ledger
     log = (tmp_path / "worker.log").read_text(encoding="utf-8")
-    assert log.count("已读取") == 3 and log.count("已识别") == 2, log
+    assert log.count("已读取") == 4 and log.count("已识别") == 2 and "校验不符" in log, log
 
 
 def test_two_watchers_on_two_shares_at_once_record_no_object_or_version_twice(

@@ -136,7 +136,10 @@ class Sender:
             self.on_event("broker_unavailable", {"detail": f"{type(e).__name__}: {e}"})
             return
         if drained:
-            self.requeue()
+            try:
+                self.requeue()
+            except BrokerUnavailable:
+                pass                    # said by `_try`; the next catch-up sends it
 
     # -- the queues ---------------------------------------------------------------------------
 

@@ -54,6 +54,9 @@ def ingest(ctx, no_ocr, as_json):
       yingjian ingest --json
     """
     ws = open_workspace(ctx)
+    if ws.dispatch is not None:         # [cluster]: a broker that is down is said, never fatal
+        ws.dispatch.on_event = lambda code, data: click.echo(
+            f"⚠ {messages.watch_event(code, **data)}", err=True)
     ing = ws.ingestor()
     show = sys.stderr.isatty() and not as_json
     bar = None
