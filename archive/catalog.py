@@ -456,6 +456,22 @@ class Catalog(SqliteStore):
                         "left": [p for p in todo if p not in done]})
         return out
 
+    def ocr_pending_of(self, sha: str) -> dict | None:
+        """One object's entry of `ocr_pending` (its pages, those not read yet), None if its OCR
+        is not pending: what a worker asks about the object in its hands."""
+        row = self._db.execute("SELECT sha, format, ocr_todo FROM objects WHERE sha = ? AND "
+                               "ocr = 'pending'", (sha,)).fetchone()
+        if row is None:
+            return None
+        todo = json.loads(row["ocr_todo"] or "[]")
+        done = self.ocr_page_numbers(sha)
+        return {"sha": sha, "format": row["format"], "pages": todo,
+                "left": [p for p in todo if p not in done]}
+
+    def ocr_page_numbers(self, sha: str) -> set[int]:
+        """The pages of `sha` whose OCR is saved (their numbers only, not their text)."""
+        return {r[0] for r in self._db.execute("SELECT page FROM ocr_pages WHERE sha = ?", (sha,))}
+
     def save_ocr_page(self, sha: str, page: int, text: str, confidence: float | None,
                       seconds: float | None = None, error: str | None = None) -> None:
         with self._transaction() as db:

@@ -369,7 +369,7 @@ def all_pages_read(catalog, sha: str) -> bool:
     obj = catalog.object(sha)
     if obj is None or obj["ocr"] != "pending":
         return False
-    return set(json.loads(obj["ocr_todo"] or "[]")) <= set(catalog.ocr_pages(sha))
+    return set(json.loads(obj["ocr_todo"] or "[]")) <= catalog.ocr_page_numbers(sha)
 
 
 def merged(catalog, sha: str) -> dict:

@@ -155,7 +155,7 @@ def extract_object(w: _Worker, sha: str, send_pages: Callable[[str, list[int]], 
                                 "problem": ex.problem})
     obj = cat.object(sha)
     if w.ws.config.ocr and obj["ocr"] == "pending":
-        pending = next((o for o in cat.ocr_pending() if o["sha"] == sha), None)
+        pending = cat.ocr_pending_of(sha)
         if pending is not None:
             send_pages(sha, pending["left"] or pending["pages"][-1:])
     return outcome
@@ -169,7 +169,7 @@ def ocr_page(w: _Worker, sha: str, page: int) -> str:
     if obj is None:
         return "unknown"
     outcome = "skipped"
-    if obj["ocr"] == "pending" and page not in cat.ocr_pages(sha) and \
+    if obj["ocr"] == "pending" and page not in cat.ocr_page_numbers(sha) and \
             cat.begin_work("ocr", sha, page, OCR_ENGINE, w.name) is not None:
         bad = w.check(sha)
         if bad is not None:
@@ -187,7 +187,7 @@ def ocr_page(w: _Worker, sha: str, page: int) -> str:
                                "error": res.error})
     if all_pages_read(cat, sha) and cat.finish_ocr_once(sha, OCR_ENGINE, w.name,
                                                         **merged(cat, sha)):
-        w.say("ocr_done", {"sha": sha[:12], "pages": len(cat.ocr_pages(sha))})
+        w.say("ocr_done", {"sha": sha[:12], "pages": len(cat.ocr_page_numbers(sha))})
     return outcome
 
 
