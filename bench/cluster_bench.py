@@ -9,7 +9,7 @@ the tasks to the last page merged (the extraction tasks included); for the in-pr
 over its OCR pass (its processes' start included). A redis-server is started here in a temporary folder and stopped at the end.
 The machine may be shared: read the ratios, measured in the same run.
 
-    python bench/cluster_bench.py [--pages 120] [--per-file 6]
+    python bench/cluster_bench.py [--pages 120] [--per-file 6] [--rounds 1]
 """
 from __future__ import annotations
 
@@ -50,6 +50,13 @@ def scanned_pdfs(folder: Path, pages: int, per_file: int) -> list[Path]:
         out.append(path)
     shutil.rmtree(work)
     return out
+
+
+def _load() -> str:
+    try:
+        return f"  (load average {os.getloadavg()[0]:.1f})"
+    except (AttributeError, OSError):           # Windows
+        return ""
 
 
 def free_port() -> int:
@@ -151,6 +158,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pages", type=int, default=120)
     ap.add_argument("--per-file", type=int, default=6)
+    ap.add_argument("--rounds", type=int, default=1, help="repeat, alternating the order")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="yingjian-cluster-bench-"))
@@ -160,13 +168,25 @@ def main() -> None:
         redis_proc, broker = start_redis(tmp)
         print(f"corpus: {args.pages} scanned A4 pages (200 dpi) in {len(pdfs)} PDFs; "
               f"{os.cpu_count()} cores; redis-server {broker}")
-        figures = {}
-        for name, run in (("in-process pool", lambda: in_process(tmp, pdfs)),
-                          ("1 worker", lambda: with_workers(tmp, pdfs, broker, 1)),
-                          ("2 workers", lambda: with_workers(tmp, pdfs, broker, 2))):
-            n, seconds = run()
-            figures[name] = n / seconds * 60
-            print(f"{name:>16}: {n} pages in {seconds:6.1f} s = {figures[name]:6.1f} pages/min")
+        runs = {"in-process pool": lambda: in_process(tmp, pdfs),
+                "1 worker": lambda: with_workers(tmp, pdfs, broker, 1),
+                "2 workers": lambda: with_workers(tmp, pdfs, broker, 2)}
+        totals = {name: [0, 0.0] for name in runs}
+        for r in range(args.rounds):       # ABC, CBA, ...: each sees the machine's load alike
+            for name in (list(runs) if r % 2 == 0 else list(reversed(runs))):
+                n, seconds = runs[name]()
+                totals[name][0] += n
+                totals[name][1] += seconds
+                shutil.rmtree(tmp / "ws-pool", ignore_errors=True)
+                for w in (1, 2):
+                    shutil.rmtree(tmp / f"ws-{w}w", ignore_errors=True)
+                    shutil.rmtree(tmp / f"share-{w}", ignore_errors=True)
+                print(f"{name:>16}: {n} pages in {seconds:6.1f} s = {n / seconds * 60:6.1f} pages/min"
+                      f"{_load()}")
+        figures = {name: n / seconds * 60 for name, (n, seconds) in totals.items()}
+        if args.rounds > 1:
+            for name, v in figures.items():
+                print(f"{name:>16}: {v:6.1f} pages/min over {args.rounds} rounds")
         one = figures["1 worker"]
         print(f"2 workers / 1 worker: {figures['2 workers'] / one:.2f}x (goal >= 1.8x); "
               f"2 workers / in-process pool: {figures['2 workers'] / figures['in-process pool']:.2f}x")
