@@ -416,7 +416,7 @@ WATCH_EVENTS = {
 WORKER_LINES = {
     "started": "工作进程 {name} 已启动:队列 {queues},并发 {concurrency},任务队列 {broker},归档文件 {objects}",
     "ready": "已连接任务队列,读取进程已就绪,开始接收任务",
-    "extracted": "已读取 {sha}({name}):{pages} 页,{ocr} 页待文字识别{problem}",
+    "extracted": "已读取 {sha}({name}){pages}{problem}",
     "ocr_page": "已识别 {sha} 第 {page} 页,用时 {seconds:.1f} 秒{error}",
     "ocr_done": "{sha} 的文字识别已全部完成({pages} 页),文字已合并",
     "object_bad": "共享存储上的归档文件 {sha} 校验不符(实际为 {found}),不读取;请检查共享存储",
@@ -429,6 +429,8 @@ def worker_line(code: str, data: dict) -> str:
     data = dict(data)
     if code == "extracted":
         data["problem"] = f";有问题:{reason(data['problem'])}" if data.get("problem") else ""
+        pages = f":{data['pages']} 页" if data.get("pages") else ""
+        data["pages"] = pages + (f",{data['ocr']} 页待文字识别" if data.get("ocr") else "")
     if code == "ocr_page":
         data["error"] = f"(失败:{data['error']})" if data.get("error") else ""
     return _safe_format(WORKER_LINES.get(code, code), data)
