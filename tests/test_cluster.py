@@ -179,9 +179,10 @@ def test_two_watchers_on_two_shares_at_once_record_no_object_or_version_twice(
         inbox = tmp_path / f"inbox-{name}"
         ws = cluster_workspace(tmp_path / f"ws-{name}", redis_server.url, share, cluster_database,
                                units=(unit,), inbox=inbox)
-        p = ws.config.root / "yingjian.toml"
-        p.write_text(p.read_text(encoding="utf-8").replace(
-            'archive = "archive"', f'archive = "{archive.as_posix()}"'), encoding="utf-8")
+        if cluster_database is None:        # SQLite: one catalog file, so one archive folder
+            p = ws.config.root / "yingjian.toml"
+            p.write_text(p.read_text(encoding="utf-8").replace(
+                'archive = "archive"', f'archive = "{archive.as_posix()}"'), encoding="utf-8")
         ws.close()
         roots.append((ws.config.root, inbox / unit))
     watchers = [subprocess.Popen(yingjian(root, "watch", "--poll", "0.5"),
