@@ -99,8 +99,6 @@ REASONS = {
     "read_result_too_large": "{fmt} 文件读出的内容过大({size},上限 {limit}),已归档但未保存内容",
     "object_mismatch": "共享存储上这个文件的归档副本与登记的内容不一致(校验值应为登记值,实际为 {found}),"
                        "可能在网络共享上损坏或被改动,未读取;请检查共享存储后运行 yingjian retry 重新读取",
-    "object_missing": "共享存储上找不到这个文件的归档副本,未读取;请检查共享存储是否已挂载、文件是否被删除,"
-                      "然后运行 yingjian retry 重新读取",
     "read_gave_up": "读取 {fmt} 文件已中断 {attempts} 次,不再自动重试;"
                     "如需再试,请运行 yingjian retry 文件编号",
     "sevenzip_not_extracted": "同一 7z 压缩包中有疑似压缩炸弹的文件,此文件未能解压;"
@@ -419,6 +417,8 @@ WORKER_LINES = {
     "extracted": "已读取 {sha}({name}){pages}{problem}",
     "ocr_page": "已识别 {sha} 第 {page} 页,用时 {seconds:.1f} 秒{error}",
     "ocr_done": "{sha} 的文字识别已全部完成({pages} 页),文字已合并",
+    "object_missing": "在 {objects} 中找不到归档文件 {sha}(共享存储是否已挂载?);这项工作仍记为待处理,"
+                      "挂载后运行 yingjian requeue 重新排队",
     "object_bad": "共享存储上的归档文件 {sha} 校验不符(实际为 {found}),不读取;请检查共享存储",
     "task_failed": "处理 {sha} 时出错({detail}),该工作仍记为待处理,可运行 yingjian requeue 重新排队",
 }

@@ -31,7 +31,7 @@ from archive.guard import GuardedPool, failure_reason, ready, reads_in_process
 from archive.ingest import extraction_record, gave_up
 from archive.limits import JobLimits
 from archive.ocr import PageText, _worker_start, all_pages_read, merged, read_page
-from archive.reasons import OBJECT_MISMATCH, OBJECT_MISSING
+from archive.reasons import OBJECT_MISMATCH
 
 from .config import WorkspaceError
 from .cluster import QUEUES, TASK_EXTRACT, TASK_OCR, make_app, worker_name
@@ -90,7 +90,8 @@ class _Worker:
             self.readers.put(pool)
 
     def check(self, sha: str):
-        """None if the stored object is whole, else the problem reason (checked once a process)."""
+        """None if the stored object is whole, else the problem reason (checked once a process).
+        An object not there at all raises `ObjectUnavailable`: the work stays pending."""
         if sha in self.verified:
             return None
         found = self.ws.store.verify(sha)
@@ -100,14 +101,22 @@ class _Worker:
                     self.verified.clear()
                 self.verified.add(sha)
             return None
+        if not found:                   # an unmounted share must not make the backlog problems
+            self.say("object_missing", {"sha": sha[:12], "objects": str(self.ws.config.objects)})
+            raise ObjectUnavailable(sha)
         self.say("object_bad", {"sha": sha[:12], "found": found[:12]})
-        return OBJECT_MISMATCH.format(found=found[:12]) if found else OBJECT_MISSING
+        return OBJECT_MISMATCH.format(found=found[:12])
 
 
 def _warm(pool: GuardedPool) -> None:
     """Started, its initializer run, so the next read's wall clock counts reading only."""
     if not pool.live:
         pool.run(ready, (), JobLimits(wall_seconds=600, memory_bytes=None, cpu_seconds=None))
+
+
+class ObjectUnavailable(Exception):
+    """The object store has no such file here (a share not mounted?): the task leaves the work
+    pending, to be sent again."""
 
 
 _STATE: dict = {}
@@ -130,8 +139,8 @@ def extract_object(w: _Worker, sha: str, send_pages: Callable[[str, list[int]], 
     if obj["state"] == "pending" and cat.begin_work("extract", sha, -1, EXTRACT_ENGINE,
                                                     w.name) is not None:
         fmt = obj["format"]
-        tries = cat.start_read(sha)
         bad = w.check(sha)
+        tries = cat.start_read(sha)
         if tries > limits.max_read_attempts:
             ex = gave_up(fmt, tries)
         elif bad is not None:
@@ -211,6 +220,8 @@ def _guarded(work: Callable[[], str], sha: str) -> None:
     catalog (the next `requeue` sends it again), never stops the worker."""
     try:
         work()
+    except ObjectUnavailable:
+        pass                            # said by `check`; pending in the catalog
     except Exception as e:
         log.exception("task failed for %s", sha)
         _current().say("task_failed", {"sha": sha[:12], "detail": f"{type(e).__name__}: {e}"})
