@@ -123,6 +123,10 @@ def test_an_emptied_redis_loses_no_work_requeue_and_a_worker_finish_it(tmp_path,
     assert again == {"extract": 0, "ocr_pages": 0, "ocr_files": 0}       # nothing left to do
     summary = run(ws.config.root, "requeue").stdout
     assert "已重新排队:0 个文件待读取" in summary
+    sha = rows["台账说明.txt"]["sha"]       # the office asks for a file to be read again
+    again = json.loads(run(ws.config.root, "retry", sha[:8], "--json").stdout)
+    assert again["status"] == "pending" and redis_server.client().llen("extract") == 1
+    assert ws.catalog.work_done(sha) == []             # the ledger forgets it: read afresh
 
 
 def test_a_task_sent_twice_is_done_once_and_a_poison_file_does_not_stop_the_worker(

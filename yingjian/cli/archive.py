@@ -245,7 +245,9 @@ def retry(ctx, file, as_json):
         emit_json(r.to_json())
         return
     where = "、".join(r.paths) or r.id[:8]
-    if r.status == "problem":
+    if r.status == "pending":
+        click.echo(f"已把 {r.id[:8]}({where})交给工作进程重新读取;读取后用 yingjian files 查看结果")
+    elif r.status == "problem":
         click.echo(f"已重新读取 {r.id[:8]}({where}),仍有问题:{r.reason}")
     elif r.status == "warning":
         click.echo(f"已重新读取 {r.id[:8]}({where}),已读取,提醒:{r.reason}")
