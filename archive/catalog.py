@@ -8,6 +8,8 @@
 - `ocr_pages`: the OCR text and confidence of each page that needed it (objects have `ocr`
   pending / done / failed and `ocr_todo`, the pages to read), saved page by page so that a
   killed process never OCRs a page twice; same content, same text, for every unit.
+- `work`: with [cluster], the workers' ledger: each piece of work (extraction, an OCR page)
+  keyed by object, page and engine version, so that a task run twice writes once.
 - `changes`: an append-only log; its `seq` is the change sequence that the search index and
   reports follow to catch up after a restart or a crash.
 Every write is one short transaction, or a savepoint of a batch that the ingest pipeline
@@ -116,7 +118,21 @@ def _read_attempts(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE objects ADD COLUMN read_attempts INTEGER NOT NULL DEFAULT 0")
 
 
-MIGRATIONS = (SCHEMA, _ocr_columns, reasons_to_codes, FILE_LIST_INDEXES, _read_attempts)
+WORK_LEDGER = """
+CREATE TABLE IF NOT EXISTS work (
+    task TEXT NOT NULL,
+    sha TEXT NOT NULL,
+    page INTEGER NOT NULL,
+    engine TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    worker TEXT,
+    done_at TEXT,
+    PRIMARY KEY (task, sha, page, engine)
+);
+"""   # schema 6: the workers' ledger (see "the work of the workers")
+
+MIGRATIONS = (SCHEMA, _ocr_columns, reasons_to_codes, FILE_LIST_INDEXES, _read_attempts,
+              WORK_LEDGER)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -409,17 +425,22 @@ class Catalog(SqliteStore):
                         ocr_todo: list[int] = ()) -> None:
         """The extraction of an object; `ocr_todo` lists the pages (0-based) still to be OCRed,
         whose text follows later through `save_ocr_page` and `finish_ocr`."""
-        now = now_iso()
         with self._transaction() as db:
-            db.execute("UPDATE objects SET state = ?, reason = ?, pages = ?, text = ?, "
-                       "text_chars = ?, info = ?, date = ?, date_source = ?, extracted_at = ?, "
-                       "ocr = ?, ocr_todo = ? WHERE sha = ?",
-                       (state, reason, pages, text, _visible_chars(text), json.dumps(info, ensure_ascii=False,
-                        default=str), date, date_source, now,
-                        "pending" if ocr_todo else None,
-                        json.dumps(list(ocr_todo)) if ocr_todo else None, sha))
-            for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
-                self._log(db, r["id"], "extracted", now)
+            self._save_extraction(db, sha, state=state, reason=reason, pages=pages, text=text,
+                                  info=info, date=date, date_source=date_source, ocr_todo=ocr_todo)
+
+    def _save_extraction(self, db, sha: str, *, state, reason, pages, text, info, date,
+                         date_source, ocr_todo) -> None:
+        now = now_iso()
+        db.execute("UPDATE objects SET state = ?, reason = ?, pages = ?, text = ?, "
+                   "text_chars = ?, info = ?, date = ?, date_source = ?, extracted_at = ?, "
+                   "ocr = ?, ocr_todo = ? WHERE sha = ?",
+                   (state, reason, pages, text, _visible_chars(text), json.dumps(info, ensure_ascii=False,
+                    default=str), date, date_source, now,
+                    "pending" if ocr_todo else None,
+                    json.dumps(list(ocr_todo)) if ocr_todo else None, sha))
+        for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
+            self._log(db, r["id"], "extracted", now)
 
     # -- OCR -------------------------------------------------------------------------------
 
@@ -435,6 +456,22 @@ class Catalog(SqliteStore):
                         "left": [p for p in todo if p not in done]})
         return out
 
+    def ocr_pending_of(self, sha: str) -> dict | None:
+        """One object's entry of `ocr_pending` (its pages, those not read yet), None if its OCR
+        is not pending: what a worker asks about the object in its hands."""
+        row = self._db.execute("SELECT sha, format, ocr_todo FROM objects WHERE sha = ? AND "
+                               "ocr = 'pending'", (sha,)).fetchone()
+        if row is None:
+            return None
+        todo = json.loads(row["ocr_todo"] or "[]")
+        done = self.ocr_page_numbers(sha)
+        return {"sha": sha, "format": row["format"], "pages": todo,
+                "left": [p for p in todo if p not in done]}
+
+    def ocr_page_numbers(self, sha: str) -> set[int]:
+        """The pages of `sha` whose OCR is saved (their numbers only, not their text)."""
+        return {r[0] for r in self._db.execute("SELECT page FROM ocr_pages WHERE sha = ?", (sha,))}
+
     def save_ocr_page(self, sha: str, page: int, text: str, confidence: float | None,
                       seconds: float | None = None, error: str | None = None) -> None:
         with self._transaction() as db:
@@ -449,15 +486,88 @@ class Catalog(SqliteStore):
                    info: dict, failed: bool = False) -> None:
         """The object's text now includes its OCR: saved, and every path holding it is logged
         as changed so the index follows."""
-        now = now_iso()
         with self._transaction() as db:
-            db.execute("UPDATE objects SET text = ?, text_chars = ?, date = ?, date_source = ?, "
-                       "info = ?, ocr = ? WHERE sha = ?",
-                       (text, _visible_chars(text), date, date_source,
-                        json.dumps(info, ensure_ascii=False, default=str),
-                        "failed" if failed else "done", sha))
-            for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
-                self._log(db, r["id"], "ocr", now)
+            self._finish_ocr(db, sha, text=text, date=date, date_source=date_source, info=info,
+                             failed=failed)
+
+    def _finish_ocr(self, db, sha: str, *, text, date, date_source, info, failed) -> None:
+        now = now_iso()
+        db.execute("UPDATE objects SET text = ?, text_chars = ?, date = ?, date_source = ?, "
+                   "info = ?, ocr = ? WHERE sha = ?",
+                   (text, _visible_chars(text), date, date_source,
+                    json.dumps(info, ensure_ascii=False, default=str),
+                    "failed" if failed else "done", sha))
+        for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
+            self._log(db, r["id"], "ocr", now)
+
+    # -- the work of the workers ---------------------------------------------------------------
+    # With [cluster], extraction and OCR run as tasks on other machines, and a task may run twice
+    # (a worker killed before it acknowledged, a queue filled again by `requeue`). Each piece of
+    # work is a row of `work`, keyed by task, object, page (-1: the whole object) and the engine
+    # version that did it, under the primary key: a task counts its attempt when it begins, and
+    # writes its result only in the same transaction that marks its row done, so a task run
+    # twice writes once.
+
+    def begin_work(self, task: str, sha: str, page: int, engine: str, worker: str) -> int | None:
+        """Count one more attempt at this piece of work; None if it is already done (the task
+        has nothing to do), else the attempts so far, this one included."""
+        with self._transaction() as db:
+            db.execute("INSERT INTO work (task, sha, page, engine, attempts, worker) "
+                       "VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (task, sha, page, engine) DO UPDATE "
+                       "SET attempts = work.attempts + 1, worker = excluded.worker "
+                       "WHERE work.done_at IS NULL", (task, sha, page, engine, worker))
+            row = db.execute("SELECT attempts, done_at FROM work WHERE task = ? AND sha = ? AND "
+                             "page = ? AND engine = ?", (task, sha, page, engine)).fetchone()
+        return None if row is None or row[1] is not None else row[0]
+
+    def _end_work(self, db, task: str, sha: str, page: int, engine: str, worker: str) -> bool:
+        """Mark the piece done, in the caller's transaction; False if it already was."""
+        return db.execute(
+            "INSERT INTO work (task, sha, page, engine, attempts, worker, done_at) "
+            "VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (task, sha, page, engine) DO UPDATE "
+            "SET done_at = excluded.done_at, worker = excluded.worker WHERE work.done_at IS NULL",
+            (task, sha, page, engine, worker, now_iso())).rowcount == 1
+
+    def save_extraction_once(self, sha: str, engine: str, worker: str, **extraction) -> bool:
+        """`save_extraction` by a worker: written only if no run of the task wrote it before,
+        and only while the object still waits to be read; returns whether it was written."""
+        with self._transaction() as db:
+            row = db.execute("SELECT state FROM objects WHERE sha = ?", (sha,)).fetchone()
+            if row is None or row[0] != "pending" or \
+                    not self._end_work(db, "extract", sha, -1, engine, worker):
+                return False
+            self._save_extraction(db, sha, **extraction)
+        return True
+
+    def save_ocr_page_once(self, sha: str, page: int, engine: str, worker: str, text: str,
+                           confidence: float | None, seconds: float | None = None,
+                           error: str | None = None) -> bool:
+        """`save_ocr_page` by a worker: a page already read (by this task before, or by the
+        in-process OCR) is never written again; returns whether it was written."""
+        with self._transaction() as db:
+            if not self._end_work(db, "ocr", sha, page, engine, worker):
+                return False
+            return db.execute("INSERT INTO ocr_pages (sha, page, text, confidence, seconds, error) "
+                              "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha, page) DO NOTHING",
+                              (sha, page, text, confidence, seconds, error)).rowcount == 1
+
+    def finish_ocr_once(self, sha: str, engine: str, worker: str, **merged) -> bool:
+        """`finish_ocr` by the worker that saved an object's last page: done once, and only
+        while the object's OCR is still pending."""
+        with self._transaction() as db:
+            row = db.execute("SELECT ocr FROM objects WHERE sha = ?", (sha,)).fetchone()
+            if row is None or row[0] != "pending" or \
+                    not self._end_work(db, "ocr_merge", sha, -1, engine, worker):
+                return False
+            self._finish_ocr(db, sha, **merged)
+        return True
+
+    def work_done(self, sha: str) -> list[dict]:
+        """The ledger's rows of one object (task, page, engine, attempts, worker, done_at),
+        in task and page order: what the fault tests and a curious maintainer read."""
+        return [dict(r) for r in self._db.execute(
+            "SELECT task, page, engine, attempts, worker, done_at FROM work WHERE sha = ? "
+            "ORDER BY task, page", (sha,))]
 
     def set_problem(self, sha: str, reason: str) -> None:
         """The object cannot serve as evidence (a zip that will not open, say); its paths are
@@ -475,12 +585,13 @@ class Catalog(SqliteStore):
         return row[0] if row else 0
 
     def retry_object(self, sha: str) -> None:
-        """The office asks for `sha` to be read again: pending, its count and OCR pages cleared,
-        and the containers holding it to be expanded again."""
+        """The office asks for `sha` to be read again: pending, its count, OCR pages and the
+        workers' ledger cleared, and the containers holding it to be expanded again."""
         with self._transaction() as db:
             db.execute("UPDATE objects SET state = 'pending', reason = NULL, read_attempts = 0, "
                        "ocr = NULL, ocr_todo = NULL WHERE sha = ?", (sha,))
             db.execute("DELETE FROM ocr_pages WHERE sha = ?", (sha,))
+            db.execute("DELETE FROM work WHERE sha = ?", (sha,))       # workers read it afresh
             db.execute("UPDATE sources SET expanded_sha = NULL WHERE sha = ?", (sha,))
 
     def set_problems(self, problems: dict[str, str], expanded: list[tuple[int, str]] = ()) -> int:

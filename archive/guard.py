@@ -221,6 +221,11 @@ class GuardedPool:
     def busy(self) -> bool:
         return bool(self._queue) or any(w.job is not None for w in self._workers)
 
+    @property
+    def live(self) -> int:
+        """Worker processes running now."""
+        return len(self._workers)
+
     def submit(self, fn: Callable, args: tuple, limits: JobLimits, tag: Any = None) -> Job:
         job = Job(fn, tuple(args), limits, tag)
         self._queue.append(job)
@@ -353,6 +358,12 @@ def _signal_name(n: int) -> str:
         return signal.Signals(n).name
     except (ValueError, AttributeError):
         return f"signal {n}"
+
+
+def ready() -> bool:
+    """A job that does nothing: sent first to a new worker, it returns once the worker's
+    initializer has run (OCR models loaded), so the next job's wall clock counts its work only."""
+    return True
 
 
 # -- the reader pool of this process -----------------------------------------------------------

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from pathlib import Path, PurePosixPath
-from typing import Callable
+from typing import Callable, Protocol
 
 from . import reasons
 from .catalog import Catalog, Source
@@ -42,7 +42,7 @@ from .zips import open_members
 
 CONTAINERS = ("zip", "7z")      # unpacked into members; an OFD is one document, never here
 
-__all__ = ["Ingestor", "Limits", "Outcome", "PassSummary", "Result"]
+__all__ = ["Dispatch", "Ingestor", "Limits", "Outcome", "PassSummary", "Result"]
 
 
 class Outcome(str, Enum):
@@ -94,7 +94,7 @@ class Ingestor:
                  limits: Limits = Limits(), stable_seconds: float = 5.0,
                  incomplete_after: float = 300.0, clock=time.monotonic, sleep=time.sleep,
                  units: list[str] | None = None, batch_files: int = 200,
-                 batch_seconds: float = 1.0):
+                 batch_seconds: float = 1.0, dispatch: "Dispatch | None" = None):
         self.inbox = Path(inbox)
         self.units = set(units) if units else None     # None: any first folder is a unit
         self.store = store
@@ -109,6 +109,9 @@ class Ingestor:
         self._batch: _Batch | None = None
         self._unfinished: dict[str, int] | None = None     # sha -> reads a killed process began
         self._journal_fd: int | None = None
+        # [cluster]: stage 4 is a task for the workers, sent once its record is committed
+        self.dispatch = dispatch
+        self._to_send: list[str] = []
 
     # -- a pass over the whole inbox -------------------------------------------------------
 
@@ -207,12 +210,14 @@ class Ingestor:
         self.store.sync_batch()
         self.catalog.commit_batch()
         self._reads_done()
+        self._send()
         self._batch = _Batch(time.monotonic())
 
     def _end_batch(self) -> None:
         self.store.sync_batch(end=True)
         self.catalog.commit_batch(end=True)
         self._reads_done()
+        self._send()
         if self._journal_fd is not None:
             os.close(self._journal_fd)
             self._journal_fd = None
@@ -291,10 +296,13 @@ class Ingestor:
         if self._batch is None and self._unfinished is None:
             self._unfinished = {}
             self._load_unfinished_reads()
-        for row in self.catalog.pending_objects():
-            src = self.catalog.first_source_of(row["sha"])
-            self._extract(row["sha"], row["format"], src["name"] if src else "",
-                          src["mtime_ns"] if src else None)
+        if self.dispatch is not None:       # the workers' queues: whatever they lost, again
+            self.dispatch.catch_up()
+        else:
+            for row in self.catalog.pending_objects():
+                src = self.catalog.first_source_of(row["sha"])
+                self._extract(row["sha"], row["format"], src["name"] if src else "",
+                              src["mtime_ns"] if src else None)
         for src in self.catalog.unexpanded_containers():
             self._expand(src, [])
 
@@ -419,33 +427,31 @@ class Ingestor:
     def _extract(self, sha: str, fmt: str, name: str, mtime_ns: int | None) -> None:
         """Stage 4: read the stored object (never the original) in the guarded reader process
         and save text, facts and date. A read is counted before it starts, so a file that
-        takes the whole process down is given up after `max_read_attempts`."""
+        takes the whole process down is given up after `max_read_attempts`. With a `dispatch`
+        ([cluster]) a worker reads it instead: the task is sent once the record is committed."""
+        if self.dispatch is not None:
+            self._to_send.append(sha)
+            if self._batch is None:
+                self._send()
+            return
         path = self.store.path(sha)
         noted = self._batch is not None and not reads_in_process(path, fmt)
         if noted:
             self._read_begins(sha)
         tries = self.catalog.start_read(sha, 1 + (self._unfinished or {}).pop(sha, 0))
         if tries > self.limits.max_read_attempts:
-            ex = Extraction(problem=reasons.READ_GAVE_UP.format(fmt=fmt.upper(),
-                                                                 attempts=tries - 1))
+            ex = gave_up(fmt, tries)
         else:
             ex = read_object(path, fmt, self.limits)
             if noted:
                 self._read_ends(sha)
-        date, date_source = evidence_date(
-            pages=ex.pages, exif=ex.info.get("exif_date"), name=name,
-            pdf=ex.info.get("pdf_date"), mtime_ns=mtime_ns,
-            metadata=ex.info.get("meta_date"))
-        info = dict(ex.info)
-        if ex.note:
-            info["note"] = ex.note
-        ext = PurePosixPath(name).suffix.lower().lstrip(".")
-        if ext and not _same_format(ext, fmt):
-            info["mislabelled"] = ext
-        self.catalog.save_extraction(
-            sha, state="problem" if ex.problem else "ok", reason=ex.problem,
-            pages=ex.page_count, text=ex.text, info=info, date=date, date_source=date_source,
-            ocr_todo=[] if ex.problem else ex.ocr_pages)
+        self.catalog.save_extraction(sha, **extraction_record(ex, fmt, name, mtime_ns))
+
+    def _send(self) -> None:
+        """The extractions of committed records, to the workers' queue."""
+        if self._to_send:
+            shas, self._to_send = self._to_send, []
+            self.dispatch.extract(shas)
 
     def _expand(self, src: Source | None, problems: list[tuple[str, str]]) -> None:
         """Stage 5: each zip member archived as a source below the zip's path; members of an
@@ -524,6 +530,39 @@ class Ingestor:
     def _object_problem(self, rel: str, sha: str) -> list[tuple[str, str]]:
         row = self.catalog.object(sha)
         return [(rel, row["reason"])] if row and row["state"] == "problem" and row["reason"] else []
+
+
+class Dispatch(Protocol):
+    """Where stage 4 goes when workers do it (yingjian/cluster.py sends Celery tasks)."""
+
+    def extract(self, shas: list[str]) -> None:
+        """Have these recorded objects read."""
+
+    def catch_up(self) -> None:
+        """Send again whatever the catalog says is pending and the queues no longer hold."""
+
+
+def gave_up(fmt: str, tries: int) -> Extraction:
+    """The extraction of a file whose reads took the reader down too often."""
+    return Extraction(problem=reasons.READ_GAVE_UP.format(fmt=fmt.upper(), attempts=tries - 1))
+
+
+def extraction_record(ex: Extraction, fmt: str, name: str, mtime_ns: int | None) -> dict:
+    """What the catalog keeps of a read (`Catalog.save_extraction`'s arguments): text and
+    facts, the evidence date found among every source of one, the pages left for OCR."""
+    date, date_source = evidence_date(
+        pages=ex.pages, exif=ex.info.get("exif_date"), name=name,
+        pdf=ex.info.get("pdf_date"), mtime_ns=mtime_ns,
+        metadata=ex.info.get("meta_date"))
+    info = dict(ex.info)
+    if ex.note:
+        info["note"] = ex.note
+    ext = PurePosixPath(name).suffix.lower().lstrip(".")
+    if ext and not _same_format(ext, fmt):
+        info["mislabelled"] = ext
+    return {"state": "problem" if ex.problem else "ok", "reason": ex.problem,
+            "pages": ex.page_count, "text": ex.text, "info": info, "date": date,
+            "date_source": date_source, "ocr_todo": [] if ex.problem else ex.ocr_pages}
 
 
 _ALIASES = {"jpg": "jpeg", "jpe": "jpeg", "tif": "tiff", "text": "txt", "log": "txt",

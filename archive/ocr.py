@@ -360,35 +360,50 @@ class OcrQueue:
 
     def _finish(self, sha: str) -> None:
         """All pages are in: merge the OCR text into the object's pages and date it again."""
-        obj = self.catalog.object(sha)
-        todo = json.loads(obj["ocr_todo"] or "[]")
-        read = self.catalog.ocr_pages(sha)
-        pages = (obj["text"] or "").split(PAGE_BREAK)
-        confs = []
-        for p in todo:
-            r = read.get(p)
-            if r is None:
-                continue
-            while len(pages) <= p:
-                pages.append("")
-            if r["text"]:
-                pages[p] = r["text"]
-            if r["confidence"] is not None:
-                confs.append(r["confidence"])
-        info = json.loads(obj["info"] or "{}")
-        errors = [p for p in todo if p in read and read[p]["error"]]
-        failed = bool(todo) and len(errors) == len(todo)
-        info["ocr_pages"] = len(todo)
-        if confs:
-            info["ocr_confidence"] = round(sum(confs) / len(confs), 3)
-        if errors:
-            info["ocr_failed_pages"] = [p + 1 for p in errors]
-            info["note"] = reasons.OCR_FAILED.format(pages=[p + 1 for p in errors[:10]])
-        src = self.catalog.first_source_of(sha)
-        date, date_source = evidence_date(
-            pages=pages, exif=info.get("exif_date"), name=src["name"] if src else "",
-            pdf=info.get("pdf_date"), mtime_ns=src["mtime_ns"] if src else None,
-            metadata=info.get("meta_date"))
-        self.catalog.finish_ocr(sha, text=PAGE_BREAK.join(pages), date=date,
-                                date_source=date_source, info=info, failed=failed)
+        self.catalog.finish_ocr(sha, **merged(self.catalog, sha))
         self.progress.files_done += 1
+
+
+def all_pages_read(catalog, sha: str) -> bool:
+    """Whether every page of `sha` that waits for OCR has its text (or its error) saved."""
+    obj = catalog.object(sha)
+    if obj is None or obj["ocr"] != "pending":
+        return False
+    return set(json.loads(obj["ocr_todo"] or "[]")) <= catalog.ocr_page_numbers(sha)
+
+
+def merged(catalog, sha: str) -> dict:
+    """The object's text with its OCR pages merged in, its confidence, failed pages and its
+    evidence date found again: the arguments of `Catalog.finish_ocr`. Whoever saved the last
+    page calls it (the in-process queue, or a worker of yingjian/workers.py)."""
+    obj = catalog.object(sha)
+    todo = json.loads(obj["ocr_todo"] or "[]")
+    read = catalog.ocr_pages(sha)
+    pages = (obj["text"] or "").split(PAGE_BREAK)
+    confs = []
+    for p in todo:
+        r = read.get(p)
+        if r is None:
+            continue
+        while len(pages) <= p:
+            pages.append("")
+        if r["text"]:
+            pages[p] = r["text"]
+        if r["confidence"] is not None:
+            confs.append(r["confidence"])
+    info = json.loads(obj["info"] or "{}")
+    errors = [p for p in todo if p in read and read[p]["error"]]
+    failed = bool(todo) and len(errors) == len(todo)
+    info["ocr_pages"] = len(todo)
+    if confs:
+        info["ocr_confidence"] = round(sum(confs) / len(confs), 3)
+    if errors:
+        info["ocr_failed_pages"] = [p + 1 for p in errors]
+        info["note"] = reasons.OCR_FAILED.format(pages=[p + 1 for p in errors[:10]])
+    src = catalog.first_source_of(sha)
+    date, date_source = evidence_date(
+        pages=pages, exif=info.get("exif_date"), name=src["name"] if src else "",
+        pdf=info.get("pdf_date"), mtime_ns=src["mtime_ns"] if src else None,
+        metadata=info.get("meta_date"))
+    return {"text": PAGE_BREAK.join(pages), "date": date, "date_source": date_source,
+            "info": info, "failed": failed}

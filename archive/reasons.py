@@ -110,6 +110,7 @@ READ_OUT_OF_MEMORY = Reason("read_out_of_memory")           # fmt, limit
 READ_TIMEOUT = Reason("read_timeout")                       # fmt, seconds
 READ_RESULT_TOO_LARGE = Reason("read_result_too_large")     # fmt, size, limit
 READ_GAVE_UP = Reason("read_gave_up")                       # fmt, attempts
+OBJECT_MISMATCH = Reason("object_mismatch")                 # found: the hash the bytes have
 SEVENZIP_NOT_EXTRACTED = Reason("sevenzip_not_extracted")   # behind a bomb in the same 7z
 
 # where a file sits: the first folder below the inbox must be one of the workspace's units

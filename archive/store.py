@@ -7,21 +7,30 @@ object is left to `sync_batch`, which the ingest pipeline calls before the catal
 refers to the batch's objects: one pass of fsyncs for many files instead of one per file, and
 still nothing is recorded that is not on disk. An object renamed but not yet synced when the power
 fails can come back short; it is not in the catalog then, and the next copy of the same content
-replaces it (a content-addressed object has one size). Storage stays behind this small class
-so that a province-scale deployment can put objects on S3-compatible storage instead.
+replaces it (a content-addressed object has one size).
+
+`Objects` is what the rest of the archive asks of an object store; `ObjectStore` is its folder
+implementation, on the workspace's disk or on a share every machine mounts (`[cluster]
+objects`): the temporary file is written on the share itself and renamed there, its name
+carries the machine's name so that one machine's sweep never removes another's file in
+progress, and a worker on another machine checks an object's hash before it reads it
+(`verify`), since a share can hand back bytes that are not what was stored. An S3 implementation
+would stand beside it and be chosen in yingjian/stores.py.
 """
 from __future__ import annotations
 
 import errno
 import hashlib
 import os
+import re
+import socket
 import stat
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Protocol
 
 from .errors import StoreFull
 
@@ -47,7 +56,46 @@ class ObjectTooLarge(Exception):
         self.limit = limit
 
 
+class Objects(Protocol):
+    """An object store: contents named by their SHA-256, written once, never changed."""
+
+    def put_stream(self, stream: BinaryIO, limit: int | None = None,
+                   before_commit: Callable[[], bool] | None = None) -> tuple[str, int, bool] | None:
+        """Store a stream's bytes: (sha, size, created), None if `before_commit` said no."""
+
+    def put_file(self, path: Path, limit: int | None = None,
+                 before_commit: Callable[[], bool] | None = None) -> tuple[str, int, bool] | None:
+        """Store a file's bytes, as `put_stream`."""
+
+    def has(self, sha: str) -> bool:
+        """Whether the store holds `sha`."""
+
+    def open(self, sha: str) -> BinaryIO:
+        """The stored bytes, for reading."""
+
+    def path(self, sha: str) -> Path:
+        """A local path of the object that readers can open (a remote store downloads it)."""
+
+    def verify(self, sha: str) -> str | None:
+        """None if the stored bytes hash to `sha`, else the hash they have ("" if missing)."""
+
+    def begin_batch(self) -> None:
+        """New objects are flushed to durable storage by `sync_batch`, not one by one."""
+
+    def sync_batch(self, end: bool = False) -> int:
+        """Flush the batch's new objects; `end` also ends the batch."""
+
+    def sweep_temp(self, older_than: float = 3600.0) -> int:
+        """Remove what killed writers left behind."""
+
+
+# this machine's name in temporary file names: a share's sweep tells its own files from others'
+HOST = re.sub(r"[^A-Za-z0-9]", "-", socket.gethostname() or "host")[:40]
+
+
 class ObjectStore:
+    """The folder implementation of `Objects` (the layout `ab/cdef…` below its root)."""
+
     def __init__(self, root: Path, durable: bool = True):
         self.root = Path(root)
         self.tmp = self.root / "tmp"
@@ -73,6 +121,17 @@ class ObjectStore:
     def open(self, sha: str) -> BinaryIO:
         return open(self.path(sha), "rb")
 
+    def verify(self, sha: str) -> str | None:
+        h = hashlib.sha256()
+        try:
+            with self.open(sha) as f:
+                while chunk := f.read(CHUNK):
+                    h.update(chunk)
+        except FileNotFoundError:
+            return ""
+        found = h.hexdigest()
+        return None if found == sha else found
+
     def put_stream(self, stream: BinaryIO, limit: int | None = None,
                    before_commit: Callable[[], bool] | None = None) -> tuple[str, int, bool] | None:
         """Store the bytes of `stream`; returns (sha, size, created) or None if `before_commit`
@@ -92,7 +151,7 @@ class ObjectStore:
                 if before_commit is not None and not before_commit():
                     return None
                 return sha, len(first), False
-        tmp = f"{self._tmp}{os.sep}{os.getpid()}.{uuid.uuid4().hex}.part"
+        tmp = f"{self._tmp}{os.sep}{os.getpid()}-{HOST}.{uuid.uuid4().hex}.part"
         h = hashlib.sha256()
         size = 0
         created = False
@@ -186,15 +245,16 @@ class ObjectStore:
         return True
 
     def sweep_temp(self, older_than: float = 3600.0) -> int:
-        """Remove temporary files left by killed processes: those of a process that is gone,
-        and any older than `older_than` seconds. A live writer's file is never touched."""
+        """Remove temporary files left by killed processes: those of a process of this machine
+        that is gone, and any older than `older_than` seconds (another machine's, on a share,
+        only then). A live writer's file is never touched."""
         removed = 0
         now = time.time()
         for p in self.tmp.glob("*.part"):
-            pid = p.name.split(".", 1)[0]
+            pid, _, host = p.name.split(".", 1)[0].partition("-")
             try:
                 stale = now - p.stat().st_mtime > older_than
-                if not stale and pid.isdigit() and int(pid) != os.getpid():
+                if not stale and host in ("", HOST) and pid.isdigit() and int(pid) != os.getpid():
                     stale = not _alive(int(pid))
                 if stale:
                     p.unlink()

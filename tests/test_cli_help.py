@@ -17,7 +17,8 @@ from yingjian.cli import cli
 README = Path(__file__).resolve().parents[1] / "README.md"
 # commands that run until stopped, or build a whole demo elsewhere: their examples are parsed
 # (every option and argument checked by click) but the command itself is not run
-NOT_RUN = {"serve", "watch", "demo"}
+# run until stopped, or need a Redis (worker and requeue run for real in tests/test_cluster.py)
+NOT_RUN = {"serve", "watch", "demo", "worker", "requeue"}
 
 
 def commands(group=cli, prefix=""):

@@ -363,6 +363,41 @@ def test_temporary_files_of_dead_writers_are_swept_and_a_live_ones_kept(ws, inbo
     assert not left.exists() and mine.exists()
 
 
+def test_on_a_shared_objects_folder_another_machines_temporary_file_is_left_alone(ws, inbox):
+    """A pid means nothing on another machine: its file in progress on the share is removed
+    only once it is old, while this machine's dead writer's file is removed at once."""
+    import os
+    import subprocess
+    import sys
+    from archive.store import HOST
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    ours = ws.store.tmp / f"{dead}-{HOST}.abc.part"
+    theirs = ws.store.tmp / f"{dead}-another-pc.def.part"
+    for p in (ours, theirs):
+        p.write_bytes(b"half an object")
+    ingest(ws)
+    assert not ours.exists() and theirs.exists()
+    os.utime(theirs, (1, 1))               # an hour and more old: its writer is gone
+    ingest(ws)
+    assert not theirs.exists()
+
+
+def test_a_stored_object_that_does_not_hash_to_its_name_is_found(ws, inbox):
+    import os
+    import stat
+    (inbox / "人武部/通知.txt").write_text("通知 2022年1月1日", encoding="utf-8")
+    ingest(ws)
+    sha = files_by_path(ws)["人武部/通知.txt"]["id"]
+    assert ws.store.verify(sha) is None
+    path = ws.store.path(sha)
+    os.chmod(path, stat.S_IREAD | stat.S_IWRITE)
+    path.write_bytes(b"changed on the share")
+    assert ws.store.verify(sha) not in (None, "", sha)
+    path.unlink()
+    assert ws.store.verify(sha) == ""
+
+
 _PASS_UNDER_STRACE = """
 import os, sys
 from yingjian.workspace import Workspace

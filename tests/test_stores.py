@@ -91,7 +91,7 @@ def test_a_catalog_from_a_newer_release_is_refused_untouched(tmp_path):
 # -- no SQL on a store's tables outside the store ----------------------------------------------
 
 STORES = {
-    "archive/catalog.py": ("objects", "sources", "versions", "ocr_pages", "changes", "meta"),
+    "archive/catalog.py": ("objects", "sources", "versions", "ocr_pages", "changes", "meta", "work"),
     "archive/catalog_migrations.py": ("objects", "sources"),
     "checklist/decisions.py": ("decisions", "declared_codes", "rule_matches"),
     "checklist/learning_store.py": ("learned", "learning_trained", "learning_meta"),

@@ -97,6 +97,8 @@ REASONS = {
     "read_timeout": "{fmt} 文件读取超时(超过 {seconds} 秒),文件可能已损坏或过于复杂;"
                     "已归档但未读取内容",
     "read_result_too_large": "{fmt} 文件读出的内容过大({size},上限 {limit}),已归档但未保存内容",
+    "object_mismatch": "共享存储上这个文件的归档副本与登记的内容不一致(校验值应为登记值,实际为 {found}),"
+                       "可能在网络共享上损坏或被改动,未读取;请检查共享存储后运行 yingjian retry 重新读取",
     "read_gave_up": "读取 {fmt} 文件已中断 {attempts} 次,不再自动重试;"
                     "如需再试,请运行 yingjian retry 文件编号",
     "sevenzip_not_extracted": "同一 7z 压缩包中有疑似压缩炸弹的文件,此文件未能解压;"
@@ -170,6 +172,11 @@ ERRORS: dict[str, tuple[str, str]] = {
     "cluster_option_unknown": ("{path} 中 [cluster] 没有 {key} 这一项", "可用的项:{known}"),
     "cluster_option_invalid": ("{path} 中 [cluster] {key} 的写法不对,现为 {value}",
                                "应写成 {form} 的形式"),
+    "cluster_no_broker": ("{path} 中没有设置 [cluster] broker,这台电脑自己读取文件,不需要工作进程或重新排队",
+                          "多台机器分工时,在 [cluster] 中写 broker = \"redis://主机:6379/0\"(见 README 的“多台机器”)"),
+    "broker_unavailable": ("无法连接任务队列 {broker}:{detail}",
+                           "检查 Redis 是否在运行、地址和端口是否正确;待处理的工作都记在资料目录库中,不会丢失"),
+    "queue_unknown": ("没有名为 {queue} 的队列", "可选:{known}"),
     "ocr_workers_invalid": ("{path} 中 [ocr] workers 应为 \"auto\" 或不小于 0 的整数,现为 {value}", ""),
     "already_workspace": ("{root} 已经是 yingjian 工作区", "直接使用即可,或换一个文件夹"),
     "standard_file_missing": ("找不到考评标准文件 {path}", ""),
@@ -398,7 +405,35 @@ WATCH_EVENTS = {
     "no_events": "无法监听文件夹事件({detail}),改为定期扫描",
     "file_failed": "处理 {path} 时出错({detail}),已跳过",
     "learning_failed": "根据已确认文件学习建议时出错({detail}),稍后重试",
+    "broker_unavailable": "无法连接任务队列(Redis):{detail};文件已归档,待读取的工作记在资料目录库中,"
+                          "队列恢复后自动重新排队(也可运行 yingjian requeue)",
 }
+
+# -- a worker's log (yingjian/workers.py) --------------------------------------------------------
+
+WORKER_LINES = {
+    "started": "工作进程 {name} 已启动:队列 {queues},并发 {concurrency},任务队列 {broker},归档文件 {objects}",
+    "ready": "已连接任务队列,读取进程已就绪,开始接收任务",
+    "extracted": "已读取 {sha}({name}){pages}{problem}",
+    "ocr_page": "已识别 {sha} 第 {page} 页,用时 {seconds:.1f} 秒{error}",
+    "ocr_done": "{sha} 的文字识别已全部完成({pages} 页),文字已合并",
+    "object_missing": "在 {objects} 中找不到归档文件 {sha}(共享存储是否已挂载?);这项工作仍记为待处理,"
+                      "挂载后运行 yingjian requeue 重新排队",
+    "object_bad": "共享存储上的归档文件 {sha} 校验不符(实际为 {found}),不读取;请检查共享存储",
+    "task_failed": "处理 {sha} 时出错({detail}),该工作仍记为待处理,可运行 yingjian requeue 重新排队",
+}
+
+
+def worker_line(code: str, data: dict) -> str:
+    """A worker's line for its log: what it did, in Chinese."""
+    data = dict(data)
+    if code == "extracted":
+        data["problem"] = f";有问题:{reason(data['problem'])}" if data.get("problem") else ""
+        pages = f":{data['pages']} 页" if data.get("pages") else ""
+        data["pages"] = pages + (f",{data['ocr']} 页待文字识别" if data.get("ocr") else "")
+    if code == "ocr_page":
+        data["error"] = f"(失败:{data['error']})" if data.get("error") else ""
+    return _safe_format(WORKER_LINES.get(code, code), data)
 
 # -- the web app: error pages and its own sentences ----------------------------------------
 

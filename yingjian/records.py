@@ -94,7 +94,9 @@ def retried(catalog: Catalog, sha: str) -> Retried:
     row = catalog.object(sha)
     paths = [r["path"] for r in catalog.sources_of(sha)]
     stored, status = None, "ok"
-    if row["state"] == "problem":
+    if row["state"] == "pending":           # [cluster]: sent to the workers, not read yet
+        status = "pending"
+    elif row["state"] == "problem":
         stored, status = row["reason"], "problem"
     elif row["info"] and json.loads(row["info"]).get("note"):
         stored, status = json.loads(row["info"])["note"], "warning"

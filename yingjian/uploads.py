@@ -140,7 +140,7 @@ def upload(ws, unit: str, files: list[Upload], *, material: str | None = None,
     sources = [ws.catalog.source(o["path"]) for o in out]
     shas = {s.sha for s in sources if s is not None and s.sha}
     ws.audit.record("upload", user, None, unit=unit, files=[o["name"] for o in out])
-    if ws.config.ocr:
+    if ws.ocr_here:                                 # [cluster]: the workers read them
         if queue_ocr is not None:
             queue_ocr(shas)
         else:

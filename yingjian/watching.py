@@ -33,7 +33,9 @@ class WatchService:
         self.ws = ws
         self.cb = callbacks or WatchCallbacks()
         self.poll = poll if poll is not None else (ws.config.watch.poll_seconds or None)
-        self.ocr = ws.ocr_queue() if ws.config.ocr else None
+        self.ocr = ws.ocr_queue() if ws.ocr_here else None     # [cluster]: the workers read
+        if ws.dispatch is not None:
+            ws.dispatch.on_event = self.cb.on_event
         self._last_sync = float("-inf")
         self._last_history, self._history_seq = float("-inf"), None
         self._last_learn = float("-inf")

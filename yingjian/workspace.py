@@ -20,7 +20,7 @@ from checklist import (DEFAULT_STANDARD, Check, Mapping, MappingError, Standard,
 from checklist.check import Queue, leaves
 from checklist.results import CheckResult
 
-from . import config as cfg, messages, records
+from . import cluster, config as cfg, messages, records
 from .config import Config, WorkspaceError
 from .services import Accounts, Activity, Files
 from .stores import Stores
@@ -524,17 +524,33 @@ class Workspace:
                         stable_seconds=w.stable_seconds if stable_seconds is None else stable_seconds,
                         incomplete_after=(w.incomplete_after if incomplete_after is None
                                           else incomplete_after),
-                        units=self.config.units or None, **clock)
+                        units=self.config.units or None, dispatch=self.dispatch, **clock)
 
-    def ingest_pass(self, progress=None, on_total=None):
+    @cached_property
+    def dispatch(self) -> "cluster.Sender | None":
+        """With `[cluster] broker`, where extraction and OCR are sent (workers read them);
+        None on one PC, where this process reads them itself."""
+        return cluster.Sender(self.config, self.catalog) if self.config.cluster.broker else None
+
+    @property
+    def ocr_here(self) -> bool:
+        """Whether this process reads scans and photos itself (not when workers do)."""
+        return self.config.ocr and self.dispatch is None
+
+    def ingest_pass(self, progress=None, on_total=None, on_event=None):
         """Archive what is new or changed in the inbox once (`yingjian ingest`); the archived
-        files are searchable by name at once, their scans' text follows (`read_scans`)."""
+        files are searchable by name at once, their scans' text follows (`read_scans`, or the
+        workers with [cluster]). `on_event(code, data)` hears what the pass meets on the way
+        (the workers' queue out of reach: archiving goes on, the work is sent later)."""
+        if self.dispatch is not None and on_event is not None:
+            self.dispatch.on_event = on_event
         summary = self.ingestor().ingest_pass(progress=progress, on_total=on_total)
         self.sync_index()
         return summary
 
     def read_scans(self, progress=None):
-        """OCR every page waiting for it, then make the text searchable."""
+        """OCR every page waiting for it here, then make the text searchable (callers ask
+        `ocr_here` first: with [cluster] the workers read the scans)."""
         with self.ocr_queue() as q:
             result = q.run(progress)
         self.sync_index()
@@ -545,7 +561,7 @@ class Workspace:
         a crash or a timeout is tried once more, with its OCR, and the index follows."""
         sha = self.resolve_file(ref)
         self.ingestor().retry(sha)
-        if self.config.ocr:
+        if self.ocr_here:
             with self.ocr_queue(workers=1) as q:
                 q.submit(only={sha})
                 while q.busy:

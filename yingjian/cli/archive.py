@@ -68,12 +68,13 @@ def ingest(ctx, no_ocr, as_json):
             bar.update(1)
 
     try:
-        summary = ws.ingest_pass(progress=progress, on_total=on_total)
+        summary = ws.ingest_pass(progress=progress, on_total=on_total, on_event=lambda code, data:
+                                 click.echo(f"⚠ {messages.watch_event(code, **data)}", err=True))
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
     ocr = None
-    if ws.config.ocr and not no_ocr:
+    if ws.ocr_here and not no_ocr:
         ocr = run_ocr(ws, show)
     if summary.ingested or summary.withdrawn or summary.duplicates:
         ws.record_history()          # readiness over time: today's point, if it changed
@@ -238,7 +239,9 @@ def retry(ctx, file, as_json):
         emit_json(r.to_json())
         return
     where = "、".join(r.paths) or r.id[:8]
-    if r.status == "problem":
+    if r.status == "pending":
+        click.echo(f"已把 {r.id[:8]}({where})交给工作进程重新读取;读取后用 yingjian files 查看结果")
+    elif r.status == "problem":
         click.echo(f"已重新读取 {r.id[:8]}({where}),仍有问题:{r.reason}")
     elif r.status == "warning":
         click.echo(f"已重新读取 {r.id[:8]}({where}),已读取,提醒:{r.reason}")
