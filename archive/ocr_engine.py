@@ -32,11 +32,11 @@ MODELS = Path(__file__).resolve().parent / "models"
 # The shipped int8 models, and the float model each was made from (tools/quantize_ocr_models.py)
 INT8_MODELS = {
     "det": {"file": "PP-OCRv6_det_small.int8.onnx",
-            "sha256": "78d6929b567c68279256b208ca0a1d70fa6c840701dd7d46683254f9be39648c",
+            "sha256": "2a15afcc4599044a4c4f3d4ddc079bfeec8b7b56ccf71f5e6f6784096ca72a7d",
             "source": "PP-OCRv6_det_small.onnx",
             "source_sha256": "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"},
     "rec": {"file": "PP-OCRv6_rec_small.int8.onnx",
-            "sha256": "b62cda9ceb30c408e285ff8c833f04c4370dddf99c2f4301c8cebd266aba4786",
+            "sha256": "67810a0fbdf86354a8c7be8383338abbde61fbf041d7ffd888836440d545f31e",
             "source": "PP-OCRv6_rec_small.onnx",
             "source_sha256": "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"},
 }
@@ -47,7 +47,8 @@ INT8_MODELS = {
 DET_SIDE = 736
 MAX_SIDE = 2000
 MIN_SIDE = 30
-REC_BATCH = 1
+REC_HEIGHT = 48         # the recogniser's input height; the width is the line's own
+REC_MIN_WIDTH = 16      # RapidOCR pads every line to 320 pixels: a short line costs no more than it is
 CLS_SAMPLE = 6          # lines asked first; the rest only if one of them is upside down
 TEXT_SCORE = 0.5        # lines read with less confidence are dropped (RapidOCR's default)
 
@@ -104,7 +105,7 @@ class Engine:
     """RapidOCR's three models, loaded now (not at the first page), run stage by stage."""
 
     def __init__(self, threads: int = 1, int8=("det", "rec"), det_side: int = DET_SIDE,
-                 rec_batch: int = REC_BATCH, cls_sample: int | None = CLS_SAMPLE):
+                 cls_sample: int | None = CLS_SAMPLE):
         for name in ("RapidOCR", "rapidocr"):
             logging.getLogger(name).setLevel(logging.ERROR)
         params = {
@@ -116,7 +117,6 @@ class Engine:
             "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
             "Det.limit_side_len": det_side,
             "Det.limit_type": "max",
-            "Rec.rec_batch_num": rec_batch,
         }
         self.models = {}
         for kind, key in (("det", "Det"), ("rec", "Rec")):
@@ -138,6 +138,10 @@ class Engine:
                 self.det_document = TextDetector(cfg)
             self.cls = self.ocr._load_cls_model()
             self.rec = self.ocr._load_rec_model()
+        self.rec_session = self.rec.session.session
+        self.rec_feed = self.rec_session.get_inputs()[0].name
+        self.rec_logits = self.models["rec"] == INT8_MODELS["rec"]["file"]
+        self.chars = self.rec.postprocess_op.character
         self.det_side = det_side
         self.cls_sample = cls_sample
 
@@ -152,10 +156,9 @@ class Engine:
         with _timed(times, "orientation"):
             crops = self.upright(staged.crops)
         with _timed(times, "recognition"):
-            from rapidocr.ch_ppocr_rec import TextRecInput
-            res = self.rec(TextRecInput(img=crops))
+            res = self.recognize(crops)
         lines, scores, boxes = [], [], []
-        for txt, score, box in zip(res.txts, res.scores, staged.boxes):
+        for (txt, score), box in zip(res, staged.boxes):
             if txt.strip() and score >= TEXT_SCORE:
                 lines.append(txt)
                 scores.append(float(score))
@@ -205,6 +208,41 @@ class Engine:
                    for label, score in head.cls_res):
             return head.img_list + crops[self.cls_sample:]
         return head.img_list + self.cls(crops[self.cls_sample:]).img_list
+
+    def recognize(self, crops: list) -> list[tuple[str, float]]:
+        """Each line's text and confidence (the mean probability of the characters read), one
+        line at a time, each at its own width (REC_MIN_WIDTH)."""
+        import cv2
+        import numpy as np
+        out = []
+        for crop in crops:
+            h, w = crop.shape[:2]
+            width = max(REC_MIN_WIDTH, int(REC_HEIGHT * w / h))
+            x = cv2.resize(crop, (width, REC_HEIGHT)).astype(np.float32)
+            x *= 2 / 255
+            x -= 1
+            y = self.rec_session.run(None, {self.rec_feed: x.transpose(2, 0, 1)[None]})[0][0]
+            out.append(self.ctc(y))
+        return out
+
+    def ctc(self, y) -> tuple[str, float]:
+        """The text of one line from the recogniser's output (time steps × characters): the best
+        character of each step, repeats and blanks (0) dropped; its confidence is the mean
+        probability of the characters kept, as RapidOCR gives it. The int8 recogniser gives
+        logits (tools/quantize_ocr_models.py): the softmax is taken of the kept steps only."""
+        import numpy as np
+        idx = y.argmax(axis=1)
+        keep = idx != 0
+        keep[1:] &= idx[1:] != idx[:-1]
+        steps = np.flatnonzero(keep)
+        if not len(steps):
+            return "", 0.0
+        if self.rec_logits:
+            rows = y[steps]
+            prob = 1.0 / np.exp(rows - rows.max(axis=1, keepdims=True)).sum(axis=1)
+        else:
+            prob = y[steps, idx[steps]]
+        return "".join(self.chars[i] for i in idx[steps]), float(prob.mean())
 
     def rec_input(self, crop):
         """The recognition model's input for one line (for calibrating the int8 model)."""

@@ -103,7 +103,6 @@ VARIANTS = {      # what each choice of the engine is worth, alone (--variant)
     "float": {"int8": ()},
     "int8-rec": {"int8": ("rec",)},      # photos too read with the float detector
     "all-lines-cls": {"cls_sample": None},
-    "batch6": {"rec_batch": 6},
     "det960": {"det_side": 960},
     "det640": {"det_side": 640},
 }
