@@ -105,6 +105,7 @@ class Engine:
     """RapidOCR's three models, loaded now (not at the first page), run stage by stage."""
 
     def __init__(self, threads: int = 1, int8=("det", "rec"), det_side: int = DET_SIDE,
+                 float_documents: bool = False,
                  cls_sample: int | None = CLS_SAMPLE):
         for name in ("RapidOCR", "rapidocr"):
             logging.getLogger(name).setLevel(logging.ERROR)
@@ -130,7 +131,7 @@ class Engine:
             self.ocr = RapidOCR(params=params)
             self.det = self.ocr._load_det_model()
             self.det_document = self.det
-            if self.models["det"] != bundled_model("det").name:
+            if float_documents and self.models["det"] != bundled_model("det").name:
                 import copy
                 from rapidocr.ch_ppocr_det import TextDetector
                 cfg = copy.deepcopy(self.ocr.cfg.Det)

@@ -102,6 +102,7 @@ VARIANTS = {      # what each choice of the engine is worth, alone (--variant)
     "after": {},
     "float": {"int8": ()},
     "int8-rec": {"int8": ("rec",)},      # photos too read with the float detector
+    "float-det-scans": {"float_documents": True},      # scans read with the float detector
     "all-lines-cls": {"cls_sample": None},
     "det960": {"det_side": 960},
     "det640": {"det_side": 640},

@@ -101,18 +101,29 @@ def test_large_scans_are_shrunk_to_the_size_ocr_reads(tmp_path):
         assert abs(img.width / img.height - size[0] / size[1]) < 0.01
 
 
-def test_scanned_pages_are_detected_by_the_float_model_and_photos_by_the_int8_one(engine,
-                                                                                  monkeypatch):
-    assert engine.det_document is not engine.det      # two detectors: the int8 one is shipped
+def test_scanned_pages_and_photos_are_detected_by_the_int8_model(engine, monkeypatch):
+    assert engine.det_document is engine.det           # one detector: the int8 one, shipped
+    assert engine.models["det"] == ocr_engine.INT8_MODELS["det"]["file"]
     used = []
-    for name in ("det", "det_document"):
-        run = getattr(engine, name).session
-        monkeypatch.setattr(getattr(engine, name), "session",
-                            lambda x, run=run, name=name: used.append(name) or run(x))
+    run = engine.det.session
+    monkeypatch.setattr(engine.det, "session", lambda x: used.append("det") or run(x))
     monkeypatch.setattr(ocr, "_ENGINE", engine)
     img = Image.fromarray(page())
-    for fmt, detector in [("pdf", "det_document"), ("tiff", "det_document"),
-                          ("jpeg", "det"), ("heic", "det")]:
+    for fmt in ("pdf", "tiff", "jpeg", "heic"):
         used.clear()
         text, _ = ocr.recognize(img, fmt=fmt)
-        assert used == [detector] and compact(LINES[3]) in compact(text)
+        assert used == ["det"] and compact(LINES[3]) in compact(text)
+
+
+def test_scanned_pages_can_still_be_detected_by_the_float_model(monkeypatch):
+    eng = ocr_engine.Engine(float_documents=True)       # what bench/ocr_stages.py compares
+    assert eng.det_document is not eng.det
+    used = []
+    for name in ("det", "det_document"):
+        run = getattr(eng, name).session
+        monkeypatch.setattr(getattr(eng, name), "session",
+                            lambda x, run=run, name=name: used.append(name) or run(x))
+    for document, detector in [(True, "det_document"), (False, "det")]:
+        used.clear()
+        lines, _, _ = eng.read(page(), document=document)
+        assert used == [detector] and compact(LINES[3]) in compact("".join(lines))
