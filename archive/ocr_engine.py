@@ -36,7 +36,7 @@ INT8_MODELS = {
             "source": "PP-OCRv6_det_small.onnx",
             "source_sha256": "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"},
     "rec": {"file": "PP-OCRv6_rec_small.int8.onnx",
-            "sha256": "67810a0fbdf86354a8c7be8383338abbde61fbf041d7ffd888836440d545f31e",
+            "sha256": "82ff3625009b47c3cfabad8f83ee818996bad3d3d79215cb43f0fe9527affbc4",
             "source": "PP-OCRv6_rec_small.onnx",
             "source_sha256": "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"},
 }
