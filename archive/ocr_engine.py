@@ -48,6 +48,7 @@ DET_SIDE = 736
 MAX_SIDE = 2000
 MIN_SIDE = 30
 REC_HEIGHT = 48         # the recogniser's input height; the width is the line's own
+DOUBT = 0.8             # a character the int8 recogniser gives less: the line is read in float
 REC_MIN_WIDTH = 16      # RapidOCR pads every line to 320 pixels: a short line costs no more than it is
 CLS_SAMPLE = 6          # lines asked first; the rest only if one of them is upside down
 TEXT_SCORE = 0.5        # lines read with less confidence are dropped (RapidOCR's default)
@@ -101,11 +102,34 @@ def _timed(times: dict | None, stage: str):
             times[stage] = times.get(stage, 0.0) + time.perf_counter() - start
 
 
+def _content_box(small, block: int = 8, ink: int = 10, margin: int = 32) -> tuple:
+    """Top, bottom, left and right of what is printed on a scanned page (`small`: the page at
+    the detector's scale, sides multiples of 32), with `margin` pixels around it, in multiples
+    of 32: blocks of `block` pixels darker by `ink` levels than the paper (their median) are
+    printed; a speck of dust darkens its block by a few levels. A page with nothing printed
+    is given whole, as before."""
+    import cv2
+    import numpy as np
+    h, w = small.shape[:2]
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    blocks = cv2.resize(gray, (w // block, h // block), interpolation=cv2.INTER_AREA)
+    printed = blocks < int(np.median(blocks)) - ink
+    rows, cols = np.flatnonzero(printed.any(axis=1)), np.flatnonzero(printed.any(axis=0))
+    if not len(rows):
+        return 0, h, 0, w
+
+    def span(first, last, size):
+        lo = max(0, (first * block - margin) // 32 * 32)
+        hi = min(size, -(-((last + 1) * block + margin) // 32) * 32)
+        return lo, hi
+    return (*span(rows[0], rows[-1], h), *span(cols[0], cols[-1], w))
+
+
 class Engine:
     """RapidOCR's three models, loaded now (not at the first page), run stage by stage."""
 
     def __init__(self, threads: int = 1, int8=("det", "rec"), det_side: int = DET_SIDE,
-                 float_documents: bool = False,
+                 float_documents: bool = False, skip_margins: bool = True, doubt: float = DOUBT,
                  cls_sample: int | None = CLS_SAMPLE):
         for name in ("RapidOCR", "rapidocr"):
             logging.getLogger(name).setLevel(logging.ERROR)
@@ -143,7 +167,14 @@ class Engine:
         self.rec_feed = self.rec_session.get_inputs()[0].name
         self.rec_logits = self.models["rec"] == INT8_MODELS["rec"]["file"]
         self.chars = self.rec.postprocess_op.character
+        self.threads = threads
+        self._float_rec = None
+        self.reread = 0             # lines read again by the float recogniser
+        if self.rec_logits:
+            self.float_rec()        # loaded now, as the others: a worker is ready before a page
         self.det_side = det_side
+        self.skip_margins = skip_margins
+        self.doubt = doubt
         self.cls_sample = cls_sample
 
     def read(self, img, times: dict | None = None,
@@ -179,6 +210,10 @@ class Engine:
             scale = min(1.0, self.det_side / max(h, w))
             dh, dw = max(32, round(h * scale / 32) * 32), max(32, round(w * scale / 32) * 32)
             small = cv2.resize(img, (dw, dh))
+            top, left = (0, 0)
+            if document and self.skip_margins:    # a scan's blank margins: not detected
+                top, bottom, left, right = _content_box(small)
+                small = small[top:bottom, left:right]
             # (x / 255 - 0.5) / 0.5 in float32: RapidOCR's own step computes it in float64
             x = small.astype(np.float32)
             x *= 2 / 255
@@ -187,9 +222,13 @@ class Engine:
         with _timed(times, "detection"):
             det = self.det_document if document else self.det
             preds = det.session(out.det_input)
-            boxes, _ = det.postprocess_op(preds, (h, w))
+            ry, rx = h / dh, w / dw               # the page's pixels per detector pixel
+            boxes, _ = det.postprocess_op(preds, (round(small.shape[0] * ry),
+                                                  round(small.shape[1] * rx)))
             if len(boxes):
-                boxes = det.sorted_boxes(np.asarray(boxes))
+                boxes = np.asarray(boxes, dtype=np.float32)
+                boxes += (left * rx, top * ry)
+                boxes = det.sorted_boxes(boxes)
         if not len(boxes):
             return out
         with _timed(times, "cropping"):
@@ -212,7 +251,8 @@ class Engine:
 
     def recognize(self, crops: list) -> list[tuple[str, float]]:
         """Each line's text and confidence (the mean probability of the characters read), one
-        line at a time, each at its own width (REC_MIN_WIDTH)."""
+        line at a time, each at its own width (REC_MIN_WIDTH). A line the int8 recogniser is
+        unsure of (a character below DOUBT) is read again by the float one."""
         import cv2
         import numpy as np
         out = []
@@ -222,28 +262,44 @@ class Engine:
             x = cv2.resize(crop, (width, REC_HEIGHT)).astype(np.float32)
             x *= 2 / 255
             x -= 1
-            y = self.rec_session.run(None, {self.rec_feed: x.transpose(2, 0, 1)[None]})[0][0]
-            out.append(self.ctc(y))
+            x = x.transpose(2, 0, 1)[None]
+            y = self.rec_session.run(None, {self.rec_feed: x})[0][0]
+            text, prob = self.ctc(y, self.rec_logits)
+            if self.rec_logits and len(prob) and prob.min() < self.doubt:
+                self.reread += 1
+                text, prob = self.ctc(self.float_rec().run(None, {self.rec_feed: x})[0][0], False)
+            out.append((text, float(prob.mean()) if len(prob) else 0.0))
         return out
 
-    def ctc(self, y) -> tuple[str, float]:
-        """The text of one line from the recogniser's output (time steps × characters): the best
-        character of each step, repeats and blanks (0) dropped; its confidence is the mean
-        probability of the characters kept, as RapidOCR gives it. The int8 recogniser gives
-        logits (tools/quantize_ocr_models.py): the softmax is taken of the kept steps only."""
+    def float_rec(self):
+        """The float recogniser in RapidOCR's wheel, for the lines the int8 one is unsure of."""
+        if self._float_rec is None:
+            import onnxruntime as ort
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = self.threads
+            opts.inter_op_num_threads = 1
+            opts.log_severity_level = 3
+            self._float_rec = ort.InferenceSession(str(bundled_model("rec")), opts,
+                                                   providers=["CPUExecutionProvider"])
+        return self._float_rec
+
+    def ctc(self, y, logits: bool) -> tuple[str, object]:
+        """The text of one line from the recogniser's output (time steps × characters) and the
+        probability of each of its characters: the best character of each step, repeats and
+        blanks (0) dropped, as RapidOCR decodes it. The int8 recogniser gives logits
+        (tools/quantize_ocr_models.py): the softmax is taken of the kept steps only."""
         import numpy as np
         idx = y.argmax(axis=1)
         keep = idx != 0
         keep[1:] &= idx[1:] != idx[:-1]
         steps = np.flatnonzero(keep)
-        if not len(steps):
-            return "", 0.0
-        if self.rec_logits:
+        if logits and len(steps):
             rows = y[steps]
-            prob = 1.0 / np.exp(rows - rows.max(axis=1, keepdims=True)).sum(axis=1)
+            rows -= y[steps, idx[steps]][:, None]           # each row's best is its max
+            prob = 1.0 / np.exp(rows, out=rows).sum(axis=1)
         else:
             prob = y[steps, idx[steps]]
-        return "".join(self.chars[i] for i in idx[steps]), float(prob.mean())
+        return "".join(self.chars[i] for i in idx[steps]), prob
 
     def rec_input(self, crop):
         """The recognition model's input for one line (for calibrating the int8 model)."""

@@ -103,6 +103,8 @@ VARIANTS = {      # what each choice of the engine is worth, alone (--variant)
     "float": {"int8": ()},
     "int8-rec": {"int8": ("rec",)},      # photos too read with the float detector
     "float-det-scans": {"float_documents": True},      # scans read with the float detector
+    "whole-scan": {"skip_margins": False},             # a scan's blank margins detected too
+    "no-reread": {"doubt": 0.0},                       # no line read again in float
     "all-lines-cls": {"cls_sample": None},
     "det960": {"det_side": 960},
     "det640": {"det_side": 640},
