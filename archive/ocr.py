@@ -90,10 +90,10 @@ def page_images(path: Path, fmt: str, page: int, limits: Limits) -> list:
         if img.mode not in ("RGB", "L"):
             img = img.convert("RGBA").convert("RGB") if "A" in img.mode or img.mode == "P" \
                 else img.convert("RGB")
-        if img.mode == "L":
-            img = img.convert("RGB")
         if max(img.size) > MAX_SIDE:
             img = _shrink(img)
+        if img.mode == "L":             # after the shrink: a third of the pixels to shrink
+            img = img.convert("RGB")
         if min(img.size) >= MIN_SIDE:
             out.append(img)
     return out
