@@ -7,7 +7,8 @@ by page in turn in one process, so both see the same load on a shared machine.
 
     python bench/ocr_stages.py [--pages 6] [--variant NAME ...]
 
-Each figure is the median over the pages of its kind, in milliseconds; "× before" is the
+Each figure is the median over the pages of its kind, in processor milliseconds (a shared
+machine stretches the clock, less the processor time); "× before" is the
 subject's total over the baseline's. CER is over all pages of a kind (bench/ocr_bench.py's).
 """
 import argparse
@@ -154,7 +155,7 @@ def main():
                 times[kind, name].append(t)
                 texts[kind, name].append((truth, "".join(lines)))
         print(f"{args.pages} pages of each kind; one process, one onnxruntime thread; "
-              "median milliseconds per page")
+              "median processor milliseconds per page")
         head = f"{'page':20} {'engine':14}" + "".join(f"{s:>12}" for s in STAGES)
         print(head + f"{'total':>9}{'× before':>10}{'CER':>7}")
         for kind in dict.fromkeys(k for k, *_ in pages):
