@@ -60,6 +60,7 @@ def page_images(path: Path, fmt: str, page: int, limits: Limits) -> list:
         p = reader.pages[page]
         xobjects = p["/Resources"].get_object().get("/XObject")
         sizes = []
+        found = {}
         for name, ref in (xobjects.get_object().items() if xobjects is not None else []):
             x = ref.get_object()
             if x.get("/Subtype") == "/Image":
@@ -67,12 +68,13 @@ def page_images(path: Path, fmt: str, page: int, limits: Limits) -> list:
                 if w * h > limits.max_image_pixels:
                     raise ValueError("image too large")
                 sizes.append((w * h, name))
+                found[name] = x
         if not sizes:
             return []
         largest = max(sizes)[0]
         wanted = {name for area, name in sizes if area >= largest / 10 and area > 0}  # not logos
-        images = [p.images[name].image for area, name in sorted(sizes, reverse=True)
-                  if name in wanted]
+        images = [_jpeg_in_pdf(found[name]) or p.images[name].image
+                  for area, name in sorted(sizes, reverse=True) if name in wanted]
     elif fmt == "ofd":
         images = ofd_images(path, page, limits)      # a scanned OFD page: the images on it
     else:
@@ -81,25 +83,47 @@ def page_images(path: Path, fmt: str, page: int, limits: Limits) -> list:
         if page:
             img = _tiff_page(path, page)                 # a page of a multi-page TIFF scan
         else:
-            img = Image.open(path)
-            if img.format == "JPEG" and max(img.size) > MAX_SIDE:
-                # decode at 1/2, 1/4 or 1/8 scale while still at least MAX_SIDE on the long
-                # side: a 12 MP phone photo decodes in a third of the time (draft wants both)
-                r = MAX_SIDE / max(img.size)
-                img.draft("RGB", (math.ceil(img.width * r), math.ceil(img.height * r)))
+            img = _draft(Image.open(path))
         images = [ImageOps.exif_transpose(img)]
     out = []
     for img in images:
         if img.mode not in ("RGB", "L"):
             img = img.convert("RGBA").convert("RGB") if "A" in img.mode or img.mode == "P" \
                 else img.convert("RGB")
-        if img.mode == "L":
-            img = img.convert("RGB")
         if max(img.size) > MAX_SIDE:
             img = _shrink(img)
+        if img.mode == "L":             # after the shrink: a third of the pixels to shrink
+            img = img.convert("RGB")
         if min(img.size) >= MIN_SIDE:
             out.append(img)
     return out
+
+
+def _draft(img):
+    """A JPEG larger than read, set to decode at 1/2, 1/4 or 1/8 scale while still at least
+    MAX_SIDE on its long side: a 12 MP phone photo decodes in a third of the time."""
+    if img.format == "JPEG" and max(img.size) > MAX_SIDE:
+        r = MAX_SIDE / max(img.size)
+        img.draft(img.mode, (math.ceil(img.width * r), math.ceil(img.height * r)))
+    return img
+
+
+def _jpeg_in_pdf(x):
+    """A PDF's JPEG image as Pillow opens it from the stream's own bytes, or None where pypdf
+    must decode it (another filter, CMYK, a /Decode array, a mask). pypdf decodes a JPEG,
+    encodes it again and decodes that: three times the work of a scanned page's one decode."""
+    import io
+    from PIL import Image
+    filters = x.get("/Filter")
+    if isinstance(filters, list) and len(filters) == 1:
+        filters = filters[0]
+    space = x.get("/ColorSpace")
+    space = space.get_object() if space is not None else None
+    if filters != "/DCTDecode" or space not in ("/DeviceGray", "/DeviceRGB") \
+            or any(k in x for k in ("/Decode", "/SMask", "/Mask", "/ImageMask")):
+        return None
+    img = _draft(Image.open(io.BytesIO(x.get_data())))
+    return img if img.mode in ("L", "RGB") else None
 
 
 _OPEN_TIFF: dict = {}      # the multi-page TIFF being read: frame offsets learnt once

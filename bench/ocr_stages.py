@@ -7,7 +7,8 @@ by page in turn in one process, so both see the same load on a shared machine.
 
     python bench/ocr_stages.py [--pages 6] [--variant NAME ...]
 
-Each figure is the median over the pages of its kind, in milliseconds; "× before" is the
+Each figure is the median over the pages of its kind, in processor milliseconds (a shared
+machine stretches the clock, less the processor time); "× before" is the
 subject's total over the baseline's. CER is over all pages of a kind (bench/ocr_bench.py's).
 """
 import argparse
@@ -102,8 +103,10 @@ VARIANTS = {      # what each choice of the engine is worth, alone (--variant)
     "after": {},
     "float": {"int8": ()},
     "int8-rec": {"int8": ("rec",)},      # photos too read with the float detector
+    "float-det-scans": {"float_documents": True},      # scans read with the float detector
+    "whole-scan": {"skip_margins": False},             # a scan's blank margins detected too
+    "no-reread": {"doubt": 0.0},                       # no line read again in float
     "all-lines-cls": {"cls_sample": None},
-    "batch6": {"rec_batch": 6},
     "det960": {"det_side": 960},
     "det640": {"det_side": 640},
 }
@@ -152,7 +155,7 @@ def main():
                 times[kind, name].append(t)
                 texts[kind, name].append((truth, "".join(lines)))
         print(f"{args.pages} pages of each kind; one process, one onnxruntime thread; "
-              "median milliseconds per page")
+              "median processor milliseconds per page")
         head = f"{'page':20} {'engine':14}" + "".join(f"{s:>12}" for s in STAGES)
         print(head + f"{'total':>9}{'× before':>10}{'CER':>7}")
         for kind in dict.fromkeys(k for k, *_ in pages):

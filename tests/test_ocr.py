@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from archive import ocr
+from archive.limits import Limits
 from tests import factories as f
 from tests.conftest import files_by_path, ingest
 from yingjian.messages import reason as say
@@ -225,3 +226,32 @@ def test_thumbnails_of_a_scan_and_a_text_document(ws, inbox):
     scan = Image.open(ws.thumbnails.get(by["人武部/扫描.pdf"]["id"])).convert("L")
     assert scan.crop((0, 0, scan.width, scan.height // 3)).getextrema()[0] < 100
     assert ws.thumbnails.get("0" * 64) is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_a_scanned_pdf_jpeg_is_decoded_once_from_its_own_bytes(tmp_path, mode):
+    """A DCT image is opened from the stream's JPEG bytes (pypdf would decode it, encode it
+    again and hand that back): the same pixels as the JPEG itself, and read."""
+    import io
+
+    from pypdf import PdfReader
+    img = f.page_image(PAGES[0]).convert(mode)
+    img.save(tmp_path / "scan.pdf", "PDF", resolution=150)
+    x = next(iter(PdfReader(str(tmp_path / "scan.pdf")).pages[0]["/Resources"]["/XObject"]
+                  .values())).get_object()
+    direct = ocr._jpeg_in_pdf(x)
+    assert direct is not None and direct.mode == mode
+    assert direct.tobytes() == Image.open(io.BytesIO(x.get_data())).tobytes()
+    got = ocr.page_images(tmp_path / "scan.pdf", "pdf", 0, Limits())
+    assert len(got) == 1 and got[0].size == img.size
+    text, _ = ocr.recognize(got[0], fmt="pdf")
+    assert compact(PAGES[0].splitlines()[0]) in compact(text)
+
+
+def test_a_pdf_image_pypdf_must_decode_is_left_to_it(tmp_path):
+    from pypdf import PdfReader
+    pdf = f.scanned_pdf(tmp_path / "scan.pdf", PAGES[:1], encoding="flate")
+    page = PdfReader(str(pdf)).pages[0]
+    x = next(iter(page["/Resources"]["/XObject"].values())).get_object()
+    assert "/FlateDecode" in x.get("/Filter") and ocr._jpeg_in_pdf(x) is None
