@@ -116,6 +116,9 @@ class SqliteStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
+            # a savepoint's undo copies (the ingest's batch holds one per record) in memory: on
+            # disk they were written page by page to a temporary file, some 30 pages a file
+            db.execute("PRAGMA temp_store=MEMORY")
         except sqlite3.DatabaseError as e:
             db.close()
             if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
