@@ -28,7 +28,7 @@ from multiprocessing.connection import wait as wait_for
 from typing import Any, Callable
 
 from . import reasons
-from .extract import Extraction, extract
+from .extract import Extraction, extract, extract_bytes
 from .limits import JobLimits
 
 
@@ -397,6 +397,14 @@ IN_PROCESS_MAX_BYTES = 1 << 20
 def reads_in_process(path, fmt: str) -> bool:
     """Whether `read_object` reads this object in the process itself (see IN_PROCESS)."""
     return fmt in IN_PROCESS and os.path.getsize(path) <= IN_PROCESS_MAX_BYTES
+
+
+def read_in_memory(data: bytes, fmt: str, limits) -> Extraction | None:
+    """`extract()` of a content from its bytes, already in memory, if `read_object` would read
+    it in the process itself (see IN_PROCESS); None if it must be read from the stored object."""
+    if fmt not in IN_PROCESS or len(data) > IN_PROCESS_MAX_BYTES:
+        return None
+    return extract_bytes(data, fmt, limits)
 
 
 def read_object(path, fmt: str, limits):

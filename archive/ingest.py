@@ -28,12 +28,12 @@ from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from . import reasons
-from .catalog import Catalog, Source
+from .catalog import Catalog, Extracted, Source
 from .dates import evidence_date
-from .detect import detect, has_trailer
+from .detect import detect, has_trailer, suffix
 from .errors import InboxUnavailable, ReadError
 from .extract import Extraction
-from .guard import read_object, reads_in_process
+from .guard import IN_PROCESS, IN_PROCESS_MAX_BYTES, read_in_memory, read_object, reads_in_process
 from .limits import Limits
 from .scan import Candidate, candidate, scan, unit_problem
 from .stability import StabilityTracker
@@ -350,11 +350,13 @@ class Ingestor:
                 limit=reasons.human_size(self.limits.max_archive_bytes)))
         try:
             with open(c.path, "rb") as original:       # opened once: detected, then copied
-                fmt = detect(c.path, c.name, original.read(4096))
+                head = original.read(4096)
+                fmt = detect(c.path, c.name, head)
                 if not self._settled(c, st, fmt.name):
                     return Result(Outcome.PENDING, c.rel)
-                original.seek(0)
-                stored = self._store(original, c, st)
+                if len(head) == 4096 and fmt.name in IN_PROCESS:   # to be read from memory
+                    head += original.read(IN_PROCESS_MAX_BYTES + 1 - len(head))
+                stored = self._store(original, c, st, head)
         except PermissionError:
             return self._refuse(c, reasons.UNREADABLE)
         except FileNotFoundError:
@@ -365,14 +367,22 @@ class Ingestor:
         if stored is None:
             return Result(Outcome.PENDING, c.rel)
         self.tracker.forget(c.rel)
-        sha, size = stored
+        sha, size, created = stored
+        # a content just written whose bytes are all in hand (a small text file) is read from
+        # them now, and its object row written once, with what was read
+        read = (self._read_in_memory(sha, fmt.name, c.name, st.st_mtime_ns, head)
+                if created and size == len(head) else None)
         rec = self.catalog.record(unit=c.unit, path=c.rel, name=c.name, sha=sha, size=size,
-                                  fmt=fmt.name, kind=fmt.kind, mtime_ns=st.st_mtime_ns)
+                                  fmt=fmt.name, kind=fmt.kind, mtime_ns=st.st_mtime_ns,
+                                  extracted=read)
         problems: list[tuple[str, str]] = []
-        if rec.new_object:
+        if rec.new_object and read is None:
             self._extract(sha, fmt.name, c.name, st.st_mtime_ns)
         if rec.new_version:
-            problems += self._object_problem(c.rel, sha)
+            if rec.new_object and read is not None:
+                problems += [(c.rel, read.reason)] if read.state == "problem" and read.reason else []
+            else:
+                problems += self._object_problem(c.rel, sha)
             if fmt.name in CONTAINERS:
                 self._expand(self.catalog.source_by_id(rec.source_id), problems)
         outcome = (Outcome.UNCHANGED if not rec.new_version
@@ -400,8 +410,10 @@ class Ingestor:
         age = time.time() - st.st_mtime
         return stable_for >= self.incomplete_after or age >= self.incomplete_after
 
-    def _store(self, original, c: Candidate, st: os.stat_result) -> tuple[str, int] | None:
-        """Stage 2: copy and hash in one read; commit only if the file did not change meanwhile."""
+    def _store(self, original, c: Candidate, st: os.stat_result,
+               head: bytes) -> tuple[str, int, bool] | None:
+        """Stage 2: copy and hash in one read (`head`, the first chunk, is read already); commit
+        only if the file did not change meanwhile. (sha, size, created) or None."""
         def unchanged_since_stat() -> bool:
             try:
                 now = os.stat(c.path)
@@ -410,11 +422,10 @@ class Ingestor:
             return now.st_size == st.st_size and now.st_mtime_ns == st.st_mtime_ns
 
         try:
-            res = self.store.put_stream(original, self.limits.max_archive_bytes,
-                                        unchanged_since_stat)
+            return self.store.put_stream(original, self.limits.max_archive_bytes,
+                                         unchanged_since_stat, first=head)
         except ObjectTooLarge:
             return None
-        return None if res is None else (res[0], res[1])
 
     def _extract(self, sha: str, fmt: str, name: str, mtime_ns: int | None) -> None:
         """Stage 4: read the stored object (never the original) in the guarded reader process
@@ -426,12 +437,40 @@ class Ingestor:
             self._read_begins(sha)
         tries = self.catalog.start_read(sha, 1 + (self._unfinished or {}).pop(sha, 0))
         if tries > self.limits.max_read_attempts:
-            ex = Extraction(problem=reasons.READ_GAVE_UP.format(fmt=fmt.upper(),
-                                                                 attempts=tries - 1))
+            ex = self._gave_up(fmt, tries)
         else:
             ex = read_object(path, fmt, self.limits)
             if noted:
                 self._read_ends(sha)
+        r = self._extracted(ex, fmt, name, mtime_ns)
+        self.catalog.save_extraction(
+            sha, state=r.state, reason=r.reason, pages=r.pages, text=r.text, info=r.info,
+            date=r.date, date_source=r.date_source, ocr_todo=r.ocr_todo)
+
+    def _read_in_memory(self, sha: str, fmt: str, name: str, mtime_ns: int | None,
+                        data: bytes) -> Extracted | None:
+        """Stage 4 for a content whose bytes are in hand, if its format is read in this process
+        (plain Python over bytes: nothing that could take the process down, so nothing to
+        count first); None otherwise. The read counts as one, with those a killed process
+        began, and is saved with the object by `record`."""
+        tries = 1 + (self._unfinished or {}).get(sha, 0)
+        if tries > self.limits.max_read_attempts:
+            ex = self._gave_up(fmt, tries)
+        else:
+            ex = read_in_memory(data, fmt, self.limits)
+            if ex is None:
+                return None
+        (self._unfinished or {}).pop(sha, None)
+        r = self._extracted(ex, fmt, name, mtime_ns)
+        r.attempts = tries
+        return r
+
+    def _gave_up(self, fmt: str, tries: int) -> Extraction:
+        return Extraction(problem=reasons.READ_GAVE_UP.format(fmt=fmt.upper(), attempts=tries - 1))
+
+    @staticmethod
+    def _extracted(ex: Extraction, fmt: str, name: str, mtime_ns: int | None) -> Extracted:
+        """What is saved of a read: text, facts, and the evidence date."""
         date, date_source = evidence_date(
             pages=ex.pages, exif=ex.info.get("exif_date"), name=name,
             pdf=ex.info.get("pdf_date"), mtime_ns=mtime_ns,
@@ -439,13 +478,12 @@ class Ingestor:
         info = dict(ex.info)
         if ex.note:
             info["note"] = ex.note
-        ext = PurePosixPath(name).suffix.lower().lstrip(".")
+        ext = suffix(name).lower().lstrip(".")
         if ext and not _same_format(ext, fmt):
             info["mislabelled"] = ext
-        self.catalog.save_extraction(
-            sha, state="problem" if ex.problem else "ok", reason=ex.problem,
-            pages=ex.page_count, text=ex.text, info=info, date=date, date_source=date_source,
-            ocr_todo=[] if ex.problem else ex.ocr_pages)
+        return Extracted(state="problem" if ex.problem else "ok", reason=ex.problem,
+                         pages=ex.page_count, text=ex.text, info=info, date=date,
+                         date_source=date_source, ocr_todo=[] if ex.problem else ex.ocr_pages)
 
     def _expand(self, src: Source | None, problems: list[tuple[str, str]]) -> None:
         """Stage 5: each zip member archived as a source below the zip's path; members of an

@@ -65,6 +65,29 @@ def reader_for(fmt: str) -> Reader | None:
     return REGISTRY.get(fmt)
 
 
+BytesReader = Callable[[bytes, Limits], Extraction]
+
+BYTES_REGISTRY: dict[str, BytesReader] = {}
+"""Format name → a reader of the content's bytes, for the formats whose reader is plain Python
+over bytes in memory (the ingest reads a small plain-text file from the bytes it has just
+stored, without opening the object again)."""
+
+
+def reads_bytes(*formats: str) -> Callable[[BytesReader], BytesReader]:
+    """Register the decorated function as the reader of `formats` from bytes in memory."""
+    def register(reader: BytesReader) -> BytesReader:
+        for fmt in formats:
+            if fmt in BYTES_REGISTRY:
+                raise ValueError(f"two bytes readers for {fmt}")
+            BYTES_REGISTRY[fmt] = reader
+        return reader
+    return register
+
+
+def bytes_reader_for(fmt: str) -> BytesReader | None:
+    return BYTES_REGISTRY.get(fmt)
+
+
 _MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
