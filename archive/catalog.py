@@ -410,8 +410,7 @@ class Catalog(SqliteStore):
                            (sha, size, mtime_ns, now, container_id, source_id))
             new_version = old_sha != sha
             if new_version:
-                db.execute("INSERT INTO versions (source_id, sha, size, mtime_ns, seen_at) "
-                           "VALUES (?, ?, ?, ?, ?)", (source_id, sha, size, mtime_ns, now))
+                self._add_version((source_id, sha, size, mtime_ns, now))
             if new_version or old_state != "present":
                 self._log(db, source_id, "version" if new_version else "restored", now)
             dup = None
@@ -564,29 +563,41 @@ class Catalog(SqliteStore):
         if self._batch_open:        # written with the batch's other changes, in one statement
             self._batch_changes.append((source_id, what, at))
             return
-        db.execute("INSERT INTO changes (source_id, what, at) VALUES (?, ?, ?)",
-                   (source_id, what, at))
+        db.execute(_INSERT_CHANGE, (source_id, what, at))
 
-    # -- the change log of a batch -----------------------------------------------------------
+    def _add_version(self, row: tuple) -> None:
+        if self._batch_open:        # written with the batch's other versions, in one statement
+            self._batch_versions.append(row)
+            return
+        self._db.execute(_INSERT_VERSION, row)
+
+    # -- the rows of a batch written at its commit ----------------------------------------------
+    # Rows nothing reads back inside the batch (the change log, the versions of paths) are kept
+    # aside and written with one executemany each just before the batch commits.
 
     _batch_changes: list = []
+    _batch_versions: list = []
 
     def begin_batch(self) -> None:
         if not self._batch_open:
-            self._batch_changes = []
+            self._batch_changes, self._batch_versions = [], []
         super().begin_batch()
 
-    def _batch_mark(self) -> int:
-        return len(self._batch_changes)
+    def _batch_mark(self) -> tuple[int, int]:
+        return len(self._batch_changes), len(self._batch_versions)
 
     def _batch_flush(self, db: sqlite3.Connection) -> None:
+        if self._batch_versions:
+            db.executemany(_INSERT_VERSION, self._batch_versions)
+            self._batch_versions = []
         if self._batch_changes:
-            db.executemany("INSERT INTO changes (source_id, what, at) VALUES (?, ?, ?)",
-                           self._batch_changes)
+            db.executemany(_INSERT_CHANGE, self._batch_changes)
             self._batch_changes = []
 
-    def _batch_undo(self, mark: int) -> None:
-        self._batch_changes = self._batch_changes[:mark]
+    def _batch_undo(self, mark: tuple[int, int] | int) -> None:
+        changes, versions = (mark, mark) if isinstance(mark, int) else mark
+        self._batch_changes = self._batch_changes[:changes]
+        self._batch_versions = self._batch_versions[:versions]
 
 
     # -- the file list ---------------------------------------------------------------------
@@ -711,6 +722,11 @@ class Catalog(SqliteStore):
             self._db.execute("ROLLBACK")
             raise
         self._file_list_tags = tags
+
+_INSERT_CHANGE = "INSERT INTO changes (source_id, what, at) VALUES (?, ?, ?)"
+_INSERT_VERSION = ("INSERT INTO versions (source_id, sha, size, mtime_ns, seen_at) "
+                   "VALUES (?, ?, ?, ?, ?)")
+
 
 def _visible_chars(text: str) -> int:
     """Characters a reader would count: not spaces, line or page breaks (`split` cuts at
