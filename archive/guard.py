@@ -394,15 +394,20 @@ IN_PROCESS = {"txt", "csv"}
 IN_PROCESS_MAX_BYTES = 1 << 20
 
 
+def in_process(fmt: str, size: int) -> bool:
+    """Whether a content of this format and size is read in the process itself (IN_PROCESS)."""
+    return fmt in IN_PROCESS and size <= IN_PROCESS_MAX_BYTES
+
+
 def reads_in_process(path, fmt: str) -> bool:
     """Whether `read_object` reads this object in the process itself (see IN_PROCESS)."""
-    return fmt in IN_PROCESS and os.path.getsize(path) <= IN_PROCESS_MAX_BYTES
+    return fmt in IN_PROCESS and in_process(fmt, os.path.getsize(path))
 
 
 def read_in_memory(data: bytes, fmt: str, limits) -> Extraction | None:
     """`extract()` of a content from its bytes, already in memory, if `read_object` would read
     it in the process itself (see IN_PROCESS); None if it must be read from the stored object."""
-    if fmt not in IN_PROCESS or len(data) > IN_PROCESS_MAX_BYTES:
+    if not in_process(fmt, len(data)):
         return None
     return extract_bytes(data, fmt, limits)
 

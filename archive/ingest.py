@@ -33,7 +33,7 @@ from .dates import evidence_date
 from .detect import detect, has_trailer, suffix
 from .errors import InboxUnavailable, ReadError
 from .extract import Extraction
-from .guard import IN_PROCESS, IN_PROCESS_MAX_BYTES, read_in_memory, read_object, reads_in_process
+from .guard import IN_PROCESS, IN_PROCESS_MAX_BYTES, in_process, read_in_memory, read_object, reads_in_process
 from .limits import Limits
 from .scan import Candidate, candidate, scan, unit_problem
 from .stability import StabilityTracker
@@ -453,12 +453,14 @@ class Ingestor:
         (plain Python over bytes: nothing that could take the process down, so nothing to
         count first); None otherwise. The read counts as one, with those a killed process
         began, and is saved with the object by `record`."""
+        if not in_process(fmt, len(data)):
+            return None
         tries = 1 + (self._unfinished or {}).get(sha, 0)
         if tries > self.limits.max_read_attempts:
             ex = self._gave_up(fmt, tries)
         else:
             ex = read_in_memory(data, fmt, self.limits)
-            if ex is None:
+            if ex is None:          # no reader of bytes for the format: read from the object
                 return None
         (self._unfinished or {}).pop(sha, None)
         r = self._extracted(ex, fmt, name, mtime_ns)
