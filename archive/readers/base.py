@@ -67,25 +67,20 @@ def reader_for(fmt: str) -> Reader | None:
 
 BytesReader = Callable[[bytes, Limits], Extraction]
 
-BYTES_REGISTRY: dict[str, BytesReader] = {}
-"""Format name → a reader of the content's bytes, for the formats whose reader is plain Python
-over bytes in memory (the ingest reads a small plain-text file from the bytes it has just
-stored, without opening the object again)."""
 
-
-def reads_bytes(*formats: str) -> Callable[[BytesReader], BytesReader]:
-    """Register the decorated function as the reader of `formats` from bytes in memory."""
-    def register(reader: BytesReader) -> BytesReader:
-        for fmt in formats:
-            if fmt in BYTES_REGISTRY:
-                raise ValueError(f"two bytes readers for {fmt}")
-            BYTES_REGISTRY[fmt] = reader
-        return reader
+def reads_bytes(reader: Reader) -> Callable[[BytesReader], BytesReader]:
+    """Register the decorated function as `reader`'s way of reading a content whose bytes are
+    already in memory, for a reader that is plain Python over bytes (the ingest reads a small
+    plain-text file from the bytes it has just stored, without opening the object again). It
+    belongs to the reader: a format with no reader has none either."""
+    def register(from_bytes: BytesReader) -> BytesReader:
+        reader.from_bytes = from_bytes
+        return from_bytes
     return register
 
 
 def bytes_reader_for(fmt: str) -> BytesReader | None:
-    return BYTES_REGISTRY.get(fmt)
+    return getattr(REGISTRY.get(fmt), "from_bytes", None)
 
 
 _MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")

@@ -15,7 +15,7 @@ def read_text(path: Path, limits: Limits) -> Extraction:
     return decode_text(path.read_bytes(), limits)
 
 
-@reads_bytes("txt", "csv")
+@reads_bytes(read_text)
 def decode_text(data: bytes, limits: Limits) -> Extraction:
     for enc in ("utf-8-sig", "gb18030", "utf-16"):
         try:
