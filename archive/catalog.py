@@ -141,29 +141,6 @@ class Source:
 
 
 @dataclass
-class Extracted:
-    """What was read from a content, as `save_extraction` saves it (and `record` with a new
-    object, when the caller read the content before recording it)."""
-    state: str
-    reason: str | None
-    pages: int | None
-    text: str
-    info: dict
-    date: str | None
-    date_source: str | None
-    ocr_todo: list[int] | tuple = ()
-    attempts: int = 0          # reads of the content begun, this one included
-
-    def values(self, now: str) -> tuple:
-        """state, reason, pages, text, text_chars, info, date, date_source, extracted_at, ocr,
-        ocr_todo: the objects' columns, in that order."""
-        return (self.state, self.reason, self.pages, self.text, _visible_chars(self.text),
-                json.dumps(self.info, ensure_ascii=False, default=str), self.date,
-                self.date_source, now, "pending" if self.ocr_todo else None,
-                json.dumps(list(self.ocr_todo)) if self.ocr_todo else None)
-
-
-@dataclass
 class Recorded:
     """What recording a content at a path did."""
     source_id: int
@@ -371,12 +348,12 @@ class Catalog(SqliteStore):
 
     def record(self, *, unit: str, path: str, name: str, sha: str, size: int, fmt: str,
                kind: str, mtime_ns: int | None, container_id: int | None = None,
-               extracted: Extracted | None = None) -> Recorded:
+               extracted: dict | None = None, attempts: int = 0) -> Recorded:
         """Point `path` at content `sha`: adds the object if new and a version if the path held
         something else before. Idempotent: recording the same thing twice changes nothing.
-        `extracted`, if the caller has read the content already, is saved with the object when
-        the object is new (one row written once instead of a row and then its extraction), and
-        ignored otherwise."""
+        `extracted` (`save_extraction`'s arguments), if the caller has read the content already,
+        is saved with the object when the object is new, with `attempts` reads counted (one row
+        written once instead of a row and then its extraction); ignored otherwise."""
         now = now_iso()
         with self._transaction() as db:
             if extracted is None:
@@ -390,8 +367,8 @@ class Catalog(SqliteStore):
                     "pages, text, text_chars, info, date, date_source, extracted_at, ocr, "
                     "ocr_todo, read_attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                     "?, ?) ON CONFLICT(sha) DO NOTHING",
-                    (sha, size, fmt, kind, now, *extracted.values(now),
-                     extracted.attempts)).rowcount == 1
+                    (sha, size, fmt, kind, now, *_extraction_values(now, **extracted),
+                     attempts)).rowcount == 1
             # a new path (the common case) costs one statement: the insert that does nothing
             # for a path already known
             cur = db.execute(
@@ -446,11 +423,13 @@ class Catalog(SqliteStore):
         """The extraction of an object; `ocr_todo` lists the pages (0-based) still to be OCRed,
         whose text follows later through `save_ocr_page` and `finish_ocr`."""
         now = now_iso()
-        ex = Extracted(state, reason, pages, text, info, date, date_source, ocr_todo)
+        values = _extraction_values(now, state=state, reason=reason, pages=pages, text=text,
+                                    info=info, date=date, date_source=date_source,
+                                    ocr_todo=ocr_todo)
         with self._transaction() as db:
             db.execute("UPDATE objects SET state = ?, reason = ?, pages = ?, text = ?, "
                        "text_chars = ?, info = ?, date = ?, date_source = ?, extracted_at = ?, "
-                       "ocr = ?, ocr_todo = ? WHERE sha = ?", (*ex.values(now), sha))
+                       "ocr = ?, ocr_todo = ? WHERE sha = ?", (*values, sha))
             for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
                 self._log(db, r["id"], "extracted", now)
 
@@ -726,6 +705,16 @@ class Catalog(SqliteStore):
 _INSERT_CHANGE = "INSERT INTO changes (source_id, what, at) VALUES (?, ?, ?)"
 _INSERT_VERSION = ("INSERT INTO versions (source_id, sha, size, mtime_ns, seen_at) "
                    "VALUES (?, ?, ?, ?, ?)")
+
+
+def _extraction_values(now: str, *, state: str, reason: str | None, pages: int | None, text: str,
+                       info: dict, date: str | None, date_source: str | None,
+                       ocr_todo=()) -> tuple:
+    """An extraction as the objects' columns state, reason, pages, text, text_chars, info, date,
+    date_source, extracted_at, ocr, ocr_todo (in that order)."""
+    return (state, reason, pages, text, _visible_chars(text),
+            json.dumps(info, ensure_ascii=False, default=str), date, date_source, now,
+            "pending" if ocr_todo else None, json.dumps(list(ocr_todo)) if ocr_todo else None)
 
 
 def _visible_chars(text: str) -> int:

@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from . import reasons
-from .catalog import Catalog, Extracted, Source
+from .catalog import Catalog, Source
 from .dates import evidence_date
 from .detect import detect, has_trailer, suffix
 from .errors import InboxUnavailable, ReadError
@@ -372,15 +372,17 @@ class Ingestor:
         # them now, and its object row written once, with what was read
         read = (self._read_in_memory(sha, fmt.name, c.name, st.st_mtime_ns, head)
                 if created and size == len(head) else None)
+        extracted, attempts = read or (None, 0)
         rec = self.catalog.record(unit=c.unit, path=c.rel, name=c.name, sha=sha, size=size,
                                   fmt=fmt.name, kind=fmt.kind, mtime_ns=st.st_mtime_ns,
-                                  extracted=read)
+                                  extracted=extracted, attempts=attempts)
         problems: list[tuple[str, str]] = []
-        if rec.new_object and read is None:
+        if rec.new_object and extracted is None:
             self._extract(sha, fmt.name, c.name, st.st_mtime_ns)
         if rec.new_version:
-            if rec.new_object and read is not None:
-                problems += [(c.rel, read.reason)] if read.state == "problem" and read.reason else []
+            if rec.new_object and extracted is not None:
+                why = extracted["reason"] if extracted["state"] == "problem" else None
+                problems += [(c.rel, why)] if why else []
             else:
                 problems += self._object_problem(c.rel, sha)
             if fmt.name in CONTAINERS:
@@ -437,55 +439,30 @@ class Ingestor:
             self._read_begins(sha)
         tries = self.catalog.start_read(sha, 1 + (self._unfinished or {}).pop(sha, 0))
         if tries > self.limits.max_read_attempts:
-            ex = self._gave_up(fmt, tries)
+            ex = gave_up(fmt, tries)
         else:
             ex = read_object(path, fmt, self.limits)
             if noted:
                 self._read_ends(sha)
-        r = self._extracted(ex, fmt, name, mtime_ns)
-        self.catalog.save_extraction(
-            sha, state=r.state, reason=r.reason, pages=r.pages, text=r.text, info=r.info,
-            date=r.date, date_source=r.date_source, ocr_todo=r.ocr_todo)
+        self.catalog.save_extraction(sha, **extraction_record(ex, fmt, name, mtime_ns))
 
     def _read_in_memory(self, sha: str, fmt: str, name: str, mtime_ns: int | None,
-                        data: bytes) -> Extracted | None:
+                        data: bytes) -> tuple[dict, int] | None:
         """Stage 4 for a content whose bytes are in hand, if its format is read in this process
         (plain Python over bytes: nothing that could take the process down, so nothing to
-        count first); None otherwise. The read counts as one, with those a killed process
-        began, and is saved with the object by `record`."""
+        count first): what `record` saves with the object (`save_extraction`'s arguments) and
+        the reads counted, this one with those a killed process began; None otherwise."""
         if not in_process(fmt, len(data)):
             return None
         tries = 1 + (self._unfinished or {}).get(sha, 0)
         if tries > self.limits.max_read_attempts:
-            ex = self._gave_up(fmt, tries)
+            ex = gave_up(fmt, tries)
         else:
             ex = read_in_memory(data, fmt, self.limits)
             if ex is None:          # no reader of bytes for the format: read from the object
                 return None
         (self._unfinished or {}).pop(sha, None)
-        r = self._extracted(ex, fmt, name, mtime_ns)
-        r.attempts = tries
-        return r
-
-    def _gave_up(self, fmt: str, tries: int) -> Extraction:
-        return Extraction(problem=reasons.READ_GAVE_UP.format(fmt=fmt.upper(), attempts=tries - 1))
-
-    @staticmethod
-    def _extracted(ex: Extraction, fmt: str, name: str, mtime_ns: int | None) -> Extracted:
-        """What is saved of a read: text, facts, and the evidence date."""
-        date, date_source = evidence_date(
-            pages=ex.pages, exif=ex.info.get("exif_date"), name=name,
-            pdf=ex.info.get("pdf_date"), mtime_ns=mtime_ns,
-            metadata=ex.info.get("meta_date"))
-        info = dict(ex.info)
-        if ex.note:
-            info["note"] = ex.note
-        ext = suffix(name).lower().lstrip(".")
-        if ext and not _same_format(ext, fmt):
-            info["mislabelled"] = ext
-        return Extracted(state="problem" if ex.problem else "ok", reason=ex.problem,
-                         pages=ex.page_count, text=ex.text, info=info, date=date,
-                         date_source=date_source, ocr_todo=[] if ex.problem else ex.ocr_pages)
+        return extraction_record(ex, fmt, name, mtime_ns), tries
 
     def _expand(self, src: Source | None, problems: list[tuple[str, str]]) -> None:
         """Stage 5: each zip member archived as a source below the zip's path; members of an
@@ -584,6 +561,29 @@ def same_stat(known: tuple | None, st: os.stat_result | None) -> bool:
     the file's stat agree."""
     return (known is not None and st is not None and known[2] == st.st_size
             and known[3] == st.st_mtime_ns)
+
+
+def gave_up(fmt: str, tries: int) -> Extraction:
+    """The extraction of a file whose reads took the reader down too often."""
+    return Extraction(problem=reasons.READ_GAVE_UP.format(fmt=fmt.upper(), attempts=tries - 1))
+
+
+def extraction_record(ex: Extraction, fmt: str, name: str, mtime_ns: int | None) -> dict:
+    """What the catalog keeps of a read (`Catalog.save_extraction`'s arguments): text and
+    facts, the evidence date found among every source of one, the pages left for OCR."""
+    date, date_source = evidence_date(
+        pages=ex.pages, exif=ex.info.get("exif_date"), name=name,
+        pdf=ex.info.get("pdf_date"), mtime_ns=mtime_ns,
+        metadata=ex.info.get("meta_date"))
+    info = dict(ex.info)
+    if ex.note:
+        info["note"] = ex.note
+    ext = suffix(name).lower().lstrip(".")
+    if ext and not _same_format(ext, fmt):
+        info["mislabelled"] = ext
+    return {"state": "problem" if ex.problem else "ok", "reason": ex.problem,
+            "pages": ex.page_count, "text": ex.text, "info": info, "date": date,
+            "date_source": date_source, "ocr_todo": [] if ex.problem else ex.ocr_pages}
 
 
 def _same_format(ext: str, fmt: str) -> bool:
