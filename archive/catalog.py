@@ -363,14 +363,28 @@ class Catalog(SqliteStore):
     # -- writing ---------------------------------------------------------------------------
 
     def record(self, *, unit: str, path: str, name: str, sha: str, size: int, fmt: str,
-               kind: str, mtime_ns: int | None, container_id: int | None = None) -> Recorded:
+               kind: str, mtime_ns: int | None, container_id: int | None = None,
+               extracted: dict | None = None, attempts: int = 0) -> Recorded:
         """Point `path` at content `sha`: adds the object if new and a version if the path held
-        something else before. Idempotent: recording the same thing twice changes nothing."""
+        something else before. Idempotent: recording the same thing twice changes nothing.
+        `extracted` (`save_extraction`'s arguments), if the caller has read the content already,
+        is saved with the object when the object is new, with `attempts` reads counted (one row
+        written once instead of a row and then its extraction); ignored otherwise."""
         now = now_iso()
         with self._transaction() as db:
-            new_object = db.execute(
-                "INSERT OR IGNORE INTO objects (sha, size, format, kind, created_at) "
-                "VALUES (?, ?, ?, ?, ?)", (sha, size, fmt, kind, now)).rowcount == 1
+            if extracted is None:
+                new_object = db.execute(
+                    "INSERT INTO objects (sha, size, format, kind, created_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT(sha) DO NOTHING",
+                    (sha, size, fmt, kind, now)).rowcount == 1
+            else:
+                new_object = db.execute(
+                    "INSERT INTO objects (sha, size, format, kind, created_at, state, reason, "
+                    "pages, text, text_chars, info, date, date_source, extracted_at, ocr, "
+                    "ocr_todo, read_attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?) ON CONFLICT(sha) DO NOTHING",
+                    (sha, size, fmt, kind, now, *_extraction_values(now, **extracted),
+                     attempts)).rowcount == 1
             # a new path (the common case) costs one statement: the insert that does nothing
             # for a path already known
             cur = db.execute(
@@ -389,8 +403,7 @@ class Catalog(SqliteStore):
                            (sha, size, mtime_ns, now, container_id, source_id))
             new_version = old_sha != sha
             if new_version:
-                db.execute("INSERT INTO versions (source_id, sha, size, mtime_ns, seen_at) "
-                           "VALUES (?, ?, ?, ?, ?)", (source_id, sha, size, mtime_ns, now))
+                self._add_version((source_id, sha, size, mtime_ns, now))
             if new_version or old_state != "present":
                 self._log(db, source_id, "version" if new_version else "restored", now)
             dup = None
@@ -432,13 +445,12 @@ class Catalog(SqliteStore):
     def _save_extraction(self, db, sha: str, *, state, reason, pages, text, info, date,
                          date_source, ocr_todo) -> None:
         now = now_iso()
+        values = _extraction_values(now, state=state, reason=reason, pages=pages, text=text,
+                                    info=info, date=date, date_source=date_source,
+                                    ocr_todo=ocr_todo)
         db.execute("UPDATE objects SET state = ?, reason = ?, pages = ?, text = ?, "
                    "text_chars = ?, info = ?, date = ?, date_source = ?, extracted_at = ?, "
-                   "ocr = ?, ocr_todo = ? WHERE sha = ?",
-                   (state, reason, pages, text, _visible_chars(text), json.dumps(info, ensure_ascii=False,
-                    default=str), date, date_source, now,
-                    "pending" if ocr_todo else None,
-                    json.dumps(list(ocr_todo)) if ocr_todo else None, sha))
+                   "ocr = ?, ocr_todo = ? WHERE sha = ?", (*values, sha))
         for r in db.execute("SELECT id FROM sources WHERE sha = ?", (sha,)).fetchall():
             self._log(db, r["id"], "extracted", now)
 
@@ -641,29 +653,41 @@ class Catalog(SqliteStore):
         if self._batch_open:        # written with the batch's other changes, in one statement
             self._batch_changes.append((source_id, what, at))
             return
-        db.execute("INSERT INTO changes (source_id, what, at) VALUES (?, ?, ?)",
-                   (source_id, what, at))
+        db.execute(_INSERT_CHANGE, (source_id, what, at))
 
-    # -- the change log of a batch -----------------------------------------------------------
+    def _add_version(self, row: tuple) -> None:
+        if self._batch_open:        # written with the batch's other versions, in one statement
+            self._batch_versions.append(row)
+            return
+        self._db.execute(_INSERT_VERSION, row)
+
+    # -- the rows of a batch written at its commit ----------------------------------------------
+    # Rows nothing reads back inside the batch (the change log, the versions of paths) are kept
+    # aside and written with one executemany each just before the batch commits.
 
     _batch_changes: list = []
+    _batch_versions: list = []
 
     def begin_batch(self) -> None:
         if not self._batch_open:
-            self._batch_changes = []
+            self._batch_changes, self._batch_versions = [], []
         super().begin_batch()
 
-    def _batch_mark(self) -> int:
-        return len(self._batch_changes)
+    def _batch_mark(self) -> tuple[int, int]:
+        return len(self._batch_changes), len(self._batch_versions)
 
     def _batch_flush(self, db: sqlite3.Connection) -> None:
+        if self._batch_versions:
+            db.executemany(_INSERT_VERSION, self._batch_versions)
+            self._batch_versions = []
         if self._batch_changes:
-            db.executemany("INSERT INTO changes (source_id, what, at) VALUES (?, ?, ?)",
-                           self._batch_changes)
+            db.executemany(_INSERT_CHANGE, self._batch_changes)
             self._batch_changes = []
 
-    def _batch_undo(self, mark: int) -> None:
-        self._batch_changes = self._batch_changes[:mark]
+    def _batch_undo(self, mark: tuple[int, int] | int) -> None:
+        changes, versions = (mark, mark) if isinstance(mark, int) else mark
+        self._batch_changes = self._batch_changes[:changes]
+        self._batch_versions = self._batch_versions[:versions]
 
 
     # -- the file list ---------------------------------------------------------------------
@@ -789,9 +813,25 @@ class Catalog(SqliteStore):
             raise
         self._file_list_tags = tags
 
+_INSERT_CHANGE = "INSERT INTO changes (source_id, what, at) VALUES (?, ?, ?)"
+_INSERT_VERSION = ("INSERT INTO versions (source_id, sha, size, mtime_ns, seen_at) "
+                   "VALUES (?, ?, ?, ?, ?)")
+
+
+def _extraction_values(now: str, *, state: str, reason: str | None, pages: int | None, text: str,
+                       info: dict, date: str | None, date_source: str | None,
+                       ocr_todo=()) -> tuple:
+    """An extraction as the objects' columns state, reason, pages, text, text_chars, info, date,
+    date_source, extracted_at, ocr, ocr_todo (in that order)."""
+    return (state, reason, pages, text, _visible_chars(text),
+            json.dumps(info, ensure_ascii=False, default=str), date, date_source, now,
+            "pending" if ocr_todo else None, json.dumps(list(ocr_todo)) if ocr_todo else None)
+
+
 def _visible_chars(text: str) -> int:
-    """Characters a reader would count: not spaces, line or page breaks."""
-    return sum(1 for c in text if not c.isspace())
+    """Characters a reader would count: not spaces, line or page breaks (`split` cuts at
+    exactly the characters `isspace` names, in C)."""
+    return sum(map(len, text.split()))
 
 
 def _source(row: sqlite3.Row) -> Source:

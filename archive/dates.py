@@ -143,12 +143,13 @@ def evidence_date(*, pages: list[str], exif: str | None, name: str, pdf: str | N
     """(date, source), trusted in this order: content, exif, the format's own metadata
     (an ISO date: Office SummaryInformation, OFD CreationDate, a video's creation_time),
     filename, pdf, mtime."""
-    for source, value in (("content", content_date(pages)), ("exif", exif_date(exif)),
-                          ("metadata", exif_date(metadata)),
-                          ("filename", filename_date(name)), ("pdf", pdf_date(pdf)),
-                          ("mtime", mtime_date(mtime_ns))):
-        if value:
-            return value, source
+    for source, read, value in (("content", content_date, pages), ("exif", exif_date, exif),
+                                ("metadata", exif_date, metadata),
+                                ("filename", filename_date, name), ("pdf", pdf_date, pdf),
+                                ("mtime", mtime_date, mtime_ns)):
+        found = read(value)         # each asked only if the ones before found nothing
+        if found:
+            return found, source
     return None, None
 
 

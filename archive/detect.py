@@ -43,13 +43,23 @@ _TEXT_EXT = {".csv": ("csv", "ledger"), ".tsv": ("csv", "ledger")}
 _LEDGER_EXT = {".xls", ".et"}
 
 
+def suffix(name: str) -> str:
+    """The suffix of a file name as pathlib gives it (".txt"; "" for ".bashrc" or "a."),
+    without building a path: this is asked for every file."""
+    name = name.rsplit("/", 1)[-1]
+    if os.sep != "/":
+        name = name.rsplit(os.sep, 1)[-1]
+    i = name.rfind(".")
+    return name[i:] if 0 < i < len(name) - 1 else ""
+
+
 def detect(path: Path, name: str | None = None, head: bytes | None = None) -> Format:
     """Classify the file at `path`; `name` (the original file name) only breaks ties. `head`
     is the file's first 4 KB, if the caller has read them already."""
     if head is None:
         with open(path, "rb") as f:
             head = f.read(4096)
-    ext = Path(name or path.name).suffix.lower()
+    ext = suffix(name or os.path.basename(path)).lower()
     if not head:
         return Format("empty", "other")
     for magic, fmt, kind in _MAGIC:

@@ -10,24 +10,36 @@ from pathlib import Path
 
 from . import reasons
 from .limits import Limits
-from .readers import PAGE_BREAK, Extraction, FormatError, reader_for
+from .readers import PAGE_BREAK, Extraction, FormatError, bytes_reader_for, reader_for
 
-__all__ = ["PAGE_BREAK", "Extraction", "extract"]
+__all__ = ["PAGE_BREAK", "Extraction", "extract", "extract_bytes"]
 
 
 def extract(path: Path, fmt: str, limits: Limits) -> Extraction:
     """Everything we can read from the object at `path`, whose format `fmt` came from its bytes."""
-    size = path.stat().st_size
+    return _extract(path.stat().st_size, fmt, limits, lambda reader: reader(path, limits),
+                    reader_for(fmt))
+
+
+def extract_bytes(data: bytes, fmt: str, limits: Limits) -> Extraction | None:
+    """`extract` of a content whose bytes are in memory, for a format with a reader of bytes
+    (plain text); None for the other formats, which are read from the stored object."""
+    reader = bytes_reader_for(fmt)
+    if reader is None:
+        return None
+    return _extract(len(data), fmt, limits, lambda r: r(data, limits), reader)
+
+
+def _extract(size: int, fmt: str, limits: Limits, call, reader) -> Extraction:
     if size == 0:
         return Extraction(problem=reasons.EMPTY)
     if size > limits.max_extract_bytes:
         return Extraction(note=reasons.TOO_LARGE_TO_READ.format(
             size=reasons.human_size(size), limit=reasons.human_size(limits.max_extract_bytes)))
-    reader = reader_for(fmt)
     if reader is None:
         return _unreadable_format(fmt)
     try:
-        ex = reader(path, limits)
+        ex = call(reader)
     except FormatError as e:
         return Extraction(problem=e.reason)
     except MemoryError:

@@ -28,7 +28,7 @@ from multiprocessing.connection import wait as wait_for
 from typing import Any, Callable
 
 from . import reasons
-from .extract import Extraction, extract
+from .extract import Extraction, extract, extract_bytes
 from .limits import JobLimits
 
 
@@ -405,9 +405,22 @@ IN_PROCESS = {"txt", "csv"}
 IN_PROCESS_MAX_BYTES = 1 << 20
 
 
+def in_process(fmt: str, size: int) -> bool:
+    """Whether a content of this format and size is read in the process itself (IN_PROCESS)."""
+    return fmt in IN_PROCESS and size <= IN_PROCESS_MAX_BYTES
+
+
 def reads_in_process(path, fmt: str) -> bool:
     """Whether `read_object` reads this object in the process itself (see IN_PROCESS)."""
-    return fmt in IN_PROCESS and os.path.getsize(path) <= IN_PROCESS_MAX_BYTES
+    return fmt in IN_PROCESS and in_process(fmt, os.path.getsize(path))
+
+
+def read_in_memory(data: bytes, fmt: str, limits) -> Extraction | None:
+    """`extract()` of a content from its bytes, already in memory, if `read_object` would read
+    it in the process itself (see IN_PROCESS); None if it must be read from the stored object."""
+    if not in_process(fmt, len(data)):
+        return None
+    return extract_bytes(data, fmt, limits)
 
 
 def read_object(path, fmt: str, limits):

@@ -30,10 +30,10 @@ from typing import Callable, Protocol
 from . import reasons
 from .catalog import Catalog, Source
 from .dates import evidence_date
-from .detect import detect, has_trailer
+from .detect import detect, has_trailer, suffix
 from .errors import InboxUnavailable, ReadError
 from .extract import Extraction
-from .guard import read_object, reads_in_process
+from .guard import IN_PROCESS, IN_PROCESS_MAX_BYTES, in_process, read_in_memory, read_object, reads_in_process
 from .limits import Limits
 from .scan import Candidate, candidate, scan, unit_problem
 from .stability import StabilityTracker
@@ -358,11 +358,13 @@ class Ingestor:
                 limit=reasons.human_size(self.limits.max_archive_bytes)))
         try:
             with open(c.path, "rb") as original:       # opened once: detected, then copied
-                fmt = detect(c.path, c.name, original.read(4096))
+                head = original.read(4096)
+                fmt = detect(c.path, c.name, head)
                 if not self._settled(c, st, fmt.name):
                     return Result(Outcome.PENDING, c.rel)
-                original.seek(0)
-                stored = self._store(original, c, st)
+                if len(head) == 4096 and fmt.name in IN_PROCESS:   # to be read from memory
+                    head += original.read(IN_PROCESS_MAX_BYTES + 1 - len(head))
+                stored = self._store(original, c, st, head)
         except PermissionError:
             return self._refuse(c, reasons.UNREADABLE)
         except FileNotFoundError:
@@ -373,14 +375,25 @@ class Ingestor:
         if stored is None:
             return Result(Outcome.PENDING, c.rel)
         self.tracker.forget(c.rel)
-        sha, size = stored
+        sha, size, created = stored
+        # a content just written whose bytes are all in hand (a small text file) is read from
+        # them now, and its object row written once, with what was read (on one PC: with
+        # [cluster] every extraction is the workers')
+        read = (self._read_in_memory(sha, fmt.name, c.name, st.st_mtime_ns, head)
+                if created and size == len(head) and self.dispatch is None else None)
+        extracted, attempts = read or (None, 0)
         rec = self.catalog.record(unit=c.unit, path=c.rel, name=c.name, sha=sha, size=size,
-                                  fmt=fmt.name, kind=fmt.kind, mtime_ns=st.st_mtime_ns)
+                                  fmt=fmt.name, kind=fmt.kind, mtime_ns=st.st_mtime_ns,
+                                  extracted=extracted, attempts=attempts)
         problems: list[tuple[str, str]] = []
-        if rec.new_object:
+        if rec.new_object and extracted is None:
             self._extract(sha, fmt.name, c.name, st.st_mtime_ns)
         if rec.new_version:
-            problems += self._object_problem(c.rel, sha)
+            if rec.new_object and extracted is not None:
+                why = extracted["reason"] if extracted["state"] == "problem" else None
+                problems += [(c.rel, why)] if why else []
+            else:
+                problems += self._object_problem(c.rel, sha)
             if fmt.name in CONTAINERS:
                 self._expand(self.catalog.source_by_id(rec.source_id), problems)
         outcome = (Outcome.UNCHANGED if not rec.new_version
@@ -408,8 +421,10 @@ class Ingestor:
         age = time.time() - st.st_mtime
         return stable_for >= self.incomplete_after or age >= self.incomplete_after
 
-    def _store(self, original, c: Candidate, st: os.stat_result) -> tuple[str, int] | None:
-        """Stage 2: copy and hash in one read; commit only if the file did not change meanwhile."""
+    def _store(self, original, c: Candidate, st: os.stat_result,
+               head: bytes) -> tuple[str, int, bool] | None:
+        """Stage 2: copy and hash in one read (`head`, the first chunk, is read already); commit
+        only if the file did not change meanwhile. (sha, size, created) or None."""
         def unchanged_since_stat() -> bool:
             try:
                 now = os.stat(c.path)
@@ -418,11 +433,10 @@ class Ingestor:
             return now.st_size == st.st_size and now.st_mtime_ns == st.st_mtime_ns
 
         try:
-            res = self.store.put_stream(original, self.limits.max_archive_bytes,
-                                        unchanged_since_stat)
+            return self.store.put_stream(original, self.limits.max_archive_bytes,
+                                         unchanged_since_stat, first=head)
         except ObjectTooLarge:
             return None
-        return None if res is None else (res[0], res[1])
 
     def _extract(self, sha: str, fmt: str, name: str, mtime_ns: int | None) -> None:
         """Stage 4: read the stored object (never the original) in the guarded reader process
@@ -452,6 +466,24 @@ class Ingestor:
         if self._to_send:
             shas, self._to_send = self._to_send, []
             self.dispatch.extract(shas)
+
+    def _read_in_memory(self, sha: str, fmt: str, name: str, mtime_ns: int | None,
+                        data: bytes) -> tuple[dict, int] | None:
+        """Stage 4 for a content whose bytes are in hand, if its format is read in this process
+        (plain Python over bytes: nothing that could take the process down, so nothing to
+        count first): what `record` saves with the object (`save_extraction`'s arguments) and
+        the reads counted, this one with those a killed process began; None otherwise."""
+        if not in_process(fmt, len(data)):
+            return None
+        tries = 1 + (self._unfinished or {}).get(sha, 0)
+        if tries > self.limits.max_read_attempts:
+            ex = gave_up(fmt, tries)
+        else:
+            ex = read_in_memory(data, fmt, self.limits)
+            if ex is None:          # no reader of bytes for the format: read from the object
+                return None
+        (self._unfinished or {}).pop(sha, None)
+        return extraction_record(ex, fmt, name, mtime_ns), tries
 
     def _expand(self, src: Source | None, problems: list[tuple[str, str]]) -> None:
         """Stage 5: each zip member archived as a source below the zip's path; members of an
@@ -542,29 +574,6 @@ class Dispatch(Protocol):
         """Send again whatever the catalog says is pending and the queues no longer hold."""
 
 
-def gave_up(fmt: str, tries: int) -> Extraction:
-    """The extraction of a file whose reads took the reader down too often."""
-    return Extraction(problem=reasons.READ_GAVE_UP.format(fmt=fmt.upper(), attempts=tries - 1))
-
-
-def extraction_record(ex: Extraction, fmt: str, name: str, mtime_ns: int | None) -> dict:
-    """What the catalog keeps of a read (`Catalog.save_extraction`'s arguments): text and
-    facts, the evidence date found among every source of one, the pages left for OCR."""
-    date, date_source = evidence_date(
-        pages=ex.pages, exif=ex.info.get("exif_date"), name=name,
-        pdf=ex.info.get("pdf_date"), mtime_ns=mtime_ns,
-        metadata=ex.info.get("meta_date"))
-    info = dict(ex.info)
-    if ex.note:
-        info["note"] = ex.note
-    ext = PurePosixPath(name).suffix.lower().lstrip(".")
-    if ext and not _same_format(ext, fmt):
-        info["mislabelled"] = ext
-    return {"state": "problem" if ex.problem else "ok", "reason": ex.problem,
-            "pages": ex.page_count, "text": ex.text, "info": info, "date": date,
-            "date_source": date_source, "ocr_todo": [] if ex.problem else ex.ocr_pages}
-
-
 _ALIASES = {"jpg": "jpeg", "jpe": "jpeg", "tif": "tiff", "text": "txt", "log": "txt",
             "et": "xls", "wps": "doc", "heif": "heic", "tsv": "csv", "xlsm": "xlsx",
             "docm": "docx", "odt": "odf", "ods": "odf", "odp": "odf", "m4v": "mp4", "3gp": "mp4",
@@ -583,6 +592,29 @@ def same_stat(known: tuple | None, st: os.stat_result | None) -> bool:
     the file's stat agree."""
     return (known is not None and st is not None and known[2] == st.st_size
             and known[3] == st.st_mtime_ns)
+
+
+def gave_up(fmt: str, tries: int) -> Extraction:
+    """The extraction of a file whose reads took the reader down too often."""
+    return Extraction(problem=reasons.READ_GAVE_UP.format(fmt=fmt.upper(), attempts=tries - 1))
+
+
+def extraction_record(ex: Extraction, fmt: str, name: str, mtime_ns: int | None) -> dict:
+    """What the catalog keeps of a read (`Catalog.save_extraction`'s arguments): text and
+    facts, the evidence date found among every source of one, the pages left for OCR."""
+    date, date_source = evidence_date(
+        pages=ex.pages, exif=ex.info.get("exif_date"), name=name,
+        pdf=ex.info.get("pdf_date"), mtime_ns=mtime_ns,
+        metadata=ex.info.get("meta_date"))
+    info = dict(ex.info)
+    if ex.note:
+        info["note"] = ex.note
+    ext = suffix(name).lower().lstrip(".")
+    if ext and not _same_format(ext, fmt):
+        info["mislabelled"] = ext
+    return {"state": "problem" if ex.problem else "ok", "reason": ex.problem,
+            "pages": ex.page_count, "text": ex.text, "info": info, "date": date,
+            "date_source": date_source, "ocr_todo": [] if ex.problem else ex.ocr_pages}
 
 
 def _same_format(ext: str, fmt: str) -> bool:

@@ -55,8 +55,8 @@ def relative(inbox: Path, path: Path) -> str | None:
 
 
 def unit_of(rel: str) -> str:
-    parts = PurePosixPath(rel).parts
-    return parts[0] if len(parts) > 1 else NO_UNIT
+    unit, sep, _ = rel.partition("/")        # `rel` is '/'-separated and normalised
+    return unit if sep else NO_UNIT
 
 
 
@@ -66,15 +66,15 @@ def unit_problem(rel: str, units) -> str | None:
     of the workspace), or None; `units` None accepts any folder."""
     if units is None:
         return None
-    parts = PurePosixPath(rel).parts
-    if len(parts) < 2:
+    folder, sep, _ = rel.partition("/")      # `rel` is '/'-separated and normalised
+    if not sep:
         return reasons.OUTSIDE_UNIT_FOLDER
-    if parts[0] in units:
+    if folder in units:
         return None
-    near = closest(parts[0], units)
+    near = closest(folder, units)
     if near:
-        return reasons.UNKNOWN_UNIT_FOLDER.format(folder=parts[0], closest=near)
-    return reasons.UNKNOWN_UNIT_FOLDER_NO_MATCH.format(folder=parts[0])
+        return reasons.UNKNOWN_UNIT_FOLDER.format(folder=folder, closest=near)
+    return reasons.UNKNOWN_UNIT_FOLDER_NO_MATCH.format(folder=folder)
 
 
 def in_nested_workspace(inbox: Path, rel: str) -> bool:

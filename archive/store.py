@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import os
 import re
 import socket
@@ -60,8 +61,10 @@ class Objects(Protocol):
     """An object store: contents named by their SHA-256, written once, never changed."""
 
     def put_stream(self, stream: BinaryIO, limit: int | None = None,
-                   before_commit: Callable[[], bool] | None = None) -> tuple[str, int, bool] | None:
-        """Store a stream's bytes: (sha, size, created), None if `before_commit` said no."""
+                   before_commit: Callable[[], bool] | None = None,
+                   first: bytes | None = None) -> tuple[str, int, bool] | None:
+        """Store a stream's bytes: (sha, size, created), None if `before_commit` said no;
+        `first` is what the caller already read from the stream's start."""
 
     def put_file(self, path: Path, limit: int | None = None,
                  before_commit: Callable[[], bool] | None = None) -> tuple[str, int, bool] | None:
@@ -106,6 +109,11 @@ class ObjectStore:
         # fill the disk here; None in normal use
         self.fault: Callable[[int], None] | None = None
         self._unsynced: list[str] | None = None      # objects of the open batch, not yet synced
+        # temporary files are named for the process (so that a sweep knows a dead one's) and
+        # numbered within it; the random part keeps a reused process id from meeting its
+        # predecessor's file
+        self._token = uuid.uuid4().hex[:12]
+        self._numbers = itertools.count()            # next() is atomic: threads may share a store
         self._pool: ThreadPoolExecutor | None = None
 
     def path(self, sha: str) -> Path:
@@ -116,7 +124,7 @@ class ObjectStore:
         return f"{self._root}{os.sep}{sha[:2]}{os.sep}{sha[2:]}"
 
     def has(self, sha: str) -> bool:
-        return self.path(sha).is_file()
+        return os.path.isfile(self._name(sha))
 
     def open(self, sha: str) -> BinaryIO:
         return open(self.path(sha), "rb")
@@ -133,49 +141,56 @@ class ObjectStore:
         return None if found == sha else found
 
     def put_stream(self, stream: BinaryIO, limit: int | None = None,
-                   before_commit: Callable[[], bool] | None = None) -> tuple[str, int, bool] | None:
+                   before_commit: Callable[[], bool] | None = None,
+                   first: bytes | None = None) -> tuple[str, int, bool] | None:
         """Store the bytes of `stream`; returns (sha, size, created) or None if `before_commit`
         said no (the source changed while we read it). Raises ObjectTooLarge past `limit` bytes.
+        `first` is what the caller has already read from the start of the stream (any length).
         Content the store already holds is neither written again nor flushed to disk: a zip of
         4,096 identical members costs one write, not 4,096 (a small one is hashed in memory)."""
-        first = stream.read(CHUNK)
+        if first is None:
+            first = stream.read(CHUNK)
+        elif len(first) < CHUNK:
+            first += stream.read(CHUNK - len(first))
         if limit is not None and len(first) > limit:
             raise ObjectTooLarge(limit)
-        if len(first) < CHUNK:
+        absent = False                  # the final name was not there a moment ago
+        if len(first) < CHUNK:          # all of it
             sha = hashlib.sha256(first).hexdigest()
             try:
                 whole = os.stat(self._name(sha)).st_size == len(first)
             except FileNotFoundError:
-                whole = False
+                whole, absent = False, True
             if whole:
                 if before_commit is not None and not before_commit():
                     return None
                 return sha, len(first), False
-        tmp = f"{self._tmp}{os.sep}{os.getpid()}-{HOST}.{uuid.uuid4().hex}.part"
+        tmp = f"{self._tmp}{os.sep}{os.getpid()}-{HOST}.{self._token}.{next(self._numbers)}.part"
         h = hashlib.sha256()
         size = 0
         created = False
         try:
-            with open(tmp, "wb") as out:
-                chunk = first
-                while chunk:
+            # read-only from the start (POSIX: the descriptor still writes), so no chmod later
+            fd = os.open(tmp, _CREATE, _CREATE_MODE)
+            try:
+                for chunk in _chunks(first, stream):
                     if limit is not None and size + len(chunk) > limit:
                         raise ObjectTooLarge(limit)
                     h.update(chunk)
                     with _full_is_store_full(self.root):
                         if self.fault is not None:
                             self.fault(size)
-                        out.write(chunk)
+                        _write_all(fd, chunk)
                     size += len(chunk)
-                    chunk = stream.read(CHUNK)
                 sha = h.hexdigest()
                 with _full_is_store_full(self.root):
-                    out.flush()
                     if self.durable and not self._sync_later() and not self.has(sha):
-                        os.fsync(out.fileno())
+                        os.fsync(fd)
+            finally:
+                os.close(fd)
             if before_commit is not None and not before_commit():
                 return None
-            created = self._commit(tmp, sha, size)
+            created = self._commit(tmp, sha, size, absent)
             if created and self._sync_later():
                 self._unsynced.append(self._name(sha))
             return sha, size, created
@@ -220,17 +235,22 @@ class ObjectStore:
         # a batch.
         return self._unsynced is not None and os.name != "nt"
 
-    def _commit(self, tmp: str, sha: str, size: int) -> bool:
+    def _commit(self, tmp: str, sha: str, size: int, absent: bool = False) -> bool:
+        """Rename `tmp` to the object's name unless the object is there whole; `absent` if the
+        caller found no object of that name a moment ago (one look fewer)."""
         final = self._name(sha)
-        try:
-            whole = os.stat(final).st_size == size
-        except FileNotFoundError:
-            whole = None
+        whole = None
+        if not absent:
+            try:
+                whole = os.stat(final).st_size == size
+            except FileNotFoundError:
+                pass
         if whole:
             return False
         if whole is False:          # cut short by a power cut before its batch was synced
             os.chmod(final, stat.S_IREAD | stat.S_IWRITE)
-        os.chmod(tmp, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
+        if _CREATE_MODE != _READ_ONLY:
+            os.chmod(tmp, _READ_ONLY)
         try:
             try:
                 os.replace(tmp, final)
@@ -262,6 +282,31 @@ class ObjectStore:
             except OSError:          # in use (Windows) or already gone
                 pass
         return removed
+
+
+_READ_ONLY = stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+# POSIX: a temporary file is created read-only (its descriptor writes all the same), as the
+# object it becomes. Windows could not delete a read-only file left over: it is made read-only
+# just before its rename.
+_CREATE_MODE = _READ_ONLY if os.name != "nt" else stat.S_IREAD | stat.S_IWRITE
+
+
+def _chunks(first: bytes, stream: BinaryIO):
+    """`first` in chunks, then the rest of `stream` (none if `first` was shorter than a chunk:
+    it was all of it)."""
+    view = memoryview(first)
+    for i in range(0, len(first), CHUNK):
+        yield view[i:i + CHUNK]
+    if len(first) >= CHUNK:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+
+
+def _write_all(fd: int, data) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _fsync_each(paths: list[str]) -> None:

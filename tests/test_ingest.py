@@ -442,3 +442,54 @@ def test_an_unchanged_pass_costs_one_stat_a_file_however_deep_the_folders(ws, in
     end = next(i for i, line in enumerate(lines) if "/yingjian-pass-ends" in line)
     stats = [line for line in lines[begin + 1:end] if _PATH_STAT.search(line)]
     assert len(stats) <= files + folders, "\n".join(stats[:20])
+
+
+def test_a_small_text_file_is_read_from_the_bytes_it_was_stored_from(ws, inbox, monkeypatch):
+    """A plain-text file up to 1 MB is read from the bytes the ingest has just copied (not from
+    the stored object opened again) and its object is recorded once with what was read: text,
+    date, one read counted. Same bytes in a second unit are one object, read once."""
+    import archive.ingest as ingest_module
+    read_from_disk = []
+    real = ingest_module.read_object
+    monkeypatch.setattr(ingest_module, "read_object",
+                        lambda path, fmt, limits: read_from_disk.append(fmt) or real(path, fmt, limits))
+    small = "双拥工作记录\n走访慰问军属。\n2021年3月5日\n".encode("utf-8")
+    ledger = ("姓名,单位,日期\n" + "张三,人武部,2022年7月1日\n" * 8000).encode("gb18030")  # ~200 KB
+    (inbox / "人武部/记录.txt").write_bytes(small)
+    (inbox / "教育局/记录副本.txt").write_bytes(small)
+    (inbox / "人武部/台账.csv").write_bytes(ledger)
+    s = ingest(ws)
+    assert (s.ingested, s.duplicates, s.problems) == (2, 1, [])
+    assert read_from_disk == []
+    for data, text, date in ((small, "走访慰问军属", "2021-03-05"), (ledger, "张三,人武部", "2022-07-01")):
+        sha = hashlib.sha256(data).hexdigest()
+        row = ws.catalog.object(sha)
+        assert (row["state"], row["date"], row["date_source"]) == ("ok", date, "content")
+        assert text in row["text"] and row["read_attempts"] == 1
+        stored = ws.store.path(sha)
+        assert stored.read_bytes() == data
+        assert stored.stat().st_mode & 0o222 == 0 or os.name == "nt"     # read-only
+    assert list(ws.store.tmp.iterdir()) == []
+
+
+def test_the_store_takes_whatever_the_caller_has_read_already(ws, monkeypatch):
+    """`put_stream(first=…)`: the bytes a caller read from the start of the stream (to detect
+    its format, or all of a small file) are stored with the rest, whatever their length, in
+    the store's chunks."""
+    import io
+
+    import archive.store as store_module
+    monkeypatch.setattr(store_module, "CHUNK", 1000)
+    for size in (0, 10, 999, 1000, 1001, 4321):
+        data = hashlib.sha256(str(size).encode()).digest() * (size // 32 + 1)
+        data = data[:size]
+        for head in sorted({0, 1, min(size, 500), size}):
+            stream = io.BytesIO(data)
+            first = stream.read(head)
+            chunks = []
+            ws.store.fault = chunks.append      # called before each chunk is written
+            sha, n, _ = ws.store.put_stream(stream, first=first)
+            ws.store.fault = None
+            assert (sha, n) == (hashlib.sha256(data).hexdigest(), size), (size, head)
+            assert ws.store.path(sha).read_bytes() == data
+            assert all(b - a <= 1000 for a, b in zip(chunks, chunks[1:] + [size]))

@@ -228,6 +228,22 @@ def test_a_write_that_fails_inside_a_batch_undoes_itself_and_nothing_before_it(t
     cat = Catalog(tmp_path / "catalog.sqlite")           # what was committed, read afresh
     assert cat.source("人武部/甲.txt").sha == ok and cat.object(ok) is not None
     assert cat.source("人武部/乙.zip/丙.txt") is None and cat.object(bad) is None
+    # the version and the change kept aside for the batch's commit were written with it
+    assert [v["sha"] for v in cat.versions(cat.source("人武部/甲.txt").id)] == [ok]
+    assert cat.changed_since(0)[1] == [cat.source("人武部/甲.txt").id]
+    cat.close()
+
+
+def test_a_batch_keeps_its_undo_copies_in_memory_and_its_pages_in_cache(tmp_path):
+    """A batch holds a savepoint per record: SQLite copies every page a savepoint touches
+    before changing it, into a temporary file unless temp_store is MEMORY (some 30 pages a
+    file, written one by one). The batch's connection also keeps a larger page cache."""
+    cat = Catalog(tmp_path / "catalog.sqlite")
+    cat.begin_batch()
+    db = cat._db
+    assert db.execute("PRAGMA temp_store").fetchone()[0] == 2
+    assert db.execute("PRAGMA cache_size").fetchone()[0] <= -32 * 1024
+    cat.commit_batch(end=True)
     cat.close()
 
 

@@ -8,11 +8,12 @@ takes a stored object and returns an `Extraction`; a file it cannot understand r
 from __future__ import annotations
 
 from . import media, ofd, office97, ooxml, pdf, text
-from .base import PAGE_BREAK, REGISTRY, Extraction, FormatError, Reader, meaningful, reader_for, reads
+from .base import (PAGE_BREAK, REGISTRY, Extraction, FormatError, Reader, bytes_reader_for, meaningful,
+                   reader_for, reads, reads_bytes)
 
 FAMILIES = (pdf, media, ooxml, office97, ofd, text)
 
 __all__ = [
-    "FAMILIES", "PAGE_BREAK", "REGISTRY", "Extraction", "FormatError", "Reader", "meaningful",
-    "reader_for", "reads",
+    "FAMILIES", "PAGE_BREAK", "REGISTRY", "Extraction", "FormatError", "Reader", "bytes_reader_for",
+    "meaningful", "reader_for", "reads", "reads_bytes",
 ]

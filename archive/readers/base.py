@@ -65,6 +65,24 @@ def reader_for(fmt: str) -> Reader | None:
     return REGISTRY.get(fmt)
 
 
+BytesReader = Callable[[bytes, Limits], Extraction]
+
+
+def reads_bytes(reader: Reader) -> Callable[[BytesReader], BytesReader]:
+    """Register the decorated function as `reader`'s way of reading a content whose bytes are
+    already in memory, for a reader that is plain Python over bytes (the ingest reads a small
+    plain-text file from the bytes it has just stored, without opening the object again). It
+    belongs to the reader: a format with no reader has none either."""
+    def register(from_bytes: BytesReader) -> BytesReader:
+        reader.from_bytes = from_bytes
+        return from_bytes
+    return register
+
+
+def bytes_reader_for(fmt: str) -> BytesReader | None:
+    return getattr(REGISTRY.get(fmt), "from_bytes", None)
+
+
 _MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 

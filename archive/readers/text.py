@@ -7,12 +7,16 @@ from pathlib import Path
 
 from .. import reasons
 from ..limits import Limits
-from .base import Extraction, reads
+from .base import Extraction, reads, reads_bytes
 
 
 @reads("txt", "csv")
 def read_text(path: Path, limits: Limits) -> Extraction:
-    data = path.read_bytes()
+    return decode_text(path.read_bytes(), limits)
+
+
+@reads_bytes(read_text)
+def decode_text(data: bytes, limits: Limits) -> Extraction:
     for enc in ("utf-8-sig", "gb18030", "utf-16"):
         try:
             return Extraction(pages=[data.decode(enc)], info={"encoding": enc})
