@@ -74,6 +74,10 @@ class SqliteStore:
     MIGRATIONS: Sequence[Migration] = ()
 
     def __init__(self, path: Path, busy_timeout: float = 30.0):
+        self._open(path, busy_timeout)
+
+    def _open(self, path: Path, busy_timeout: float) -> None:
+        """Connect and migrate (foundation/pgstore.py opens a PostgreSQL database here instead)."""
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         _create_private(self.path)
