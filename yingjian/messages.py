@@ -149,6 +149,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     # the archive
     "catalog_busy": ("资料目录库正被另一个程序占用(已等待 {waited:.0f} 秒)",
                      "稍后再试,或关闭正在运行的另一个 yingjian"),
+    "database_unavailable": ("无法连接数据库 {path}(已等待 {waited:.0f} 秒)",
+                             "检查 PostgreSQL 服务是否在运行、网络是否连通;恢复后重新运行即可,已归档的内容不会丢失"),
     "catalog_damaged": ("资料目录库 {path} 已损坏,无法读取",
                         "请从备份恢复 catalog.sqlite;归档的文件本身(archive/objects)不受影响"),
     "store_too_new": ("资料目录库 {path} 由更新版本的 yingjian 写入,本版本无法使用",
