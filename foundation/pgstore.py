@@ -519,14 +519,35 @@ class PgStore:
                 cur.execute(f"SELECT {cols} FROM {table}")
                 yield from cur
 
-    def load_tables(self, tables: dict[str, tuple[Sequence[str], Callable[[], Iterator[tuple]]]]) -> None:
-        """Fill these (empty) tables in one transaction: table -> (columns, a function giving
-        the rows); the identity sequences then continue after the highest id copied."""
+    def load_tables(self, tables: dict[str, tuple[Sequence[str], Callable[[], Iterator[tuple]]]],
+                    empty_first: bool = False) -> None:
+        """Fill these tables in one transaction (emptied first with `empty_first`): table ->
+        (columns, a function giving the rows), a table before those that refer to it; the
+        identity sequences then continue after the highest id copied."""
         psycopg = _psycopg()
+        refers = {}
+        for child, parent in self._tuples(
+                "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c "
+                "WHERE c.contype = 'f' AND c.conrelid <> c.confrelid"):
+            refers.setdefault(child, set()).add(parent)
+        order: list[str] = []
+
+        def visit(t: str, seen=()) -> None:
+            if t in order or t in seen:
+                return
+            for parent in sorted(refers.get(t, ())):
+                if parent in tables:
+                    visit(parent, (*seen, t))
+            order.append(t)
+        for t in sorted(tables):
+            visit(t)
         with psycopg.connect(self.dsn) as raw:
             with raw.transaction():
                 raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-                for table, (columns, rows) in tables.items():
+                if empty_first:
+                    raw.execute(f"TRUNCATE {', '.join(order)}")
+                for table in order:
+                    columns, rows = tables[table]
                     cols = ", ".join(_quote(c) for c in columns)
                     with raw.cursor().copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                         for r in rows():

@@ -305,3 +305,20 @@ class SqliteStore:
         for _ref, conn in conns:
             conn.close()
         self._local = threading.local()
+
+    # -- the whole database, for `db copy` (yingjian/cluster.py) ---------------------------
+
+    def table_columns(self) -> dict[str, tuple[str, ...]]:
+        """table -> its columns, for every table of the database (not SQLite's own)."""
+        names = [r[0] for r in self._tuples("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                            "AND name NOT LIKE 'sqlite%' ORDER BY name")]
+        return {t: tuple(r[1] for r in self._tuples(f"PRAGMA table_info({t})")) for t in names}
+
+    def table_rows(self, table: str, columns: Sequence[str]) -> Iterator[tuple]:
+        """Every row of `table` (these columns; `rowid` too, the order rows arrived in)."""
+        cur = self._db.cursor()
+        cur.row_factory = None
+        yield from cur.execute(f"SELECT {', '.join(columns)} FROM {table}")
+
+    def table_count(self, table: str) -> int:
+        return self._tuples(f"SELECT COUNT(*) FROM {table}")[0][0]
