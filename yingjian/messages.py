@@ -405,6 +405,7 @@ WATCH_EVENTS = {
     "inbox_unavailable": "收件箱暂时无法访问:{path},稍后重试",
     "store_full": "归档所在的磁盘空间不足({path}),请尽快清理;一分钟后重试",
     "archive_error": "归档出错:{detail},稍后重试",
+    "database_unavailable": "暂时无法连接数据库 {path}(已等待 {waited:.0f} 秒),稍后重试;已收到的文件不会丢失",
     "unexpected": "处理时发生意外错误({detail}),继续监视",
     "no_events": "无法监听文件夹事件({detail}),改为定期扫描",
     "file_failed": "处理 {path} 时出错({detail}),已跳过",
