@@ -29,6 +29,7 @@ import re
 import threading
 import time
 import weakref
+from contextlib import contextmanager
 from typing import Callable, Iterator, Sequence, Union
 from urllib.parse import urlsplit, urlunsplit
 
@@ -187,8 +188,7 @@ class _Cursor:
         self.lastrowid = None
 
     def execute(self, sql: str, args: Sequence = ()) -> "_Cursor":
-        store = self._conn.store
-        query, ident = store._translated(sql)
+        query, ident = self._conn.pool.translated(sql)
 
         def run(raw):
             cur = raw.cursor(row_factory=self.row_factory or _tuple_row())
@@ -201,7 +201,7 @@ class _Cursor:
         return self
 
     def executemany(self, sql: str, seq) -> "_Cursor":
-        query = self._conn.store._translated(sql, many=True)[0]
+        query = self._conn.pool.translated(sql, many=True)[0]
         rows = [tuple(r) for r in seq]
         if not rows:
             return self
@@ -237,20 +237,24 @@ def _tuple_row():
 
 
 class _Connection:
-    """One thread's connection to the database (autocommit: transactions are begun and ended
-    by the store, as with SQLite's isolation_level=None). When the server drops it, a statement
-    outside a transaction is run again on a new connection; inside one, ConnectionLost."""
+    """One thread's connection to the database, shared by every store of the process on that
+    database (a web server's thread uses one connection, not one per store). Autocommit:
+    transactions are begun and ended by the stores, as with SQLite's isolation_level=None.
+    When the server drops it, a statement outside a transaction is run again on a new
+    connection; inside one, ConnectionLost; while a batch is open on it, every statement
+    raises ConnectionLost until the batch's store has ended it."""
 
-    def __init__(self, store: "PgStore"):
-        self.store = store
+    def __init__(self, pool: "_Pool"):
+        self.pool = pool
         self.raw = None
+        self.batches: set[int] = set()         # ids of the stores with a batch open here
         self.open()
 
     def open(self, deadline: float | None = None) -> None:
         psycopg = _psycopg()
-        store = self.store
+        pool = self.pool
         start = time.monotonic()
-        deadline = deadline if deadline is not None else start + store.busy_timeout
+        deadline = deadline if deadline is not None else start + pool.busy_timeout
         if self.raw is not None:
             try:
                 self.raw.close()
@@ -260,16 +264,16 @@ class _Connection:
         while True:
             try:
                 self.raw = psycopg.connect(
-                    store.dsn, autocommit=True, connect_timeout=max(2, int(store.busy_timeout)),
-                    options=f"-c lock_timeout={int(store.busy_timeout * 1000)}")
-                store._reconnected()
+                    pool.dsn, autocommit=True, connect_timeout=max(2, int(pool.busy_timeout)),
+                    options=f"-c lock_timeout={int(pool.busy_timeout * 1000)}")
+                pool.reconnected()
                 return
             except psycopg.OperationalError as e:
                 if getattr(e, "sqlstate", None) in _FATAL_CONNECT_STATES or \
                         any(w in str(e) for w in ("password authentication", "does not exist")):
-                    raise DatabaseUnavailable(store.path, 0, str(e).strip()) from e
+                    raise DatabaseUnavailable(pool.path, 0, str(e).strip()) from e
                 if time.monotonic() >= deadline:
-                    raise DatabaseUnavailable(store.path, time.monotonic() - start,
+                    raise DatabaseUnavailable(pool.path, time.monotonic() - start,
                                               str(e).strip()) from e
                 time.sleep(0.2)
 
@@ -280,17 +284,22 @@ class _Connection:
         return raw is not None and not raw.closed and not raw.broken and \
             raw.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
+    @property
+    def broken(self) -> bool:
+        raw = self.raw
+        return raw is None or raw.closed or raw.broken
+
     def run(self, fn):
         """fn(raw connection), on a new connection if the server dropped the old one while no
         transaction was open (nothing of ours was lost, the statement simply runs again)."""
         psycopg = _psycopg()
-        store = self.store
+        pool = self.pool
         deadline = None
         while True:
             raw = self.raw
-            if raw is None or raw.closed or raw.broken:
-                if store._batch_open:
-                    raise ConnectionLost(store.path, 0, "lost inside a batch")
+            if self.broken:
+                if self.batches:
+                    raise ConnectionLost(pool.path, 0, "lost inside a batch")
                 self.open(deadline)
                 raw = self.raw
             idle = not self.in_transaction
@@ -298,18 +307,14 @@ class _Connection:
                 return fn(raw)
             except psycopg.Error as e:
                 if not _is_gone(e, raw):
-                    mine = _store_error(store, e)
+                    mine = _store_error(pool, e)
                     if mine is e:
                         raise
                     raise mine from e
-                if not idle or store._batch_open:
-                    raise ConnectionLost(store.path, 0, str(e).strip()) from e
+                if not idle or self.batches:
+                    raise ConnectionLost(pool.path, 0, str(e).strip()) from e
                 if deadline is None:
-                    deadline = time.monotonic() + store.busy_timeout
-                try:
-                    raw.close()
-                except Exception:
-                    pass
+                    deadline = time.monotonic() + pool.busy_timeout
                 self.open(deadline)
 
     def execute(self, sql: str, args: Sequence = ()) -> _Cursor:
@@ -329,15 +334,103 @@ class _Connection:
                 pass
 
 
-def _store_error(store: "PgStore", e: BaseException) -> BaseException:
+def _store_error(pool: "_Pool", e: BaseException) -> BaseException:
     """The store's own error for a server's refusal that means the same as SQLite's: a full
     disk, a lock waited for too long. Anything else is the driver's error as it is."""
     state = getattr(e, "sqlstate", None) or ""
     if state.startswith("53"):                        # insufficient resources: disk full
-        return StoreFull(store.path)
+        return StoreFull(pool.path)
     if state in ("55P03", "40P01", "57014"):          # lock timeout, deadlock, statement timeout
-        return CatalogBusy(store.path, store.busy_timeout)
+        return CatalogBusy(pool.path, pool.busy_timeout)
     return e
+
+
+class _Pool:
+    """The connections of one process to one database: one per thread, shared by the stores
+    open on it, closed when the last of those stores closes; with the statements translated
+    once for all of them and the tables' keys read once."""
+
+    def __init__(self, dsn: str, busy_timeout: float):
+        self.dsn, self.path, self.busy_timeout = dsn, redact(dsn), busy_timeout
+        self.local = threading.local()
+        self.conns: list[tuple[weakref.ref, _Connection]] = []
+        self.lock = threading.Lock()
+        self.stores: weakref.WeakSet = weakref.WeakSet()
+        self.sql_cache: dict[tuple[str, bool], tuple[str, bool]] = {}
+        self.schema_cache: dict[str, tuple[tuple, tuple, str | None]] | None = None
+
+    def connection(self) -> _Connection:
+        db = getattr(self.local, "db", None)
+        if db is not None:
+            return db
+        db = _Connection(self)
+        with self.lock:
+            alive = []
+            for ref, conn in self.conns:        # the connections of threads that have ended
+                thread = ref()
+                if thread is not None and thread.is_alive():
+                    alive.append((ref, conn))
+                else:
+                    conn.close()
+            alive.append((weakref.ref(threading.current_thread()), db))
+            self.conns = alive
+        self.local.db = db
+        return db
+
+    def reconnected(self) -> None:
+        for store in list(self.stores):
+            store._reconnected()
+
+    def translated(self, sql: str, many: bool = False) -> tuple[str, bool]:
+        key = (sql, many)
+        done = self.sql_cache.get(key)
+        if done is None:
+            done = self.sql_cache[key] = translate(sql, self.table, returning=not many)
+        return done
+
+    def table(self, name: str) -> tuple[tuple, tuple, str | None]:
+        return self.schema().get(name, ((), (), None))
+
+    def schema(self) -> dict[str, tuple[tuple, tuple, str | None]]:
+        """table -> (primary key columns, every column, identity column), read once."""
+        if self.schema_cache is None:
+            def tuples(sql):
+                cur = self.connection().cursor()
+                cur.row_factory = None
+                return cur.execute(sql).fetchall()
+            cols: dict[str, list] = {}
+            ident: dict[str, str] = {}
+            for table, col, is_ident in tuples(
+                    "SELECT c.relname, a.attname, a.attidentity FROM pg_attribute a "
+                    "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND a.attnum > 0 "
+                    "AND NOT a.attisdropped ORDER BY c.relname, a.attnum"):
+                cols.setdefault(table, []).append(col)
+                if is_ident:
+                    ident[table] = col
+            keys: dict[str, list] = {}
+            for table, col in tuples(
+                    "SELECT c.relname, a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey) "
+                    "WHERE i.indisprimary AND n.nspname = current_schema()"):
+                keys.setdefault(table, []).append(col)
+            self.schema_cache = {t: (tuple(keys.get(t, ())), tuple(c), ident.get(t)) for t, c in cols.items()}
+        return self.schema_cache
+
+    def migrated(self) -> None:
+        self.schema_cache, self.sql_cache = None, {}
+
+    def close(self) -> None:
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for _ref, conn in conns:
+            conn.close()
+        self.local = threading.local()
+
+
+_POOLS: dict[tuple[str, float], _Pool] = {}
+_POOLS_LOCK = threading.Lock()
 
 
 class PgStore:
@@ -351,13 +444,16 @@ class PgStore:
         self.path = redact(self.dsn)
         self.busy_timeout = busy_timeout
         self._local = threading.local()
-        self._conns: list[tuple[weakref.ref, _Connection]] = []
-        self._conns_lock = threading.Lock()
         self._closed = False
-        self._sql_cache: dict[tuple[str, bool], tuple[str, bool]] = {}
-        self._schema_cache: dict[str, tuple[tuple, tuple, str | None]] | None = None
+        with _POOLS_LOCK:
+            key = (self.dsn, float(busy_timeout))
+            pool = _POOLS.get(key)
+            if pool is None:
+                pool = _POOLS[key] = _Pool(self.dsn, busy_timeout)
+            pool.stores.add(self)
+            self._pool = pool
         try:
-            self._connect()
+            self._db
             self._migrate()
         except BaseException:
             self.close()
@@ -365,64 +461,27 @@ class PgStore:
 
     @property
     def _db(self) -> _Connection:
-        db = getattr(self._local, "db", None)
-        return db if db is not None else self._connect()
-
-    def _connect(self) -> _Connection:
         if self._closed:
             raise RuntimeError("the store is closed")
-        db = _Connection(self)
-        with self._conns_lock:
-            alive = []
-            for ref, conn in self._conns:
-                thread = ref()
-                if thread is not None and thread.is_alive():
-                    alive.append((ref, conn))
-                else:
-                    conn.close()
-            alive.append((weakref.ref(threading.current_thread()), db))
-            self._conns = alive
-        self._local.db = db
-        return db
+        return self._pool.connection()
 
     def _reconnected(self) -> None:
         """A new connection has none of the old one's temporary tables."""
         self.__dict__.pop("_file_list_tags", None)
 
-    # -- the spellings -------------------------------------------------------------------------
+    @property
+    def _batch_open(self) -> bool:
+        return getattr(self._local, "batch_open", False)
 
-    def _translated(self, sql: str, many: bool = False) -> tuple[str, bool]:
-        key = (sql, many)
-        done = self._sql_cache.get(key)
-        if done is None:
-            done = self._sql_cache[key] = translate(sql, self._table, returning=not many)
-        return done
-
-    def _table(self, name: str) -> tuple[tuple, tuple, str | None]:
-        return self._schema().get(name, ((), (), None))
+    @_batch_open.setter
+    def _batch_open(self, value: bool) -> None:
+        """A batch open on this thread's connection: if the server drops it, no statement on
+        it may carry on as if nothing happened until the batch is ended."""
+        self._local.batch_open = value
+        (self._db.batches.add if value else self._db.batches.discard)(id(self))
 
     def _schema(self) -> dict[str, tuple[tuple, tuple, str | None]]:
-        """table -> (primary key columns, every column, identity column), read once."""
-        if self._schema_cache is None:
-            cols: dict[str, list] = {}
-            ident: dict[str, str] = {}
-            for table, col, is_ident in self._tuples(
-                    "SELECT c.relname, a.attname, a.attidentity FROM pg_attribute a "
-                    "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND a.attnum > 0 "
-                    "AND NOT a.attisdropped ORDER BY c.relname, a.attnum"):
-                cols.setdefault(table, []).append(col)
-                if is_ident:
-                    ident[table] = col
-            keys: dict[str, list] = {}
-            for table, col in self._tuples(
-                    "SELECT c.relname, a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
-                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey) "
-                    "WHERE i.indisprimary AND n.nspname = current_schema()"):
-                keys.setdefault(table, []).append(col)
-            self._schema_cache = {t: (tuple(keys.get(t, ())), tuple(c), ident.get(t)) for t, c in cols.items()}
-        return self._schema_cache
+        return self._pool.schema()
 
     # -- migrations ------------------------------------------------------------------------
 
@@ -453,10 +512,25 @@ class PgStore:
             if current != known or row is None:
                 db.execute("INSERT INTO schema_versions VALUES (?, ?) ON CONFLICT (store) "
                            "DO UPDATE SET version = EXCLUDED.version", (self.STORE, known))
-        self._schema_cache = None
-        self._sql_cache = {}
+        self._pool.migrated()
 
     # -- transactions ------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[_Connection]:
+        """As SQLite's (BEGIN and the write lock, COMMIT), except that a transaction already
+        open on this thread's connection (another store's batch: the stores share it) takes
+        this one in as a savepoint, committed with it."""
+        if self._batch_open or self._db.in_transaction:
+            yield from self._savepoint()
+            return
+        self._begin()
+        try:
+            yield self._db
+            self._db.execute("COMMIT")
+        except BaseException as e:
+            self._rollback(e)
+            raise
 
     def _begin(self) -> None:
         """BEGIN, then the write lock (SQLite's BEGIN IMMEDIATE): one writer at a time."""
@@ -496,11 +570,17 @@ class PgStore:
         return 0
 
     def close(self) -> None:
-        with self._conns_lock:
-            self._closed = True
-            conns, self._conns = self._conns, []
-        for _ref, conn in conns:
-            conn.close()
+        """The store is not used after this; the connections close with the last store of the
+        process on this database."""
+        if self._closed:
+            return
+        self._closed = True
+        pool = self._pool
+        with _POOLS_LOCK:
+            pool.stores.discard(self)
+            if not pool.stores:
+                _POOLS.pop((pool.dsn, float(pool.busy_timeout)), None)
+                pool.close()
         self._local = threading.local()
 
     # -- the whole database, for `db copy` -------------------------------------------------
@@ -575,7 +655,7 @@ def _retrying(fn):
     @functools.wraps(fn)
     def call(self, *args, **kw):
         local = self._local
-        if getattr(local, "depth", 0) or getattr(local, "batch_open", False):
+        if getattr(local, "depth", 0) or getattr(local, "batch_open", False) or self._db.batches:
             return fn(self, *args, **kw)
         local.depth = 1
         try:
@@ -584,7 +664,7 @@ def _retrying(fn):
                 try:
                     return fn(self, *args, **kw)
                 except ConnectionLost as e:
-                    if getattr(self._local, "batch_open", False):
+                    if getattr(self._local, "batch_open", False) or self._db.batches:
                         raise
                     waited = time.monotonic() - start
                     if waited >= self.busy_timeout:

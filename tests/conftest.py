@@ -150,6 +150,7 @@ def on_this_database(root: Path) -> None:
     """Point a workspace the tests made at the running test's database (nothing for SQLite)."""
     if _DATABASE[0]:
         use_database(root, _DATABASE[0])
+        _DATABASE.append(root)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.cluster)])
@@ -160,8 +161,8 @@ def on_both_databases(request):
     if request.param == "postgresql":
         _DATABASE[0] = request.getfixturevalue("pg_server").database()
     yield request.param
-    dsn, _DATABASE[0] = _DATABASE[0], None
-    if dsn:                 # the workspace really was on PostgreSQL: its catalog is there
+    dsn, used, _DATABASE[:] = _DATABASE[0], _DATABASE[1:], [None]
+    if dsn and used:        # the workspaces really were on PostgreSQL: their catalog is there
         import psycopg
         with psycopg.connect(dsn) as db:
             assert db.execute("SELECT version FROM schema_versions WHERE store = 'catalog'").fetchone()
