@@ -158,3 +158,34 @@ def test_each_machine_keeps_its_own_index_following_the_shared_catalog(tmp_path,
     res = CliRunner().invoke(cli, ["-w", str(head), "ingest", "--no-ocr"], env={"YINGJIAN_HOME": ""})
     assert res.exit_code == 0, res.output
     assert search(second, "拥军优属")["total"] == 0
+
+
+def test_a_session_started_on_one_machine_is_valid_on_the_other_and_ends_on_both(tmp_path, pg_server):
+    """Two `serve` machines on one [cluster] database, the same web secret (the file
+    archive/web-secret copied to both): the sessions are in the accounts store, so a user
+    logged in through one is logged in on the other, and a logout on either ends it."""
+    import re
+
+    from yingjian.web import create_app
+    dsn = pg_server.database()
+    apps = []
+    for name in ("head", "second"):
+        root = tmp_path / name
+        init(root, units=["人武部"])
+        use_database(root, dsn)
+        apps.append(create_app(root, secret="the-same-secret-on-every-machine"))
+    head, second = (app.test_client() for app in apps)
+    ws = Workspace.open(tmp_path / "head")
+    ws.users.add("张三", "Dy-2021-zheng", office=True)
+    ws.close()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', head.get("/login").text).group(1)
+    r = head.post("/login", data={"name": "张三", "password": "Dy-2021-zheng", "csrf_token": token})
+    assert r.status_code == 302
+    cookie = head.get_cookie("session")
+    second.set_cookie(cookie.key, cookie.value)
+    assert second.get("/files").status_code == 200           # the other machine knows the session
+    token = re.search(r'name="csrf_token" value="([^"]+)"', second.get("/files").text).group(1)
+    second.post("/logout", data={"csrf_token": token})
+    assert head.get("/files").status_code == 302             # ended on the first machine too
+    for app in apps:
+        app.extensions["yingjian"].close()
