@@ -19,6 +19,7 @@ same disk and cores as SQLite, no network in between but the loopback.
                                      [--rounds 6] [--web-files 2000]
 """
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -101,20 +102,23 @@ def check_figure(tmp: Path, server: PgServer, n: int) -> None:
         ws.check()                                  # cold: every text tested once, cached
         ws.close()
     times = {"sqlite": [], "postgresql": []}
+    results = {}
     for rnd in range(3):
         for side in (("sqlite", "postgresql") if rnd % 2 == 0 else ("postgresql", "sqlite")):
             t = time.perf_counter()
             ws = Workspace.open(roots[side])
-            result = ws.check()
+            result = results[side] = ws.check()
             ws.close()
             times[side].append(time.perf_counter() - t)
+    same = json.dumps(results["sqlite"], sort_keys=True) == json.dumps(results["postgresql"], sort_keys=True)
     sq, pg = statistics.median(times["sqlite"]), statistics.median(times["postgresql"])
     print(f"\ncheck over {n:,} catalogued files (bundled standard; Workspace.open + check(), warm: "
           f"the content rules cached; median of 3, interleaved; filled in {t_fill['sqlite']:.0f} s "
           f"SQLite, {t_fill['postgresql']:.0f} s PostgreSQL)")
     print(f"  SQLite      {sq:8.2f} s")
     print(f"  PostgreSQL  {pg:8.2f} s")
-    print(f"  ratio PostgreSQL / SQLite: {pg / sq:.2f}x   (goal <= 1.5x); score {result['score']}")
+    print(f"  ratio PostgreSQL / SQLite: {pg / sq:.2f}x   (goal <= 1.5x); score {result['score']}, "
+          f"the same check result on both: {'yes' if same else 'NO'}")
 
 
 def _free_port() -> int:

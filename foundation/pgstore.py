@@ -14,9 +14,9 @@ table. `pg_store(cls)` makes the PostgreSQL class of a store: yingjian/stores.py
 What SQLite gave for free is kept: one writer at a time (every write transaction takes one
 advisory lock first, as `BEGIN IMMEDIATE` takes SQLite's write lock: the catalog's change
 sequence is then committed in order, which followers on other machines rely on), one
-connection per thread, rows read by key and by index. And what a server adds is handled: a
-lost connection (PostgreSQL restarted, a network cut) is opened again and the statement, or the
-store method's whole transaction, run again; only when the server stays away longer than the
+connection per thread (shared by the stores of a process), rows read by key and by index. And
+what a server adds is handled: a lost connection (PostgreSQL restarted, a network cut) is
+opened again and the statement, or the store method's whole transaction, run again; only when the server stays away longer than the
 busy timeout does a store raise `DatabaseUnavailable` (a coded error: yingjian/messages.py).
 A write that was part of a batch is not replayed (the batch's earlier writes are gone with the
 connection): the batch fails as a whole, and its caller records those files again.

@@ -88,9 +88,21 @@ def pg_server():
     """A PostgreSQL server of the tests' own for the whole session (tests/pg_server.py). Not
     installed: the tests that need it fail (never skip: the store suite runs on both)."""
     from tests.pg_server import PgServer
-    server = PgServer()
+    server = _SERVER[0] = PgServer()
     yield server
+    _SERVER[0] = None
     server.close()
+
+
+_SERVER: list = [None]
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases():
+    """The databases a test made are dropped when it ends (the server lives for the session)."""
+    yield
+    if _SERVER[0] is not None and _SERVER[0].created:
+        _SERVER[0].drop_created()
 
 
 @pytest.fixture

@@ -61,6 +61,7 @@ class PgServer:
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
             self._run_as = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
         self._names = itertools.count(1)
+        self.created: list[str] = []
         self._pg(["initdb", "-D", str(self.data), "-U", self.USER, "--auth=trust",
                   "--encoding=UTF8", "--locale=C", "--no-sync"])
         self.start()
@@ -109,7 +110,17 @@ class PgServer:
                 if "being accessed" not in str(e) or attempt == 49:
                     raise
                 time.sleep(0.1)
+        self.created.append(name)
         return self.dsn(name)
+
+    def drop_created(self) -> None:
+        """Drop the databases made since the last call (a test's, at its end)."""
+        names, self.created = self.created, []
+        for name in names:
+            try:
+                self.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            except Exception:
+                pass                        # the server stopped by the test: dropped with it
 
     def close(self) -> None:
         self.stop()
