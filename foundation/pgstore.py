@@ -16,8 +16,9 @@ advisory lock first, as `BEGIN IMMEDIATE` takes SQLite's write lock: the catalog
 sequence is then committed in order, which followers on other machines rely on), one
 connection per thread (shared by the stores of a process), rows read by key and by index. And
 what a server adds is handled: a lost connection (PostgreSQL restarted, a network cut) is
-opened again and the statement, or the store method's whole transaction, run again; only when the server stays away longer than the
-busy timeout does a store raise `DatabaseUnavailable` (a coded error: yingjian/messages.py).
+opened again and the statement, or the store method's whole transaction, run again; only
+when the server stays away longer than the busy timeout does a store raise
+`DatabaseUnavailable` (a coded error: yingjian/messages.py).
 A write that was part of a batch is not replayed (the batch's earlier writes are gone with the
 connection): the batch fails as a whole, and its caller records those files again.
 """
@@ -244,10 +245,16 @@ class _Connection:
     connection; inside one, ConnectionLost; while a batch is open on it, every statement
     raises ConnectionLost until the batch's store has ended it."""
 
+    # statements that return nothing and cannot fail on their own in a healthy transaction:
+    # sent with the next statement, in one round trip (psycopg's pipeline), not on their own
+    # (a batch's every write is a savepoint: two round trips more per write otherwise)
+    DEFERRED = frozenset({"BEGIN", "SAVEPOINT write", "RELEASE write"})
+
     def __init__(self, pool: "_Pool"):
         self.pool = pool
         self.raw = None
         self.batches: set[int] = set()         # ids of the stores with a batch open here
+        self.deferred: list[str] = []
         self.open()
 
     def open(self, deadline: float | None = None) -> None:
@@ -255,6 +262,7 @@ class _Connection:
         pool = self.pool
         start = time.monotonic()
         deadline = deadline if deadline is not None else start + pool.busy_timeout
+        self.deferred = []
         if self.raw is not None:
             try:
                 self.raw.close()
@@ -280,6 +288,8 @@ class _Connection:
     @property
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
+        if "BEGIN" in self.deferred:
+            return True
         raw = self.raw
         return raw is not None and not raw.closed and not raw.broken and \
             raw.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
@@ -302,9 +312,16 @@ class _Connection:
                     raise ConnectionLost(pool.path, 0, "lost inside a batch")
                 self.open(deadline)
                 raw = self.raw
-            idle = not self.in_transaction
+            idle = not self.in_transaction and not self.deferred
             try:
-                return fn(raw)
+                if not self.deferred:
+                    return fn(raw)
+                deferred, self.deferred = self.deferred, []
+                with raw.pipeline():
+                    for q in deferred:
+                        raw.execute(q)
+                    out = fn(raw)
+                return out
             except psycopg.Error as e:
                 if not _is_gone(e, raw):
                     mine = _store_error(pool, e)
@@ -318,6 +335,11 @@ class _Connection:
                 self.open(deadline)
 
     def execute(self, sql: str, args: Sequence = ()) -> _Cursor:
+        if sql in self.DEFERRED and not args and not self.broken:
+            self.deferred.append(sql)
+            return _Cursor(self)
+        if sql == "ROLLBACK":
+            self.deferred = []                 # whatever was to be sent is undone anyway
         return _Cursor(self).execute(sql, args)
 
     def executemany(self, sql: str, seq) -> _Cursor:
