@@ -178,27 +178,40 @@ def _is_gone(e: BaseException, raw) -> bool:
     return raw is None or raw.closed or raw.broken or getattr(e, "sqlstate", None) in _GONE_STATES
 
 
+_WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
 class _Cursor:
     """What the stores' methods use of a sqlite3 cursor: execute, executemany, fetchone,
-    fetchall, iteration, rowcount, lastrowid, and `row_factory = None` for plain tuples."""
+    fetchall, iteration, rowcount, lastrowid, and `row_factory = None` for plain tuples.
+
+    A write inside a transaction is not sent at once: it goes with the next statement that is
+    (one round trip for several), or when anything of its result is read (its rowcount, say),
+    and at the latest before its savepoint is released or its transaction committed, so that
+    an error is still raised inside the store method that made it."""
 
     def __init__(self, conn: "_Connection"):
         self._conn = conn
         self._cur = None
+        self._queued = False
         self.row_factory = _row_factory
-        self.lastrowid = None
+        self._lastrowid = None
+        self._ident = False
 
     def execute(self, sql: str, args: Sequence = ()) -> "_Cursor":
         query, ident = self._conn.pool.translated(sql)
+        self._ident = ident
+        params = tuple(args)
 
         def run(raw):
             cur = raw.cursor(row_factory=self.row_factory or _tuple_row())
-            cur.execute(query, tuple(args))
+            cur.execute(query, params)
             return cur
+        if query.startswith(_WRITES) and self._conn.in_transaction:
+            self._queued = True
+            self._conn.queue(run, self)
+            return self
         self._cur = self._conn.run(run)
-        if ident:
-            row = self._cur.fetchone()
-            self.lastrowid = row[0] if row else None
         return self
 
     def executemany(self, sql: str, seq) -> "_Cursor":
@@ -214,22 +227,38 @@ class _Cursor:
         self._cur = self._conn.run(run)
         return self
 
+    def _result(self):
+        if self._queued:
+            self._conn.flush()
+        return self._cur
+
     def fetchone(self):
-        if self._cur is None or self._cur.description is None:
+        cur = self._result()
+        if cur is None or cur.description is None:
             return None
-        return self._cur.fetchone()
+        return cur.fetchone()
 
     def fetchall(self) -> list:
-        if self._cur is None or self._cur.description is None:
+        cur = self._result()
+        if cur is None or cur.description is None:
             return []
-        return self._cur.fetchall()
+        return cur.fetchall()
 
     def __iter__(self):
         return iter(self.fetchall())
 
     @property
     def rowcount(self) -> int:
-        return self._cur.rowcount if self._cur is not None else -1
+        cur = self._result()
+        return cur.rowcount if cur is not None else -1
+
+    @property
+    def lastrowid(self):
+        if self._ident and self._lastrowid is None:
+            cur = self._result()
+            row = cur.fetchone() if cur is not None and cur.description is not None else None
+            self._lastrowid = row[0] if row else None
+        return self._lastrowid
 
 
 def _tuple_row():
@@ -255,7 +284,16 @@ class _Connection:
         self.raw = None
         self.batches: set[int] = set()         # ids of the stores with a batch open here
         self.deferred: list[str] = []
+        self.queued: list[tuple[Callable, _Cursor]] = []
         self.open()
+
+    def queue(self, fn, cursor: _Cursor) -> None:
+        self.queued.append((fn, cursor))
+
+    def flush(self) -> None:
+        """Send what waits (see _Cursor): its errors are raised here."""
+        if self.deferred or self.queued:
+            self.run(None)
 
     def open(self, deadline: float | None = None) -> None:
         psycopg = _psycopg()
@@ -263,6 +301,7 @@ class _Connection:
         start = time.monotonic()
         deadline = deadline if deadline is not None else start + pool.busy_timeout
         self.deferred = []
+        self._drop_queue()
         if self.raw is not None:
             try:
                 self.raw.close()
@@ -312,15 +351,22 @@ class _Connection:
                     raise ConnectionLost(pool.path, 0, "lost inside a batch")
                 self.open(deadline)
                 raw = self.raw
-            idle = not self.in_transaction and not self.deferred
+            idle = not self.in_transaction and not self.deferred and not self.queued
             try:
-                if not self.deferred:
+                if not self.deferred and not self.queued:
                     return fn(raw)
                 deferred, self.deferred = self.deferred, []
-                with raw.pipeline():
-                    for q in deferred:
-                        raw.execute(q)
-                    out = fn(raw)
+                queued, self.queued = self.queued, []
+                try:
+                    with raw.pipeline():
+                        for q in deferred:
+                            raw.execute(q)
+                        for qfn, cursor in queued:
+                            cursor._cur, cursor._queued = qfn(raw), False
+                        out = fn(raw) if fn is not None else None
+                finally:
+                    for _qfn, cursor in queued:
+                        cursor._queued = False
                 return out
             except psycopg.Error as e:
                 if not _is_gone(e, raw):
@@ -340,6 +386,7 @@ class _Connection:
             return _Cursor(self)
         if sql == "ROLLBACK":
             self.deferred = []                 # whatever was to be sent is undone anyway
+            self._drop_queue()
         return _Cursor(self).execute(sql, args)
 
     def executemany(self, sql: str, seq) -> _Cursor:
@@ -347,6 +394,11 @@ class _Connection:
 
     def cursor(self) -> _Cursor:
         return _Cursor(self)
+
+    def _drop_queue(self) -> None:
+        for _fn, cursor in getattr(self, "queued", ()):
+            cursor._queued = False
+        self.queued = []
 
     def close(self) -> None:
         if self.raw is not None:
@@ -553,6 +605,22 @@ class PgStore:
         except BaseException as e:
             self._rollback(e)
             raise
+
+    def _savepoint(self) -> Iterator[_Connection]:
+        """SQLite's savepoint, with the writes that wait sent before it is released: a write's
+        error is raised inside the savepoint, which undoes it alone."""
+        mark = self._batch_mark()
+        db = self._db
+        db.execute("SAVEPOINT write")
+        try:
+            yield db
+            db.flush()
+        except BaseException:
+            db.execute("ROLLBACK TO write")
+            db.execute("RELEASE write")
+            self._batch_undo(mark)
+            raise
+        db.execute("RELEASE write")
 
     def _begin(self) -> None:
         """BEGIN, then the write lock (SQLite's BEGIN IMMEDIATE): one writer at a time."""
