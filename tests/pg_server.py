@@ -50,12 +50,15 @@ class PgServer:
         flushes (a crash of the test machine loses a test database, nothing else)."""
         self.durable = durable
         self.bin = _bin_dir()
-        self.dir = Path(tempfile.mkdtemp(prefix="yingjian-pg-"))
+        as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+        # as root, in /tmp: the postgres user must reach the folder (TMPDIR may be root's own)
+        self.dir = Path(tempfile.mkdtemp(prefix="yingjian-pg-",
+                                         dir="/tmp" if as_root and os.path.isdir("/tmp") else None))
         self.data = self.dir / "data"
         self.log = self.dir / "server.log"
         self.port = _free_port()
         self._run_as: dict = {}
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
+        if as_root:
             import pwd
             pw = pwd.getpwnam("postgres")
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
