@@ -17,7 +17,7 @@ from yingjian.cli import cli
 README = Path(__file__).resolve().parents[1] / "README.md"
 # commands that run until stopped, or build a whole demo elsewhere: their examples are parsed
 # (every option and argument checked by click) but the command itself is not run
-NOT_RUN = {"serve", "watch", "demo"}
+NOT_RUN = {"serve", "watch", "demo", "db"}   # db: its examples name a server on the office network (tests/test_db_copy.py runs it)
 
 
 def commands(group=cli, prefix=""):
