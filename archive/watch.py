@@ -104,7 +104,13 @@ class Watcher:
                     self.on_event("store_full", {"path": str(e.path)})
                     self.stop_event.wait(60)
                 except (ArchiveError, StoreError) as e:
-                    self.on_event("archive_error", {"detail": str(e)})
+                    if getattr(e, "code", "") == "database_unavailable":   # PostgreSQL away
+                        self.on_event(e.code, e.data)
+                    else:
+                        self.on_event("archive_error", {"detail": str(e)})
+                    # the files the failed step had taken in hand (its batch undone) are
+                    # found again by a scan soon, not at the next scheduled one
+                    self.reconcile_soon(5)
                 except Exception as e:
                     log.exception("unexpected error in the watch loop; watching on")
                     self.on_event("unexpected", {"detail": type(e).__name__})

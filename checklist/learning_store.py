@@ -31,11 +31,31 @@ CREATE TABLE IF NOT EXISTS learning_trained (
 CREATE TABLE IF NOT EXISTS learning_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO learning_meta (key, value) VALUES ('version', 0)
 """
+PG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS learned (
+    material TEXT COLLATE "C" NOT NULL,
+    sha TEXT COLLATE "C" NOT NULL,
+    score DOUBLE PRECISION NOT NULL,
+    n BIGINT NOT NULL,
+    "similar" TEXT NOT NULL,
+    PRIMARY KEY (material, sha)
+);
+CREATE TABLE IF NOT EXISTS learning_trained (
+    material TEXT COLLATE "C" PRIMARY KEY,
+    key TEXT NOT NULL,
+    through BIGINT NOT NULL,
+    center DOUBLE PRECISION NOT NULL,
+    spread DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS learning_meta (key TEXT COLLATE "C" PRIMARY KEY, value BIGINT NOT NULL);
+INSERT INTO learning_meta (key, value) VALUES ('version', 0) ON CONFLICT DO NOTHING
+"""   # on PostgreSQL ([cluster] database; foundation/pgstore.py)
 
 
 class LearningStore(SqliteStore):
     STORE = "learning"
     MIGRATIONS = (SCHEMA,)
+    PG_MIGRATIONS = (PG_SCHEMA,)
 
     def version(self) -> int:
         """Grows with every change of the learned suggestions."""

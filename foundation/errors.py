@@ -66,3 +66,20 @@ class Coded:
     def __init__(self, code: str, **data):
         super().__init__(f"{code} {data}")
         self.code, self.data = code, data
+
+
+class DatabaseUnavailable(CatalogBusy):
+    """The database server (PostgreSQL, `[cluster] database`) could not be reached for longer
+    than the busy timeout: the work is not lost, it is done again once the server is back."""
+
+    code = "database_unavailable"
+
+    def __init__(self, where, waited: float, detail: str = ""):
+        StoreError.__init__(self, f"database {where} unavailable for {waited:.0f}s: {detail}")
+        self.path = where
+        self.waited = waited
+        self.detail = detail
+
+    @property
+    def data(self) -> dict:
+        return {"path": str(self.path), "waited": self.waited}

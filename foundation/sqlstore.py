@@ -77,6 +77,10 @@ class SqliteStore:
     MIGRATIONS: Sequence[Migration] = ()
 
     def __init__(self, path: Path, busy_timeout: float = 30.0):
+        self._open(path, busy_timeout)
+
+    def _open(self, path: Path, busy_timeout: float) -> None:
+        """Connect and migrate (foundation/pgstore.py opens a PostgreSQL database here instead)."""
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         _create_private(self.path)
@@ -226,15 +230,18 @@ class SqliteStore:
         """Open one transaction for the writes that follow, until `commit_batch`."""
         if not self._batch_open:
             if not getattr(self._local, "batch_tuned", False):
-                # a batch writer's connection: the pages a batch touches stay in its cache
-                # (the default 2 MB held less than one batch of an archive of 20,000 files),
-                # and the log is copied into the database file every 4,000 pages rather than
-                # every 1,000 (about every batch)
-                self._db.execute(f"PRAGMA cache_size = -{BATCH_CACHE_KIB}")
-                self._db.execute(f"PRAGMA wal_autocheckpoint = {BATCH_CHECKPOINT_PAGES}")
+                self._tune_for_batches()
                 self._local.batch_tuned = True
             self._begin()
             self._batch_open = True
+
+    def _tune_for_batches(self) -> None:
+        """A batch writer's connection: the pages a batch touches stay in its cache (the
+        default 2 MB held less than one batch of an archive of 20,000 files), and the log is
+        copied into the database file every 4,000 pages rather than every 1,000 (about every
+        batch)."""
+        self._db.execute(f"PRAGMA cache_size = -{BATCH_CACHE_KIB}")
+        self._db.execute(f"PRAGMA wal_autocheckpoint = {BATCH_CHECKPOINT_PAGES}")
 
     def commit_batch(self, end: bool = False) -> None:
         """Commit the writes of the batch; the batch goes on unless `end`."""
@@ -315,3 +322,20 @@ class SqliteStore:
         for _ref, conn in conns:
             conn.close()
         self._local = threading.local()
+
+    # -- the whole database, for `db copy` (yingjian/cluster.py) ---------------------------
+
+    def table_columns(self) -> dict[str, tuple[str, ...]]:
+        """table -> its columns, for every table of the database (not SQLite's own)."""
+        names = [r[0] for r in self._tuples("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                            "AND name NOT LIKE 'sqlite%' ORDER BY name")]
+        return {t: tuple(r[1] for r in self._tuples(f"PRAGMA table_info({t})")) for t in names}
+
+    def table_rows(self, table: str, columns: Sequence[str]) -> Iterator[tuple]:
+        """Every row of `table` (these columns; `rowid` too, the order rows arrived in)."""
+        cur = self._db.cursor()
+        cur.row_factory = None
+        yield from cur.execute(f"SELECT {', '.join(columns)} FROM {table}")
+
+    def table_count(self, table: str) -> int:
+        return self._tuples(f"SELECT COUNT(*) FROM {table}")[0][0]

@@ -86,13 +86,14 @@ def redis_server(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture
-def cluster_database():
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cluster_database(request):
     """The database every process of a cluster test shares: None is the workspace's SQLite
-    file (several processes on one machine, WAL mode). When the PostgreSQL stores are merged,
-    parametrize this fixture with a PostgreSQL URL (`[cluster] database`) and every cluster
-    test runs on both."""
-    return None
+    file (several processes on one machine, WAL mode); else a fresh database on the session's
+    real PostgreSQL (`[cluster] database`, as several machines have it)."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("pg_server").database()
 
 
 def cluster_workspace(root: Path, broker: str, objects: Path, database: str | None,

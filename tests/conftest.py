@@ -23,6 +23,7 @@ def ws(tmp_path) -> Workspace:
     root = tmp_path / "ws"
     init(root, units=["人武部", "教育局"])
     set_watch_options(root, stable_seconds=0.2, incomplete_after=1)
+    on_this_database(root)
     w = Workspace.open(root)
     yield w
     w.close()
@@ -57,6 +58,7 @@ def standard_workspace(tmp_path: Path, standard_text: str, units: list[str]) -> 
     std = tmp_path / "standard.yaml"
     std.write_text(standard_text, encoding="utf-8")
     init(tmp_path / "ws", standard=std, units=units)
+    on_this_database(tmp_path / "ws")
     return Workspace.open(tmp_path / "ws")
 
 
@@ -77,3 +79,102 @@ def _quick_tests_run_no_ocr(request, monkeypatch):
     monkeypatch.setattr(ocr, "engine", counted)
     yield
     assert not calls, "this test runs the real OCR engine: mark it @pytest.mark.slow"
+
+
+# -- the stores on both implementations ------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server of the tests' own for the whole session (tests/pg_server.py). Not
+    installed: the tests that need it fail (never skip: the store suite runs on both)."""
+    from tests.pg_server import PgServer
+    server = _SERVER[0] = PgServer()
+    yield server
+    _SERVER[0] = None
+    server.close()
+
+
+_SERVER: list = [None]
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases():
+    """The databases a test made are dropped when it ends (the server lives for the session)."""
+    yield
+    if _SERVER[0] is not None and _SERVER[0].created:
+        _SERVER[0].drop_created()
+
+
+@pytest.fixture
+def pg_dsn(pg_server) -> str:
+    """A fresh, empty database on the session's server."""
+    return pg_server.database()
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that uses the PostgreSQL server is a `cluster` test (`-m cluster` runs them
+    alone)."""
+    for item in items:
+        if "pg_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.cluster)
+
+
+class Backend:
+    """One implementation of the database stores: `open(cls, **kw)` makes a store of it, and
+    `use(root)` points a workspace at it (SQLite: nothing to do)."""
+
+    def __init__(self, name: str, tmp_path: Path, server=None):
+        self.name, self.server = name, server
+        self.where = server.database() if server is not None else tmp_path / "catalog.sqlite"
+
+    def open(self, cls, **kw):
+        if self.server is None:
+            return cls(self.where, **kw)
+        from foundation.pgstore import pg_store
+        return pg_store(cls)(self.where, **kw)
+
+    def use(self, root: Path) -> None:
+        if self.server is not None:
+            use_database(root, self.where)
+
+
+def use_database(root: Path, dsn: str) -> None:
+    """Give a workspace's yingjian.toml a [cluster] database."""
+    p = root / "yingjian.toml"
+    p.write_text(p.read_text(encoding="utf-8") + f'\n[cluster]\ndatabase = "{dsn}"\n',
+                 encoding="utf-8")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.cluster)])
+def backend(request, tmp_path) -> Backend:
+    """The store suite's one parametrized fixture: every test using it runs on SQLite and on a
+    real PostgreSQL."""
+    server = request.getfixturevalue("pg_server") if request.param == "postgresql" else None
+    return Backend(request.param, tmp_path, server)
+
+
+# the database the workspaces of the running test use: None for SQLite (the default), or the
+# address of a fresh PostgreSQL database (`on_both_databases`)
+_DATABASE: list = [None]
+
+
+def on_this_database(root: Path) -> None:
+    """Point a workspace the tests made at the running test's database (nothing for SQLite)."""
+    if _DATABASE[0]:
+        use_database(root, _DATABASE[0])
+        _DATABASE.append(root)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.cluster)])
+def on_both_databases(request):
+    """A module whose tests run on both implementations says so with
+    `pytestmark = pytest.mark.usefixtures("on_both_databases")`: the `ws` fixture and
+    `standard_workspace` then put its workspaces on SQLite, then on a real PostgreSQL."""
+    if request.param == "postgresql":
+        _DATABASE[0] = request.getfixturevalue("pg_server").database()
+    yield request.param
+    dsn, used, _DATABASE[:] = _DATABASE[0], _DATABASE[1:], [None]
+    if dsn and used:        # the workspaces really were on PostgreSQL: their catalog is there
+        import psycopg
+        with psycopg.connect(dsn) as db:
+            assert db.execute("SELECT version FROM schema_versions WHERE store = 'catalog'").fetchone()

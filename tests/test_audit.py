@@ -8,11 +8,14 @@ import io
 import json
 from datetime import date, timedelta
 
+import pytest
 from click.testing import CliRunner
 
 from tests.test_web import Client, sha_of, site  # noqa: F401  (the fixture)
 from yingjian.cli import cli
 from yingjian.workspace import Workspace
+
+pytestmark = pytest.mark.usefixtures("on_both_databases")
 
 
 def run(root, *args):

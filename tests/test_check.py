@@ -11,6 +11,8 @@ from tests import factories as f
 from tests.conftest import ingest, standard_workspace
 from yingjian.workspace import Workspace
 
+pytestmark = pytest.mark.usefixtures("on_both_databases")
+
 STANDARD = """
 title: 测试标准
 period: {start: 2020-01-01, end: 2022-12-31}

@@ -17,8 +17,9 @@ from yingjian.cli import cli
 README = Path(__file__).resolve().parents[1] / "README.md"
 # commands that run until stopped, or build a whole demo elsewhere: their examples are parsed
 # (every option and argument checked by click) but the command itself is not run
-# run until stopped, or need a Redis (worker and requeue run for real in tests/test_cluster.py)
-NOT_RUN = {"serve", "watch", "demo", "worker", "requeue"}
+# run until stopped, or need a Redis (worker and requeue run for real in tests/test_cluster.py);
+# db: its examples name a server on the office network (tests/test_db_copy.py runs it)
+NOT_RUN = {"serve", "watch", "demo", "worker", "requeue", "db"}
 
 
 def commands(group=cli, prefix=""):

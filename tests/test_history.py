@@ -2,6 +2,8 @@
 line's check (never by a page that is only read), the 14-day projection and its sentence, a
 workspace with no history showing today only."""
 import json
+import pytest
+
 from datetime import date, timedelta
 
 from click.testing import CliRunner
@@ -10,6 +12,8 @@ from yingjian import messages
 from yingjian.cli import cli
 from yingjian.history import project, series, summary_of, view
 from yingjian.workspace import Workspace
+
+pytestmark = pytest.mark.usefixtures("on_both_databases")
 
 
 def point(day: str, open_: int, score: float = 1.0, materials: int = 60) -> dict:

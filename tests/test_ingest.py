@@ -15,6 +15,8 @@ from tests import factories as f
 from tests.conftest import files_by_path, ingest
 from yingjian.messages import reason as say
 
+pytestmark = pytest.mark.usefixtures("on_both_databases")
+
 
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -10,6 +10,8 @@ from tests.conftest import ingest, standard_workspace
 from yingjian.cli import cli
 from yingjian.workspace import Workspace
 
+pytestmark = pytest.mark.usefixtures("on_both_databases")
+
 STANDARD = """
 title: 测试标准
 period: {start: 2020-01-01, end: 2023-12-31}

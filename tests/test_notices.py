@@ -15,6 +15,8 @@ from yingjian import messages
 from yingjian.cli import cli
 from yingjian.notices import DEFAULT_TEMPLATE
 
+pytestmark = pytest.mark.usefixtures("on_both_databases")
+
 ODD = '{{ 7*7 }}与{% if true %}真{% endif %}"引号"<标签>&符号'
 ODD_UNIT = "军民{{ 1+1 }}&共建"
 STANDARD = f"""

@@ -28,12 +28,14 @@ CREATE TABLE IF NOT EXISTS readiness_history (
     summary TEXT NOT NULL
 )
 """
+PG_TABLE = TABLE.replace("TEXT PRIMARY KEY", 'TEXT COLLATE "C" PRIMARY KEY')  # on PostgreSQL
 WINDOW_DAYS = 14
 
 
 class ReadinessHistory(SqliteStore):
     STORE = "readiness_history"
     MIGRATIONS = (TABLE,)
+    PG_MIGRATIONS = (PG_TABLE,)
 
     def keep(self, day: str, summary: dict) -> bool:
         """Keep `summary` as `day`'s point unless it equals the last one kept; True if written."""

@@ -151,6 +151,17 @@ ERRORS: dict[str, tuple[str, str]] = {
     # the archive
     "catalog_busy": ("资料目录库正被另一个程序占用(已等待 {waited:.0f} 秒)",
                      "稍后再试,或关闭正在运行的另一个 yingjian"),
+    "database_unavailable": ("无法连接数据库 {path}(已等待 {waited:.0f} 秒)",
+                             "检查 PostgreSQL 服务是否在运行、网络是否连通;恢复后重新运行即可,已归档的内容不会丢失"),
+    "db_copy_no_source": ("工作区没有 SQLite 资料目录库 {path},没有可复制的内容", ""),
+    "db_copy_target_not_empty": ("目标数据库 {target} 中已有记录(表 {tables}),未复制",
+                                 "确认要覆盖其中的内容时加 --replace;或换一个空的数据库"),
+    "db_copy_table_missing": ("目标数据库缺少表 {table},未复制", "请用同一版本的 yingjian 复制"),
+    "db_copy_column_missing": ("目标数据库的表 {table} 缺少列 {column},未复制",
+                               "请用同一版本的 yingjian 复制"),
+    "db_copy_different": ("复制后两边不一致:表 {tables} 的行数或内容散列不同",
+                          "PostgreSQL 中的这份复制不要使用;工作区仍在使用原来的 SQLite 文件,"
+                          "检查后加 --replace 重新复制"),
     "catalog_damaged": ("资料目录库 {path} 已损坏,无法读取",
                         "请从备份恢复 catalog.sqlite;归档的文件本身(archive/objects)不受影响"),
     "store_too_new": ("资料目录库 {path} 由更新版本的 yingjian 写入,本版本无法使用",
@@ -401,6 +412,7 @@ WATCH_EVENTS = {
     "inbox_unavailable": "收件箱暂时无法访问:{path},稍后重试",
     "store_full": "归档所在的磁盘空间不足({path}),请尽快清理;一分钟后重试",
     "archive_error": "归档出错:{detail},稍后重试",
+    "database_unavailable": "暂时无法连接数据库 {path}(已等待 {waited:.0f} 秒),稍后重试;已收到的文件不会丢失",
     "unexpected": "处理时发生意外错误({detail}),继续监视",
     "no_events": "无法监听文件夹事件({detail}),改为定期扫描",
     "file_failed": "处理 {path} 时出错({detail}),已跳过",
@@ -816,3 +828,13 @@ def _click_whole(text: str, depth: int) -> str | None:
             target = CLICK_TEXT[msgid]
             return _FIELD.sub(lambda f: values.get(f.group(1) or f.group(2), f.group(0)), target)
     return None
+
+
+# -- db copy ----------------------------------------------------------------------------------
+
+DB_COPY_TABLE = "  {table}:{rows} 行,{verdict}"
+DB_COPY_SAME, DB_COPY_DIFFERENT = "一致", "不一致"
+DB_COPY_DONE = ("已把 {source} 复制到 {target}:{tables} 张表,共 {rows} 行;"
+                "两边每张表的行数和内容散列都一致,没有丢失。")
+DB_COPY_SWITCH = ("工作区仍在使用 SQLite。要改用 PostgreSQL,把下面两行加入 yingjian.toml"
+                  "(已有 [cluster] 时只加 database 一行),然后重新启动 watch 和 serve:")

@@ -1,17 +1,21 @@
 """Every store of a workspace, opened once each in one explicit order: the one place that knows
 which implementation of each store is used.
 
-Today every store is SQLite, tables in the workspace's one database file (foundation/sqlstore.py
-is their base), the objects a folder and the search index a Whoosh folder of the workspace. A
-second implementation of a store (PostgreSQL for a province, an S3 object store) is chosen here,
-from the configuration, and nowhere else: the workspace and its services only ask `Stores` for
-`catalog`, `decisions`… and use the methods those have.
+By default every database store is SQLite, tables in the workspace's one database file
+(foundation/sqlstore.py is their base), the objects a folder and the search index a Whoosh folder
+of the workspace. With `[cluster] database = "postgresql://…"` in yingjian.toml every database
+store is its PostgreSQL class instead (`pg_store(cls)`, foundation/pgstore.py: the same methods,
+the store's PG_MIGRATIONS), all of them in that one database; the search index stays a Whoosh
+folder of this workspace (each machine keeps its own, following the catalog's change sequence).
+The implementation is chosen here, from the configuration, and nowhere else: the workspace and
+its services only ask `Stores` for `catalog`, `decisions`… and use the methods those have.
 """
 from __future__ import annotations
 
 from archive import Catalog, ObjectStore
 from checklist.decisions import DecisionStore
 from checklist.learning_store import LearningStore
+from foundation.pgstore import pg_store
 from indexer import SearchIndex
 
 from .audit import AuditLog
@@ -40,6 +44,13 @@ class Stores:
     def _database(self, cls, **kw):
         if "catalog" not in self._opened:
             self.catalog                      # the database and the catalog's schema first
+        return self._make(cls, **kw)
+
+    def _make(self, cls, **kw):
+        """A database store: SQLite in the workspace, or PostgreSQL with [cluster] database."""
+        database = self.config.cluster.database
+        if database:
+            return pg_store(cls)(database, busy_timeout=self.config.busy_timeout, **kw)
         return cls(self.config.catalog, busy_timeout=self.config.busy_timeout, **kw)
 
     def _get(self, name: str, make):
@@ -52,7 +63,7 @@ class Stores:
     def catalog(self) -> Catalog:
         def make():
             self.config.archive.mkdir(parents=True, exist_ok=True)
-            return Catalog(self.config.catalog, busy_timeout=self.config.busy_timeout)
+            return self._make(Catalog)
         return self._get("catalog", make)
 
     @property
