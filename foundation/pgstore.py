@@ -31,7 +31,7 @@ import time
 import weakref
 from contextlib import contextmanager
 from typing import Callable, Iterator, Sequence, Union
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from .errors import CatalogBusy, DatabaseUnavailable, StoreFull
 from .sqlstore import SqliteStore, StoreTooNew
@@ -58,6 +58,20 @@ def redact(dsn: str) -> str:
     except ValueError:
         pass
     return dsn
+
+
+def in_schema(dsn: str, schema: str | None) -> str:
+    """The address of `dsn` with every connection's tables in `schema` (its search_path): how a
+    city of a province has its own tables in the shared database (yingjian/province.py)."""
+    if not schema:
+        return dsn
+    return f"{dsn}{'&' if '?' in dsn else '?'}options={quote(f'-c search_path={schema}', safe='')}"
+
+
+def dsn_options(dsn: str) -> str:
+    """The server options an address carries (`?options=…`), kept beside our own."""
+    from psycopg.conninfo import conninfo_to_dict
+    return str(conninfo_to_dict(dsn).get("options") or "")
 
 
 # -- rows by key and by index, like sqlite3.Row ------------------------------------------------
@@ -265,7 +279,7 @@ class _Connection:
             try:
                 self.raw = psycopg.connect(
                     pool.dsn, autocommit=True, connect_timeout=max(2, int(pool.busy_timeout)),
-                    options=f"-c lock_timeout={int(pool.busy_timeout * 1000)}")
+                    options=f"{dsn_options(pool.dsn)} -c lock_timeout={int(pool.busy_timeout * 1000)}".strip())
                 pool.reconnected()
                 return
             except psycopg.OperationalError as e:
