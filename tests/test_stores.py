@@ -168,6 +168,7 @@ NOT_MESSAGES = {
     "yingjian/report/__init__.py": "report file names",
     "yingjian/report/html.py": "the chart's legend",
     "yingjian/report/excel.py": "sheet and column headings",
+    "yingjian/report/province.py": "the province report's sheet and column headings",
     "yingjian/report/binder.py": "folder names inside the binder",
 }
 

@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import shutil
+import threading
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
@@ -33,6 +34,7 @@ from . import config as cfg
 from .db_copy import copy_tables
 from .config import ClusterOptions, Config, ProvinceOptions, WorkspaceError
 from .registry import ProvinceError
+from .report.province import write_province_xlsx
 from .stores import Stores
 from .workspace import Workspace, init
 
@@ -90,6 +92,7 @@ class Province:
         self.config = config
         self.stores = Stores(config)
         self._cities: dict[str, Workspace] = {}
+        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, explicit: str | Path | None = None) -> "Province":
@@ -130,9 +133,10 @@ class Province:
     def city(self, name: str) -> Workspace:
         """A city's workspace, opened once and kept (read only: the province decides nothing)."""
         found = self.resolve(name)
-        ws = self._cities.get(found["name"])
-        if ws is None:
-            ws = self._cities[found["name"]] = Workspace.open(found["root"])
+        with self._lock:
+            ws = self._cities.get(found["name"])
+            if ws is None:
+                ws = self._cities[found["name"]] = Workspace.open(found["root"])
         return ws
 
     def add_city(self, name: str, inbox: Path, standard: Path | None = None) -> dict:
@@ -216,6 +220,14 @@ class Province:
     def city_check(self, name: str) -> dict:
         """A city's check, read only."""
         return self.city(name).check()
+
+    def city_view(self, name: str) -> dict:
+        """What the province sees of one city, read only: its summary row and its check."""
+        return {"city": self.city_row(name), "check": self.city_check(name)}
+
+    def report_xlsx(self, path: Path) -> Path:
+        """The province's Excel report: a row per city, a sheet per city's summary."""
+        return write_province_xlsx(self.name, self.cities(), path)
 
     def push_standard(self, source: Path, cities: list[str] | None = None) -> list[dict]:
         """`yingjian standard push`: the province's standard to these cities (all when none),
