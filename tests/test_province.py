@@ -166,3 +166,49 @@ def test_an_exported_city_answers_on_one_pc_as_it_did_in_the_province(province, 
     assert res["same"]
     again = answers(province, "--city", "兴义市二")
     assert again["files"] == before["files"] and again["check"] == before["check"]
+
+
+def test_the_main_commands_of_one_city_never_show_another_citys_data(province, tmp_path):
+    """Every reading command with --city 兴义市, as JSON and as text: nothing of 遵义市 (its
+    files' names and words, its only file's id); a decision by an id of the other city's file
+    is "no such file"."""
+    b_files = json.loads(ok("--city", "遵义市", "files", "--json", province=province))["files"]
+    a_ids = {x["id"] for x in json.loads(ok("--city", "兴义市", "files", "--json", province=province))["files"]}
+    b_only = [x["id"] for x in b_files if x["id"] not in a_ids]
+    assert b_only
+    ok("--city", "遵义市", "assign", b_only[0][:8], "1.1a", "--user", "赵六", province=province)
+    commands = [("files", "--json"), ("files",), ("search", "遵义会议", "--json"), ("search", "遵义会议"),
+                ("search", "教育", "--json"), ("check", "--json"), ("check",), ("problems", "--json"),
+                ("log", "--json"), ("review", "--json"), ("history", "--json"), ("unit", "list"),
+                ("learn", "status", "--json"), ("due", "--list", "--json")]
+    for args in commands:
+        out = ok("--city", "兴义市", *args, province=province).replace("遵义会议", "")  # the query, echoed
+        for word in ("遵义", "红色教育", "赵六", *(i[:8] for i in b_only)):
+            assert word not in out, (args, word)
+    res = run("--city", "兴义市", "assign", b_only[1][:8], "1.1a", "--user", "张三", province=province)
+    assert res.exit_code != 0
+    out = tmp_path / "report.html"
+    ok("--city", "兴义市", "report", "--html", str(out), province=province)
+    text = out.read_text(encoding="utf-8")
+    assert "遵义" not in text and "红色教育" not in text
+
+
+def test_each_citys_row_is_kept_current_by_its_own_changes(province, tmp_path):
+    before = {c["name"]: c for c in json.loads(ok("city", "list", "--json", province=province))["cities"]}
+    p_inbox = json.loads(ok("--city", "兴义市", "files", "--json", province=province))
+    assert p_inbox["files"]
+    from yingjian.province import Province
+    p = Province.open(province)
+    try:
+        root = p.city_root("兴义市")
+    finally:
+        p.close()
+    from yingjian.config import load
+    inbox = load(root).inbox
+    f.text_pdf(inbox / "教育局" / "1.2a_关于调整领导小组的通知.pdf", ["关于调整双拥工作领导小组成员的通知\n2022年3月5日"])
+    ok("--city", "兴义市", "ingest", "--no-ocr", province=province)
+    after = {c["name"]: c for c in json.loads(ok("city", "list", "--json", province=province))["cities"]}
+    assert after["兴义市"]["updated_at"] > before["兴义市"]["updated_at"]
+    assert after["兴义市"]["last_upload"] >= before["兴义市"]["last_upload"]
+    assert after["兴义市"]["materials"] == before["兴义市"]["materials"]
+    assert after["遵义市"] == before["遵义市"]           # nothing of the other city rewritten
