@@ -21,6 +21,7 @@ import json
 import re
 import shutil
 import threading
+import time
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +30,7 @@ from checklist import DEFAULT_STANDARD
 from checklist.loading import load as load_standard
 from checklist.standard import dump
 from foundation import closest
+from indexer import querying
 
 from . import config as cfg
 from .db_copy import copy_tables
@@ -38,6 +40,7 @@ from .report.province import write_province_xlsx
 from .stores import Stores
 from .workspace import Workspace, init
 
+SYNC_SECONDS = 5.0           # how often the province's search brings a city's index up to date
 CITIES = "cities"            # the province folder's subfolder holding the cities' folders
 _BAD_NAME = re.compile(r"[\\/:*?\"<>|\x00-\x1f]")
 
@@ -93,6 +96,7 @@ class Province:
         self.stores = Stores(config)
         self._cities: dict[str, Workspace] = {}
         self._lock = threading.Lock()
+        self._synced_at: dict[str, float] = {}
 
     @classmethod
     def open(cls, explicit: str | Path | None = None) -> "Province":
@@ -206,16 +210,29 @@ class Province:
         names = [self.resolve(city)["name"]] if city else self.city_names()
         hits, facet, total = [], {}, 0
         for name in names:
-            ws = self.city(name)
-            ws.sync_index()
-            res = ws.index.search(query, limit=limit, text_of=ws.text_of)
+            ws = self._synced(name)
+            res = ws.index.search(query, limit=limit)        # the snippets of the shown hits only
             facet[name] = res.total
             total += res.total
             for h in res.to_json()["hits"]:
                 hits.append({**h, "city": name})
         hits.sort(key=lambda h: -(h.get("score") or 0))
-        return {"query": query, "total": total, "hits": hits[:limit],
+        hits = hits[:limit]
+        words = querying.literals(query)
+        for h in hits:
+            h["snippet"] = querying.snippet(self.city(h["city"]).text_of(h["id"]) or h["name"], words)
+        return {"query": query, "total": total, "hits": hits,
                 "facets": {"city": {k: v for k, v in facet.items() if v}}}
+
+    def _synced(self, name: str) -> Workspace:
+        """A city's workspace, its index brought up to the city's changes at most every few
+        seconds (a search between two syncs searches what is there, as beside a watcher)."""
+        ws = self.city(name)
+        now = time.monotonic()
+        if now - self._synced_at.get(name, -SYNC_SECONDS) >= SYNC_SECONDS:
+            ws.sync_index()
+            self._synced_at[name] = now
+        return ws
 
     def city_check(self, name: str) -> dict:
         """A city's check, read only."""
