@@ -21,6 +21,7 @@ import json
 import re
 import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 import unicodedata
 from dataclasses import replace
@@ -40,6 +41,7 @@ from .report.province import write_province_xlsx
 from .stores import Stores
 from .workspace import Workspace, init
 
+_SEARCHERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="province-search")
 SYNC_SECONDS = 5.0           # how often the province's search brings a city's index up to date
 CITIES = "cities"            # the province folder's subfolder holding the cities' folders
 _BAD_NAME = re.compile(r"[\\/:*?\"<>|\x00-\x1f]")
@@ -209,9 +211,11 @@ class Province:
         how many each city has (the city facet)."""
         names = [self.resolve(city)["name"]] if city else self.city_names()
         hits, facet, total = [], {}, 0
-        for name in names:
-            ws = self._synced(name)
-            res = ws.index.search(query, limit=limit)        # the snippets of the shown hits only
+        cities = [(name, self._synced(name)) for name in names]
+        # each city's own index, several at once (the index's array work releases the
+        # interpreter's lock); the snippets of the shown hits only, below
+        found = list(_SEARCHERS.map(lambda c: (c[0], c[1].index.search(query, limit=limit)), cities))
+        for name, res in found:
             facet[name] = res.total
             total += res.total
             for h in res.to_json()["hits"]:
@@ -299,7 +303,7 @@ class Province:
         text = (src.config.root / cfg.CONFIG_NAME).read_text(encoding="utf-8")
         (out / cfg.CONFIG_NAME).write_text(_without_tables(text, ("cluster", "province")),
                                            encoding="utf-8")
-        _copy_if_inside(src.config.standard, src.config.root, out)
+        shutil.copyfile(src.config.standard, out / src.config.standard.name)
         alone = cfg.load(out)
         alone.archive.mkdir(parents=True, exist_ok=True)
         src.sync_index()
@@ -381,10 +385,6 @@ def _without_tables(text: str, tables: tuple[str, ...]) -> str:
 
 def _set_key(text: str, key: str, value: str) -> str:
     return re.sub(rf"(?m)^{key}\s*=.*$", f"{key} = {_toml(value)}", text, count=1)
-
-
-def _copy_if_inside(path: Path, root: Path, out: Path) -> None:
-    shutil.copyfile(path, out / path.name)
 
 
 def _copy_objects(ws: Workspace, target: Path) -> int:
