@@ -154,3 +154,16 @@ def test_the_province_report_has_a_row_per_city_and_a_sheet_each(province_app):
     rows = list(wb["全省"].iter_rows(values_only=True))
     assert rows[0][0] == "城市" and [x[0] for x in rows[1:]] == ["兴义市", "遵义市"]
     assert all(isinstance(x[1], (int, float)) for x in rows[1:])
+
+
+def test_a_decision_on_another_citys_file_is_refused_and_changes_nothing_there(cities):
+    app_a, app_b, b_only = cities
+    office = Client(app_a, "张三")
+    ws_b = app_b.extensions["yingjian"]
+    before = ws_b.catalog.last_seq()
+    for url, data in (("/decide", {"sha": b_only[0], "material": "1.1a", "action": "assign"}),
+                      ("/review/decide", {"sha": b_only[0], "material": "1.1a", "action": "confirm"})):
+        r = office.post(url, data)
+        assert r.status_code in (400, 404), (url, r.status_code)
+    assert ws_b.catalog.last_seq() == before
+    assert ws_b.mapping.history(b_only[0]) == []
