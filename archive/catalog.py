@@ -436,6 +436,11 @@ class Catalog(SqliteStore):
         row = self._db.execute("SELECT MAX(seq) FROM changes").fetchone()
         return row[0] or 0
 
+    def last_arrival(self) -> str | None:
+        """When the newest file arrived (a province's summary of the city: 最近上传)."""
+        row = self._db.execute("SELECT MAX(first_seen) FROM sources").fetchone()
+        return row[0] if row else None
+
     def last_seq_except(self, what: str) -> int:
         """The newest change of any other sort than `what` (say, not a decision): what a
         follower that reads decisions on its own needs to redo."""

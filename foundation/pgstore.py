@@ -30,9 +30,10 @@ import re
 import threading
 import time
 import weakref
+import zlib
 from contextlib import contextmanager
 from typing import Callable, Iterator, Sequence, Union
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from .errors import CatalogBusy, DatabaseUnavailable, StoreFull
 from .sqlstore import SqliteStore, StoreTooNew
@@ -59,6 +60,26 @@ def redact(dsn: str) -> str:
     except ValueError:
         pass
     return dsn
+
+
+def in_schema(dsn: str, schema: str | None) -> str:
+    """The address of `dsn` with every connection's tables in `schema` (its search_path): how a
+    city of a province has its own tables in the shared database (yingjian/province.py)."""
+    if not schema:
+        return dsn
+    return f"{dsn}{'&' if '?' in dsn else '?'}options={quote(f'-c search_path={schema}', safe='')}"
+
+
+def write_lock(dsn: str) -> int:
+    """The advisory lock a write transaction on `dsn` takes: one per schema, so the cities of a
+    province (each in its own schema) write at once, each with one writer at a time."""
+    return (WRITE_LOCK << 32) | zlib.crc32(dsn_options(dsn).encode("utf-8"))
+
+
+def dsn_options(dsn: str) -> str:
+    """The server options an address carries (`?options=…`), kept beside our own."""
+    from psycopg.conninfo import conninfo_to_dict
+    return str(conninfo_to_dict(dsn).get("options") or "")
 
 
 # -- rows by key and by index, like sqlite3.Row ------------------------------------------------
@@ -312,7 +333,7 @@ class _Connection:
             try:
                 self.raw = psycopg.connect(
                     pool.dsn, autocommit=True, connect_timeout=max(2, int(pool.busy_timeout)),
-                    options=f"-c lock_timeout={int(pool.busy_timeout * 1000)}")
+                    options=f"{dsn_options(pool.dsn)} -c lock_timeout={int(pool.busy_timeout * 1000)}".strip())
                 pool.reconnected()
                 return
             except psycopg.OperationalError as e:
@@ -515,6 +536,7 @@ class PgStore:
 
     def _open(self, dsn, busy_timeout: float) -> None:
         self.dsn = str(dsn)
+        self._write_lock = write_lock(self.dsn)
         self.path = redact(self.dsn)
         self.busy_timeout = busy_timeout
         self._local = threading.local()
@@ -629,7 +651,7 @@ class PgStore:
         """BEGIN, then the write lock (SQLite's BEGIN IMMEDIATE): one writer at a time."""
         self._db.execute("BEGIN")
         try:
-            self._db.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+            self._db.execute("SELECT pg_advisory_xact_lock(?)", (self._write_lock,))
         except BaseException:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
@@ -716,7 +738,7 @@ class PgStore:
             visit(t)
         with psycopg.connect(self.dsn) as raw:
             with raw.transaction():
-                raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                raw.execute("SELECT pg_advisory_xact_lock(%s)", (write_lock(self.dsn),))
                 if empty_first:
                     raw.execute(f"TRUNCATE {', '.join(order)}")
                 for table in order:

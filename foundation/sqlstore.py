@@ -339,3 +339,15 @@ class SqliteStore:
 
     def table_count(self, table: str) -> int:
         return self._tuples(f"SELECT COUNT(*) FROM {table}")[0][0]
+
+    def load_tables(self, tables: dict, empty_first: bool = False) -> None:
+        """Fill these tables in one transaction (emptied first with `empty_first`): table ->
+        (columns, a function giving the rows); a city leaving a province for one PC."""
+        with self._transaction() as db:
+            db.execute("PRAGMA defer_foreign_keys = ON")
+            if empty_first:
+                for table in tables:
+                    db.execute(f"DELETE FROM {table}")
+            for table, (columns, rows) in tables.items():
+                marks = ", ".join("?" * len(columns))
+                db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows())

@@ -17,7 +17,7 @@ from archive import Catalog
 from checklist.decisions import DecisionStore
 from checklist.learning_store import LearningStore
 from foundation.errors import DatabaseUnavailable
-from foundation.pgstore import WRITE_LOCK, pg_store, translate
+from foundation.pgstore import pg_store, translate, write_lock
 from foundation.sqlstore import StoreTooNew
 from yingjian import messages
 from yingjian.audit import AuditLog
@@ -186,7 +186,7 @@ def test_a_transaction_cut_by_a_restart_is_run_again_whole(pg_server):
     cat = pg_store(Catalog)(dsn, busy_timeout=30)
     done: list = []
     holder = psycopg.connect(dsn)
-    holder.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))      # a writer holds it
+    holder.execute("SELECT pg_advisory_xact_lock(%s)", (write_lock(dsn),))  # a writer holds it
     try:
         t = threading.Thread(target=lambda: done.append(record(cat, "人武部/甲.txt", SHA_A)))
         t.start()
@@ -301,3 +301,28 @@ def test_a_workspace_on_postgresql_makes_every_store_there_and_none_in_sqlite(tm
     assert made == {"catalog", "decisions", "audit", "accounts", "problem_notes", "deadlines",
                     "notices", "readiness_history", "learning"}
     assert json.loads(json.dumps(sorted(made)))        # plain names
+
+
+def test_two_schemas_write_at_once_each_with_one_writer(pg_server):
+    """The cities of a province keep their tables in schemas of their own: a writer holding one
+    city's write lock holds up that city only, never another city's writes."""
+    from foundation.pgstore import in_schema
+    dsn = pg_server.database()
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute("CREATE SCHEMA city_a")
+        admin.execute("CREATE SCHEMA city_b")
+    a, b = in_schema(dsn, "city_a"), in_schema(dsn, "city_b")
+    assert write_lock(a) != write_lock(b)
+    cat_b = pg_store(Catalog)(b, busy_timeout=30)
+    holder = psycopg.connect(dsn)
+    holder.execute("SELECT pg_advisory_xact_lock(%s)", (write_lock(a),))    # city A's writer
+    try:
+        done: list = []
+        t = threading.Thread(target=lambda: done.append(record(cat_b, "人武部/乙.txt", SHA_A)))
+        t.start()
+        t.join(20)
+        assert done, "city B waited for city A's writer"
+    finally:
+        holder.rollback()
+        holder.close()
+        cat_b.close()

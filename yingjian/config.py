@@ -64,10 +64,24 @@ class ClusterOptions:
     database: str | None = None        # "postgresql://user:password@host:5432/yingjian"
     broker: str | None = None          # "redis://host:6379/0"
     objects: Path | None = None        # the objects' folder on the share every machine mounts
+    schema: str | None = None          # a city of a province: its own schema in the database
 
     @property
     def enabled(self) -> bool:
         return bool(self.database or self.broker or self.objects)
+
+
+@dataclass
+class ProvinceOptions:
+    """[province]: this folder is a province (`name`), or a city of one (`city`, and the
+    province's folder `root`); yingjian/province.py."""
+    name: str | None = None            # the province's own folder: "贵州省"
+    city: str | None = None            # a city's folder: "兴义市"
+    root: Path | None = None           # a city's province folder
+
+    @property
+    def is_province(self) -> bool:
+        return bool(self.name) and not self.city
 
 
 @dataclass
@@ -101,6 +115,7 @@ class Config:
     notice: dict = field(default_factory=dict)   # [notice]: the 督办通知's office, web address
     learning: LearningOptions = field(default_factory=LearningOptions)
     cluster: ClusterOptions = field(default_factory=ClusterOptions)
+    province: ProvinceOptions = field(default_factory=ProvinceOptions)
 
     @property
     def objects(self) -> Path:
@@ -179,7 +194,17 @@ def load(root: Path) -> Config:
                   notice={k: str(v) for k, v in data.get("notice", {}).items()
                           if k in ("office_name", "doc_prefix", "web_address", "contact")},
                   learning=_learning(data.get("learning", {}), path),
-                  cluster=_cluster(data.get("cluster", {}), path, root))
+                  cluster=_cluster(data.get("cluster", {}), path, root),
+                  province=_province(data.get("province", {}), root))
+
+
+def _province(values: dict, root: Path) -> ProvinceOptions:
+    where = values.get("root")
+    if where:
+        where = Path(str(where)).expanduser()
+        where = where if where.is_absolute() else (root / where).resolve()
+    return ProvinceOptions(name=values.get("name") or None, city=values.get("city") or None,
+                           root=where or None)
 
 
 def _cluster(values: dict, path: Path, root: Path) -> ClusterOptions:
@@ -188,7 +213,7 @@ def _cluster(values: dict, path: Path, root: Path) -> ClusterOptions:
     unknown = sorted(set(values) - {f.name for f in fields(ClusterOptions)})
     if unknown:
         raise WorkspaceError("cluster_option_unknown", path=str(path), key=unknown[0],
-                             known="database, broker, objects")
+                             known="database, broker, objects, schema")
     schemes = {"database": ("postgresql://", "postgres://"), "broker": ("redis://", "rediss://")}
     for key, prefixes in schemes.items():
         value = values.get(key)
@@ -202,8 +227,12 @@ def _cluster(values: dict, path: Path, root: Path) -> ClusterOptions:
                                  value=repr(objects), form="/mnt/share/yingjian-objects")
         objects = Path(objects).expanduser()
         objects = objects if objects.is_absolute() else root / objects
+    schema = values.get("schema")
+    if schema is not None and not (isinstance(schema, str) and re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema)):
+        raise WorkspaceError("cluster_option_invalid", path=str(path), key="schema",
+                             value=repr(schema), form="city_1")
     return ClusterOptions(database=values.get("database"), broker=values.get("broker"),
-                          objects=objects)
+                          objects=objects, schema=schema)
 
 
 def _inspection_date(value, path: Path) -> date | None:

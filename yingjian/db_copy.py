@@ -61,8 +61,22 @@ def copy_database(config: Config, target: str, *, replace_target: bool = False) 
     compare both. Refuses a target that already holds records unless `replace_target`."""
     if not config.catalog.exists():
         raise CopyError("db_copy_no_source", path=str(config.catalog))
-    source = Stores(replace(config, cluster=ClusterOptions()))
-    dest = Stores(replace(config, cluster=replace(config.cluster, database=target)))
+    result = copy_tables(replace(config, cluster=ClusterOptions()),
+                         replace(config, cluster=replace(config.cluster, database=target)),
+                         replace_target=replace_target, target_name=redact(target))
+    result["config_line"] = f'[cluster]\ndatabase = "{target}"'
+    if not result["same"]:
+        raise CopyError("db_copy_different", tables=[t["table"] for t in result["tables"] if not t["same"]],
+                        result=result)
+    return result
+
+
+def copy_tables(source_config: Config, dest_config: Config, *, replace_target: bool = False,
+                target_name: str | None = None) -> dict:
+    """Every table of one workspace's stores into another's (SQLite to PostgreSQL for `db copy`
+    and a city coming into a province, PostgreSQL to SQLite for a city leaving it), then both
+    read again and compared table by table (`same`)."""
+    source, dest = Stores(source_config), Stores(dest_config)
     try:
         source.open_all()
         dest.open_all()
@@ -73,14 +87,17 @@ def copy_database(config: Config, target: str, *, replace_target: bool = False) 
         for table, cols in src_tables.items():
             if table not in dst_tables:
                 raise CopyError("db_copy_table_missing", table=table)
-            missing = [c for c in cols if c not in dst_tables[table]]
+            # the arrival order SQLite keeps as rowid is a column on PostgreSQL (and SQLite
+            # takes it back as its rowid)
+            missing = [c for c in cols if c not in dst_tables[table] and c != "rowid"]
             if missing:
                 raise CopyError("db_copy_column_missing", table=table, column=missing[0])
-            # the arrival order SQLite keeps as rowid is a column on PostgreSQL
-            plan[table] = cols + (("rowid",) if "rowid" in dst_tables[table] else ())
+            plan[table] = cols + (("rowid",) if "rowid" in dst_tables[table] and "rowid" not in cols else ())
+        target = target_name or str(dest_config.cluster.database and redact(dest_config.cluster.database)
+                                    or dest_config.catalog)
         held = sorted(t for t in dst_tables if t not in _NOT_COPIED + _SEEDED and dst.table_count(t))
         if held and not replace_target:
-            raise CopyError("db_copy_target_not_empty", target=redact(target), tables=held)
+            raise CopyError("db_copy_target_not_empty", target=target, tables=held)
         dst.load_tables({t: (cols, lambda t=t, cols=cols: src.table_rows(t, cols))
                          for t, cols in plan.items()}, empty_first=True)
         tables, same = [], True
@@ -93,10 +110,6 @@ def copy_database(config: Config, target: str, *, replace_target: bool = False) 
     finally:
         dest.close()
         source.close()
-    result = {"source": str(config.catalog), "target": redact(target), "tables": tables,
-              "rows": sum(t["rows"] for t in tables), "same": same,
-              "config_line": f'[cluster]\ndatabase = "{target}"'}
-    if not same:
-        raise CopyError("db_copy_different", tables=[t["table"] for t in tables if not t["same"]],
-                        result=result)
-    return result
+    return {"source": str(source_config.cluster.database and redact(source_config.cluster.database)
+                          or source_config.catalog),
+            "target": target, "tables": tables, "rows": sum(t["rows"] for t in tables), "same": same}

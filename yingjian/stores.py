@@ -15,7 +15,7 @@ from __future__ import annotations
 from archive import Catalog, ObjectStore
 from checklist.decisions import DecisionStore
 from checklist.learning_store import LearningStore
-from foundation.pgstore import pg_store
+from foundation.pgstore import in_schema, pg_store
 from indexer import SearchIndex
 
 from .audit import AuditLog
@@ -24,6 +24,7 @@ from .deadlines import Deadlines
 from .history import ReadinessHistory
 from .notice_log import NoticeLog
 from .problem_notes import ProblemNotes
+from .registry import PROVINCE_SCHEMA, ProvinceError, ProvinceRegistry
 from .users import Users
 
 
@@ -50,6 +51,8 @@ class Stores:
         """A database store: SQLite in the workspace, or PostgreSQL with [cluster] database."""
         database = self.config.cluster.database
         if database:
+            # a city of a province: its tables in its own schema (yingjian/province.py)
+            database = in_schema(database, self.config.cluster.schema)
             return pg_store(cls)(database, busy_timeout=self.config.busy_timeout, **kw)
         return cls(self.config.catalog, busy_timeout=self.config.busy_timeout, **kw)
 
@@ -109,13 +112,25 @@ class Stores:
     def index(self) -> SearchIndex:
         return self._get("index", lambda: SearchIndex(self.config.index, catalog=self.catalog))
 
+    @property
+    def province(self) -> ProvinceRegistry:
+        """The province's registry of cities and their summaries, in the province's schema of
+        the same database (a province's folder, or one of its cities)."""
+        def make():
+            database = self.config.cluster.database
+            if not database:
+                raise ProvinceError("province_needs_database", root=str(self.config.root))
+            return pg_store(ProvinceRegistry)(in_schema(database, PROVINCE_SCHEMA),
+                                              busy_timeout=self.config.busy_timeout)
+        return self._get("province", make)
+
     def open_all(self) -> None:
         for name in self.ORDER:
             getattr(self, name)
 
     def close(self) -> None:
         opened, self._opened = self._opened, {}
-        for name in ("index", *reversed(self.ORDER)):
+        for name in ("index", "province", *reversed(self.ORDER)):
             store = opened.get(name)
             if store is not None and hasattr(store, "close"):
                 store.close()

@@ -22,6 +22,7 @@ from checklist.results import CheckResult
 
 from . import cluster, config as cfg, messages, records
 from .config import Config, WorkspaceError
+from .registry import city_summary
 from .services import Accounts, Activity, Files
 from .stores import Stores
 from checklist.learning import Learner
@@ -627,10 +628,16 @@ class Workspace:
         """Keep today's readiness summary (at most one point a day, only when it changed). Called
         by what changes the inputs or checks on purpose; never by a page that is only read."""
         try:
-            result = self.check()
+            ready = self.readiness()
         except StandardError:
             return False
-        return self.history.keep(self.today().isoformat(), summary_of(result))
+        result = ready.result
+        kept = self.history.keep(self.today().isoformat(), summary_of(result))
+        if self.config.province.city:        # a city of a province: its row on the 全省 page
+            self.stores.province.set_summary(self.config.province.city, city_summary(
+                result, pending=len(ready.pending or ()), last_upload=self.catalog.last_arrival(),
+                days=self.history.days()))
+        return kept
 
     def close(self) -> None:
         self.stores.close()
@@ -694,7 +701,7 @@ def _standings(ready: Readiness) -> tuple[set, dict]:
 
 
 def init(root: Path, standard: Path | None = None, units: list[str] | None = None,
-         inbox: str | None = None) -> Config:
+         inbox: str | None = None, extra: str = "") -> Config:
     """Make a workspace: yingjian.toml, standard.yaml, one inbox folder per unit, the archive."""
     root = Path(root).resolve()
     if (root / cfg.CONFIG_NAME).exists():
@@ -714,7 +721,7 @@ def init(root: Path, standard: Path | None = None, units: list[str] | None = Non
     else:                                    # an Excel table, imported
         (root / "standard.yaml").write_text(dump(std), encoding="utf-8")
     (root / cfg.CONFIG_NAME).write_text(
-        cfg.render(units, inbox=inbox or "inbox"), encoding="utf-8")
+        cfg.render(units, inbox=inbox or "inbox") + extra, encoding="utf-8")
     config = cfg.load(root)
     for unit in units:
         (config.inbox / unit).mkdir(parents=True, exist_ok=True)

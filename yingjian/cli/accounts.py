@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import messages
+from .. import messages, province
 from .base import Fail, cli, open_workspace, system_user
 from ..messages import WEB
 
@@ -157,8 +157,10 @@ def user():
 @click.option("--password", default=None, envvar="YINGJIAN_PASSWORD", show_envvar=False,
               help="密码(不给时会提示输入;脚本中可用环境变量 YINGJIAN_PASSWORD)")
 @click.option("--replace", is_flag=True, help="用户已存在时重设其身份和密码(其已登录的会话随即失效)")
+@click.option("--province", "province_account", is_flag=True,
+              help="省级账号(在省级部署的文件夹中):查看全省页面和各城市(只读)")
 @click.pass_context
-def user_add(ctx, name, office, unit, password, replace):
+def user_add(ctx, name, office, unit, password, replace, province_account):
     """新建网页版账号(密码以 scrypt 加盐散列保存)。
 
     \b
@@ -167,6 +169,10 @@ def user_add(ctx, name, office, unit, password, replace):
       yingjian user add 李四 --unit 人武部
     """
     password = _new_password(password)
+    if province_account:
+        added = province.add_province_user(ctx.obj["workspace"], name, password)
+        click.echo(f"已创建省级账号 {added['name']}({added['province']})")
+        return
     ws = open_workspace(ctx)
     u = ws.accounts.add(name, password, office=office, unit=unit, replace=replace, by=system_user())
     click.echo(f"已创建账号 {u.name}({messages.ROLE_LABELS['office'] if u.is_office else u.unit})")

@@ -17,7 +17,7 @@ import click
 
 from foundation import closest
 
-from .. import __version__, messages
+from .. import __version__, messages, province
 from ..workspace import Workspace
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -165,9 +165,11 @@ def emit_json(data) -> None:
                       message=messages.click_text("%(prog)s, version %(version)s"))
 @click.option("--workspace", "-w", type=click.Path(file_okay=False), default=None,
               help="工作区文件夹(默认:环境变量 YINGJIAN_HOME,或当前文件夹及其上级)")
+@click.option("--city", default=None, metavar="城市",
+              help="省级部署中的一个城市(从省级文件夹找到这个城市的工作区),如 兴义市")
 @click.option("--debug", is_flag=True, hidden=True, help="出错时显示完整的调试信息")
 @click.pass_context
-def cli(ctx, workspace, debug):
+def cli(ctx, workspace, city, debug):
     """yingjian(迎检):双拥模范城迎检资料的归档、检索与准备情况检查。
 
     \b
@@ -177,7 +179,14 @@ def cli(ctx, workspace, debug):
       yingjian ingest               把各单位文件夹里的新文件归档一次
       yingjian watch                持续监视各单位文件夹
     """
-    ctx.obj = {"workspace": workspace, "debug": debug}
+    ctx.obj = {"workspace": workspace, "debug": debug, "province": workspace}
+    if city is not None:
+        try:
+            ctx.obj["workspace"] = str(province.resolve_city_root(workspace, city))
+        except Exception as e:
+            if isinstance(getattr(e, "code", None), str):
+                raise Fail.of(e) from e
+            raise
 
 
 # -- what a clerk types: dates, years, kinds ---------------------------------------------------

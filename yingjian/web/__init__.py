@@ -23,10 +23,11 @@ from foundation.sqlstore import private
 from .. import messages as msg
 from ..messages import (DATE_SOURCE_LABELS, FILE_STATUS_LABELS as FILE_STATUS, KIND_LABELS,
                         READINESS_LABELS as STATUS_LABELS)
+from ..province import Province
 from ..workspace import Workspace
 from . import (accounts, dashboard, errors, files, items, problems, report, review, search,
                units, upload)
-from . import notices
+from . import notices, province
 from .common import csrf_token, highlight, install, workspace
 from ..uploads import BIDI_CONTROLS, safe_upload_name
 from .server import BodyBudget, BodyGuard
@@ -34,6 +35,8 @@ from ..text import local_time
 
 BLUEPRINTS = (accounts, dashboard, search, files, items, review, units, problems, report, upload,
               notices)
+# a province's folder serves the province's pages (its own accounts) and nothing of a city's
+PROVINCE_BLUEPRINTS = (accounts, province)
 
 __all__ = ["create_app", "safe_upload_name"]
 
@@ -53,7 +56,10 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
                                                          BodyBudget(web.spool_bytes))
     app.wsgi_app = guard
     install(app, ws)
-    for module in BLUEPRINTS:
+    is_province = ws.config.province.is_province
+    if is_province:
+        app.extensions["yingjian.province"] = Province(ws.config)
+    for module in PROVINCE_BLUEPRINTS if is_province else BLUEPRINTS:
         app.register_blueprint(module.bp)
     errors.register(app, max_upload_mb=web.upload_request_mb)
     app.jinja_env.globals.update(
@@ -61,7 +67,7 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
         KIND_LABELS=KIND_LABELS, DATE_SOURCE_LABELS=DATE_SOURCE_LABELS, FILE_STATUS=FILE_STATUS,
         STATUS_LABELS=STATUS_LABELS, office_title=ws.config.title, material_label=material_label,
         human_size=human_size, list_status=files.STATUS_CHOICES, reason_text=msg.reason,
-        action_labels=msg.ACTION_LABELS, outcome_labels=msg.OUTCOME_LABELS)
+        action_labels=msg.ACTION_LABELS, outcome_labels=msg.OUTCOME_LABELS, province_app=is_province)
     # every value a page shows: a bidi control in a file name (invoice\u202etxt.exe shows as
     # invoiceexe.txt) is shown as "_" instead
     app.jinja_env.finalize = _no_bidi
