@@ -796,11 +796,11 @@ class Catalog(SqliteStore):
     LIST_SORTS = {"date": "o.date", "name": "s.name", "unit": "s.unit", "size": "o.size"}
     LIST_STATUSES = ("ok", "problem", "pending", "withdrawn")
 
-    def file_list(self, *, unit: str | None = None, kind: str | None = None,
-                  year: str | None = None, status: str | None = None,
-                  tags: dict[str, list[str]] | None = None, tag: str | None = None,
-                  tagged: bool | None = None, sort: str = "unit", descending: bool = False, offset: int = 0,
-                  limit: int = 50) -> tuple[int, list[dict]]:
+    def paths_matching(self, *, unit: str | None = None, kind: str | None = None,
+                       year: str | None = None, status: str | None = None,
+                       tags: dict[str, list[str]] | None = None, tag: str | None = None,
+                       tagged: bool | None = None, sort: str = "unit", descending: bool = False,
+                       offset: int = 0, limit: int = 50) -> tuple[int, list[dict]]:
         """(how many paths match, the rows of one page). `status` is one of LIST_STATUSES, or
         None for every present path; `year` a year or "none" (no date). `tags` labels contents
         (sha -> tags: the materials each serves, say); `tag` keeps the contents with that tag,
@@ -816,9 +816,9 @@ class Catalog(SqliteStore):
         order = f"{key} {way}, s.path {way}, s.id {way}" if key == "s.unit" else f"{key} {way}, s.id {way}"
         ids = [r[0] for r in self._db.execute(
             f"SELECT s.id {frm} ORDER BY {order} LIMIT ? OFFSET ?", [*args, limit, offset])]
-        return total, self.file_list_rows(ids)
+        return total, self.path_rows(ids)
 
-    def file_list_rows(self, ids: list[int]) -> list[dict]:
+    def path_rows(self, ids: list[int]) -> list[dict]:
         """The rows of `ids` (source ids), in that order, as `files` shapes them."""
         if not ids:
             return []
@@ -832,7 +832,7 @@ class Catalog(SqliteStore):
         by_id = {r["source_id"]: dict(r) for r in rows}
         return [by_id[i] for i in ids if i in by_id]
 
-    def file_list_years(self) -> list[str]:
+    def evidence_years(self) -> list[str]:
         """The years from the newest evidence date down to the oldest (two index lookups)."""
         row = self._db.execute("SELECT MIN(date), MAX(date) FROM objects").fetchone()
         if not row[0] or not row[0][:4].isdigit() or not row[1][:4].isdigit():

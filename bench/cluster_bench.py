@@ -160,7 +160,20 @@ def main() -> None:
     ap.add_argument("--per-file", type=int, default=6)
     ap.add_argument("--rounds", type=int, default=1, help="repeat, alternating the order")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
-    args = ap.parse_args()
+    ap.add_argument("--part", choices=("all", "ocr", "db"), default="all",
+                    help="ocr: the workers' figure; db: the stores on PostgreSQL beside SQLite "
+                         "(bench/cluster_db_bench.py, whose options --files, --check-files, "
+                         "--clients, --web-files, --only are passed on)")
+    args, rest = ap.parse_known_args()
+    if args.part in ("all", "ocr"):
+        ocr_figure(args)
+    if args.part in ("all", "db"):
+        print()
+        from bench.cluster_db_bench import main as db_main
+        db_main(rest)
+
+
+def ocr_figure(args) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="yingjian-cluster-bench-"))
     redis_proc = None
     try:

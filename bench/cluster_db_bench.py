@@ -222,7 +222,7 @@ def web_figure(tmp: Path, server: PgServer, n: int, clients: int, rounds: int) -
                 p.kill()
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=10_000, help="files the ingest figure archives")
     ap.add_argument("--check-files", type=int, default=100_000)
@@ -230,7 +230,7 @@ def main():
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--only", choices=("ingest", "check", "web"), default=None)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="yingjian-cluster-bench-"))
     server = PgServer(durable=True)
     try:

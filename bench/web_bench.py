@@ -131,7 +131,7 @@ def file_list(n: int, repeat: int) -> None:
                 key = "&".join(f"{k}={v}" for k, v in query.items()) or "(none)"
                 worst[key] = max(worst.get(key, 0), ms)
                 t = time.perf_counter()
-                wsa.catalog.file_list(limit=50, **kw)
+                wsa.catalog.paths_matching(limit=50, **kw)
                 bare.append((time.perf_counter() - t) * 1000)
         print(f"corpus: {n} catalogued files (bundled standard), {len(cases)} filters × {repeat}; "
               f"the mapping for the material filters made once in {mapping:.1f} s; a first pass over "

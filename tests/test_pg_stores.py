@@ -65,9 +65,9 @@ def test_the_catalog_records_versions_changes_and_files_alike(backend):
         cat.save_ocr_page(SHA_B, 0, "一", 0.9)
         cat.save_ocr_page(SHA_B, 0, "二", 0.8)                        # replaced, not doubled
         assert cat.ocr_pages(SHA_B)[0]["text"] == "二"
-        total, rows = cat.file_list(tags={SHA_B: ["1.1a"]}, tag="1.1a", sort="name")
+        total, rows = cat.paths_matching(tags={SHA_B: ["1.1a"]}, tag="1.1a", sort="name")
         assert total == 2 and {r["path"] for r in rows} == {"人武部/甲.txt", "教育局/乙.txt"}
-        assert cat.file_list_years() == ["2021"]
+        assert cat.evidence_years() == ["2021"]
         assert cat.withdraw([dup.source_id]) == 1
         assert [f["path"] for f in cat.files(include_withdrawn=False)] == ["人武部/甲.txt"]
     finally:

@@ -95,7 +95,7 @@ class Files:
         if year is not None and year != "none" and not (year.isdigit() and len(year) == 4):
             year = None
         serving, catalog = self.serving(), self._catalog
-        total, rows = catalog.file_list(
+        total, rows = catalog.paths_matching(
             unit=unit, kind=kind, year=year,
             status=status if status in catalog.LIST_STATUSES else None,
             tags=serving, tag=material or None, tagged={"yes": True, "no": False}.get(mapped or ""),
@@ -111,7 +111,7 @@ class Files:
 
     def years(self) -> list[str]:
         """The evidence years the archive's files have, for the list's filter."""
-        return self._catalog.file_list_years()
+        return self._catalog.evidence_years()
 
     def records(self, unit: str | None = None) -> list[dict]:
         """Every archived path (of `unit`), as `files --json` gives them."""
@@ -125,7 +125,7 @@ class Files:
         return self._catalog.unit_counts()
 
     def problem_count(self) -> int:
-        return self._catalog.file_list(status="problem", limit=1)[0]
+        return self._catalog.paths_matching(status="problem", limit=1)[0]
 
     def problems_noted(self, may_see=lambda unit: True) -> list[ProblemRow]:
         """The problems a user may see, each with the office's latest note on it."""
