@@ -36,7 +36,7 @@ from typing import Callable, Iterator, Sequence, Union
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from .errors import CatalogBusy, DatabaseUnavailable, StoreFull
-from .sqlstore import SqliteStore, StoreTooNew
+from .sqlstore import SqliteStore, StoreTooNew, with_this_thread
 
 # a PostgreSQL migration: a SQL script (statements separated by ";") or a function of the
 # store's connection
@@ -460,15 +460,7 @@ class _Pool:
             return db
         db = _Connection(self)
         with self.lock:
-            alive = []
-            for ref, conn in self.conns:        # the connections of threads that have ended
-                thread = ref()
-                if thread is not None and thread.is_alive():
-                    alive.append((ref, conn))
-                else:
-                    conn.close()
-            alive.append((weakref.ref(threading.current_thread()), db))
-            self.conns = alive
+            self.conns = with_this_thread(self.conns, db)   # those of ended threads closed
         self.local.db = db
         return db
 

@@ -53,6 +53,20 @@ def _create_private(path: Path) -> None:
     private(path)
 
 
+def with_this_thread(conns: list, db) -> list:
+    """(thread, connection) pairs: the live threads' kept, this thread's `db` added, those of
+    threads that have ended closed (a store's connections are per thread)."""
+    alive = []
+    for ref, conn in conns:
+        thread = ref()
+        if thread is not None and thread.is_alive():
+            alive.append((ref, conn))
+        else:
+            conn.close()
+    alive.append((weakref.ref(threading.current_thread()), db))
+    return alive
+
+
 class StoreTooNew(CatalogDamaged):
     """The database was written by a newer yingjian: it is not touched."""
 
@@ -133,15 +147,7 @@ class SqliteStore:
             raise CatalogDamaged(self.path, str(e)) from e
         with self._conns_lock:
             # the connections of threads that have ended are closed here
-            alive = []
-            for ref, conn in self._conns:
-                thread = ref()
-                if thread is not None and thread.is_alive():
-                    alive.append((ref, conn))
-                else:
-                    conn.close()
-            alive.append((weakref.ref(threading.current_thread()), db))
-            self._conns = alive
+            self._conns = with_this_thread(self._conns, db)
         self._local.db = db
         return db
 

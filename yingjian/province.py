@@ -167,11 +167,7 @@ class Province:
             self.registry.remove_city(name)
             shutil.rmtree(root, ignore_errors=True)
             raise
-        ws = Workspace.open(root)
-        try:
-            ws.record_history()
-        finally:
-            ws.close()
+        _first_summary(root)
         return self.city_row(name)
 
     def _city_toml(self, name: str, schema: str) -> str:
@@ -346,12 +342,7 @@ class Province:
             self.registry.remove_city(name)
             shutil.rmtree(root, ignore_errors=True)
             raise
-        ws = Workspace.open(root)
-        try:
-            ws.catch_up()
-            ws.record_history()
-        finally:
-            ws.close()
+        _first_summary(root)
         return {"city": name, "folder": str(root), "objects": objects, "rows": result["rows"],
                 "same": result["same"]}
 
@@ -429,3 +420,14 @@ def open_province(explicit: str | Path | None = None) -> Province:
 
 __all__ = ["Province", "ProvinceError", "WorkspaceError", "init_province", "open_province",
            "resolve_city_root", "DEFAULT_STANDARD"]
+
+
+def _first_summary(root: Path) -> None:
+    """A new city's first row in the province's table: its workspace opened, caught up with
+    its catalog, and its readiness kept (the province reads summaries, never checks a city)."""
+    ws = Workspace.open(root)
+    try:
+        ws.catch_up()
+        ws.record_history()
+    finally:
+        ws.close()

@@ -24,6 +24,11 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
                                        "状态", "对应材料(已确认)", "对应材料(待确认)"],
                           [14, 14, 60, 7, 12, 10, 8, 22, 22]), data)
     problems_sheet(_sheet(wb, "问题文件", ["单位", "路径", "原因", "级别"], [14, 60, 70, 8]), data)
+    return save_workbook(wb, path)
+
+
+def save_workbook(wb, path) -> Path:
+    """Write a workbook whole or not at all: to a temporary name beside it, then renamed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .excel import _sheet
+from .excel import _sheet, save_workbook
 
 COLUMNS = [("name", "城市", 14), ("score", "预计得分", 10), ("max_score", "满分", 8),
            ("veto_gaps", "否决项缺口", 10), ("complete", "材料齐全", 10), ("open", "材料未齐全", 10),
@@ -31,12 +31,7 @@ def write_province_xlsx(province: str, rows: list[dict], path: Path) -> Path:
         ws.append(["日期", "预计得分", "未齐全材料"])
         for p in r.get("trend", []):
             ws.append([p.get("day"), p.get("score"), p.get("open")])
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    wb.save(tmp)
-    tmp.replace(path)
-    return path
+    return save_workbook(wb, path)
 
 
 def _title(name: str, used: set[str]) -> str:
