@@ -25,6 +25,8 @@ def ws(tmp_path) -> Workspace:
     set_watch_options(root, stable_seconds=0.2, incomplete_after=1)
     on_this_database(root)
     w = Workspace.open(root)
+    if _DATABASE[0]:
+        w.open_stores()       # made there now, as `init` made them in SQLite (a test may use none)
     yield w
     w.close()
 
