@@ -94,8 +94,12 @@ class Ingestor:
                  limits: Limits = Limits(), stable_seconds: float = 5.0,
                  incomplete_after: float = 300.0, clock=time.monotonic, sleep=time.sleep,
                  units: list[str] | None = None, batch_files: int = 200,
-                 batch_seconds: float = 1.0, dispatch: "Dispatch | None" = None):
+                 batch_seconds: float = 1.0, dispatch: "Dispatch | None" = None,
+                 shared: bool = False):
         self.inbox = Path(inbox)
+        # [cluster]: other watchers, on other shares, record their own units into the same
+        # catalog; a unit that is neither ours nor a folder of our inbox is theirs
+        self.shared = shared
         self.units = set(units) if units else None     # None: any first folder is a unit
         self.store = store
         self.catalog = catalog
@@ -275,7 +279,9 @@ class Ingestor:
 
     def withdraw_missing(self, seen: set[str], present: dict | None = None) -> int:
         """Paths the catalog has as present that the scan no longer saw: the unit deleted them.
-        A unit folder that is missing entirely (an unmounted share) withdraws nothing.
+        A unit folder that is missing entirely (an unmounted share) withdraws nothing; a folder
+        that is no unit of ours, gone, does (its files were problems) — except in a shared
+        catalog (`[cluster]`), where it is another watcher's unit, on its own share.
         `present` is the catalog's `present_stats()` if the caller read it for the pass."""
         gone = []
         if present is None:
@@ -285,7 +291,8 @@ class Ingestor:
             unit = path.split("/", 1)[0] if "/" in path else None
             if unit not in mounted:
                 mounted[unit] = (self.inbox / unit if unit else self.inbox).is_dir()
-            if mounted[unit] or (self.units is not None and unit not in self.units):
+            if mounted[unit] or (self.units is not None and unit not in self.units
+                                 and not self.shared):
                 gone.append(present[path][1])
         return self.catalog.withdraw(gone) if gone else 0
 

@@ -221,6 +221,9 @@ def test_two_watchers_on_two_shares_at_once_record_no_object_or_version_twice(
             stop(w)
     rows = ws.catalog.files()
     assert len(rows) == 24 and ws.catalog.object_count() == 16       # 12 contents + 4 revisions
+    # neither watcher took the other's units for deleted folders of its own
+    from yingjian import records
+    assert not [r["path"] for r in records.files(ws.catalog) if r["status"] == "withdrawn"]
     assert sorted(r["versions"] for r in rows) == [1] * 16 + [2] * 8
     for r in rows:
         shas = [v["sha"] for v in ws.catalog.versions(r["source_id"])]

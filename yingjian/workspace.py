@@ -525,7 +525,8 @@ class Workspace:
                         stable_seconds=w.stable_seconds if stable_seconds is None else stable_seconds,
                         incomplete_after=(w.incomplete_after if incomplete_after is None
                                           else incomplete_after),
-                        units=self.config.units or None, dispatch=self.dispatch, **clock)
+                        units=self.config.units or None, dispatch=self.dispatch,
+                        shared=self.config.cluster.enabled, **clock)
 
     @cached_property
     def dispatch(self) -> "cluster.Sender | None":
