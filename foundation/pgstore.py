@@ -31,7 +31,6 @@ import threading
 import time
 import weakref
 import zlib
-from contextlib import contextmanager
 from typing import Callable, Iterator, Sequence, Union
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -604,21 +603,10 @@ class PgStore:
 
     # -- transactions ------------------------------------------------------------------------
 
-    @contextmanager
-    def _transaction(self) -> Iterator[_Connection]:
-        """As SQLite's (BEGIN and the write lock, COMMIT), except that a transaction already
-        open on this thread's connection (another store's batch: the stores share it) takes
-        this one in as a savepoint, committed with it."""
-        if self._batch_open or self._db.in_transaction:
-            yield from self._savepoint()
-            return
-        self._begin()
-        try:
-            yield self._db
-            self._db.execute("COMMIT")
-        except BaseException as e:
-            self._rollback(e)
-            raise
+    def _joins_open_transaction(self) -> bool:
+        """As SQLite's, and also a transaction already open on this thread's connection
+        (another store's batch: the stores share it), committed with it."""
+        return self._batch_open or self._db.in_transaction
 
     def _savepoint(self) -> Iterator[_Connection]:
         """SQLite's savepoint, with the writes that wait sent before it is released: a write's

@@ -191,7 +191,7 @@ class SqliteStore:
         """BEGIN IMMEDIATE: take the write lock up front so that two writers never deadlock.
         Inside a batch, a savepoint: the write is still all or nothing, and is committed
         with the batch."""
-        if self._batch_open:
+        if self._joins_open_transaction():
             yield from self._savepoint()
             return
         self._begin()
@@ -201,6 +201,10 @@ class SqliteStore:
         except BaseException as e:
             self._rollback(e)
             raise
+
+    def _joins_open_transaction(self) -> bool:
+        """Whether a write joins a transaction already open (as a savepoint): this store's batch."""
+        return self._batch_open
 
     def _begin(self) -> None:
         start = time.monotonic()
