@@ -468,19 +468,21 @@ class Catalog(SqliteStore):
         written once instead of a row and then its extraction); ignored otherwise."""
         now = now_iso()
         with self._transaction() as db:
+            # both inserts are sent before either's result is read: one round trip on
+            # PostgreSQL (foundation/pgstore.py queues a transaction's writes)
             if extracted is None:
-                new_object = db.execute(
+                obj = db.execute(
                     "INSERT INTO objects (sha, size, format, kind, created_at) "
                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT(sha) DO NOTHING",
-                    (sha, size, fmt, kind, now)).rowcount == 1
+                    (sha, size, fmt, kind, now))
             else:
-                new_object = db.execute(
+                obj = db.execute(
                     "INSERT INTO objects (sha, size, format, kind, created_at, state, reason, "
                     "pages, text, text_chars, info, date, date_source, extracted_at, ocr, "
                     "ocr_todo, read_attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                     "?, ?) ON CONFLICT(sha) DO NOTHING",
                     (sha, size, fmt, kind, now, *_extraction_values(now, **extracted),
-                     attempts)).rowcount == 1
+                     attempts))
             # a new path (the common case) costs one statement: the insert that does nothing
             # for a path already known
             cur = db.execute(
@@ -488,6 +490,7 @@ class Catalog(SqliteStore):
                 "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(path) DO NOTHING",
                 (unit, path, name, container_id, sha, size, mtime_ns, now, now))
+            new_object = obj.rowcount == 1
             if cur.rowcount == 1:
                 source_id, old_sha, old_state = cur.lastrowid, None, None
             else:

@@ -103,8 +103,18 @@ class DecisionStore(SqliteStore):
 
     def latest_for(self, sha: str) -> dict[str, dict]:
         """material -> the decision in force, for one file."""
-        rows = self._rows(f"SELECT {_COLUMNS} FROM decisions WHERE sha = ? ORDER BY id", (sha,))
-        return {mid: d for (_, mid), d in latest(rows).items()}
+        return self.latest_for_many([sha]).get(sha, {})
+
+    def latest_for_many(self, shas) -> dict[str, dict[str, dict]]:
+        """sha -> material -> the decision in force, for the files of `shas` that have any (one
+        query for 500 files: the index's sync asks for a chunk at a time)."""
+        # oldest first within a file (each file's decisions come in the same batch of 500)
+        rows = self._in(f"SELECT {_COLUMNS} FROM decisions WHERE sha IN ({{keys}}) ORDER BY id",
+                        shas, rows=True)
+        out: dict[str, dict[str, dict]] = {}
+        for (sha, mid), d in latest(rows).items():
+            out.setdefault(sha, {})[mid] = d
+        return out
 
     def history(self, sha: str) -> list[dict]:
         """Every decision on one file, oldest first."""
@@ -162,9 +172,13 @@ class DecisionStore(SqliteStore):
         return {r[0] for r in self._tuples("SELECT sha FROM rule_matches WHERE rules = ?", (rules,))}
 
     def rule_match(self, sha: str, rules: str) -> str | None:
-        row = self._row("SELECT materials FROM rule_matches WHERE sha = ? AND rules = ?",
-                        (sha, rules))
-        return row[0] if row else None
+        return self.rule_matches_of([sha], rules).get(sha)
+
+    def rule_matches_of(self, shas, rules: str) -> dict[str, str]:
+        """sha -> its cached materials (comma-separated), for the files of `shas` tested under
+        `rules`."""
+        return dict(self._in("SELECT sha, materials FROM rule_matches WHERE sha IN ({keys}) "
+                             "AND rules = ?", shas, [rules]))
 
     def save_rule_matches(self, rules: str, matches: list[tuple[str, str]]) -> None:
         with self._transaction() as db:

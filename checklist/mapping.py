@@ -165,13 +165,9 @@ class Mapping:
                 tested = self.store.tested_shas(fp)
                 todo = [sha for sha in self.catalog.object_shas() if sha not in tested]
         else:
-            todo = []
-            for sha in shas:
-                cached = self.store.rule_match(sha, fp)
-                if cached is None:
-                    todo.append(sha)
-                elif cached:
-                    found[sha] = cached.split(",")
+            cached = self.store.rule_matches_of(shas, fp)
+            todo = [sha for sha in shas if sha not in cached]
+            found = {sha: m.split(",") for sha, m in cached.items() if m}
         for i in range(0, len(todo), 500):
             new = []
             for sha, text, state, ocr in self.catalog.texts(todo[i:i + 500]):
@@ -348,14 +344,26 @@ class Mapping:
 
     def items_for(self, sha: str, paths: list[str], kind: str | None) -> list[str]:
         """The materials one file serves (declared, suggested or decided): the index's `items`."""
-        matched = set(self.rule_matches({sha}).get(sha, ()))
+        return self.items_for_many([(sha, paths, kind)])[0]
+
+    def items_for_many(self, files: list[tuple[str, list[str], str | None]]) -> list[list[str]]:
+        """`items_for` of each (sha, paths, kind), with two queries for all of them rather than
+        two a file (the index's sync asks for a chunk of files at a time)."""
+        shas = {sha for sha, _, _ in files}
+        matched = self.rule_matches(shas)
+        decided = self.store.latest_for_many(shas)
+        return [self._items(paths, kind, set(matched.get(sha, ())), decided.get(sha, {}))
+                for sha, paths, kind in files]
+
+    def _items(self, paths: list[str], kind: str | None, matched: set[str],
+               decided: dict[str, dict]) -> list[str]:
         found: set[str] = set()
         for p in paths:
             code = self.codes.declared(p)
             if code:
                 found |= {mid for mid, _ in self._declared(code, kind, matched)}
         found |= {m for m in matched if self.materials[m].fits(kind)}
-        latest = {mid: d["action"] for mid, d in self.store.latest_for(sha).items()}
+        latest = {mid: d["action"] for mid, d in decided.items()}
         for mid, action in latest.items():
             if mid not in self.materials:
                 continue

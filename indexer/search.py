@@ -148,7 +148,8 @@ class SearchIndex:
 
     def sync(self, catalog, items_of=None, progress=None) -> int:
         """Apply every catalog change after the saved cursor; returns how many files changed.
-        `items_of(sha, path, kind) -> [material ids]` lets the application add the mapping.
+        `items_of([(sha, path, kind), …]) -> [[material ids], …]` lets the application add the
+        mapping, a chunk of files at a time.
         Raises IndexBusy (store.Busy) while another process writes the index."""
         if self.catalog is None:
             self.catalog = catalog
@@ -181,13 +182,14 @@ class SearchIndex:
             chunk = changed[start:start + COMMIT_EVERY]
             rows = catalog.index_rows(chunk)
             removed = [r["path"] for r in rows if r["state"] != "present" or r["sha"] is None]
+            present = [r for r in rows if r["state"] == "present" and r["sha"] is not None]
+            items = items_of([(r["sha"], r["path"], r["kind"]) for r in present]) if items_of \
+                else [[] for _ in present]
             added = (document(
                 path=row["path"], sha=row["sha"], unit=row["unit"],
                 kind=row["kind"] or "other", name=row["name"], text=row["text"] or "",
-                date=row["date"] or "",
-                items=items_of(row["sha"], row["path"], row["kind"]) if items_of else [],
-                status=row["ostate"] or "")
-                for row in rows if row["state"] == "present" and row["sha"] is not None)
+                date=row["date"] or "", items=its, status=row["ostate"] or "")
+                for row, its in zip(present, items))
             try:
                 store.write_batch(ix, removed, added, fresh=building)
             except Exception:

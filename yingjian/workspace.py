@@ -185,8 +185,9 @@ class Workspace:
 
     # -- the search index --------------------------------------------------------------------
 
-    def items_of(self, sha: str, path: str, kind: str | None) -> list[str]:
-        return self.mapping.items_for(sha, [path], kind)
+    def items_of(self, files: list[tuple[str, str, str | None]]) -> list[list[str]]:
+        """The materials each (sha, path, kind) serves: the index's `items`, a chunk at a time."""
+        return self.mapping.items_for_many([(sha, [path], kind) for sha, path, kind in files])
 
     def _items_of(self):
         """The index's `items` function, or None while the standard file is broken (a broken
