@@ -631,6 +631,18 @@ class Catalog(SqliteStore):
                              "page = ? AND engine = ?", (task, sha, page, engine)).fetchone()
         return None if row is None or row[1] is not None else row[0]
 
+    def unfinished_work(self, task: str) -> list[str]:
+        """The objects whose `task` a worker began and no run finished (its worker died, its
+        message was lost with the broker's data)."""
+        return [r[0] for r in self._db.execute(
+            "SELECT DISTINCT sha FROM work WHERE task = ? AND done_at IS NULL", (task,)).fetchall()]
+
+    def end_work(self, task: str, sha: str, page: int, engine: str, worker: str) -> bool:
+        """Mark a piece of work done whose result is not in the catalog (a thumbnail, a page's
+        preview on the objects' share); False if another run had done it already."""
+        with self._transaction() as db:
+            return self._end_work(db, task, sha, page, engine, worker)
+
     def _end_work(self, db, task: str, sha: str, page: int, engine: str, worker: str) -> bool:
         """Mark the piece done, in the caller's transaction; False if it already was."""
         return db.execute(

@@ -7,21 +7,25 @@ so deleting the folder loses nothing.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from .guard import run_guarded
 from .limits import Limits
 from .ocr import page_images
+from .thumbs import save_jpeg
 
 WIDTH = 1240                 # pixels: an A4 page at 150 dpi, readable on a screen and a phone
 IMAGE_FORMATS = ("jpeg", "png", "gif", "bmp", "webp", "heic", "heif", "avif")
 
 
 class Previews:
-    def __init__(self, folder: Path, store, catalog, limits: Limits = Limits()):
+    def __init__(self, folder: Path, store, catalog, limits: Limits = Limits(),
+                 run: Callable = run_guarded):
         self.folder = Path(folder)
         self.store = store
         self.catalog = catalog
         self.limits = limits
+        self.run = run                  # (fn, args, job limits) -> Done, in a guarded reader
 
     @staticmethod
     def pages(obj) -> int:
@@ -46,15 +50,12 @@ class Previews:
         obj = self.catalog.object(sha)
         if obj is None or not 0 <= page < self.pages(obj):
             return None
-        done = run_guarded(render_page, (self.store.path(sha), obj["format"], page, self.limits),
-                           self.limits.job_limits())
+        done = self.run(render_page, (self.store.path(sha), obj["format"], page, self.limits),
+                        self.limits.job_limits())
         img = done.value if done.failure is None else None
         if img is None:
             return None            # a page PDFium or Pillow cannot draw: the text stays readable
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(".tmp")
-        img.save(tmp, "JPEG", quality=82)
-        tmp.replace(out)
+        save_jpeg(img, out, quality=82)
         return out
 
 

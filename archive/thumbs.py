@@ -5,13 +5,17 @@ JPEG; they are derived data, so deleting the folder loses nothing.
 """
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
+from typing import Callable
 
 from .extract import PAGE_BREAK
 from .guard import run_guarded
 from .limits import Limits
 from .ocr import page_images
 from .readers.media import poster_frame
+from .store import HOST
 
 SIZE = (240, 320)           # width, height: an A4 page at thumbnail scale
 
@@ -67,13 +71,15 @@ def picture(src: Path, fmt: str, ocr: str | None, limits: Limits):
 
 class Thumbnails:
     def __init__(self, folder: Path, store, catalog, limits: Limits = Limits(),
-                 labels: dict[str, str] | None = None, font: str | Path | None = None):
+                 labels: dict[str, str] | None = None, font: str | Path | None = None,
+                 run: Callable = run_guarded):
         self.folder = Path(folder)
         self.store = store
         self.catalog = catalog
         self.limits = limits
         self.labels = labels or {}      # kind -> the word drawn on a file with no text to show
         self.font = font
+        self.run = run                  # (fn, args, job limits) -> Done, in a guarded reader
 
     def path(self, sha: str) -> Path:
         return self.folder / sha[:2] / f"{sha}.jpg"
@@ -86,19 +92,15 @@ class Thumbnails:
         obj = self.catalog.object(sha)
         if obj is None:
             return None
-        img = self._render(obj)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(".tmp")
-        img.save(tmp, "JPEG", quality=80)
-        tmp.replace(out)
+        save_jpeg(self._render(obj), out, quality=80)
         return out
 
     def _render(self, obj):
         """The picture, drawn in the guarded reader (PyAV, pi-heif and the PDF decoders are
         native code); the text card when there is none or the reader failed."""
         if obj["state"] != "problem":
-            done = run_guarded(picture, (self.store.path(obj["sha"]), obj["format"], obj["ocr"],
-                                         self.limits), self.limits.job_limits())
+            done = self.run(picture, (self.store.path(obj["sha"]), obj["format"], obj["ocr"],
+                                      self.limits), self.limits.job_limits())
             if done.failure is None and done.value is not None:
                 return done.value
         return self._card(obj)
@@ -129,6 +131,20 @@ class Thumbnails:
             if y >= SIZE[1] - 18:
                 break
         return img
+
+
+def save_jpeg(img, out: Path, quality: int) -> None:
+    """`img` saved as `out` whole or not at all: written under a name of this machine, process
+    and thread (several machines may make the same image at once on a shared folder), then
+    renamed over."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f"{out.name}.{HOST}-{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        img.save(tmp, "JPEG", quality=quality)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def _fit(draw, line: str, font, width: int) -> int:

@@ -10,12 +10,15 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tests import factories as f
 from tests import hostile
 from tests.cluster_servers import (cluster_database, cluster_workspace, kill_hard,  # noqa: F401
                                    redis_server, start_worker, stop, wait_until, yingjian)
+from archive.previews import WIDTH as PREVIEW_WIDTH
 from yingjian.cluster import Sender, visibility_timeout
+from yingjian.workspace import Workspace
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -36,6 +39,11 @@ def run(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 def _sha(ws, name: str) -> str:
     return next(r["sha"] for r in ws.catalog.files() if r["name"] == name)
+
+
+def _previews_done(ws) -> int:
+    return sum(1 for r in ws.catalog.files()
+               for w in ws.catalog.work_done(r["sha"]) if w["task"] == "previews" and w["done_at"])
 
 
 def _all_read(ws):
@@ -108,21 +116,46 @@ def test_an_emptied_redis_loses_no_work_requeue_and_a_worker_finish_it(tmp_path,
     assert redis_server.client().llen("extract") == 3
     redis_server.client().flushall()
     out = json.loads(run(ws.config.root, "requeue", "--json").stdout)
-    assert out == {"extract": 3, "ocr_pages": 0, "ocr_files": 0}
+    assert out == {"extract": 3, "ocr_pages": 0, "ocr_files": 0, "previews": 0}
     worker = start_worker(ws.config.root, tmp_path / "worker.log", "--concurrency", "2")
     try:
         wait_until(lambda: _all_read(ws), 120, "every file read")
+        wait_until(lambda: _previews_done(ws) == 3, 120, "every file's previews drawn")
     finally:
         stop(worker)
     rows = {r["name"]: r for r in ws.catalog.files()}
     assert all(r["state"] == "ok" for r in rows.values())
+    # the workers drew each file's thumbnail and the scan's pages onto the share, where a web
+    # app on any machine finds them: a head opening the workspace serves them as they are
+    share = tmp_path / "share/objects/derived"
+    scan, pdf = rows["会议纪要扫描件.pdf"]["sha"], rows["征兵工作总结.pdf"]["sha"]
+    drawn = {p.relative_to(share).as_posix(): p.stat().st_mtime_ns
+             for p in share.rglob("*.jpg")}
+    assert set(drawn) == {f"thumbs/{r['sha'][:2]}/{r['sha']}.jpg" for r in rows.values()} | \
+        {f"previews/{scan[:2]}/{scan}-{p}.jpg" for p in range(2)} | \
+        {f"previews/{pdf[:2]}/{pdf}-0.jpg"}         # a text PDF's page is drawn too
+    head = Workspace.open(ws.config.root)
+    try:
+        for r in rows.values():
+            assert head.files.thumbnail(r["sha"]) == share / "thumbs" / r["sha"][:2] / f"{r['sha']}.jpg"
+        assert head.files.page_image(scan, 1) == share / "previews" / scan[:2] / f"{scan}-1.jpg"
+        assert {p.relative_to(share).as_posix(): p.stat().st_mtime_ns
+                for p in share.rglob("*.jpg")} == drawn           # served, not drawn again
+        with Image.open(head.files.page_image(scan, 0)) as img:
+            assert abs(img.width - PREVIEW_WIDTH) <= 2            # a page at reading size
+    finally:
+        head.close()
     assert "研究部署走访慰问驻地部队工作" in compact(ws.catalog.object(rows["会议纪要扫描件.pdf"]["sha"])["text"])
     assert rows["征兵工作总结.pdf"]["date"] == "2021-10-20"
     assert rows["台账说明.txt"]["date"] == "2022-03-01"
     again = json.loads(run(ws.config.root, "requeue", "--json").stdout)
-    assert again == {"extract": 0, "ocr_pages": 0, "ocr_files": 0}       # nothing left to do
+    assert again == {"extract": 0, "ocr_pages": 0, "ocr_files": 0, "previews": 0}       # nothing left to do
     summary = run(ws.config.root, "requeue").stdout
     assert "已重新排队:0 个文件待读取" in summary
+    # a worker died drawing a file's previews: requeue sends them again (made on view anyway)
+    ws.catalog.begin_work("previews", scan, -1, "previews-0", "dead:1")
+    assert json.loads(run(ws.config.root, "requeue", "--json").stdout)["previews"] == 1
+    assert redis_server.client().llen("previews") == 1
     sha = rows["台账说明.txt"]["sha"]       # the office asks for a file to be read again
     again = json.loads(run(ws.config.root, "retry", sha[:8], "--json").stdout)
     assert again["status"] == "pending" and redis_server.client().llen("extract") == 1
@@ -157,7 +190,8 @@ def test_a_task_sent_twice_is_done_once_and_a_poison_file_does_not_stop_the_work
     worker = start_worker(ws.config.root, tmp_path / "worker.log", "--concurrency", "2")
     try:
         wait_until(lambda: not redis_server.client().llen("extract")
-                   and not redis_server.client().llen("ocr") and
+                   and not redis_server.client().llen("ocr")
+                   and not redis_server.client().llen("previews") and
                    all(r["state"] != "pending" and r["ocr"] != "pending"
                        for r in ws.catalog.files() if r["name"] != "丢失.txt"),
                    120, "every task done")

@@ -15,6 +15,7 @@ def test_without_a_cluster_table_everything_stays_on_one_pc(tmp_path):
     config = load(_workspace(tmp_path))
     assert not config.cluster.enabled
     assert config.objects == tmp_path / "archive" / "objects"
+    assert config.thumbs == tmp_path / "archive" / "thumbs"
 
 
 def test_the_cluster_table_is_read(tmp_path):
@@ -24,6 +25,8 @@ def test_the_cluster_table_is_read(tmp_path):
     assert config.cluster.database == "postgresql://u@db:5432/yj"
     assert config.cluster.broker == "redis://q:6379/0"
     assert str(config.objects) == "/mnt/share/obj"
+    # images drawn from the objects live beside them, where every head finds a worker's
+    assert config.thumbs.as_posix() == "/mnt/share/obj/derived/thumbs"
 
 
 @pytest.mark.parametrize("line, code, key", [

@@ -23,10 +23,12 @@ from .config import Config, WorkspaceError
 
 log = logging.getLogger("yingjian.cluster")
 
-EXTRACT, OCR = "extract", "ocr"                 # the queues
-QUEUES = (EXTRACT, OCR)
+EXTRACT, OCR, PREVIEWS = "extract", "ocr", "previews"          # the queues
+QUEUES = (EXTRACT, OCR, PREVIEWS)
+TRACKED = (EXTRACT, OCR)        # the queues of work the catalog keeps pending until it is done
 TASK_EXTRACT = "yingjian.extract"               # read one stored object: text, facts, date
 TASK_OCR = "yingjian.ocr_page"                  # OCR one page of one object
+TASK_PREVIEWS = "yingjian.previews"             # its thumbnail and first pages' previews
 RESTORE_SECONDS = 5                             # how often a worker looks for tasks to restore
 
 
@@ -50,7 +52,8 @@ def make_app(config: Config):
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         result_backend=None,
-        task_routes={TASK_EXTRACT: {"queue": EXTRACT}, TASK_OCR: {"queue": OCR}},
+        task_routes={TASK_EXTRACT: {"queue": EXTRACT}, TASK_OCR: {"queue": OCR},
+                     TASK_PREVIEWS: {"queue": PREVIEWS}},
         task_default_queue=EXTRACT,
         task_serializer="json",
         accept_content=["json"],
@@ -77,13 +80,16 @@ class BrokerUnavailable(WorkspaceError):
 @dataclass
 class Requeued:
     """What `requeue` sent again: objects to read, OCR pages, objects whose pages are all read
-    but not yet merged (sent as their last page)."""
+    but not yet merged (sent as their last page), objects whose previews a worker began and
+    did not finish."""
     extract: int = 0
     ocr_pages: int = 0
     ocr_files: int = 0
+    previews: int = 0
 
     def to_json(self) -> dict:
-        return {"extract": self.extract, "ocr_pages": self.ocr_pages, "ocr_files": self.ocr_files}
+        return {"extract": self.extract, "ocr_pages": self.ocr_pages, "ocr_files": self.ocr_files,
+                "previews": self.previews}
 
 
 class Sender:
@@ -144,10 +150,12 @@ class Sender:
     # -- the queues ---------------------------------------------------------------------------
 
     def drained(self) -> bool:
-        """No task waits in a queue, and none is being worked on (unacknowledged)."""
+        """No task of the catalog's pending work waits in its queue, and no task at all is
+        being worked on (unacknowledged). The previews' queue does not count: its images are
+        made on first view as well, and a deployment may run no worker for it."""
         with self.app.connection_for_write() as conn:
             ch = conn.default_channel
-            for q in QUEUES:
+            for q in TRACKED:
                 if ch.queue_declare(queue=q, durable=True, auto_delete=False).message_count:
                     return False
             return not ch.client.hlen(ch.unacked_key)
@@ -165,6 +173,9 @@ class Sender:
                 sends += [(TASK_OCR, [obj["sha"], p]) for p in pages]
                 out.ocr_pages += len(obj["left"])
                 out.ocr_files += 1
+        unfinished = self.catalog.unfinished_work(PREVIEWS)
+        sends += [(TASK_PREVIEWS, [sha]) for sha in unfinished]
+        out.previews = len(unfinished)
         if self._try(sends) < len(sends):
             raise BrokerUnavailable(self.config.cluster.broker, "")
         return out

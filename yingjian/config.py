@@ -131,6 +131,12 @@ class Config:
 
     @property
     def thumbs(self) -> Path:
+        """Thumbnails (and, beside them, `previews/`): derived from the objects, so with
+        `[cluster] objects` they live on the share too, where the workers make them ahead and
+        every machine serving the web app finds them (`derived/` cannot be an object's folder,
+        which is two hex digits)."""
+        if self.cluster.objects:
+            return self.cluster.objects / "derived" / "thumbs"
         return self.archive / "thumbs"
 
 

@@ -444,6 +444,7 @@ WORKER_LINES = {
     "extracted": "已读取 {sha}({name}){pages}{problem}",
     "ocr_page": "已识别 {sha} 第 {page} 页,用时 {seconds:.1f} 秒{error}",
     "ocr_done": "{sha} 的文字识别已全部完成({pages} 页),文字已合并",
+    "previews": "已生成 {sha} 的缩略图和前 {pages} 页预览图(存于共享存储,各台网页服务器直接使用)",
     "object_missing": "在 {objects} 中找不到归档文件 {sha}(共享存储是否已挂载?);这项工作仍记为待处理,"
                       "挂载后运行 yingjian requeue 重新排队",
     "object_bad": "共享存储上的归档文件 {sha} 校验不符(实际为 {found}),不读取;请检查共享存储",

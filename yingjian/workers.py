@@ -34,7 +34,7 @@ from archive.ocr import PageText, _worker_start, all_pages_read, merged, read_pa
 from archive.reasons import OBJECT_MISMATCH
 
 from .config import WorkspaceError
-from .cluster import QUEUES, TASK_EXTRACT, TASK_OCR, make_app, worker_name
+from .cluster import QUEUES, TASK_EXTRACT, TASK_OCR, TASK_PREVIEWS, make_app, worker_name
 
 log = logging.getLogger("yingjian.worker")
 
@@ -51,6 +51,8 @@ def _version(package: str) -> str:
 # what did a piece of work: a new engine reads again, an old result is never taken for its own
 EXTRACT_ENGINE = f"yingjian-{_version('yingjian')}"
 OCR_ENGINE = f"rapidocr-{_version('rapidocr')}"
+PREVIEWS_ENGINE = f"previews-{_version('yingjian')}"
+PREVIEW_PAGES = 8       # pages a previews task draws ahead; a longer file's others on first view
 
 
 class _Worker:
@@ -128,9 +130,11 @@ def _current() -> _Worker:
 
 # -- the tasks -----------------------------------------------------------------------------------
 
-def extract_object(w: _Worker, sha: str, send_pages: Callable[[str, list[int]], None]) -> str:
-    """Read one stored object and save what it holds; then send its scanned pages to OCR.
-    Returns what happened: read, skipped (done before), unknown (not in the catalog)."""
+def extract_object(w: _Worker, sha: str, send_pages: Callable[[str, list[int]], None],
+                   send_previews: Callable[[str], None] = lambda sha: None) -> str:
+    """Read one stored object and save what it holds; then send its scanned pages to OCR and
+    its images to be drawn. Returns what happened: read, skipped (done before), unknown (not in
+    the catalog)."""
     cat, limits = w.ws.catalog, w.ws.config.limits
     obj = cat.object(sha)
     if obj is None:
@@ -162,6 +166,7 @@ def extract_object(w: _Worker, sha: str, send_pages: Callable[[str, list[int]], 
             w.say("extracted", {"sha": sha[:12], "name": src["name"] if src else "",
                                 "pages": ex.page_count or 0, "ocr": len(record["ocr_todo"]),
                                 "problem": ex.problem})
+            send_previews(sha)
     obj = cat.object(sha)
     if w.ws.config.ocr and obj["ocr"] == "pending":
         pending = cat.ocr_pending_of(sha)
@@ -200,6 +205,30 @@ def ocr_page(w: _Worker, sha: str, page: int) -> str:
     return outcome
 
 
+def make_previews(w: _Worker, sha: str) -> str:
+    """Draw one read object's thumbnail and its first pages' previews onto the objects' share,
+    where every machine serving the web app finds them (each is also made on first view if no
+    worker drew it). Returns read, skipped (done before) or unknown."""
+    cat = w.ws.catalog
+    obj = cat.object(sha)
+    if obj is None or obj["state"] == "pending":
+        return "unknown"
+    tries = cat.begin_work("previews", sha, -1, PREVIEWS_ENGINE, w.name)
+    if tries is None:
+        return "skipped"
+    if tries <= w.ws.config.limits.max_read_attempts and w.check(sha) is None:
+        with w.reader() as pool:
+            thumbs, previews = w.ws.image_makers(run=pool.run)
+            thumbs.get(sha)
+            pages = min(previews.pages(obj), PREVIEW_PAGES)
+            for page in range(pages):
+                previews.get(sha, page)
+        w.say("previews", {"sha": sha[:12], "pages": pages})
+    # a file that killed its reader more than the limit allows is drawn on first view (the
+    # text card if it cannot be drawn): the worker gives up on it
+    return "read" if cat.end_work("previews", sha, -1, PREVIEWS_ENGINE, w.name) else "skipped"
+
+
 def register(app) -> None:
     """The tasks, on the workspace's Celery app (named as yingjian/cluster.py sends them)."""
 
@@ -208,11 +237,18 @@ def register(app) -> None:
         def send_pages(sha: str, pages: list[int]) -> None:
             for page in pages:
                 self.app.send_task(TASK_OCR, args=[sha, page], retry=True)
-        _guarded(lambda: extract_object(_current(), sha, send_pages), sha)
+
+        def send_previews(sha: str) -> None:
+            self.app.send_task(TASK_PREVIEWS, args=[sha], retry=True)
+        _guarded(lambda: extract_object(_current(), sha, send_pages, send_previews), sha)
 
     @app.task(name=TASK_OCR, bind=True, acks_late=True, reject_on_worker_lost=True)
     def ocr_task(self, sha: str, page: int) -> None:
         _guarded(lambda: ocr_page(_current(), sha, page), sha)
+
+    @app.task(name=TASK_PREVIEWS, bind=True, acks_late=True, reject_on_worker_lost=True)
+    def previews_task(self, sha: str) -> None:
+        _guarded(lambda: make_previews(_current(), sha), sha)
 
 
 def _guarded(work: Callable[[], str], sha: str) -> None:

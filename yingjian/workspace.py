@@ -180,8 +180,17 @@ class Workspace:
 
     @cached_property
     def thumbnails(self) -> Thumbnails:
-        return Thumbnails(self.config.thumbs, self.store, self.catalog, self.config.limits,
-                          labels=messages.KIND_LABELS, font=self.config.font)
+        return self.image_makers()[0]
+
+    def image_makers(self, run=None) -> tuple[Thumbnails, Previews]:
+        """What draws a file's thumbnail and its pages' previews, each kept on first drawing;
+        `run` is the guarded reader they draw in (this process's shared one if None; a
+        worker's own)."""
+        extra = {"run": run} if run is not None else {}
+        return (Thumbnails(self.config.thumbs, self.store, self.catalog, self.config.limits,
+                           labels=messages.KIND_LABELS, font=self.config.font, **extra),
+                Previews(self.config.thumbs.parent / "previews", self.store, self.catalog,
+                         self.config.limits, **extra))
 
     # -- the search index --------------------------------------------------------------------
 
@@ -583,8 +592,7 @@ class Workspace:
     @cached_property
     def previews(self):
         """Page images of archived files at reading size, made on first view and cached."""
-        return Previews(self.config.thumbs.parent / "previews", self.store, self.catalog,
-                        self.config.limits)
+        return self.image_makers()[1]
 
     def open_stores(self) -> None:
         """Open (and migrate) every store now, in their order, rather than on first use: what a

@@ -13,7 +13,8 @@ from .base import cli, emit_json, json_option, open_workspace
 
 @cli.command()
 @click.option("--queues", metavar="队列",
-              help="只处理这些队列,用逗号分隔:extract(读取文件)、ocr(文字识别);默认两者都处理")
+              help="只处理这些队列,用逗号分隔:extract(读取文件)、ocr(文字识别)、"
+                   "previews(缩略图和预览图);默认全部处理")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=1, show_default=True,
               help="同时处理几项工作(每项一个读取进程);一般等于这台机器的 CPU 核数")
 @click.pass_context
@@ -59,4 +60,5 @@ def requeue(ctx, as_json):
     if as_json:
         emit_json(r.to_json())
         return
-    click.echo(f"已重新排队:{r.extract} 个文件待读取,{r.ocr_files} 个文件的 {r.ocr_pages} 页待文字识别")
+    click.echo(f"已重新排队:{r.extract} 个文件待读取,{r.ocr_files} 个文件的 {r.ocr_pages} 页待文字识别"
+               + (f",{r.previews} 个文件待生成预览图" if r.previews else ""))
