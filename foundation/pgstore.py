@@ -628,14 +628,50 @@ class PgStore:
         """SQLite's cache and checkpoint settings have no PostgreSQL counterpart a client sets."""
 
     def _begin(self) -> None:
-        """BEGIN, then the write lock (SQLite's BEGIN IMMEDIATE): one writer at a time."""
+        """BEGIN, then the write lock (SQLite's BEGIN IMMEDIATE): one writer at a time; and the
+        transaction's id, in the same round trip, for `_commit` to ask about."""
         self._db.execute("BEGIN")
         try:
-            self._db.execute("SELECT pg_advisory_xact_lock(?)", (self._write_lock,))
+            row = self._db.execute("SELECT pg_advisory_xact_lock(?), txid_current()",
+                                   (self._write_lock,)).fetchone()
+            self._local.txid = row[1]
         except BaseException:
+            self._local.txid = None
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise
+
+    def _commit(self) -> None:
+        """COMMIT. A connection lost while it was on its way leaves one question: did the server
+        commit before it went? Asked on a new connection (`txid_status`): if it did, this is a
+        success, and the store method must not be run again (its rows would be written twice);
+        if not, ConnectionLost, and the method runs again as after any lost transaction."""
+        txid, self._local.txid = getattr(self._local, "txid", None), None
+        try:
+            self._db.execute("COMMIT")
+        except ConnectionLost:
+            if txid is None or not self._committed(txid):
+                raise
+
+    def _committed(self, txid: int) -> bool:
+        """Whether transaction `txid` committed, asked on a new connection (waiting up to the
+        busy timeout while the server is away or the old session still ends)."""
+        db = self._db
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            db.open(deadline)
+            try:
+                status = db.raw.execute("SELECT txid_status(%s)", (txid,)).fetchone()[0]
+            except _psycopg().OperationalError:
+                if time.monotonic() >= deadline:
+                    raise
+                continue                         # dropped again: the server is restarting
+            if status != "in progress":
+                return status == "committed"
+            if time.monotonic() >= deadline:         # not known: neither done nor run again
+                raise DatabaseUnavailable(self.path, self.busy_timeout,
+                                          f"transaction {txid} still in progress")
+            time.sleep(0.05)
 
     def _rollback(self, e: BaseException) -> None:
         db = self._db

@@ -197,7 +197,7 @@ class SqliteStore:
         self._begin()
         try:
             yield self._db
-            self._db.execute("COMMIT")
+            self._commit()
         except BaseException as e:
             self._rollback(e)
             raise
@@ -214,6 +214,9 @@ class SqliteStore:
             if "locked" in str(e) or "busy" in str(e):
                 raise CatalogBusy(self.path, time.monotonic() - start) from e
             raise
+
+    def _commit(self) -> None:
+        self._db.execute("COMMIT")
 
     def _rollback(self, e: BaseException) -> None:
         if self._db.in_transaction:
@@ -259,7 +262,7 @@ class SqliteStore:
             return
         try:
             self._batch_flush(self._db)
-            self._db.execute("COMMIT")
+            self._commit()
         except BaseException as e:
             self._batch_open = False
             self._batch_undo(0)

@@ -4,6 +4,7 @@ store's own migrations in a shared database, two processes writing at once."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -201,6 +202,98 @@ def test_a_transaction_cut_by_a_restart_is_run_again_whole(pg_server):
     finally:
         holder.close()
         cat.close()
+
+
+class CuttingProxy:
+    """A TCP proxy between a store and the server that, when armed, passes the next COMMIT on,
+    waits for the server's answer that it committed, and cuts the connection instead of
+    passing the answer back: the client is left not knowing whether its transaction
+    committed (a network failure at the worst moment)."""
+
+    def __init__(self, port: int):
+        self.server_port = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.armed = threading.Event()
+        self.cuts = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def dsn(self, dsn: str) -> str:
+        return dsn.replace(f":{self.server_port}/", f":{self.port}/")
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.server_port))
+            state = {"commit_sent": False}
+            threading.Thread(target=self._up, args=(client, upstream, state), daemon=True).start()
+            threading.Thread(target=self._down, args=(upstream, client, state), daemon=True).start()
+
+    def _up(self, client, upstream, state) -> None:
+        try:
+            while data := client.recv(65536):
+                if self.armed.is_set() and b"COMMIT" in data:
+                    self.armed.clear()
+                    state["commit_sent"] = True
+                upstream.sendall(data)
+        except OSError:
+            pass
+
+    def _down(self, upstream, client, state) -> None:
+        seen = b""
+        try:
+            while data := upstream.recv(65536):
+                if state["commit_sent"]:
+                    seen += data
+                    if b"COMMIT\0" in seen:              # the server committed: cut
+                        self.cuts += 1
+                        for sock in (client, upstream):
+                            sock.shutdown(socket.SHUT_RDWR)
+                            sock.close()
+                        return
+                    continue
+                client.sendall(data)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.parametrize("store", ["decisions", "batch"])
+def test_a_commit_whose_answer_is_lost_is_not_written_twice(pg_server, store):
+    """The connection dies after the server committed and before the client heard it: the
+    store asks the server (txid_status) rather than run the write again, so a decision, or a
+    batch of recorded files, is in the database once."""
+    dsn = pg_server.database()
+    proxy = CuttingProxy(pg_server.port)
+    try:
+        if store == "decisions":
+            decisions = pg_store(DecisionStore)(proxy.dsn(dsn), busy_timeout=20)
+            decisions.add(sha=SHA_A, material="1.1a", action="assign", user="张三", at="t1")
+            proxy.armed.set()
+            decisions.add(sha=SHA_A, material="1.1a", action="confirm", user="李四", at="t2")
+            assert proxy.cuts == 1
+            assert [d["action"] for d in decisions.history(SHA_A)] == ["assign", "confirm"]
+            decisions.close()
+        else:
+            cat = pg_store(Catalog)(proxy.dsn(dsn), busy_timeout=20)
+            cat.begin_batch()
+            record(cat, "人武部/甲.txt", SHA_A)
+            record(cat, "人武部/乙.txt", SHA_B)
+            proxy.armed.set()
+            cat.commit_batch(end=True)                   # said committed, though cut
+            assert proxy.cuts == 1
+            record(cat, "人武部/丙.txt", "c" * 64)        # and the store goes on
+            assert [(f["path"], f["versions"]) for f in cat.files()] == \
+                [("人武部/丙.txt", 1), ("人武部/乙.txt", 1), ("人武部/甲.txt", 1)]
+            assert len(cat.changed_since(0)[1]) == 3
+            cat.close()
+    finally:
+        proxy.close()
 
 
 def test_a_batch_cut_by_a_restart_fails_whole_and_the_next_one_works(pg_server):
