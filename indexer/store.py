@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -87,16 +88,31 @@ def has_files(folder: Path) -> bool:
 
 @contextmanager
 def writer_lock(folder: Path):
-    """Held for a whole sync; a second writer gets Busy at once instead of waiting. An OS file
-    lock (Whoosh's own), released by the OS if the process dies."""
+    """Held for a whole sync; a writer in another process gets Busy at once instead of waiting
+    (it is keeping the index current). An OS file lock (Whoosh's own), released by the OS if the
+    process dies. A second thread of the same process waits for the first, up to
+    THREAD_WAIT_SECONDS, then syncs what is left: the web app's upload, made searchable "at
+    once", must not return while its background OCR thread is still writing the same files."""
     folder.mkdir(parents=True, exist_ok=True)
-    lock = FileStorage(str(folder)).lock(LOCK_NAME)
-    if not lock.acquire(blocking=False):
+    with _THREAD_LOCKS_LOCK:
+        mine = _THREAD_LOCKS.setdefault(os.path.abspath(folder), threading.Lock())
+    if not mine.acquire(timeout=THREAD_WAIT_SECONDS):
         raise Busy(str(folder))
     try:
-        yield
+        lock = FileStorage(str(folder)).lock(LOCK_NAME)
+        if not lock.acquire(blocking=False):
+            raise Busy(str(folder))
+        try:
+            yield
+        finally:
+            lock.release()
     finally:
-        lock.release()
+        mine.release()
+
+
+THREAD_WAIT_SECONDS = 30.0
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_THREAD_LOCKS_LOCK = threading.Lock()
 
 
 # -- making, opening, writing ------------------------------------------------------------------
