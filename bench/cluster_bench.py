@@ -6,7 +6,8 @@ with 2 workers (concurrency 1 each), beside the single-machine path (the in-proc
 Each figure starts from the same archived-not-read state (a fresh workspace, the same PDFs):
 for the workers (started and ready first), the clock runs from `yingjian ingest` having sent
 the tasks to the last page merged (the extraction tasks included); for the in-process pool,
-over its OCR pass (its processes' start included). A redis-server is started here in a temporary folder and stopped at the end.
+over its OCR pass (its processes' start included). The workers take the `extract` and `ocr`
+queues, the pool's work (not `previews`). A redis-server is started here in a temporary folder and stopped at the end.
 The machine may be shared: read the ratios, measured in the same run.
 
     python bench/cluster_bench.py [--pages 120] [--per-file 6] [--rounds 1]
@@ -125,7 +126,9 @@ def with_workers(tmp: Path, pdfs: list[Path], broker: str, workers: int) -> tupl
     root = tmp / f"ws-{workers}w"
     ws = workspace(root, pdfs, {"broker": broker, "objects": (tmp / f"share-{workers}").as_posix()})
     cmd = [sys.executable, "-m", "yingjian", "-w", str(root)]
-    procs = [subprocess.Popen(cmd + ["worker", "--concurrency", "1"],
+    # the queues of the work the in-process pool does (a worker also draws previews, on its
+    # own queue, which the pool's figure does not include)
+    procs = [subprocess.Popen(cmd + ["worker", "--queues", "extract,ocr", "--concurrency", "1"],
                               stdout=open(tmp / f"worker-{workers}-{n}.log", "wb"),
                               stderr=subprocess.STDOUT, start_new_session=True)
              for n in range(workers)]
