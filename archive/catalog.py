@@ -631,6 +631,40 @@ class Catalog(SqliteStore):
                              "page = ? AND engine = ?", (task, sha, page, engine)).fetchone()
         return None if row is None or row[1] is not None else row[0]
 
+    def backlog(self) -> dict:
+        """What the archive still has to do, counted in a few queries whatever its size (`yingjian
+        status`): objects to read, objects and pages waiting for OCR, problems."""
+        counts = dict(self._tuples("SELECT state, COUNT(*) FROM objects GROUP BY state"))
+        todo = self._tuples("SELECT sha, ocr_todo FROM objects WHERE ocr = 'pending'")
+        read = dict(self._tuples(
+            "SELECT o.sha, COUNT(*) FROM objects o JOIN ocr_pages p ON p.sha = o.sha "
+            "WHERE o.ocr = 'pending' GROUP BY o.sha"))
+        pages = sum(max(0, len(json.loads(t or "[]")) - read.get(sha, 0)) for sha, t in todo)
+        files = self._tuples("SELECT COUNT(*) FROM sources WHERE state = 'present' "
+                             "AND sha IS NOT NULL")[0][0]
+        return {"files": files, "objects": sum(counts.values()),
+                "extract": counts.get("pending", 0), "problems": counts.get("problem", 0),
+                "ocr_files": len(todo), "ocr_pages": pages}
+
+    def work_by_worker(self, since: str) -> list[dict]:
+        """The ledger per worker: pieces of work done since `since` (ISO time) and when the last
+        one was, and the pieces in hand (begun, not done); the most recent first."""
+        done = {(w, t): (n, last) for w, t, n, last in self._tuples(
+            "SELECT worker, task, COUNT(*), MAX(done_at) FROM work WHERE done_at >= ? "
+            "GROUP BY worker, task", (since,))}
+        busy = {(w, t): n for w, t, n in self._tuples(
+            "SELECT worker, task, COUNT(*) FROM work WHERE done_at IS NULL GROUP BY worker, task")}
+        out: dict[str, dict] = {}
+        for (worker, task) in {*done, *busy}:
+            row = out.setdefault(worker, {"worker": worker, "done": {}, "in_hand": {}, "last": None})
+            n, last = done.get((worker, task), (0, None))
+            if n:
+                row["done"][task] = n
+                row["last"] = max(row["last"] or "", last)
+            if busy.get((worker, task)):
+                row["in_hand"][task] = busy[(worker, task)]
+        return sorted(out.values(), key=lambda r: (r["last"] or "", r["worker"]), reverse=True)
+
     def unfinished_work(self, task: str) -> list[str]:
         """The objects whose `task` a worker began and no run finished (its worker died, its
         message was lost with the broker's data)."""

@@ -89,6 +89,25 @@ def test_ingest_files_and_problems_json_have_the_contract_keys(root):
     assert [r["path"] for r in only] == ["人武部/通知.pdf"]
 
 
+def test_status_counts_what_is_left_to_read_and_says_it_in_chinese(root):
+    """`ingest --no-ocr` leaves a scan's pages waiting: status counts them from the catalog (on
+    one PC, no queue)."""
+    f.scanned_pdf(root / "inbox/人武部/纪要扫描件.pdf", ["双拥工作会议纪要", "走访慰问驻地部队"])
+    f.encrypted_pdf(root / "inbox/双拥办/加密.pdf")
+    (root / "inbox/人武部/说明.txt").write_text("国防教育 2021年5月1日", encoding="utf-8")
+    assert run("-w", str(root), "ingest", "--no-ocr").exit_code == 0
+    out = json.loads(run("-w", str(root), "status", "--json").output)
+    assert {k: out[k] for k in ("files", "objects", "extract", "problems", "ocr_files",
+                                "ocr_pages", "previews", "broker", "queues", "workers")} == {
+        "files": 3, "objects": 3, "extract": 0, "problems": 1, "ocr_files": 1, "ocr_pages": 2,
+        "previews": 0, "broker": None, "queues": None, "workers": []}
+    text = run("-w", str(root), "status").output
+    assert "待文字识别:1 份,共 2 页" in text and "单机模式" in text
+    assert run("-w", str(root), "ingest").exit_code == 0            # now read here
+    out = json.loads(run("-w", str(root), "status", "--json").output)
+    assert (out["ocr_files"], out["ocr_pages"]) == (0, 0)
+
+
 def test_human_output_is_chinese(root):
     f.text_pdf(root / "inbox/人武部/通知.pdf", ["通知 2022年7月20日"])
     assert "新归档 1" in run("-w", str(root), "ingest").output

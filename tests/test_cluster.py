@@ -106,6 +106,9 @@ def test_an_emptied_redis_loses_no_work_requeue_and_a_worker_finish_it(tmp_path,
     (ws.config.inbox / "教育局/台账说明.txt").write_text("优抚对象台账说明 2022年3月1日", encoding="utf-8")
     run(ws.config.root, "ingest")
     assert redis_server.client().llen("extract") == 3
+    st = json.loads(run(ws.config.root, "status", "--json").stdout)
+    assert (st["extract"], st["queues"], st["unacked"]) == \
+        (3, {"extract": 3, "ocr": 0, "previews": 0}, 0)
 
     redis_server.stop()
     redis_server.delete_data()
@@ -125,6 +128,10 @@ def test_an_emptied_redis_loses_no_work_requeue_and_a_worker_finish_it(tmp_path,
         stop(worker)
     rows = {r["name"]: r for r in ws.catalog.files()}
     assert all(r["state"] == "ok" for r in rows.values())
+    st = json.loads(run(ws.config.root, "status", "--json").stdout)      # the worker's hour
+    assert (st["extract"], st["ocr_pages"], len(st["workers"])) == (0, 0, 1)
+    assert st["workers"][0]["done"] == {"extract": 3, "ocr": 2, "ocr_merge": 1, "previews": 3}
+    assert "工作进程" in run(ws.config.root, "status").stdout
     # the workers drew each file's thumbnail and the scan's pages onto the share, where a web
     # app on any machine finds them: a head opening the workspace serves them as they are
     share = tmp_path / "share/objects/derived"

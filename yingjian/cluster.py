@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Callable
 
 from archive.limits import Limits
@@ -160,6 +162,14 @@ class Sender:
                     return False
             return not ch.client.hlen(ch.unacked_key)
 
+    def queue_lengths(self) -> tuple[dict[str, int], int]:
+        """Tasks waiting in each queue, and tasks taken by a worker and not yet acknowledged."""
+        with self.app.connection_for_write() as conn:
+            ch = conn.default_channel
+            waiting = {q: ch.queue_declare(queue=q, durable=True, auto_delete=False).message_count
+                       for q in QUEUES}
+            return waiting, ch.client.hlen(ch.unacked_key)
+
     def requeue(self) -> Requeued:
         """Send again every piece of work the catalog has pending: objects not read, OCR pages
         not read, and objects whose pages are all read but not merged. Tasks are idempotent, so
@@ -193,6 +203,42 @@ def requeue(ws) -> Requeued:
         return sender.requeue()
     except BrokerUnavailable:
         raise BrokerUnavailable(ws.config.cluster.broker, failure[0] if failure else "")
+
+
+@dataclass
+class Status:
+    """`yingjian status`: what the archive still has to do, what waits in the queues, and what
+    each worker did in the last hour."""
+    backlog: dict
+    broker: str | None
+    queues: dict[str, int] | None = None       # None: no broker, or it could not be reached
+    unacked: int | None = None
+    broker_error: str | None = None
+    workers: list[dict] | None = None
+    since: str = ""
+
+    def to_json(self) -> dict:
+        return {**self.backlog, "previews": self.backlog.get("previews", 0),
+                "broker": self.broker, "queues": self.queues, "unacked": self.unacked,
+                "broker_error": self.broker_error, "workers": self.workers or [],
+                "since": self.since}
+
+
+def status(ws, hours: float = 1.0) -> Status:
+    """The backlog from the catalog (whatever the broker's state), the queues from the broker if
+    there is one, the ledger's work per worker over the last `hours`."""
+    since = datetime.fromtimestamp(time.time() - hours * 3600, timezone.utc).astimezone()
+    since_iso = since.isoformat(timespec="seconds")
+    backlog = {**ws.catalog.backlog(), "previews": len(ws.catalog.unfinished_work(PREVIEWS))}
+    out = Status(backlog=backlog, broker=ws.config.cluster.broker,
+                 workers=ws.catalog.work_by_worker(since_iso), since=since_iso)
+    sender = ws.dispatch
+    if sender is not None:
+        try:
+            out.queues, out.unacked = sender.queue_lengths()
+        except Exception as e:          # kombu's OperationalError, redis' errors, a refused socket
+            out.broker_error = f"{type(e).__name__}: {e}"
+    return out
 
 
 def worker_name() -> str:

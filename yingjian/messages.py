@@ -452,6 +452,40 @@ WORKER_LINES = {
 }
 
 
+QUEUE_NAMES = {"extract": "读取文件", "ocr": "文字识别", "previews": "预览图"}
+TASK_NAMES = {"extract": "读取", "ocr": "识别页", "ocr_merge": "合并识别结果", "previews": "预览图"}
+
+
+def status_lines(st: dict, hours: float) -> list[str]:
+    """`yingjian status` in Chinese: the archive's backlog, the queues, the workers."""
+    out = [f"归档:{st['files']:,} 个文件(内容 {st['objects']:,} 份),有问题 {st['problems']:,} 份",
+           f"待读取:{st['extract']:,} 份;待文字识别:{st['ocr_files']:,} 份,共 {st['ocr_pages']:,} 页"
+           + (f";预览图未完成:{st['previews']:,} 份" if st["previews"] else "")]
+    if not st["broker"]:
+        out.append("单机模式:读取和文字识别在本机进行(yingjian watch / ingest)")
+        return out
+    if st["queues"] is None:
+        out.append(f"无法连接任务队列 {st['broker']}({st['broker_error']});待处理的工作记在资料目录库中,"
+                   "队列恢复后运行 yingjian requeue")
+    else:
+        waiting = ",".join(f"{QUEUE_NAMES.get(q, q)} {n:,}" for q, n in st["queues"].items())
+        out.append(f"任务队列 {st['broker']}:排队 {waiting};处理中 {st['unacked']:,}")
+        if not any(st["queues"].values()) and not st["unacked"] and (st["extract"] or st["ocr_pages"]):
+            out.append("队列已空而仍有待处理的工作:运行 yingjian requeue 重新排队")
+    span = f"{hours:g} 小时"
+    if not st["workers"]:
+        out.append(f"最近 {span}没有工作进程完成工作")
+    for w in st["workers"]:
+        done = ",".join(f"{TASK_NAMES.get(t, t)} {n:,}" for t, n in sorted(w["done"].items())) or "无"
+        line = f"工作进程 {w['worker']}:最近 {span}完成 {done}"
+        if w["last"]:
+            line += f",最后一次 {w['last'][11:19]}"
+        if w["in_hand"]:
+            line += ",未完成 " + ",".join(f"{TASK_NAMES.get(t, t)} {n}" for t, n in sorted(w["in_hand"].items()))
+        out.append(line)
+    return out
+
+
 def worker_line(code: str, data: dict) -> str:
     """A worker's line for its log: what it did, in Chinese."""
     data = dict(data)

@@ -62,3 +62,27 @@ def requeue(ctx, as_json):
         return
     click.echo(f"已重新排队:{r.extract} 个文件待读取,{r.ocr_files} 个文件的 {r.ocr_pages} 页待文字识别"
                + (f",{r.previews} 个文件待生成预览图" if r.previews else ""))
+
+
+@cli.command()
+@json_option
+@click.option("--hours", type=click.FloatRange(0.1, 24 * 30), default=1.0, show_default=True,
+              help="列出各工作进程最近几小时完成的工作")
+@click.pass_context
+def status(ctx, as_json, hours):
+    """进度:还有多少文件待读取、多少页待文字识别,任务队列里排着多少任务,各工作进程最近完成了多少。
+
+    单机和多台机器都可使用;多台机器时还显示任务队列(Redis)和每个工作进程。
+
+    \b
+    示例:
+      yingjian status
+      yingjian status --hours 24 --json
+    """
+    ws = open_workspace(ctx)
+    st = cluster.status(ws, hours)
+    if as_json:
+        emit_json(st.to_json())
+        return
+    for line in messages.status_lines(st.to_json(), hours):
+        click.echo(line)
