@@ -233,6 +233,21 @@ def test_unit_uploads_a_photo_finds_it_and_cannot_open_another_units_file(site, 
     assert [e for e in errors if "status of 404" not in e] == [] and len(errors) <= 1
 
 
+def test_the_home_page_says_what_is_still_being_read(site):
+    """Archived and not yet OCRed, a scan is no evidence yet: the office's home page says how
+    much is still to be read, so that a low score is not taken for the last word."""
+    ws = site.extensions["yingjian"]
+    office = Client(site, "张三")
+    assert 'id="backlog"' not in office.get("/").text
+    f.scanned_pdf(ws.config.inbox / "人武部/纪要扫描件.pdf", ["双拥工作会议纪要", "走访慰问驻地部队"])
+    ingest(ws)                                          # archived and extracted, OCR not yet
+    ws.sync_index()
+    page = office.get("/").text
+    assert 'id="backlog"' in page and "1 份扫描件和照片共 2 页待文字识别" in page
+    ws.read_scans()
+    assert 'id="backlog"' not in office.get("/").text
+
+
 def test_report_downloads_are_made_now_and_leave_nothing_behind(site):
     import glob
     import tempfile

@@ -229,7 +229,7 @@ def status(ws, hours: float = 1.0) -> Status:
     there is one, the ledger's work per worker over the last `hours`."""
     since = datetime.fromtimestamp(time.time() - hours * 3600, timezone.utc).astimezone()
     since_iso = since.isoformat(timespec="seconds")
-    backlog = {**ws.catalog.backlog(), "previews": len(ws.catalog.unfinished_work(PREVIEWS))}
+    backlog = {**ws.files.backlog(), "previews": len(ws.catalog.unfinished_work(PREVIEWS))}
     out = Status(backlog=backlog, broker=ws.config.cluster.broker,
                  workers=ws.catalog.work_by_worker(since_iso), since=since_iso)
     sender = ws.dispatch

@@ -124,6 +124,11 @@ class Files:
     def unit_counts(self) -> dict[str, int]:
         return self._catalog.unit_counts()
 
+    def backlog(self) -> dict:
+        """What the archive has still to read: contents to extract, contents and pages waiting
+        for OCR (the catalog's `backlog`), for the office's home page and `yingjian status`."""
+        return self._catalog.backlog()
+
     def problem_count(self) -> int:
         return self._catalog.paths_matching(status="problem", limit=1)[0]
 

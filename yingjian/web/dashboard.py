@@ -23,6 +23,6 @@ def home():
     c = check_result()
     problems = ws.files.problem_count()
     return render_template("dashboard.html", c=c, review_total=ws.review(limit=0)["total"],
-                           problems=problems,
+                           problems=problems, backlog=ws.files.backlog(),
                            never=[u["unit"] for u in c["units"] if u["never_uploaded"]],
                            veto={v["code"]: v for v in c["veto"]})
