@@ -109,6 +109,7 @@ VARIANTS = {      # what each choice of the engine is worth, alone (--variant)
     "all-lines-cls": {"cls_sample": None},
     "det960": {"det_side": 960},
     "det640": {"det_side": 640},
+    "rec48": {"rec_height": ocr_engine.REC_HEIGHT},     # lines read 48 pixels high, not 36
 }
 
 
