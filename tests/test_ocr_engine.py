@@ -231,3 +231,30 @@ def test_with_two_threads_every_session_sleeps_instead_of_spinning():
         assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     lines, _, _ = eng.read(page(), document=True)
     assert [compact(x) for x in lines] == [compact(x) for x in LINES]
+
+
+def test_a_line_unsure_only_of_a_space_is_not_read_again():
+    """The int8 recogniser is least sure of the space between a number and a word (GB/T 9704):
+    that alone does not send a line to the float recogniser; any other character does."""
+    sure, doubt = 0.99, ocr_engine.DOUBT - 0.2
+    text = "依据GB/T 9704-2012"
+    probs = np.full(len(text), sure)
+    assert not ocr_engine.unsure(text, probs)
+    probs[text.index(" ")] = doubt
+    assert not ocr_engine.unsure(text, probs)
+    probs[text.index("T")] = doubt
+    assert ocr_engine.unsure(text, probs)
+    assert ocr_engine.unsure("况", np.array([doubt])) and not ocr_engine.unsure("", np.array([]))
+
+
+def test_a_page_of_digits_and_latin_letters_is_read_right_by_the_int8_recogniser_alone(engine):
+    """Dates, phone numbers, codes and a web address, 36 pixels high: read right, and no line
+    read again for the spaces the int8 recogniser is unsure of (two lines were, counting them)."""
+    mixed = ["2021年12月31日前报送市双拥办", "联系电话0573-85012345转8021", "依据GB/T 9704-2012党政机关公文格式",
+             "No.3 Tel: 13905731234 Fax: 85012346", "第1项 经费1,250,000.00元(含税)",
+             "附件3: 2022年度优抚对象名册.xlsx", "www.jiaxing.gov.cn 邮编314000",
+             "共计126名 占比95.2% 同比增长11.8%", "ISBN 978-7-5097-1234-5 第2版"]
+    before = engine.reread
+    lines, _, _ = engine.read(np.asarray(f.page_image("\n".join(mixed)).convert("RGB")), document=True)
+    assert [compact(x) for x in lines] == [compact(x) for x in mixed]
+    assert engine.reread == before
