@@ -18,10 +18,10 @@ What makes a page cheap here, each measured by bench/ocr_stages.py and bench/ocr
 - recognition reads lines of about the same width together, each batch as wide as its widest
   line (RapidOCR padded every line to 320 pixels); the int8 recogniser is given each line
   scaled to INT8_HEIGHT = 36 pixels high instead of the 48 it was trained on (its input height
-  is left free): 0.6-0.7 of the time a line, and the same text on the bench's scans and photos
+  is left free): about 0.7 of the time a line, and the same text on the bench's scans and photos
   and on lines of digits and Latin (bench/ocr_stages.py, variant rec48); a line the int8
-  recogniser is unsure of (a character other than a space under DOUBT) is read again by the
-  float one, 48 high;
+  recogniser is unsure of (a character other than a space under DOUBT) is read again by it
+  48 high and, if it is still unsure, by the float one (`read_again`);
 - one onnxruntime thread per process: the pool has one process per core (with more threads,
   `[ocr] threads`, idle threads sleep instead of spinning: `session`).
 Nothing is downloaded: every model is in a wheel or in this package.
@@ -57,7 +57,7 @@ DET_SIDE = 736
 MAX_SIDE = 2000
 MIN_SIDE = 30
 REC_HEIGHT = 48         # the recogniser's input height (as trained); the width is the line's own
-INT8_HEIGHT = 36        # ... the int8 one's: the line scaled to 3/4 (0.6 of the time a line)
+INT8_HEIGHT = 36        # ... the int8 one's: the line scaled to 3/4 (about 0.7 of the time a line)
 DOUBT = 0.8             # a character the int8 recogniser gives less: the line is read in float
 REC_BATCH = 4           # lines a run: 4-6% less time a line than one at a time
 REC_PAD = 1.1           # ... of widths within 10% of each other: little padding
@@ -211,7 +211,8 @@ class Engine:
         self.chars = self.rec.postprocess_op.character
         self.threads = threads
         self._float_rec = None
-        self.reread = 0             # lines read again by the float recogniser
+        self.reread = 0             # lines the int8 recogniser was unsure of (read_again)
+        self.reread_float = 0       # ... of which read again by the float recogniser
         if self.rec_logits:
             self.float_rec()        # loaded now, as the others: a worker is ready before a page
         self.det_side = det_side
@@ -315,11 +316,21 @@ class Engine:
                 text, prob = self.ctc(yi, self.rec_logits)
                 if self.rec_logits and unsure(text, prob, self.doubt):
                     self.reread += 1
-                    x1 = lines[i] if height == REC_HEIGHT else self.rec_line(crops[i], REC_HEIGHT)
-                    y1 = self.float_rec().run(None, {self.rec_feed: x1[None]})[0][0]
-                    text, prob = self.ctc(y1, False)
+                    text, prob = self.read_again(crops[i], lines[i], height)
                 out[i] = (text, float(prob.mean()) if len(prob) else 0.0)
         return out
+
+    def read_again(self, crop, line, height: int) -> tuple[str, object]:
+        """A line the int8 recogniser was unsure of at `height`: read by it again 48 pixels
+        high (what it read before lines were 36 high), and, if it is still unsure, by the float
+        recogniser (about 15 ms a line against 37)."""
+        x = line if height == REC_HEIGHT else self.rec_line(crop, REC_HEIGHT)
+        if height != REC_HEIGHT:
+            text, prob = self.ctc(self.rec_session.run(None, {self.rec_feed: x[None]})[0][0], True)
+            if not unsure(text, prob, self.doubt):
+                return text, prob
+        self.reread_float += 1
+        return self.ctc(self.float_rec().run(None, {self.rec_feed: x[None]})[0][0], False)
 
     @staticmethod
     def rec_line(crop, height: int):

@@ -10,7 +10,7 @@ where the quantised graph costs more than it needs (`streamline`):
 - the recogniser's Softmax goes: its output is the logits, and the engine takes the probability
   of only the characters it keeps (archive/ocr_engine.py);
 - the recogniser's input height is left free, so the engine can give it lines 36 pixels high
-  instead of 48 (0.6-0.7 of the time a line; its ranges were calibrated on lines 48 high).
+  instead of 48 (about 0.7 of the time a line; its ranges were calibrated on lines 48 high).
 
 Run from the repository root: python tools/quantize_ocr_models.py
 (`--streamline-only`: apply the rewriting alone to the models already in archive/models/, as the
