@@ -277,3 +277,15 @@ def test_an_unsure_line_is_read_by_the_int8_recogniser_48_high_before_the_float_
     text, _ = engine.read_again(crop, line, ocr_engine.INT8_HEIGHT)
     assert compact(text) == compact(LINES[0]) and flt.heights == [48]
     assert engine.reread_float == before + 1
+
+
+def test_a_worker_is_ready_for_its_first_pdf_page_when_it_starts():
+    """The worker initializer loads the models and pypdf, so a new worker's first scanned page
+    costs what the others do (bench/ocr_bench.py's first run: 0.40 s a page against 0.37)."""
+    import subprocess
+    import sys
+    code = ("import sys; from archive import ocr; assert 'pypdf' not in sys.modules; "
+            "ocr._worker_start(1); print('pypdf' in sys.modules, ocr._ENGINE is not None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=str(ocr_engine.MODELS.parents[1]))
+    assert out.stdout.split() == ["True", "True"], out.stderr
