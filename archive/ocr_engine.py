@@ -105,8 +105,8 @@ def _sha256(path: Path) -> str:
 
 
 def unsure(text: str, prob, doubt: float = DOUBT) -> bool:
-    """Whether a line read by the int8 recogniser is to be read again in float: a character of
-    it other than a space has a probability under `doubt`. A space between a number and a word
+    """Whether a line read by the int8 recogniser is to be read again (`Engine.read_again`): a
+    character of it other than a space has a probability under `doubt`. A space between a number and a word
     is what it is least sure of on lines of digits and Latin letters (61 of the 100 unsure
     characters of 208 lines on 8 rendered pages: 77 lines unsure, 31 without the spaces), and
     the float one reads those lines the same, spaces aside; spaces count neither in the
@@ -296,8 +296,8 @@ class Engine:
     def recognize(self, crops: list) -> list[tuple[str, float]]:
         """Each line's text and confidence (the mean probability of the characters read): lines
         of about the same width (REC_PAD) read REC_BATCH at a time, each batch as wide as its
-        widest line (RapidOCR padded every line to 320 pixels). A line the int8 recogniser is
-        unsure of (`unsure`) is read again, alone, by the float one."""
+        widest line (RapidOCR padded every line to 320 pixels), INT8_HEIGHT pixels high for
+        the int8 recogniser. A line it is `unsure` of is read again, alone (`read_again`)."""
         import numpy as np
         height = self.rec_height if self.rec_logits else REC_HEIGHT
         lines = [self.rec_line(crop, height) for crop in crops]
