@@ -4,9 +4,9 @@ yingjian's OCR (RapidOCR, PP-OCR models, a pool of worker processes) beside Tess
 rendered material in the same run, both with one process per core, taking turns every few
 pages so that both see the same load (the machine may be shared: read the ratios).
 
-The two are given the same budget: as many processes at once as the machine has cores
-(`--workers`, default one per core, for ours; always one per core for Tesseract), each with
-one thread (onnxruntime's intra-op threads for ours, OMP_THREAD_LIMIT=1 for Tesseract).
+The two are given the same budget: as many threads at once, one per core by default. Ours
+run in `--workers` processes (default one per core) of `--threads` onnxruntime threads each;
+Tesseract in workers × threads processes at once, each of one thread (OMP_THREAD_LIMIT=1).
 Ours keep their models loaded from page to page, as the archive's worker pool does; Tesseract
 starts a process for each page, as its command line is used, and loads chi_sim each time: that
 start is measured in the same run and printed, and "less start" gives the processor-time ratio
@@ -229,7 +229,7 @@ def main():
     ap.add_argument("--scans", type=int, default=12)
     ap.add_argument("--photos", type=int, default=12)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2,
-                    help="yingjian's worker processes (Tesseract: one process per core)")
+                    help="yingjian's worker processes (Tesseract: workers × threads processes)")
     ap.add_argument("--threads", type=int, default=1, help="onnxruntime threads per worker")
     ap.add_argument("--repeat", type=int, default=1, help="measure the same material again")
     args = ap.parse_args()
@@ -247,10 +247,11 @@ def main():
         for i in range(args.photos):
             p = tmp / f"photo{i}.jpg"
             sets["photos"].append((p, "jpeg", render_photo(rnd, p, sideways=i % 3 == 0)))
-        engines = [Ours(args.workers, args.threads), Tesseract(cores)]
+        tess = max(1, args.workers * args.threads)       # the same number of threads at once
+        engines = [Ours(args.workers, args.threads), Tesseract(tess)]
         print(f"corpus: {args.scans} scanned A4 pages (200 dpi, ~{sum(len(t) for *_, t in sets['scans']) // max(args.scans, 1)} "
               f"characters each), {args.photos} banner photos; yingjian {args.workers} worker "
-              f"processes × {args.threads} thread, Tesseract {cores} processes; the two take "
+              f"processes × {args.threads} thread, Tesseract {tess} processes × 1 thread; the two take "
               f"turns every {cores * 2} pages")
         start = engines[1].start_cpu(tmp)
         print(f"Tesseract's start and chi_sim load: {start:.2f} processor seconds, paid by each of its "
