@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from archive import ocr, ocr_engine  # noqa: E402
 from archive.limits import Limits  # noqa: E402
-from bench.ocr_bench import cer, render_photo, render_scan  # noqa: E402
+from bench.ocr_bench import MIXED, cer, render_photo, render_scan  # noqa: E402
 
 STAGES = ("decode", *ocr_engine.STAGES)
 
@@ -109,12 +109,13 @@ VARIANTS = {      # what each choice of the engine is worth, alone (--variant)
     "all-lines-cls": {"cls_sample": None},
     "det960": {"det_side": 960},
     "det640": {"det_side": 640},
+    "rec48": {"rec_height": ocr_engine.REC_HEIGHT},     # lines read 48 pixels high, not 36
 }
 
 
 def material(tmp: Path, pages: int):
     """(kind, path, format, truth) for each page: scans at 200 and 300 dpi (and in 9-point
-    type at 200), phone photos
+    type at 200, and lines full of digits and Latin letters), phone photos
     (4000×3000, as a phone stores them; some sideways by EXIF)."""
     rnd = random.Random(1937)
     out = []
@@ -124,6 +125,8 @@ def material(tmp: Path, pages: int):
             out.append((f"A4 scan {dpi} dpi", p, "pdf", render_scan(rnd, p, dpi=dpi)))
         p = tmp / f"scan9pt_{i}.pdf"              # the smallest type the detection size must see
         out.append(("A4 200 dpi, 9 pt", p, "pdf", render_scan(rnd, p, font_size=25)))
+        p = tmp / f"scan_mixed_{i}.pdf"           # dates, numbers, codes, Latin letters
+        out.append(("A4 200 dpi, digits", p, "pdf", render_scan(rnd, p, sentences=MIXED)))
         p = tmp / f"photo{i}.jpg"
         truth = render_photo(rnd, p, sideways=i % 2 == 0, size=(4000, 3000))
         out.append(("phone photo 12 MP", p, "jpeg", truth))
