@@ -10,9 +10,13 @@ name another city's rows; the web app of a city is that city's workspace alone. 
 are one content-addressed store shared by hash, but a city only learns of an object through
 its own catalog ("already archived" means archived by this city).
 
-The province decides nothing for a city: its page reads the summaries the cities wrote, opens
-a city read-only (its check, its search), and pushes a standard (each city keeps its own units
-per item).
+The province decides nothing for a city unless the city grants it: its page reads the
+summaries the cities wrote, opens a city read-only (its check, its search), and pushes a
+standard (each city keeps its own units per item). A city's office may grant its province the
+right to decide (confirm, reject, assign) in its review queue, and revoke it (`province grant`
+/ `province revoke`, or the city's own 待审核 page); the grant is the last grant or revoke in
+the city's own audit trail, and a province account's decision is the city's decision, recorded
+and audited in the city under the province user's name.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from foundation import closest
 from indexer import querying
 
 from . import config as cfg
+from . import messages
 from .db_copy import copy_tables
 from .config import ClusterOptions, Config, ProvinceOptions, WorkspaceError
 from .registry import ProvinceError
@@ -239,8 +244,33 @@ class Province:
         return self.city(name).check()
 
     def city_view(self, name: str) -> dict:
-        """What the province sees of one city, read only: its summary row and its check."""
-        return {"city": self.city_row(name), "check": self.city_check(name)}
+        """What the province sees of one city: its summary row and its check, whether the city
+        grants the province decisions, and (when it does) its review queue."""
+        ws = self.city(name)
+        grant = grant_of(ws)
+        queue = ws.review(limit=REVIEW_SHOWN) if grant["granted"] else None
+        return {"city": self.city_row(name), "check": self.city_check(name), "grant": grant,
+                "queue": queue}
+
+    def decide(self, city: str, refs: list[str], material: str, action: str, user: str, *,
+               client: str | None = None) -> dict:
+        """A province account's decision for a city (confirm, reject or assign files for a
+        material): refused unless the city grants its province decisions; otherwise the city's
+        own decision (its decisions store, its check, its audit trail), made under the
+        province user's name, and the city's summary brought up to date."""
+        if action not in PROVINCE_ACTIONS:
+            raise ProvinceError("province_action_invalid", action=action)
+        if self.stores.users.get(user) is None:
+            raise ProvinceError("province_user_unknown", user=user, province=self.name)
+        found = self.resolve(city)
+        ws = self.city(found["name"])
+        if not grant_of(ws)["granted"]:
+            raise ProvinceError("province_not_granted", city=found["name"], province=self.name)
+        who = messages.province_decider(user, self.name)
+        shas = ws.decide_many(list(refs), material, action, who, client=client)
+        ws.record_history()
+        return {"city": found["name"], "action": action, "material": ws.resolve_material(material),
+                "files": shas, "user": who}
 
     def report_xlsx(self, path: Path) -> Path:
         """The province's Excel report: a row per city, a sheet per city's summary."""
@@ -347,6 +377,58 @@ class Province:
                 "same": result["same"]}
 
 
+PROVINCE_ACTIONS = ("confirm", "reject", "assign")     # what a granted province may decide
+REVIEW_SHOWN = 50            # the suggestions of a granting city's queue the province's page shows
+GRANT_ACTIONS = ("province_grant", "province_revoke")
+
+
+def grant_of(ws: Workspace) -> dict:
+    """Whether this city grants its province decisions: the last grant or revoke in its audit
+    trail (none: not granted), with who recorded it and when."""
+    last = ws.audit.last_of(GRANT_ACTIONS)
+    return {"city": ws.config.province.city, "province": _province_name(ws.config),
+            "granted": bool(last and last["action"] == "province_grant"),
+            "by": last["user"] if last else None, "at": last["at"] if last else None}
+
+
+def set_grant(ws: Workspace, granted: bool, user: str, *, client: str | None = None) -> dict:
+    """A city's office grants (or revokes) its province the right to decide in its review
+    queue; recorded in the city's audit trail (nothing is recorded when it is so already)."""
+    if not ws.config.province.city:
+        raise ProvinceError("grant_needs_city", root=str(ws.config.root))
+    before = grant_of(ws)
+    if before["granted"] != granted:
+        ws.audit.record(GRANT_ACTIONS[0] if granted else GRANT_ACTIONS[1], user, client,
+                        province=before["province"], city=ws.config.province.city)
+    return {**grant_of(ws), "changed": before["granted"] != granted}
+
+
+def change_grant(explicit: str | Path | None, province_root: str | Path | None, city: str | None,
+                 granted: bool | None, user: str) -> dict:
+    """`yingjian province grant|revoke|grants`: the city named (through its province), or the
+    city whose folder this is; `granted` None only reads it."""
+    root = resolve_city_root(province_root, city) if city else cfg.find_workspace(explicit)
+    ws = Workspace.open(root)
+    try:
+        if granted is None:
+            if not ws.config.province.city:
+                raise ProvinceError("grant_needs_city", root=str(ws.config.root))
+            return {**grant_of(ws), "changed": False}
+        return set_grant(ws, granted, user)
+    finally:
+        ws.close()
+
+
+def _province_name(config: Config) -> str | None:
+    root = config.province.root
+    if not root:
+        return None
+    try:
+        return cfg.load(root).province.name
+    except Exception:
+        return None
+
+
 SORT_KEYS = ("name", "score", "max_score", "veto_gaps", "complete", "open", "pending", "overdue",
              "last_upload", "trend_change")
 
@@ -399,6 +481,16 @@ def resolve_city_root(explicit: str | Path | None, name: str) -> Path:
     province = Province.open(explicit)
     try:
         return province.city_root(name)
+    finally:
+        province.close()
+
+
+def province_decide(explicit: str | Path | None, city: str, refs: list[str], material: str,
+                    action: str, user: str) -> dict:
+    """`yingjian province confirm|reject|assign`: a province account's decision for a city."""
+    province = Province.open(explicit)
+    try:
+        return province.decide(city, refs, material, action, user)
     finally:
         province.close()
 
