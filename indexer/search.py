@@ -271,11 +271,17 @@ class SearchIndex:
     def search(self, text: str, *, unit: str | None = None, kind: str | None = None,
                year: str | None = None, item: str | None = None, date_from: str | None = None,
                date_to: str | None = None, limit: int = 20, page: int = 1,
-               text_of=None) -> Results:
+               text_of=None, verify_all: int | None = None, sample: int | None = None,
+               step: int | None = None) -> Results:
         """Ranked hits for the user's query string; raises querying.QueryError for one we can't
         answer (IndexRebuilding while the index is being made again). `text_of(sha)` gives a
-        file's text for the snippet."""
+        file's text for the snippet (none: the name's). `verify_all`, `sample` and `step` are this search's
+        share of the checking against the text (how many candidates are all checked before
+        estimating, the sample that estimates, the block the shown page is checked in): a
+        search over several indexes (a province's cities) shares one index's budget out."""
         groups, negatives = querying.parse(text)
+        verify_all = VERIFY_ALL if verify_all is None else verify_all
+        sample = SAMPLE if sample is None else sample
         with self._lock:
             docs = self._current_docs()
             cache: dict = {}
@@ -328,7 +334,7 @@ class SearchIndex:
 
             unsure = np.flatnonzero(uncertain)
             estimated = False
-            if len(unsure) <= VERIFY_ALL:
+            if len(unsure) <= verify_all:
                 if len(unsure):
                     cand &= ~uncertain | resolve(uncertain)
                 matched = np.flatnonzero(cand)
@@ -342,7 +348,7 @@ class SearchIndex:
                 order = order[np.argsort(-score[order], kind="stable")]
                 # the page shown is checked, in rank order, until it is full
                 want, good, start = page * limit, [], 0
-                step = max(2 * want, 200)
+                step = step or max(2 * want, 200)
                 while len(good) < want and start < len(order):
                     block = order[start:start + step]
                     need = uncertain[block]
@@ -353,8 +359,8 @@ class SearchIndex:
                     start += step
                 shown = np.array(good[(page - 1) * limit:want], dtype=np.int64)
                 rng = np.random.default_rng(len(unsure))
-                sample = rng.choice(unsure, size=min(SAMPLE, len(unsure)), replace=False)
-                ratio = float(check(np.sort(sample)).mean())
+                picked = rng.choice(unsure, size=min(sample, len(unsure)), replace=False)
+                ratio = float(check(np.sort(picked)).mean())
                 sure_n = int(cand.sum()) - len(unsure)
                 total = sure_n + round(ratio * len(unsure))
                 counts = self._facet_counts(docs, np.flatnonzero(cand & ~uncertain),
@@ -363,9 +369,10 @@ class SearchIndex:
                         kind=docs.kind[i], date=docs.date[i] or None,
                         items=[x for x in docs.items[i].split(",") if x],
                         score=round(float(score[i]), 3)) for i in shown]
+        words = querying.literals(text)
         for h in hits:
             body = text_of(h.id) if text_of else ""
-            h.snippet = querying.snippet(body or h.name, querying.literals(text))
+            h.snippet = querying.snippet(body or h.name, words)
         return Results(text, total, hits, counts, estimated)
 
     def _scores(self, docs: _Docs, groups, cache) -> np.ndarray:

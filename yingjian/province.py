@@ -36,6 +36,7 @@ from checklist.loading import load as load_standard
 from checklist.standard import dump
 from foundation import closest
 from indexer import querying
+from indexer.search import SAMPLE, VERIFY_ALL
 
 from . import config as cfg
 from . import messages
@@ -47,6 +48,7 @@ from .stores import Stores
 from .workspace import Workspace, init
 
 _SEARCHERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="province-search")
+MIN_SAMPLE = 20              # the fewest candidates a city samples when it estimates its total
 SYNC_SECONDS = 5.0           # how often the province's search brings a city's index up to date
 CITIES = "cities"            # the province folder's subfolder holding the cities' folders
 _BAD_NAME = re.compile(r"[\\/:*?\"<>|\x00-\x1f]")
@@ -143,7 +145,9 @@ class Province:
 
     def city(self, name: str) -> Workspace:
         """A city's workspace, opened once and kept (read only: the province decides nothing)."""
-        found = self.resolve(name)
+        return self._open(self.resolve(name))
+
+    def _open(self, found: dict) -> Workspace:
         with self._lock:
             ws = self._cities.get(found["name"])
             if ws is None:
@@ -209,13 +213,25 @@ class Province:
 
     def search(self, query: str, *, city: str | None = None, limit: int = 20) -> dict:
         """Search across the cities (or one): hits ranked together, each with its city, and
-        how many each city has (the city facet)."""
-        names = [self.resolve(city)["name"]] if city else self.city_names()
+        how many each city has (the city facet).
+
+        It costs about what one index of the same total size costs: the cities are read from
+        the registry once and their workspaces kept open; each city's index is searched (four
+        at once: the index's array work and the catalog's reads release the interpreter's
+        lock) with its share of one index's checking against the text (a city checks all its
+        candidates up to its share of VERIFY_ALL, estimates beyond it from its share of the
+        sample, and checks its shown page in blocks of twice the page), so N cities do not
+        check N times what one index would; and only the hits shown get a snippet, their texts
+        read with one query per city."""
+        rows = [self.resolve(city)] if city else self.registry.cities()
+        cities = [(row["name"], self._synced(row)) for row in rows]
+        share = {}
+        if len(cities) > 1:
+            share = {"verify_all": max(VERIFY_ALL // len(cities), limit),
+                     "sample": max(SAMPLE // len(cities), MIN_SAMPLE), "step": 2 * limit}
+        found = list(_SEARCHERS.map(
+            lambda c: (c[0], c[1].index.search(query, limit=limit, **share)), cities))
         hits, facet, total = [], {}, 0
-        cities = [(name, self._synced(name)) for name in names]
-        # each city's own index, several at once (the index's array work releases the
-        # interpreter's lock); the snippets of the shown hits only, below
-        found = list(_SEARCHERS.map(lambda c: (c[0], c[1].index.search(query, limit=limit)), cities))
         for name, res in found:
             facet[name] = res.total
             total += res.total
@@ -224,15 +240,22 @@ class Province:
         hits.sort(key=lambda h: -(h.get("score") or 0))
         hits = hits[:limit]
         words = querying.literals(query)
+        workspaces = dict(cities)
+        shown: dict[str, list[str]] = {}
         for h in hits:
-            h["snippet"] = querying.snippet(self.city(h["city"]).text_of(h["id"]) or h["name"], words)
-        return {"query": query, "total": total, "hits": hits,
-                "facets": {"city": {k: v for k, v in facet.items() if v}}}
+            shown.setdefault(h["city"], []).append(h["id"])
+        texts = {name: workspaces[name].catalog.texts_of(shas) for name, shas in shown.items()}
+        for h in hits:
+            h["snippet"] = querying.snippet(texts[h["city"]].get(h["id"]) or h["name"], words)
+        return {"query": query, "total": total, "estimated": any(res.estimated for _, res in found),
+                "hits": hits, "facets": {"city": {k: v for k, v in facet.items() if v}}}
 
-    def _synced(self, name: str) -> Workspace:
-        """A city's workspace, its index brought up to the city's changes at most every few
-        seconds (a search between two syncs searches what is there, as beside a watcher)."""
-        ws = self.city(name)
+    def _synced(self, row: dict) -> Workspace:
+        """A city's workspace (its registry row), its index brought up to the city's changes at
+        most every few seconds (a search between two syncs searches what is there, as beside a
+        watcher)."""
+        ws = self._open(row)
+        name = row["name"]
         now = time.monotonic()
         if now - self._synced_at.get(name, -SYNC_SECONDS) >= SYNC_SECONDS:
             ws.catch_up()
