@@ -116,3 +116,61 @@ def test_a_guessed_site_or_a_session_of_another_city_is_nobody(site):
     r = city.get("/")
     assert r.status_code == 302 and "/login" in r.headers["Location"]          # the province: nobody
     assert city.get("/city/遵义市").status_code == 302
+
+
+class HttpBrowser:
+    """A browser against a real server: its cookie jar, no redirect followed."""
+
+    def __init__(self, base: str):
+        import http.cookiejar
+        import urllib.request
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *a, **k):
+                return None
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
+
+    def open(self, path: str, data: dict | None = None) -> tuple[int, str]:
+        import urllib.error
+        import urllib.request
+        from urllib.parse import urlencode
+        req = urllib.request.Request(self.base + quote(path, safe="/?=&%"),
+                                     data=urlencode(data).encode() if data is not None else None)
+        try:
+            with self.opener.open(req, timeout=60) as r:
+                return r.status, r.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8", "replace")
+
+    def login(self, name: str) -> int:
+        _, page = self.open("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        return self.open("/login", {"name": name, "password": PASSWORD, "csrf_token": token})[0]
+
+
+def test_one_serve_process_in_the_province_folder_serves_both_cities_and_the_province(cities, province,  # noqa: F811
+                                                                                     tmp_path):
+    from tests.test_web_hostile_clients import Server
+    app_a, app_b, b_only = cities
+    server = Server(province, tmp_path)
+    try:
+        a, b, p = HttpBrowser(server.base), HttpBrowser(server.base), HttpBrowser(server.base)
+        assert a.open("/site/兴义市")[0] == 302 and a.login("张三") == 302
+        assert b.open("/site/遵义市")[0] == 302 and b.login("赵六") == 302
+        assert p.login("省厅") == 302
+        status, page = a.open("/files")
+        assert status == 200 and "兴义市国防教育" in page and not any(w in page for w in B_ONLY)
+        assert b.open(f"/file/{b_only[0]}")[0] == 200
+        for sha in b_only:
+            for route in SHA_ROUTES:
+                assert a.open(route.format(sha))[0] == 404, route
+        status, page = p.open("/")
+        assert status == 200 and "兴义市" in page and "遵义市" in page
+        # 兴义市's browser, its session kept, turned to 遵义市's site: nobody there
+        assert a.open("/site/遵义市")[0] == 302
+        for url in ("/files", f"/file/{b_only[0]}", f"/file/{b_only[0]}/download"):
+            assert a.open(url)[0] == 302, url
+    finally:
+        server.close()

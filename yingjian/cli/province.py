@@ -53,12 +53,7 @@ def _grant_text(g: dict) -> str:
 
 
 def _grant_command(granted: bool | None, name: str, summary: str, example: str):
-    @click.option("--city", "city_name", default=None, metavar="城市",
-                  help="省级部署中的城市(在城市的文件夹中运行时可省略)")
-    @click.option("--user", default=None, metavar="名字", help="操作人(默认:当前系统用户),记入该市的操作记录")
-    @json_option
-    @click.pass_context
-    def command(ctx, city_name, user, as_json):
+    def command(ctx, city_name, as_json, user=None):
         result = prov.change_grant(ctx.find_root().obj["workspace"], ctx.find_root().obj["province"],
                                    city_name, granted, user or system_user())
         if as_json:
@@ -71,6 +66,12 @@ def _grant_command(granted: bool | None, name: str, summary: str, example: str):
     示例:
       {example}
     """
+    command = click.pass_context(json_option(command))
+    if granted is not None:
+        command = click.option("--user", default=None, metavar="名字",
+                               help="操作人(默认:当前系统用户),记入该市的操作记录")(command)
+    command = click.option("--city", "city_name", default=None, metavar="城市",
+                           help="省级部署中的城市(在城市的文件夹中运行时可省略)")(command)
     province_group.command(name=name)(command)
 
 

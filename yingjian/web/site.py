@@ -41,16 +41,18 @@ class ProvinceSite:
         self.extensions = self.province_app.extensions      # what the servers read of an app
         self.config = self.province_app.config
         self._apps: dict[str, object] = {}
+        self._making: dict[str, threading.Lock] = {}        # one city's app made at a time
         self._lock = threading.Lock()
 
     # -- the apps ------------------------------------------------------------------------------
 
     def city_app(self, name: str):
-        """The city's own app (made once), or None for a name the province does not know."""
+        """The city's own app (made once, the first time it is asked for: the other cities'
+        requests do not wait for it), or None for a name the province does not know."""
         with self._lock:
             app = self._apps.get(name)
-        if app is not None:
-            return app
+            if app is not None:
+                return app
         try:
             found = self.province.resolve(name)
         except ProvinceError:
@@ -58,7 +60,10 @@ class ProvinceSite:
         if found["name"] != name:
             return None
         with self._lock:
-            app = self._apps.get(name)
+            making = self._making.setdefault(name, threading.Lock())
+        with making:
+            with self._lock:
+                app = self._apps.get(name)
             if app is None:
                 secret = f"{self.secret}:{name}" if self.secret else None
                 app = create_app(Path(found["root"]), secret=secret)
@@ -66,7 +71,8 @@ class ProvinceSite:
                 app.jinja_env.globals["site_city"] = name
                 mine, theirs = self.extensions["yingjian.guard"], app.extensions["yingjian.guard"]
                 theirs.budget, theirs.server_spools = mine.budget, mine.server_spools
-                self._apps[name] = app
+                with self._lock:
+                    self._apps[name] = app
         return app
 
     def apps(self) -> list:
