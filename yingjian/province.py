@@ -218,7 +218,7 @@ class Province:
         It costs about what one index of the same total size costs: the cities are read from
         the registry once and their workspaces kept open; each city's index is searched (four
         at once: the index's array work and the catalog's reads release the interpreter's
-        lock) with its share of one index's checking against the text (a city checks all its
+        lock; no snippets there) with its share of one index's checking against the text (a city checks all its
         candidates up to its share of VERIFY_ALL, estimates beyond it from its share of the
         sample, and checks its shown page in blocks of twice the page), so N cities do not
         check N times what one index would; and only the hits shown get a snippet, their texts
@@ -230,7 +230,7 @@ class Province:
             share = {"verify_all": max(VERIFY_ALL // len(cities), limit),
                      "sample": max(SAMPLE // len(cities), MIN_SAMPLE), "step": 2 * limit}
         found = list(_SEARCHERS.map(
-            lambda c: (c[0], c[1].index.search(query, limit=limit, **share)), cities))
+            lambda c: (c[0], c[1].index.search(query, limit=limit, snippets=False, **share)), cities))
         hits, facet, total = [], {}, 0
         for name, res in found:
             facet[name] = res.total
