@@ -273,11 +273,18 @@ class SearchIndex:
     def search(self, text: str, *, unit: str | None = None, kind: str | None = None,
                year: str | None = None, item: str | None = None, date_from: str | None = None,
                date_to: str | None = None, limit: int = 20, page: int = 1,
-               text_of=None) -> Results:
+               text_of=None, verify_all: int | None = None, sample: int | None = None,
+               step: int | None = None, snippets: bool = True) -> Results:
         """Ranked hits for the user's query string; raises querying.QueryError for one we can't
         answer (IndexRebuilding while the index is being made again). `text_of(sha)` gives a
-        file's text for the snippet."""
+        file's text for the snippet (none: the name's; `snippets` False: none at all, for a
+        caller that makes the snippets of the hits it shows itself). `verify_all`, `sample` and `step` are this search's
+        share of the checking against the text (how many candidates are all checked before
+        estimating, the sample that estimates, the block the shown page is checked in): a
+        search over several indexes (a province's cities) shares one index's budget out."""
         groups, negatives = querying.parse(text)
+        verify_all = VERIFY_ALL if verify_all is None else verify_all
+        sample = SAMPLE if sample is None else sample
         with self._lock:
             docs = self._current_docs()
             cache: dict = {}
@@ -323,14 +330,21 @@ class SearchIndex:
                 """Of the documents in `subset` (a mask), those that really match."""
                 return self._resolve(docs, subset, groups, maybe_groups, neg_maybe, cache)
 
+            verified = np.zeros(docs.n, dtype=bool)      # checked against the text already
+            passed = np.zeros(docs.n, dtype=bool)        # and found to match
+
             def check(indices: np.ndarray) -> np.ndarray:
-                subset = np.zeros(docs.n, dtype=bool)
-                subset[indices] = True
-                return resolve(subset)[indices]
+                todo = indices[~verified[indices]]
+                if len(todo):
+                    subset = np.zeros(docs.n, dtype=bool)
+                    subset[todo] = True
+                    passed[todo] = resolve(subset)[todo]
+                    verified[todo] = True
+                return passed[indices]
 
             unsure = np.flatnonzero(uncertain)
             estimated = False
-            if len(unsure) <= VERIFY_ALL:
+            if len(unsure) <= verify_all:
                 if len(unsure):
                     cand &= ~uncertain | resolve(uncertain)
                 matched = np.flatnonzero(cand)
@@ -342,9 +356,14 @@ class SearchIndex:
                 estimated = True
                 order = np.flatnonzero(cand)
                 order = order[np.argsort(-score[order], kind="stable")]
-                # the page shown is checked, in rank order, until it is full
+                # the page shown is checked, in rank order, until it is full; the sample that
+                # estimates the rest is checked with the first block (one read of the texts)
                 want, good, start = page * limit, [], 0
-                step = max(2 * want, 200)
+                step = step or max(2 * want, 200)
+                rng = np.random.default_rng(len(unsure))
+                picked = np.sort(rng.choice(unsure, size=min(sample, len(unsure)), replace=False))
+                first = order[:step]
+                check(np.union1d(picked, first[uncertain[first]]))
                 while len(good) < want and start < len(order):
                     block = order[start:start + step]
                     need = uncertain[block]
@@ -354,9 +373,7 @@ class SearchIndex:
                     good.extend(block[ok].tolist())
                     start += step
                 shown = np.array(good[(page - 1) * limit:want], dtype=np.int64)
-                rng = np.random.default_rng(len(unsure))
-                sample = rng.choice(unsure, size=min(SAMPLE, len(unsure)), replace=False)
-                ratio = float(check(np.sort(sample)).mean())
+                ratio = float(check(picked).mean())
                 sure_n = int(cand.sum()) - len(unsure)
                 total = sure_n + round(ratio * len(unsure))
                 counts = self._facet_counts(docs, np.flatnonzero(cand & ~uncertain),
@@ -365,9 +382,10 @@ class SearchIndex:
                         kind=docs.kind[i], date=docs.date[i] or None,
                         items=[x for x in docs.items[i].split(",") if x],
                         score=round(float(score[i]), 3)) for i in shown]
-        for h in hits:
+        words = querying.literals(text) if snippets else []
+        for h in hits if snippets else ():
             body = text_of(h.id) if text_of else ""
-            h.snippet = querying.snippet(body or h.name, querying.literals(text))
+            h.snippet = querying.snippet(body or h.name, words)
         return Results(text, total, hits, counts, estimated)
 
     def _scores(self, docs: _Docs, groups, cache) -> np.ndarray:

@@ -21,6 +21,7 @@ LAZY: dict[tuple[str, str], str] = {
     #    writers and their openpyxl / reportlab, the watcher) only when it runs ------------------
     ("yingjian.cli.accounts", "yingjian.web"): "Flask, for `serve` only",
     ("yingjian.cli.accounts", "yingjian.web.server"): "Flask's server, for `serve` only",
+    ("yingjian.cli.accounts", "yingjian.web.site"): "Flask, for `serve` in a province's folder only",
     ("yingjian.cli.accounts", "yingjian.learning"): "the background learner, for `serve` only",
     ("yingjian.cli.archive", "yingjian.watching"): "the watcher (watchdog), for `watch` only",
     ("yingjian.cli.archive", "yingjian.demo"): "the demo, for `demo` only",

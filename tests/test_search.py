@@ -170,3 +170,14 @@ def test_one_file_syncs_and_updates_leave_few_segments_and_no_pile_of_deleted_do
     assert si.search("双拥工作").total == 10
     si.close()
     cat.close()
+
+
+def test_a_search_given_a_share_of_the_checking_estimates_and_still_shows_only_true_hits(corpus):
+    """A province searches each city with its share of one index's checking against the text
+    (yingjian/province.py): past its share it estimates the total, and the hits it shows are
+    still checked ("烈士陵园" is in one file; "烈士" and "陵园" alone in two)."""
+    exact = corpus.index.search("烈士陵园", text_of=corpus.text_of)
+    assert not exact.estimated and [h.path for h in exact.hits] == ["教育局/清明.docx"]
+    shared = corpus.index.search("烈士陵园", text_of=corpus.text_of, verify_all=0, sample=1, step=1)
+    assert shared.estimated
+    assert [h.path for h in shared.hits] == ["教育局/清明.docx"]

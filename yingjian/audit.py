@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts)
 """   # on PostgreSQL ([cluster] database; foundation/pgstore.py)
 ACTIONS = ("login", "login_failed", "login_refused", "logout", "upload", "decide",
-           "user_add", "user_passwd", "user_remove", "notice", "due")
+           "user_add", "user_passwd", "user_remove", "notice", "due", "province_grant",
+           "province_revoke")
 
 _CLIENT: ContextVar[str | None] = ContextVar("yingjian_client", default=None)
 
@@ -100,3 +101,14 @@ class AuditLog(SqliteStore):
                  "action": r["action"], "data": json.loads(r["data"] or "{}")}
                 for r in self._db.execute(sql, args)]
         return rows[::-1]
+
+    def last_of(self, actions: tuple[str, ...]) -> dict | None:
+        """The latest entry of any of these actions (a city's grant to its province is the
+        last grant or revoke it recorded), or None."""
+        marks = ", ".join("?" for _ in actions)
+        r = self._row(f"SELECT id, at, user, client, action, data FROM audit WHERE action IN ({marks}) "
+                      "ORDER BY id DESC LIMIT 1", tuple(actions))
+        if r is None:
+            return None
+        return {"id": r["id"], "at": r["at"], "user": r["user"], "client": r["client"],
+                "action": r["action"], "data": json.loads(r["data"] or "{}")}

@@ -166,6 +166,12 @@ ERRORS: dict[str, tuple[str, str]] = {
     "city_not_exported": ("{path} 不是一个可导入的工作区(缺少 yingjian.toml 或 archive/catalog.sqlite)",
                           "用 yingjian city export 导出,或指向单机版的工作区文件夹"),
     "city_export_exists": ("导出文件夹 {path} 已存在且不为空,未导出", "换一个新的文件夹"),
+    "province_not_granted": ("{city}没有授权{province}代为审核,省级账号不能替该市作决定",
+                             "由{city}双拥办在本市“待审核”页面授权,或运行 yingjian province grant --city {city}"),
+    "grant_needs_city": ("{root} 不是省级部署中的城市,没有可授权的省级部署",
+                         "用 --city 城市名 指定城市,或在城市的文件夹中运行"),
+    "province_user_unknown": ("{province}没有名为“{user}”的省级账号", "yingjian user add 名字 --province 新建省级账号"),
+    "province_action_invalid": ("省级账号只能确认、排除或指定(不能“{action}”)", ""),
     "province_user_needs_province": ("--province 账号只能加在省级部署的文件夹中({root} 不是)",
                                      "用 -w 指向省级文件夹"),
     "db_copy_no_source": ("工作区没有 SQLite 资料目录库 {path},没有可复制的内容", ""),
@@ -530,6 +536,8 @@ WEB = {
                        "(或 {max_bytes} 个英文字母)以内,再重新上传。"),
     "bad_due": ("无法识别截止日期", "请用日期选择框选择,或写成 2026-12-15。"),
     "no_notice": ("找不到这份督办通知", "请从本单位的页面进入。"),
+    "province_not_granted": ("该市没有授权省级账号代为审核", "省级账号只能查看;如需代为审核,请该市双拥办在本市"
+                             "“待审核”页面授权。"),
     "nothing_open": ("没有未齐全的材料,未生成督办通知", "该单位的材料已齐全;如仍要生成,请勾选“已齐全也生成”。"),
     # sentences in pages
     "login_failed": "用户名或密码不正确",
@@ -629,10 +637,18 @@ def countdown_text(days: int | None) -> str:
 AUDIT_LABELS = {"login": "登录", "login_failed": "登录失败", "login_refused": "登录被拒绝",
                 "logout": "退出登录", "upload": "上传", "decide": "决定", "user_add": "新建账号",
                 "user_passwd": "修改密码", "user_remove": "删除账号", "notice": "督办通知",
-                "due": "设定截止日期"}
+                "due": "设定截止日期", "province_grant": "授权省级审核",
+                "province_revoke": "收回省级审核授权"}
 AUDIT_NO_CLIENT = "本机命令行"
 ROLE_LABELS = {"office": "双拥办"}
 UNKNOWN_SYSTEM_USER = "未知"          # who ran a command, when the system cannot say
+
+
+PROVINCE_DECIDER = "{user}({province})"       # who decided, when a province account did for a city
+
+
+def province_decider(user: str, province: str | None) -> str:
+    return PROVINCE_DECIDER.format(user=user, province=province or "省级")
 
 
 def audit_detail(entry: dict) -> str:
@@ -651,6 +667,9 @@ def audit_detail(entry: dict) -> str:
     if action == "notice":
         return f"{d.get('unit')} 第 {d.get('number')} 次督办,{len(d.get('materials') or [])} 项" \
                + (f",截止 {d['due']}" if d.get("due") else "")
+    if action in ("province_grant", "province_revoke"):
+        verb = "允许" if action == "province_grant" else "不再允许"
+        return f"{verb}{d.get('province') or '省级部署'}的省级账号代本市审核"
     if action == "due":
         return f"{d.get('target')}:{d.get('due') or '取消截止日期'}"
     if action in ("user_add", "user_passwd", "user_remove"):

@@ -10,9 +10,13 @@ name another city's rows; the web app of a city is that city's workspace alone. 
 are one content-addressed store shared by hash, but a city only learns of an object through
 its own catalog ("already archived" means archived by this city).
 
-The province decides nothing for a city: its page reads the summaries the cities wrote, opens
-a city read-only (its check, its search), and pushes a standard (each city keeps its own units
-per item).
+The province decides nothing for a city unless the city grants it: its page reads the
+summaries the cities wrote, opens a city read-only (its check, its search), and pushes a
+standard (each city keeps its own units per item). A city's office may grant its province the
+right to decide (confirm, reject, assign) in its review queue, and revoke it (`province grant`
+/ `province revoke`, or the city's own 待审核 page); the grant is the last grant or revoke in
+the city's own audit trail, and a province account's decision is the city's decision, recorded
+and audited in the city under the province user's name.
 """
 from __future__ import annotations
 
@@ -32,8 +36,10 @@ from checklist.loading import load as load_standard
 from checklist.standard import dump
 from foundation import closest
 from indexer import querying
+from indexer.search import SAMPLE, VERIFY_ALL
 
 from . import config as cfg
+from . import messages
 from .db_copy import copy_tables
 from .config import ClusterOptions, Config, ProvinceOptions, WorkspaceError
 from .registry import ProvinceError
@@ -42,6 +48,7 @@ from .stores import Stores
 from .workspace import Workspace, init
 
 _SEARCHERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="province-search")
+MIN_SAMPLE = 20              # the fewest candidates a city samples when it estimates its total
 SYNC_SECONDS = 5.0           # how often the province's search brings a city's index up to date
 CITIES = "cities"            # the province folder's subfolder holding the cities' folders
 _BAD_NAME = re.compile(r"[\\/:*?\"<>|\x00-\x1f]")
@@ -138,7 +145,9 @@ class Province:
 
     def city(self, name: str) -> Workspace:
         """A city's workspace, opened once and kept (read only: the province decides nothing)."""
-        found = self.resolve(name)
+        return self._open(self.resolve(name))
+
+    def _open(self, found: dict) -> Workspace:
         with self._lock:
             ws = self._cities.get(found["name"])
             if ws is None:
@@ -204,13 +213,25 @@ class Province:
 
     def search(self, query: str, *, city: str | None = None, limit: int = 20) -> dict:
         """Search across the cities (or one): hits ranked together, each with its city, and
-        how many each city has (the city facet)."""
-        names = [self.resolve(city)["name"]] if city else self.city_names()
+        how many each city has (the city facet).
+
+        It costs about what one index of the same total size costs: the cities are read from
+        the registry once and their workspaces kept open; each city's index is searched (four
+        at once: the index's array work and the catalog's reads release the interpreter's
+        lock; no snippets there) with its share of one index's checking against the text (a city checks all its
+        candidates up to its share of VERIFY_ALL, estimates beyond it from its share of the
+        sample, and checks its shown page in blocks of twice the page), so N cities do not
+        check N times what one index would; and only the hits shown get a snippet, their texts
+        read with one query per city."""
+        rows = [self.resolve(city)] if city else self.registry.cities()
+        cities = [(row["name"], self._synced(row)) for row in rows]
+        share = {}
+        if len(cities) > 1:
+            share = {"verify_all": max(VERIFY_ALL // len(cities), limit),
+                     "sample": max(SAMPLE // len(cities), MIN_SAMPLE), "step": 2 * limit}
+        found = list(_SEARCHERS.map(
+            lambda c: (c[0], c[1].index.search(query, limit=limit, snippets=False, **share)), cities))
         hits, facet, total = [], {}, 0
-        cities = [(name, self._synced(name)) for name in names]
-        # each city's own index, several at once (the index's array work releases the
-        # interpreter's lock); the snippets of the shown hits only, below
-        found = list(_SEARCHERS.map(lambda c: (c[0], c[1].index.search(query, limit=limit)), cities))
         for name, res in found:
             facet[name] = res.total
             total += res.total
@@ -219,15 +240,22 @@ class Province:
         hits.sort(key=lambda h: -(h.get("score") or 0))
         hits = hits[:limit]
         words = querying.literals(query)
+        workspaces = dict(cities)
+        shown: dict[str, list[str]] = {}
         for h in hits:
-            h["snippet"] = querying.snippet(self.city(h["city"]).text_of(h["id"]) or h["name"], words)
-        return {"query": query, "total": total, "hits": hits,
-                "facets": {"city": {k: v for k, v in facet.items() if v}}}
+            shown.setdefault(h["city"], []).append(h["id"])
+        texts = {name: workspaces[name].catalog.texts_of(shas) for name, shas in shown.items()}
+        for h in hits:
+            h["snippet"] = querying.snippet(texts[h["city"]].get(h["id"]) or h["name"], words)
+        return {"query": query, "total": total, "estimated": any(res.estimated for _, res in found),
+                "hits": hits, "facets": {"city": {k: v for k, v in facet.items() if v}}}
 
-    def _synced(self, name: str) -> Workspace:
-        """A city's workspace, its index brought up to the city's changes at most every few
-        seconds (a search between two syncs searches what is there, as beside a watcher)."""
-        ws = self.city(name)
+    def _synced(self, row: dict) -> Workspace:
+        """A city's workspace (its registry row), its index brought up to the city's changes at
+        most every few seconds (a search between two syncs searches what is there, as beside a
+        watcher)."""
+        ws = self._open(row)
+        name = row["name"]
         now = time.monotonic()
         if now - self._synced_at.get(name, -SYNC_SECONDS) >= SYNC_SECONDS:
             ws.catch_up()
@@ -239,8 +267,33 @@ class Province:
         return self.city(name).check()
 
     def city_view(self, name: str) -> dict:
-        """What the province sees of one city, read only: its summary row and its check."""
-        return {"city": self.city_row(name), "check": self.city_check(name)}
+        """What the province sees of one city: its summary row and its check, whether the city
+        grants the province decisions, and (when it does) its review queue."""
+        ws = self.city(name)
+        grant = grant_of(ws)
+        queue = ws.review(limit=REVIEW_SHOWN) if grant["granted"] else None
+        return {"city": self.city_row(name), "check": self.city_check(name), "grant": grant,
+                "queue": queue}
+
+    def decide(self, city: str, refs: list[str], material: str, action: str, user: str, *,
+               client: str | None = None) -> dict:
+        """A province account's decision for a city (confirm, reject or assign files for a
+        material): refused unless the city grants its province decisions; otherwise the city's
+        own decision (its decisions store, its check, its audit trail), made under the
+        province user's name, and the city's summary brought up to date."""
+        if action not in PROVINCE_ACTIONS:
+            raise ProvinceError("province_action_invalid", action=action)
+        if self.stores.users.get(user) is None:
+            raise ProvinceError("province_user_unknown", user=user, province=self.name)
+        found = self.resolve(city)
+        ws = self.city(found["name"])
+        if not grant_of(ws)["granted"]:
+            raise ProvinceError("province_not_granted", city=found["name"], province=self.name)
+        who = messages.province_decider(user, self.name)
+        shas = ws.decide_many(list(refs), material, action, who, client=client)
+        ws.record_history()
+        return {"city": found["name"], "action": action, "material": ws.resolve_material(material),
+                "files": shas, "user": who}
 
     def report_xlsx(self, path: Path) -> Path:
         """The province's Excel report: a row per city, a sheet per city's summary."""
@@ -347,6 +400,58 @@ class Province:
                 "same": result["same"]}
 
 
+PROVINCE_ACTIONS = ("confirm", "reject", "assign")     # what a granted province may decide
+REVIEW_SHOWN = 50            # the suggestions of a granting city's queue the province's page shows
+GRANT_ACTIONS = ("province_grant", "province_revoke")
+
+
+def grant_of(ws: Workspace) -> dict:
+    """Whether this city grants its province decisions: the last grant or revoke in its audit
+    trail (none: not granted), with who recorded it and when."""
+    last = ws.audit.last_of(GRANT_ACTIONS)
+    return {"city": ws.config.province.city, "province": _province_name(ws.config),
+            "granted": bool(last and last["action"] == "province_grant"),
+            "by": last["user"] if last else None, "at": last["at"] if last else None}
+
+
+def set_grant(ws: Workspace, granted: bool, user: str, *, client: str | None = None) -> dict:
+    """A city's office grants (or revokes) its province the right to decide in its review
+    queue; recorded in the city's audit trail (nothing is recorded when it is so already)."""
+    if not ws.config.province.city:
+        raise ProvinceError("grant_needs_city", root=str(ws.config.root))
+    before = grant_of(ws)
+    if before["granted"] != granted:
+        ws.audit.record(GRANT_ACTIONS[0] if granted else GRANT_ACTIONS[1], user, client,
+                        province=before["province"], city=ws.config.province.city)
+    return {**grant_of(ws), "changed": before["granted"] != granted}
+
+
+def change_grant(explicit: str | Path | None, province_root: str | Path | None, city: str | None,
+                 granted: bool | None, user: str) -> dict:
+    """`yingjian province grant|revoke|grants`: the city named (through its province), or the
+    city whose folder this is; `granted` None only reads it."""
+    root = resolve_city_root(province_root, city) if city else cfg.find_workspace(explicit)
+    ws = Workspace.open(root)
+    try:
+        if granted is None:
+            if not ws.config.province.city:
+                raise ProvinceError("grant_needs_city", root=str(ws.config.root))
+            return {**grant_of(ws), "changed": False}
+        return set_grant(ws, granted, user)
+    finally:
+        ws.close()
+
+
+def _province_name(config: Config) -> str | None:
+    root = config.province.root
+    if not root:
+        return None
+    try:
+        return cfg.load(root).province.name
+    except Exception:
+        return None
+
+
 SORT_KEYS = ("name", "score", "max_score", "veto_gaps", "complete", "open", "pending", "overdue",
              "last_upload", "trend_change")
 
@@ -399,6 +504,16 @@ def resolve_city_root(explicit: str | Path | None, name: str) -> Path:
     province = Province.open(explicit)
     try:
         return province.city_root(name)
+    finally:
+        province.close()
+
+
+def province_decide(explicit: str | Path | None, city: str, refs: list[str], material: str,
+                    action: str, user: str) -> dict:
+    """`yingjian province confirm|reject|assign`: a province account's decision for a city."""
+    province = Province.open(explicit)
+    try:
+        return province.decide(city, refs, material, action, user)
     finally:
         province.close()
 

@@ -22,6 +22,9 @@ from ..messages import WEB
 def serve(ctx, host, port, threads, certfile, keyfile):
     """启动网页版(搜索、查看文件、考评项目、单位任务、问题文件、报告、上传)。
 
+    在省级部署的文件夹中运行时,一个网页版同时服务全省页面和每个城市:各城市的账号先在登录页选择
+    自己的城市(/site/城市名),只看到本市;省级账号看到全省页面。
+
     先用 yingjian user add 创建账号。默认只允许本机访问;供各单位通过局域网访问时加
     --host 0.0.0.0,并建议用 --certfile/--keyfile 启用 HTTPS,以免密码和文件在网络上明文传输
     (此时登录凭据只通过 HTTPS 发送)。
@@ -33,13 +36,15 @@ def serve(ctx, host, port, threads, certfile, keyfile):
       yingjian serve --host 0.0.0.0 --certfile 证书.pem --keyfile 私钥.pem
     """
     from ..web import create_app
+    from ..web.site import create_site
     if bool(certfile) != bool(keyfile):
         raise Fail("tls_files_required")
     ws = open_workspace(ctx)
     if not ws.accounts.any():
         raise Fail("no_accounts", root=str(ws.config.root))
     tls = _check_tls(certfile, keyfile) if certfile else None
-    app = create_app(ws.config.root)
+    # a province's folder: one site for the province and every city (yingjian/web/site.py)
+    app = create_site(ws.config.root) if ws.config.province.is_province else create_app(ws.config.root)
     app.config["SESSION_COOKIE_SECURE"] = tls is not None      # the cookie never leaves HTTPS
     learner = _background_learner(ws)
     try:
@@ -48,9 +53,10 @@ def serve(ctx, host, port, threads, certfile, keyfile):
         else:
             _serve_https(app, host, port, threads, *tls)
     finally:
-        runner = app.extensions.get("yingjian.ocr")           # uploads' OCR in the background
-        if runner is not None:
-            runner.stop()
+        for one in app.apps() if hasattr(app, "apps") else [app]:
+            runner = one.extensions.get("yingjian.ocr")       # uploads' OCR in the background
+            if runner is not None:
+                runner.stop()
         learner.stop()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .. import province as prov
-from .base import cli, emit_json, json_option
+from .base import cli, emit_json, json_option, system_user
 from .standard import standard
 
 
@@ -43,6 +43,73 @@ def province_init(folder, name, database, standard):
     config = prov.init_province(Path(folder), name, database, Path(standard) if standard else None)
     click.echo(f"已新建省级部署:{name}({config.root})")
     click.echo(f"下一步:yingjian -w {config.root} city add 城市名 --inbox 上传文件夹")
+
+
+def _grant_text(g: dict) -> str:
+    who = f"(由 {g['by']} 于 {g['at']} 设定)" if g["by"] else ""
+    if g["granted"]:
+        return f"{g['city']}已授权{g['province']}的省级账号代为审核{who}"
+    return f"{g['city']}没有授权省级账号代为审核{who};省级账号只能查看"
+
+
+def _grant_command(granted: bool | None, name: str, summary: str, example: str):
+    def command(ctx, city_name, as_json, user=None):
+        result = prov.change_grant(ctx.find_root().obj["workspace"], ctx.find_root().obj["province"],
+                                   city_name, granted, user or system_user())
+        if as_json:
+            emit_json(result)
+            return
+        click.echo(_grant_text(result) + ("" if result["changed"] or granted is None else "(未改变)"))
+    command.__doc__ = f"""{summary}
+
+    \b
+    示例:
+      {example}
+    """
+    command = click.pass_context(json_option(command))
+    if granted is not None:
+        command = click.option("--user", default=None, metavar="名字",
+                               help="操作人(默认:当前系统用户),记入该市的操作记录")(command)
+    command = click.option("--city", "city_name", default=None, metavar="城市",
+                           help="省级部署中的城市(在城市的文件夹中运行时可省略)")(command)
+    province_group.command(name=name)(command)
+
+
+_grant_command(True, "grant", "城市授权省级账号代本市审核(确认、排除、指定),记入该市的操作记录。",
+               "yingjian province grant --city 兴义市 --user 兴义市双拥办张三")
+_grant_command(False, "revoke", "城市收回省级账号代为审核的授权,记入该市的操作记录。",
+               "yingjian province revoke --city 兴义市")
+_grant_command(None, "grants", "查看城市是否授权省级账号代为审核。", "yingjian province grants --city 兴义市")
+
+
+def _decide_command(action: str, verb: str):
+    @click.argument("material")
+    @click.argument("files", nargs=-1, required=True)
+    @click.option("--city", "city_name", required=True, metavar="城市", help="替哪个城市作决定")
+    @click.option("--user", required=True, metavar="名字", help="省级账号(yingjian user add 名字 --province)")
+    @json_option
+    @click.pass_context
+    def command(ctx, material, files, city_name, user, as_json):
+        result = prov.province_decide(ctx.find_root().obj["province"], city_name, list(files), material,
+                                      action, user)
+        if as_json:
+            emit_json(result)
+            return
+        click.echo(f"已在{result['city']}{verb} {len(result['files'])} 个文件 → {result['material']}"
+                   f"(操作人 {result['user']})")
+    command.__doc__ = f"""省级账号替已授权的城市{verb}文件(该市须先运行 yingjian province grant)。
+
+    MATERIAL 是材料编号,FILES 是该市的文件编号(至少 6 位)。决定记入该市的决定和操作记录,计入该市的检查。
+
+    \b
+    示例:
+      yingjian province {action} 1.1a 3f9a1c --city 兴义市 --user 省厅王五
+    """
+    province_group.command(name=action)(command)
+
+
+for _action, _verb in (("confirm", "确认"), ("reject", "排除"), ("assign", "指定")):
+    _decide_command(_action, _verb)
 
 
 @cli.group(name="city")

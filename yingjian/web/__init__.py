@@ -67,7 +67,8 @@ def create_app(root: Path, *, secret: str | None = None) -> Flask:
         KIND_LABELS=KIND_LABELS, DATE_SOURCE_LABELS=DATE_SOURCE_LABELS, FILE_STATUS=FILE_STATUS,
         STATUS_LABELS=STATUS_LABELS, office_title=ws.config.title, material_label=material_label,
         human_size=human_size, list_status=files.STATUS_CHOICES, reason_text=msg.reason,
-        action_labels=msg.ACTION_LABELS, outcome_labels=msg.OUTCOME_LABELS, province_app=is_province)
+        action_labels=msg.ACTION_LABELS, outcome_labels=msg.OUTCOME_LABELS, province_app=is_province,
+        site_cities=None, site_city=None)        # set when served in a province's site (web/site.py)
     # every value a page shows: a bidi control in a file name (invoice\u202etxt.exe shows as
     # invoiceexe.txt) is shown as "_" instead
     app.jinja_env.finalize = _no_bidi

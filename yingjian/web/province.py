@@ -1,6 +1,7 @@
 """The province's pages (`yingjian serve` in a province's folder, province accounts): 全省, one
 row per city with the summary each city's own changes wrote, sortable and filterable; a city
-opened read only (its check; no form: the province decides nothing for a city); search across
+opened read only (its check; its review queue to decide in only when the city grants the
+province decisions, otherwise every decision is a 403); search across
 the cities with a city facet; the Excel report. Every view calls one function of
 yingjian/province.py."""
 from __future__ import annotations
@@ -10,13 +11,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+
+from checklist import MappingError
 
 from indexer import QueryError
 
 from .. import messages as msg
-from ..province import SORT_KEYS, ProvinceError
-from .common import office_required, send_made_file
+from ..province import PROVINCE_ACTIONS, SORT_KEYS, ProvinceError
+from .common import SHA, office_required, send_made_file
 from .errors import fail
 
 bp = Blueprint("province", __name__)
@@ -47,6 +50,26 @@ def city(name):
     except ProvinceError:
         fail(404, "no_page")
     return render_template("province_city.html", view=view, province_name=province().name)
+
+
+@bp.route("/city/<name>/decide", methods=["POST"])
+@office_required
+def decide(name):
+    """A province account's decision for a city that grants it (one file or several, one
+    material): the city's own decision; a 403 when the city does not grant it."""
+    shas = request.form.getlist("sha")
+    material, action = request.form.get("material", ""), request.form.get("action", "")
+    if action not in PROVINCE_ACTIONS or not shas or not all(SHA.fullmatch(s) for s in shas):
+        fail(400, "bad_action")
+    try:
+        province().decide(name, shas, material, action, g.user.name)
+    except ProvinceError as e:
+        if e.code == "province_not_granted":
+            fail(403, "province_not_granted")
+        fail(404, "no_page")
+    except MappingError as e:
+        abort(400, msg.describe(e).text)
+    return redirect(url_for("province.city", name=name))
 
 
 @bp.route("/search")

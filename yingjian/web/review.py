@@ -9,6 +9,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request
 from checklist import MappingError
 
 from .. import messages as msg
+from .. import province
 from .common import SHA, office_required, safe_back, workspace
 from .errors import fail
 
@@ -52,9 +53,21 @@ def review():
                                                  "item": row["item"], "veto": row["veto"], "rows": []})
         grp["rows"].append(row)
     query = {k: v for k, v in (("unit", unit), ("item", item)) if v}
+    grant = province.grant_of(ws) if ws.config.province.city else None
     return render_template("review.html", queue=queue, groups=list(groups.values()), page=page,
-                           pages=pages, query=query, unit=unit, item=item,
+                           pages=pages, query=query, unit=unit, item=item, grant=grant,
                            units=ws.config.units, reject_notes=msg.REJECT_NOTES)
+
+
+@bp.route("/review/province", methods=["POST"])
+@office_required
+def province_grant():
+    """A city's office grants its province decisions in this queue, or revokes the grant."""
+    choice = request.form.get("grant")
+    if choice not in ("1", "0") or not workspace().config.province.city:
+        fail(400, "bad_action")
+    province.set_grant(workspace(), choice == "1", g.user.name)
+    return redirect("/review")
 
 
 @bp.route("/review/decide", methods=["POST"])
