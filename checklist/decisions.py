@@ -171,9 +171,6 @@ class DecisionStore(SqliteStore):
     def tested_shas(self, rules: str) -> set[str]:
         return {r[0] for r in self._tuples("SELECT sha FROM rule_matches WHERE rules = ?", (rules,))}
 
-    def rule_match(self, sha: str, rules: str) -> str | None:
-        return self.rule_matches_of([sha], rules).get(sha)
-
     def rule_matches_of(self, shas, rules: str) -> dict[str, str]:
         """sha -> its cached materials (comma-separated), for the files of `shas` tested under
         `rules`."""
