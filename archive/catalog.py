@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import weakref
 from dataclasses import dataclass
 
 from .catalog_migrations import reasons_to_codes
@@ -941,8 +942,12 @@ class Catalog(SqliteStore):
 
     def _file_list_load_tags(self, tags: dict[str, list[str]]) -> None:
         """The tags in a temporary table of this connection, loaded again only when the
-        caller passes another mapping (callers keep one until the catalog changes)."""
-        if getattr(self, "_file_list_tags", None) is tags:
+        caller passes another mapping (callers keep one until the catalog changes). Noted on
+        the connection, not the catalog: each thread (a web server's) has a connection of its
+        own, and on PostgreSQL a connection serves the cities of a province in turn."""
+        state = self._connection_state()
+        loaded = state.get("file_list_tags")
+        if loaded is not None and loaded[0]() is self and loaded[1] is tags:
             return
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS file_list_tags "
                         "(sha TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (tag, sha))")
@@ -956,7 +961,7 @@ class Catalog(SqliteStore):
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        self._file_list_tags = tags
+        state["file_list_tags"] = (weakref.ref(self), tags)
 
 _INSERT_CHANGE = "INSERT INTO changes (source_id, what, at) VALUES (?, ?, ?)"
 _INSERT_VERSION = ("INSERT INTO versions (source_id, sha, size, mtime_ns, seen_at) "

@@ -305,6 +305,7 @@ class _Connection:
         self.batches: set[int] = set()         # ids of the stores with a batch open here
         self.deferred: list[str] = []
         self.queued: list[tuple[Callable, _Cursor]] = []
+        self.state: dict = {}                  # see PgStore._connection_state
         self.open()
 
     def queue(self, fn, cursor: _Cursor) -> None:
@@ -321,6 +322,7 @@ class _Connection:
         start = time.monotonic()
         deadline = deadline if deadline is not None else start + pool.busy_timeout
         self.deferred = []
+        self.state = {}
         self._drop_queue()
         if self.raw is not None:
             try:
@@ -333,7 +335,6 @@ class _Connection:
                 self.raw = psycopg.connect(
                     pool.dsn, autocommit=True, connect_timeout=max(2, int(pool.busy_timeout)),
                     options=f"{dsn_options(pool.dsn)} -c lock_timeout={int(pool.busy_timeout * 1000)}".strip())
-                pool.reconnected()
                 return
             except psycopg.OperationalError as e:
                 if getattr(e, "sqlstate", None) in _FATAL_CONNECT_STATES or \
@@ -463,10 +464,6 @@ class _Pool:
         self.local.db = db
         return db
 
-    def reconnected(self) -> None:
-        for store in list(self.stores):
-            store._reconnected()
-
     def translated(self, sql: str, many: bool = False) -> tuple[str, bool]:
         key = (sql, many)
         done = self.sql_cache.get(key)
@@ -552,9 +549,10 @@ class PgStore:
             raise RuntimeError("the store is closed")
         return self._pool.connection()
 
-    def _reconnected(self) -> None:
-        """A new connection has none of the old one's temporary tables."""
-        self.__dict__.pop("_file_list_tags", None)
+    def _connection_state(self) -> dict:
+        """What this thread's connection holds beyond the tables (its temporary tables'
+        contents), noted by the store that put it there; emptied when the connection is new."""
+        return self._db.state
 
     @property
     def _batch_open(self) -> bool:

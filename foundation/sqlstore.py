@@ -127,6 +127,16 @@ class SqliteStore:
         db = getattr(self._local, "db", None)
         return db if db is not None else self._connect()
 
+    def _connection_state(self) -> dict:
+        """What this thread's connection holds beyond the database's tables (its temporary
+        tables' contents), noted by the store that put it there: one dict per connection, new
+        with a new connection."""
+        db = self._db
+        state = getattr(self._local, "state", None)
+        if state is None or state[0] is not db:
+            state = self._local.state = (db, {})
+        return state[1]
+
     def _connect(self) -> sqlite3.Connection:
         if self._closed:
             raise sqlite3.ProgrammingError("Cannot operate on a closed database.")

@@ -75,6 +75,34 @@ def test_the_catalog_records_versions_changes_and_files_alike(backend):
         cat.close()
 
 
+def test_the_file_list_by_material_answers_on_every_thread(backend):
+    """The web server's threads each have a connection: the tags a material filter reads are
+    loaded into the connection that asks, not once for the catalog (the second thread used to
+    get "no such table: file_list_tags", or another thread's tags)."""
+    cat = backend.open(Catalog)
+    try:
+        record(cat, "人武部/甲.txt", SHA_A)
+        record(cat, "教育局/乙.txt", SHA_B)
+        tags = {SHA_A: ["1.1a"]}
+        assert cat.paths_matching(tags=tags, tag="1.1a")[0] == 1
+        got: dict[str, object] = {}
+
+        def other() -> None:
+            try:
+                got["total"] = cat.paths_matching(tags=tags, tag="1.1a")[0]
+                got["untagged"] = [r["path"] for r in cat.paths_matching(tags=tags, tagged=False)[1]]
+            except Exception as e:          # noqa: BLE001 (shown by the assertion)
+                got["error"] = e
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+        assert got == {"total": 1, "untagged": ["教育局/乙.txt"]}
+        later = {SHA_B: ["1.1a"]}                   # the mapping changed: loaded again
+        assert [r["path"] for r in cat.paths_matching(tags=later, tag="1.1a")[1]] == ["教育局/乙.txt"]
+    finally:
+        cat.close()
+
+
 def test_every_other_store_keeps_what_it_is_given(backend):
     decisions = backend.open(DecisionStore)
     audit = backend.open(AuditLog)
