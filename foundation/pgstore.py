@@ -14,7 +14,9 @@ table. `pg_store(cls)` makes the PostgreSQL class of a store: yingjian/stores.py
 What SQLite gave for free is kept: one writer at a time (every write transaction takes one
 advisory lock first, as `BEGIN IMMEDIATE` takes SQLite's write lock: the catalog's change
 sequence is then committed in order, which followers on other machines rely on), one
-connection per thread (shared by the stores of a process), rows read by key and by index. And
+connection per thread (shared by the stores of a process; a web request's given back when it
+ends, to a few idle ones that every schema of the database takes in turn), rows read by key and
+by index. And
 what a server adds is handled: a lost connection (PostgreSQL restarted, a network cut) is
 opened again and the statement, or the store method's whole transaction, run again; only
 when the server stays away longer than the busy timeout does a store raise
@@ -300,9 +302,11 @@ class _Connection:
     DEFERRED = frozenset({"BEGIN", "SAVEPOINT write", "RELEASE write"})
 
     def __init__(self, pool: "_Pool"):
-        self.pool = pool
+        self.pool = pool                       # the pool (schema) that has it now
         self.raw = None
         self.batches: set[int] = set()         # ids of the stores with a batch open here
+        self.search_path = pool.search_path    # the schema its statements find their tables in
+        self.setup: list[str] = []             # sent before anything else: SET search_path
         self.deferred: list[str] = []
         self.queued: list[tuple[Callable, _Cursor]] = []
         self.state: dict = {}                  # see PgStore._connection_state
@@ -316,12 +320,31 @@ class _Connection:
         if self.deferred or self.queued:
             self.run(None)
 
+    @property
+    def reusable(self) -> bool:
+        """Whether another thread, or another schema's stores, may take it: nothing of a
+        transaction, a batch or a write waits on it."""
+        return not (self.broken or self.batches or self.deferred or self.queued
+                    or self.in_transaction)
+
+    def use_for(self, pool: "_Pool") -> None:
+        """Taken by `pool` (a schema of the same database) from the idle connections: its
+        tables found in that schema from the next statement on (sent with it, no round trip
+        of its own). An address without a schema has the server's default path."""
+        self.pool = pool
+        if self.search_path != pool.search_path:
+            self.setup = [f"SET search_path TO {pool.search_path}" if pool.search_path
+                          else 'SET search_path TO "$user", public']
+            self.search_path = pool.search_path
+
     def open(self, deadline: float | None = None) -> None:
         psycopg = _psycopg()
         pool = self.pool
         start = time.monotonic()
         deadline = deadline if deadline is not None else start + pool.busy_timeout
         self.deferred = []
+        self.setup = []
+        self.search_path = pool.search_path    # a new connection has its pool's (its address's)
         self.state = {}
         self._drop_queue()
         if self.raw is not None:
@@ -374,9 +397,9 @@ class _Connection:
                 raw = self.raw
             idle = not self.in_transaction and not self.deferred and not self.queued
             try:
-                if not self.deferred and not self.queued:
+                if not self.deferred and not self.queued and not self.setup:
                     return fn(raw)
-                deferred, self.deferred = self.deferred, []
+                deferred, self.deferred, self.setup = self.setup + self.deferred, [], []
                 queued, self.queued = self.queued, []
                 try:
                     with raw.pipeline():
@@ -440,13 +463,74 @@ def _store_error(pool: "_Pool", e: BaseException) -> BaseException:
     return e
 
 
-class _Pool:
-    """The connections of one process to one database: one per thread, shared by the stores
-    open on it, closed when the last of those stores closes; with the statements translated
-    once for all of them and the tables' keys read once."""
+MAX_IDLE = 8           # idle connections a process keeps to one database, whatever the schema
+_HELD = threading.local()     # the pools this thread holds a connection of (see release_connections)
 
-    def __init__(self, dsn: str, busy_timeout: float):
+
+def _search_path(dsn: str) -> tuple[str, str | None]:
+    """(the address without its search_path, the search_path it gives or None): the schemas of
+    one database (a province's cities) share their idle connections."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    info = conninfo_to_dict(dsn)
+    options = str(info.get("options") or "")
+    m = re.search(r"-c\s*search_path=(\S+)", options)
+    if not m:
+        return make_conninfo(**info), None
+    rest = (options[:m.start()] + options[m.end():]).strip()
+    if rest:
+        info["options"] = rest
+    else:
+        info.pop("options", None)
+    return make_conninfo(**info), m.group(1)
+
+
+class _Server:
+    """The idle connections of one process to one database, whatever their schema: a web
+    server's thread gives back its connection after each request (`release_connections`), so a
+    province's serve holds about as many connections as it has requests at once, not one per
+    thread for each of its cities (PostgreSQL's default is 100 in all)."""
+
+    def __init__(self, key: tuple):
+        self.key = key
+        self.idle: list[_Connection] = []
+        self.lock = threading.Lock()
+        self.pools = 0
+
+    def take(self, pool: "_Pool") -> "_Connection":
+        with self.lock:
+            db = self.idle.pop() if self.idle else None
+        if db is None:
+            return _Connection(pool)
+        db.use_for(pool)
+        return db
+
+    def give(self, db: "_Connection") -> None:
+        with self.lock:
+            if len(self.idle) < MAX_IDLE:
+                self.idle.append(db)
+                return
+        db.close()
+
+    def close(self) -> None:
+        with self.lock:
+            idle, self.idle = self.idle, []
+        for db in idle:
+            db.close()
+
+
+_SERVERS: dict[tuple, _Server] = {}
+
+
+class _Pool:
+    """The connections of one process to one database (one schema of it): one per thread,
+    shared by the stores open on it, closed when the last of those stores closes (or given
+    back to the database's idle ones by `release_connections`); with the statements
+    translated once for all of them and the tables' keys read once."""
+
+    def __init__(self, dsn: str, busy_timeout: float, server: _Server):
         self.dsn, self.path, self.busy_timeout = dsn, redact(dsn), busy_timeout
+        self.server = server
+        self.search_path = _search_path(dsn)[1]
         self.local = threading.local()
         self.conns: list[tuple[weakref.ref, _Connection]] = []
         self.lock = threading.Lock()
@@ -458,11 +542,29 @@ class _Pool:
         db = getattr(self.local, "db", None)
         if db is not None:
             return db
-        db = _Connection(self)
+        db = self.server.take(self)
         with self.lock:
             self.conns = with_this_thread(self.conns, db)   # those of ended threads closed
         self.local.db = db
+        held = getattr(_HELD, "pools", None)
+        if held is None:
+            held = _HELD.pools = weakref.WeakSet()
+        held.add(self)
         return db
+
+    def release(self) -> bool:
+        """This thread's connection back to the idle ones, if nothing of a transaction or a
+        batch is on it: whether the thread holds none of this pool's now."""
+        db = getattr(self.local, "db", None)
+        if db is None:
+            return True
+        if not db.reusable:
+            return False
+        self.local.db = None
+        with self.lock:
+            self.conns = [(ref, c) for ref, c in self.conns if c is not db]
+        self.server.give(db)
+        return True
 
     def translated(self, sql: str, many: bool = False) -> tuple[str, bool]:
         key = (sql, many)
@@ -516,6 +618,17 @@ _POOLS: dict[tuple[str, float], _Pool] = {}
 _POOLS_LOCK = threading.Lock()
 
 
+def release_connections() -> None:
+    """Give back this thread's idle connections (after a web request, after a city's part of a
+    province's search): another thread, or the stores of another city, take them next."""
+    held = getattr(_HELD, "pools", None)
+    if not held:
+        return
+    for pool in list(held):
+        if pool.release():              # one with a transaction open stays, for the next time
+            held.discard(pool)
+
+
 class PgStore:
     """Mixed in before a store's class by `pg_store`: the connection, transactions, batches and
     migrations of the store on PostgreSQL. The store's own methods are unchanged."""
@@ -533,7 +646,12 @@ class PgStore:
             key = (self.dsn, float(busy_timeout))
             pool = _POOLS.get(key)
             if pool is None:
-                pool = _POOLS[key] = _Pool(self.dsn, busy_timeout)
+                skey = (_search_path(self.dsn)[0], float(busy_timeout))
+                server = _SERVERS.get(skey)
+                if server is None:
+                    server = _SERVERS[skey] = _Server(skey)
+                server.pools += 1
+                pool = _POOLS[key] = _Pool(self.dsn, busy_timeout, server)
             pool.stores.add(self)
             self._pool = pool
         try:
@@ -710,6 +828,10 @@ class PgStore:
             if not pool.stores:
                 _POOLS.pop((pool.dsn, float(pool.busy_timeout)), None)
                 pool.close()
+                pool.server.pools -= 1
+                if pool.server.pools <= 0:
+                    _SERVERS.pop(pool.server.key, None)
+                    pool.server.close()
         self._local = threading.local()
 
     # -- the whole database, for `db copy` -------------------------------------------------

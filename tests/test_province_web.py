@@ -168,3 +168,48 @@ def test_a_decision_on_another_citys_file_is_refused_and_changes_nothing_there(c
         assert r.status_code in (400, 404), (url, r.status_code)
     assert ws_b.catalog.last_seq() == before
     assert ws_b.mapping.history(b_only[0]) == []
+
+
+def test_one_serve_holds_about_a_connection_a_request_whatever_its_cities(cities, province_app, pg_dsn):
+    """Threads of one web process serve both cities and the province at once: the answers stay
+    each city's own while connections pass from city to city (their search_path set again), and
+    the process keeps a bounded number of connections, not one per thread for each city (which
+    with a province's 50 cities and a serve's threads passed PostgreSQL's 100)."""
+    import threading
+
+    import psycopg
+
+    from foundation.pgstore import MAX_IDLE
+    app_a, app_b, _ = cities
+    problems: list = []
+    start = threading.Barrier(12)
+
+    def browse() -> None:
+        try:
+            a, b, p = Client(app_a, "张三"), Client(app_b, "赵六"), Client(province_app, "省厅")
+            start.wait(30)
+            for _ in range(3):
+                files_a, files_b = a.get("/files").text, b.get("/files").text
+                assert "兴义市" in files_a and not any(w in files_a for w in B_ONLY)
+                assert "遵义市" in files_b and "兴义征兵" not in files_b
+                found = p.get("/search?q=征兵").text
+                assert "兴义市" in found and "遵义市" in found
+                assert p.get("/").status_code == 200
+                r = b.get("/search?q=遵义会议")
+                assert "遵义市国防教育" in r.text
+                r = a.get("/search?q=遵义会议")
+                assert "遵义市国防教育" not in r.text
+        except BaseException as e:          # noqa: BLE001 (shown by the assertion)
+            problems.append(repr(e))
+    threads = [threading.Thread(target=browse) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert problems == []
+    name = psycopg.conninfo.conninfo_to_dict(pg_dsn)["dbname"]
+    with psycopg.connect(pg_dsn) as db:
+        held = db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                          "pg_backend_pid()", (name,)).fetchone()[0]
+    # the idle ones, and those the main thread's apps opened; 12 threads x 3 apps before
+    assert held <= MAX_IDLE + 4, held

@@ -35,6 +35,7 @@ from checklist import DEFAULT_STANDARD
 from checklist.loading import load as load_standard
 from checklist.standard import dump
 from foundation import closest
+from foundation.pgstore import release_connections
 from indexer import querying
 from indexer.search import SAMPLE, VERIFY_ALL
 
@@ -229,8 +230,12 @@ class Province:
         if len(cities) > 1:
             share = {"verify_all": max(VERIFY_ALL // len(cities), limit),
                      "sample": max(SAMPLE // len(cities), MIN_SAMPLE), "step": 2 * limit}
-        found = list(_SEARCHERS.map(
-            lambda c: (c[0], c[1].index.search(query, limit=limit, snippets=False, **share)), cities))
+        def one(c: tuple[str, Workspace]):
+            try:
+                return c[0], c[1].index.search(query, limit=limit, snippets=False, **share)
+            finally:
+                release_connections()      # the searcher's connection serves the next city
+        found = list(_SEARCHERS.map(one, cities))
         hits, facet, total = [], {}, 0
         for name, res in found:
             facet[name] = res.total

@@ -22,6 +22,8 @@ from flask import Flask, Response, current_app, g, redirect, request, session, u
 from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from foundation.pgstore import release_connections
+
 from .. import audit
 from ..workspace import Workspace
 from . import server
@@ -86,6 +88,9 @@ def install(app: Flask, ws: Workspace) -> None:
         token = g.pop("audit_client", None)
         if token is not None:
             audit.reset_client(token)
+        # on PostgreSQL, this thread's connections back to the idle ones: a serve holds about
+        # one a request being answered, not one per thread for each city it has served
+        release_connections()
 
     @app.after_request
     def headers(resp: Response):
