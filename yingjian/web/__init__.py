@@ -41,9 +41,12 @@ PROVINCE_BLUEPRINTS = (accounts, province)
 __all__ = ["create_app", "safe_upload_name"]
 
 
-def create_app(root: Path, *, secret: str | None = None) -> Flask:
+def create_app(root: Path, *, secret: str | None = None, workspace: Workspace | None = None) -> Flask:
+    """The web app of the workspace at `root` (or of `workspace`, already open: a province's
+    site gives a city's app the workspace its province holds for that city, one copy of its
+    index and stores in the process, not two)."""
     app = Flask(__name__)
-    ws = Workspace.open(root)
+    ws = workspace if workspace is not None else Workspace.open(root)
     ws.open_stores()      # every table made at start: no page load creates one
     ws.catch_up()         # caught up once at start (a new standard, another process's changes)
     web = ws.config.web

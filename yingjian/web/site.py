@@ -9,7 +9,7 @@ session cookie, signed with its own key and naming a session only its own accoun
 knows, so the choice carries no right: a session of one city sent to another city's app (a
 changed cookie, a guessed address) is nobody there, and another city's file by its address is
 the 404 the city's own app answers. Isolation is the cities' apps', by construction: each
-holds its workspace alone (yingjian/province.py).
+holds its own city's workspace (the one the province keeps open for that city, yingjian/province.py).
 
 A city's app is made the first time its site is chosen and kept; the body limits are the
 province app's (one budget for every body being received at once, the server's).
@@ -21,6 +21,8 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from werkzeug.wrappers import Request, Response
+
+from foundation.pgstore import release_connections
 
 from ..province import ProvinceError
 from . import create_app
@@ -66,7 +68,8 @@ class ProvinceSite:
                 app = self._apps.get(name)
             if app is None:
                 secret = f"{self.secret}:{name}" if self.secret else None
-                app = create_app(Path(found["root"]), secret=secret)
+                app = create_app(Path(found["root"]), secret=secret,
+                                 workspace=self.province.city(name))
                 app.config["SESSION_COOKIE_SECURE"] = self.config.get("SESSION_COOKIE_SECURE", False)
                 app.jinja_env.globals["site_city"] = name
                 mine, theirs = self.extensions["yingjian.guard"], app.extensions["yingjian.guard"]
@@ -80,10 +83,12 @@ class ProvinceSite:
             return [self.province_app, *self._apps.values()]
 
     def close(self) -> None:
-        for app in self.apps():
+        apps = self.apps()
+        for app in apps:                # first every background reader, then the workspaces
             runner = app.extensions.get("yingjian.ocr")
             if runner is not None:
                 runner.stop()
+        for app in apps:                # a city's app shares the province's workspace for it
             province = app.extensions.get("yingjian.province")
             if province is not None:
                 province.close()
@@ -94,7 +99,10 @@ class ProvinceSite:
     def __call__(self, environ, start_response):
         path = _path(environ)
         if path == SITE_PATH.rstrip("/") or path.startswith(SITE_PATH):
-            return self._choose(path[len(SITE_PATH):], environ, start_response)
+            try:
+                return self._choose(path[len(SITE_PATH):], environ, start_response)
+            finally:
+                release_connections()           # the registry's, read outside any app
         request = Request(environ)
         chosen = request.cookies.get(SITE_COOKIE)
         if chosen:
