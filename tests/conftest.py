@@ -7,6 +7,26 @@ import pytest
 from yingjian.workspace import Workspace, init
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _short_stability_window():
+    """The workspaces the tests make (`init`, `yingjian init`, `city add`, `demo` in this
+    process) say a file is completely copied after 0.2 s unchanged, not the 5 s an office's
+    share needs: the tests write their files whole before any pass, and every `yingjian
+    ingest` they run otherwise waited 5 s for nothing (some 5 minutes of the suite). Tests of
+    the window itself set their own; a workspace made by a subprocess keeps the real 5 s."""
+    from yingjian import config
+    real = config.render
+
+    def render(*args, **kw) -> str:
+        text = real(*args, **kw)
+        short, n = re.subn(r"(?m)^stable_seconds = 5 ", "stable_seconds = 0.2", text)
+        assert n == 1, "the template's stability window moved"
+        return short
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(config, "render", render)
+        yield
+
+
 def set_watch_options(root: Path, **values) -> None:
     """Edit [watch] values in a workspace's yingjian.toml (tests use short windows)."""
     p = root / "yingjian.toml"

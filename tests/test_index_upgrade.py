@@ -4,6 +4,9 @@ rebuilt; the next ingest rebuilds it; a reader in another process meanwhile is t
 rebuild is."""
 import json
 import sqlite3
+import subprocess
+import sys
+import time
 import warnings
 import zipfile
 from pathlib import Path
@@ -16,6 +19,8 @@ from tests import factories as f
 from tests.conftest import ingest
 from yingjian.cli import cli
 from yingjian.messages import describe
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args):
@@ -124,12 +129,23 @@ def test_a_search_during_a_rebuild_says_how_far_it_is(ws, inbox, monkeypatch):
 
 
 def test_a_second_writer_is_told_the_index_is_busy(ws, inbox):
+    """Another process writing the index (a watcher beside `serve`): this one is told at once,
+    and searches what is there; once that process is done, it syncs."""
     from indexer import IndexBusy
-    from indexer import store
     f.docx_file(inbox / "人武部/a.docx", ["议军会议纪要"])
     ingest(ws)
-    with store.writer_lock(ws.config.index):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from indexer import store\n"
+         "with store.writer_lock(Path(sys.argv[1])):\n    print('held', flush=True); sys.stdin.read()",
+         str(ws.config.index)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        start = time.monotonic()
         with pytest.raises(IndexBusy):
             SearchIndex(ws.config.index).sync(ws.catalog)
         assert ws.sync_index() == 0        # the workspace searches what is there
+        assert time.monotonic() - start < 20       # told, not kept waiting (30 s for a thread)
+    finally:
+        holder.stdin.close()
+        holder.wait(30)
     assert ws.sync_index() == 1

@@ -512,36 +512,49 @@ def test_the_session_key_and_the_catalog_are_readable_by_their_owner_only(tmp_pa
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
-@pytest.mark.parametrize("part", ["headers", "body"])
-def test_a_client_too_slow_is_cut_off(served, tls, part):
+def test_a_client_too_slow_is_cut_off(served):
     """A byte a second, forever: the headers get 20 s, a small body 30 s, then the server
-    closes the connection (cheroot's thread, waitress's connection slot, are free again)."""
+    closes the connection (cheroot's thread, waitress's connection slot, are free again). The
+    four slow clients (headers and body, over HTTP and HTTPS) at once, each on its own clock."""
     from yingjian.web.server import BODY_SECONDS, HEADER_SECONDS
-    server = served(tls=tls)
-    s = server.connect()
-    start = time.monotonic()
-    if part == "headers":
-        s.sendall(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-        limit = HEADER_SECONDS
-    else:
-        s.sendall(head("/login", 1000))
-        limit = BODY_SECONDS
-    closed = None
-    try:
-        while time.monotonic() - start < limit + 30:
-            s.sendall(b"X" if part == "headers" else b"a")
-            s.settimeout(1.0)
-            try:
-                s.recv(4096)
-            except (socket.timeout, ssl.SSLWantReadError):
-                continue
-            closed = time.monotonic() - start
-            break
-    except (OSError, ssl.SSLError):
-        closed = time.monotonic() - start
-    finally:
-        s.close()
-    assert closed is not None, "still connected"
-    assert limit - 1 <= closed <= limit + 15, closed
-    assert server.latency() < LATENCY
+    servers = {tls: served(tls=tls) for tls in (False, True)}
+    closed: dict[tuple[bool, str], float | None] = {}
+
+    def slow(tls: bool, part: str) -> None:
+        s = servers[tls].connect()
+        start = time.monotonic()
+        if part == "headers":
+            s.sendall(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            limit = HEADER_SECONDS
+        else:
+            s.sendall(head("/login", 1000))
+            limit = BODY_SECONDS
+        closed[(tls, part)] = None
+        try:
+            while time.monotonic() - start < limit + 30:
+                s.sendall(b"X" if part == "headers" else b"a")
+                s.settimeout(1.0)
+                try:
+                    s.recv(4096)
+                except (socket.timeout, ssl.SSLWantReadError):
+                    continue
+                closed[(tls, part)] = time.monotonic() - start
+                break
+        except (OSError, ssl.SSLError):
+            closed[(tls, part)] = time.monotonic() - start
+        finally:
+            s.close()
+    clients = [threading.Thread(target=slow, args=(tls, part))
+               for tls in (False, True) for part in ("headers", "body")]
+    for t in clients:
+        t.start()
+    for t in clients:
+        t.join(BODY_SECONDS + 60)
+    for (tls, part), after in sorted(closed.items()):
+        limit = HEADER_SECONDS if part == "headers" else BODY_SECONDS
+        where = f"{part} over {'https' if tls else 'http'}"
+        assert after is not None, f"{where}: still connected"
+        assert limit - 1 <= after <= limit + 15, (where, after)
+    assert len(closed) == 4
+    for server in servers.values():
+        assert server.latency() < LATENCY
