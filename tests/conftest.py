@@ -27,6 +27,18 @@ def _short_stability_window():
         yield
 
 
+def run_server(srv) -> None:
+    """A waitress server's loop, for `threading.Thread(target=run_server, args=(srv,))`: the
+    test's `srv.close()` ends it, and the loop's select on the closed socket (EBADF) is that
+    ending, not an error of the thread."""
+    import errno
+    try:
+        srv.run()
+    except OSError as e:
+        if e.errno != errno.EBADF:
+            raise
+
+
 def set_watch_options(root: Path, **values) -> None:
     """Edit [watch] values in a workspace's yingjian.toml (tests use short windows)."""
     p = root / "yingjian.toml"

@@ -17,6 +17,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.conftest import run_server
 from click.testing import CliRunner
 
 from tests.test_web import PASSWORD, Client, sha_of, site  # noqa: F401  (the fixture)
@@ -419,7 +421,7 @@ def test_in_chromium_a_lock_is_explained_and_back_after_logout_shows_no_files(si
 
     from tests.test_web import _logged_in
     srv = create_server(site, host="127.0.0.1", port=_free_port(), threads=4)
-    threading.Thread(target=srv.run, daemon=True).start()
+    threading.Thread(target=run_server, args=(srv,), daemon=True).start()
     base = f"http://127.0.0.1:{srv.effective_port}"
     try:
         with sync_playwright() as p:

@@ -3,6 +3,7 @@ holds up another user's page, and many threads reading and deciding at once see 
 archive. (The figure, fast pages' p95 with slow pages in flight, is bench/web_bench.py's.)"""
 import threading
 
+from tests.conftest import run_server
 from tests.test_web import PASSWORD, Client, sha_of, site  # noqa: F401  (the fixture)
 from yingjian.users import Users
 
@@ -57,7 +58,7 @@ def test_a_page_in_flight_holds_up_no_other_page(site):  # noqa: F811
     site.add_url_rule("/_test_slow", "test_slow", slow)
     srv = create_server(site, host="127.0.0.1", port=0, threads=4)
     port = srv.socket.getsockname()[1]
-    threading.Thread(target=srv.run, daemon=True).start()
+    threading.Thread(target=run_server, args=(srv,), daemon=True).start()
     import urllib.request
     try:
         slow_answer = []

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from tests import factories as f
-from tests.conftest import ingest, standard_workspace
+from tests.conftest import ingest, standard_workspace, run_server
 from tests.test_check import STANDARD
 from yingjian.web import create_app, safe_upload_name
 
@@ -158,7 +158,7 @@ def _free_port():
 def server(site):
     from waitress.server import create_server
     srv = create_server(site, host="127.0.0.1", port=_free_port(), threads=4)
-    t = threading.Thread(target=srv.run, daemon=True)
+    t = threading.Thread(target=run_server, args=(srv,), daemon=True)
     t.start()
     yield f"http://127.0.0.1:{srv.effective_port}"
     srv.close()

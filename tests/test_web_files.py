@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests import factories as f
-from tests.conftest import ingest, standard_workspace
+from tests.conftest import ingest, standard_workspace, run_server
 from tests.test_check import STANDARD
 from tests.test_web import PASSWORD, Client, _free_port, _logged_in, browser  # noqa: F401
 from yingjian.web import create_app
@@ -170,7 +170,7 @@ def ocr_server(ocr_site):
     import threading
     from waitress.server import create_server
     srv = create_server(ocr_site, host="127.0.0.1", port=_free_port(), threads=4)
-    t = threading.Thread(target=srv.run, daemon=True)
+    t = threading.Thread(target=run_server, args=(srv,), daemon=True)
     t.start()
     yield f"http://127.0.0.1:{srv.effective_port}"
     srv.close()
