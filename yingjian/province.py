@@ -145,7 +145,9 @@ class Province:
         return Path(self.resolve(name)["root"])
 
     def city(self, name: str) -> Workspace:
-        """A city's workspace, opened once and kept (read only: the province decides nothing)."""
+        """A city's workspace, opened once and kept: the province's pages only read it (it
+        decides nothing unless the city grants it); the province's site serves the city's own
+        app on it too (yingjian/web/site.py)."""
         return self._open(self.resolve(name))
 
     def _open(self, found: dict) -> Workspace:
