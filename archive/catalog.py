@@ -669,8 +669,8 @@ class Catalog(SqliteStore):
     def unfinished_work(self, task: str) -> list[str]:
         """The objects whose `task` a worker began and no run finished (its worker died, its
         message was lost with the broker's data)."""
-        return [r[0] for r in self._db.execute(
-            "SELECT DISTINCT sha FROM work WHERE task = ? AND done_at IS NULL", (task,)).fetchall()]
+        return [r[0] for r in self._tuples(
+            "SELECT DISTINCT sha FROM work WHERE task = ? AND done_at IS NULL", (task,))]
 
     def end_work(self, task: str, sha: str, page: int, engine: str, worker: str) -> bool:
         """Mark a piece of work done whose result is not in the catalog (a thumbnail, a page's

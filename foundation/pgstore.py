@@ -527,10 +527,10 @@ class _Pool:
     back to the database's idle ones by `release_connections`); with the statements
     translated once for all of them and the tables' keys read once."""
 
-    def __init__(self, dsn: str, busy_timeout: float, server: _Server):
+    def __init__(self, dsn: str, busy_timeout: float, server: _Server, search_path: str | None):
         self.dsn, self.path, self.busy_timeout = dsn, redact(dsn), busy_timeout
         self.server = server
-        self.search_path = _search_path(dsn)[1]
+        self.search_path = search_path          # of its address (`_search_path`)
         self.local = threading.local()
         self.conns: list[tuple[weakref.ref, _Connection]] = []
         self.lock = threading.Lock()
@@ -646,12 +646,13 @@ class PgStore:
             key = (self.dsn, float(busy_timeout))
             pool = _POOLS.get(key)
             if pool is None:
-                skey = (_search_path(self.dsn)[0], float(busy_timeout))
+                base, search_path = _search_path(self.dsn)
+                skey = (base, float(busy_timeout))
                 server = _SERVERS.get(skey)
                 if server is None:
                     server = _SERVERS[skey] = _Server(skey)
                 server.pools += 1
-                pool = _POOLS[key] = _Pool(self.dsn, busy_timeout, server)
+                pool = _POOLS[key] = _Pool(self.dsn, busy_timeout, server, search_path)
             pool.stores.add(self)
             self._pool = pool
         try:

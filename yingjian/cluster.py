@@ -218,8 +218,7 @@ class Status:
     since: str = ""
 
     def to_json(self) -> dict:
-        return {**self.backlog, "previews": self.backlog.get("previews", 0),
-                "broker": self.broker, "queues": self.queues, "unacked": self.unacked,
+        return {**self.backlog, "broker": self.broker, "queues": self.queues, "unacked": self.unacked,
                 "broker_error": self.broker_error, "workers": self.workers or [],
                 "since": self.since}
 
