@@ -25,6 +25,11 @@ BATCH_CHECKPOINT_PAGES = 4000        # its automatic checkpoints (SQLite's defau
 Migration = Union[str, Callable[[sqlite3.Connection], None]]
 
 
+def _busy(e: BaseException) -> bool:
+    """SQLite's "database is locked" / "busy": another connection holds what this one needs."""
+    return isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e))
+
+
 def private(path: Path) -> None:
     """Readable by the owner only (POSIX): the workspace database holds password hashes and
     sessions. SQLite gives its -wal and -shm files the database file's mode. On Windows the
@@ -113,7 +118,7 @@ class SqliteStore:
             raise
         except sqlite3.DatabaseError as e:
             self.close()
-            if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
+            if _busy(e):
                 raise CatalogBusy(self.path, busy_timeout) from e
             raise CatalogDamaged(self.path, str(e)) from e
         except BaseException:
@@ -144,7 +149,7 @@ class SqliteStore:
                              check_same_thread=False)
         db.row_factory = sqlite3.Row
         try:
-            db.execute("PRAGMA journal_mode=WAL")
+            self._journal_mode_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
             # a savepoint's undo copies (the ingest's batch holds one per record) in memory: on
@@ -152,7 +157,7 @@ class SqliteStore:
             db.execute("PRAGMA temp_store=MEMORY")
         except sqlite3.DatabaseError as e:
             db.close()
-            if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
+            if _busy(e):
                 raise CatalogBusy(self.path, self.busy_timeout) from e
             raise CatalogDamaged(self.path, str(e)) from e
         with self._conns_lock:
@@ -160,6 +165,23 @@ class SqliteStore:
             self._conns = with_this_thread(self._conns, db)
         self._local.db = db
         return db
+
+    def _journal_mode_wal(self, db: sqlite3.Connection) -> None:
+        """PRAGMA journal_mode=WAL, waiting for the database as any statement does. SQLite answers
+        this pragma "database is locked" at once, without its busy handler, while another
+        connection is making the same new file WAL: two `yingjian watch` (or a watcher and the
+        web app) started together on a new workspace, and one of them stopped there."""
+        deadline = time.monotonic() + self.busy_timeout
+        pause = 0.005
+        while True:
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as e:
+                if not _busy(e) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
     # -- migrations --------------------------------------------------------------------------
 
@@ -221,7 +243,7 @@ class SqliteStore:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as e:
-            if "locked" in str(e) or "busy" in str(e):
+            if _busy(e):
                 raise CatalogBusy(self.path, time.monotonic() - start) from e
             raise
 

@@ -143,11 +143,22 @@ def stop(proc: subprocess.Popen) -> None:
             kill_hard(proc)
 
 
-def wait_until(predicate, timeout: float, what: str, every: float = 0.25):
+def wait_until(predicate, timeout: float, what: str, every: float = 0.25, logs=()):
+    """Poll until `predicate` is true; on timeout the error carries the end of each log in `logs`
+    (the processes' own words are what tells a CI failure from a slow machine)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}" + log_tails(logs))
+
+
+def log_tails(logs, lines: int = 40) -> str:
+    out = []
+    for log in logs:
+        log = Path(log)
+        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else "(none)"
+        out.append(f"\n--- {log.name} ---\n" + "\n".join(text.splitlines()[-lines:]))
+    return "".join(out)

@@ -71,7 +71,8 @@ def test_a_worker_killed_during_ocr_leaves_every_page_read_once(tmp_path, redis_
 
     first = start_worker(ws.config.root, tmp_path / "worker1.log", "--queues", "extract,ocr")
     try:
-        killed_on = wait_until(in_hand, 120, "a page in hand", every=0.02)[0]
+        killed_on = wait_until(in_hand, 120, "a page in hand", every=0.02,
+                               logs=[tmp_path / "worker1.log"])[0]
     finally:
         kill_hard(first)
     before = {p: (r["text"], r["seconds"]) for p, r in ws.catalog.ocr_pages(sha).items()}
@@ -80,7 +81,8 @@ def test_a_worker_killed_during_ocr_leaves_every_page_read_once(tmp_path, redis_
     second = start_worker(ws.config.root, tmp_path / "worker2.log")
     try:        # no requeue: the killed worker's task comes back by itself
         wait_until(lambda: ws.catalog.object(sha)["ocr"] == "done",
-                   visibility_timeout(ws.config.limits) + 90, "the OCR to finish")
+                   visibility_timeout(ws.config.limits) + 90, "the OCR to finish",
+                   logs=[tmp_path / "worker1.log", tmp_path / "worker2.log"])
     finally:
         stop(second)
     pages = ws.catalog.ocr_pages(sha)
@@ -122,8 +124,9 @@ def test_an_emptied_redis_loses_no_work_requeue_and_a_worker_finish_it(tmp_path,
     assert out == {"extract": 3, "ocr_pages": 0, "ocr_files": 0, "previews": 0}
     worker = start_worker(ws.config.root, tmp_path / "worker.log", "--concurrency", "2")
     try:
-        wait_until(lambda: _all_read(ws), 120, "every file read")
-        wait_until(lambda: _previews_done(ws) == 3, 120, "every file's previews drawn")
+        wait_until(lambda: _all_read(ws), 120, "every file read", logs=[tmp_path / "worker.log"])
+        wait_until(lambda: _previews_done(ws) == 3, 120, "every file's previews drawn",
+                   logs=[tmp_path / "worker.log"])
     finally:
         stop(worker)
     rows = {r["name"]: r for r in ws.catalog.files()}
@@ -201,7 +204,7 @@ def test_a_task_sent_twice_is_done_once_and_a_poison_file_does_not_stop_the_work
                    and not redis_server.client().llen("previews") and
                    all(r["state"] != "pending" and r["ocr"] != "pending"
                        for r in ws.catalog.files() if r["name"] != "丢失.txt"),
-                   120, "every task done")
+                   120, "every task done", logs=[tmp_path / "worker.log"])
         time.sleep(1)
     finally:
         stop(worker)
@@ -250,12 +253,13 @@ def test_two_watchers_on_two_shares_at_once_record_no_object_or_version_twice(
                                                       encoding="utf-8")
         from yingjian.workspace import Workspace
         ws = Workspace.open(roots[0][0])
-        wait_until(lambda: len(ws.catalog.files()) == 24, 90, "24 paths recorded")
+        logs = [tmp_path / "watch-0.log", tmp_path / "watch-1.log", ws.config.archive / "watch.log"]
+        wait_until(lambda: len(ws.catalog.files()) == 24, 90, "24 paths recorded", logs=logs)
         for n in range(4):                  # a new version of four of them, on both
             for _, unit_dir in roots:
                 (unit_dir / f"通知{n}.txt").write_text(f"通知 第{n}号(修订)", encoding="utf-8")
         wait_until(lambda: sum(r["versions"] for r in ws.catalog.files()) >= 32, 90,
-                   "the new versions recorded")
+                   "the new versions recorded", logs=logs)
         time.sleep(1.5)                     # a few more rounds of both watchers
     finally:
         for w in watchers:

@@ -284,3 +284,43 @@ def test_a_new_workspace_has_every_store_made_in_order(tmp_path):
         assert isinstance(ws.stores, Stores) and ws.catalog is ws.stores.catalog
     finally:
         ws.close()
+
+
+_OPEN_TOGETHER = """
+import sys, time
+from pathlib import Path
+from archive import Catalog
+base, start, rounds = Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+failed = []
+for n in range(rounds):
+    at = start + n * 0.25
+    while time.time() < at:         # spin: every process opens its round's catalog at once
+        pass
+    (base / str(n)).mkdir(exist_ok=True)
+    try:
+        Catalog(base / str(n) / "catalog.sqlite").close()
+    except Exception as e:
+        failed.append(f"{n}: {type(e).__name__} {e.__context__!r}")
+print("\\n".join(failed))
+"""
+
+
+def test_processes_opening_a_new_catalog_at_once_all_wait_their_turn(tmp_path):
+    """Two watchers (or a watcher and the web app) started together on a new workspace make
+    its catalog at the same moment. SQLite answers the WAL pragma "locked" at once, without
+    waiting, while another connection is making the file WAL: every process must wait for it
+    as for any other statement, and none stop with 'catalog busy'."""
+    import subprocess
+    import sys
+    import time
+    rounds, start = 16, time.time() + 4
+    procs = [subprocess.Popen([sys.executable, "-c", _OPEN_TOGETHER, str(tmp_path), str(start),
+                               str(rounds)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+             for _ in range(5)]
+    failures = [p.communicate(timeout=120)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0] * 5
+    assert [f for f in failures if f] == []
+    for n in range(rounds):
+        cat = Catalog(tmp_path / str(n) / "catalog.sqlite")
+        assert cat.schema_version() == len(Catalog.MIGRATIONS)
+        cat.close()
