@@ -33,14 +33,15 @@ SAMPLE = 400
 K1, B = 1.2, 0.75          # BM25
 
 class IndexRebuilding(querying.QueryError):
-    """The index is being made again (a new index version, or `reindex`): `done` and `total`
-    files so far, when known."""
+    """The index is being made again (a new index version, or `reindex`), or made for the first
+    time (`first`: a new workspace's first files): `done` and `total` files so far, when known."""
 
-    def __init__(self, done=None, total=None):
+    def __init__(self, done=None, total=None, first: bool = False):
         if done is None:
             super().__init__("index_rebuilding_unknown")
         else:
-            super().__init__("index_rebuilding", done=done, total=total)
+            super().__init__("index_building" if first else "index_rebuilding",
+                             done=done, total=total)
 
 
 def document(*, path: str, sha: str, unit: str, kind: str, name: str, text: str, date: str,
@@ -165,6 +166,8 @@ class SearchIndex:
 
     def _sync(self, catalog, items_of, progress, fresh: bool) -> int:
         meta = store.read_meta(self.folder)
+        # no index before (or a first one a crash left half made): the first, not a rebuild
+        first = not fresh and (not meta or bool(meta.get("first") and meta.get("building")))
         if fresh or not store.current(meta) or meta.get("building"):
             # an index of another version, a damaged one, or one a crash left half built:
             # start from nothing, so that no document is added twice
@@ -176,7 +179,7 @@ class SearchIndex:
             return 0
         building = cursor == 0
         if building:
-            store.write_meta(self.folder, building=1, done=0, total=len(changed))
+            store.write_meta(self.folder, building=1, done=0, total=len(changed), first=int(first))
         ix = self._index(meta["epoch"])
         for start in range(0, len(changed), COMMIT_EVERY):
             chunk = changed[start:start + COMMIT_EVERY]
@@ -200,7 +203,7 @@ class SearchIndex:
                 store.write_meta(self.folder, done=done)
             if progress:
                 progress(done, len(changed))
-        store.write_meta(self.folder, seq=seq, building=0)
+        store.write_meta(self.folder, seq=seq, building=0, first=0)
         return len(changed)
 
     def rebuild(self, catalog, items_of=None, progress=None) -> int:
@@ -221,7 +224,8 @@ class SearchIndex:
             self.close()
             return _Docs()                      # nothing indexed yet
         if meta.get("building"):
-            raise IndexRebuilding(done=meta.get("done", 0), total=meta.get("total", "?"))
+            raise IndexRebuilding(done=meta.get("done", 0), total=meta.get("total", "?"),
+                                  first=bool(meta.get("first")))
         for attempt in range(3):
             try:
                 ix = self._index(meta["epoch"])

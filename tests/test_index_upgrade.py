@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from indexer import IndexRebuilding, SearchIndex
+from indexer import IndexRebuilding, SearchIndex, store
 from tests import factories as f
 from tests.conftest import ingest
 from yingjian.cli import cli
@@ -55,7 +55,6 @@ def sqlite_postings_index(folder):
 
 
 def assert_index_of_this_version(index_dir):
-    from indexer import store
     names = {p.name for p in index_dir.iterdir()}
     assert not {"yingjian.json", "postings.sqlite", "writer.lock"} & names, names
     assert not any(n.startswith(("MAIN", "_MAIN")) for n in names), names
@@ -149,3 +148,31 @@ def test_a_second_writer_is_told_the_index_is_busy(ws, inbox):
         holder.stdin.close()
         holder.wait(30)
     assert ws.sync_index() == 1
+
+
+def test_a_search_during_the_first_build_says_the_index_is_being_made(ws, inbox, monkeypatch):
+    """A new workspace's first files: a search meanwhile (another process) says the index is
+    being made and how far, not that it is being rebuilt for a new version (there was none);
+    once the first build is done, a rebuild (reindex) says rebuilt again."""
+    from indexer import search as search_module
+    monkeypatch.setattr(search_module, "COMMIT_EVERY", 2)
+    for i in range(5):
+        f.docx_file(inbox / f"人武部/纪要{i}.docx", [f"第{i}次议军会议纪要"])
+    ingest(ws)                              # archived and read; the index not made yet
+    assert not (ws.config.index / store.META_NAME).exists()
+    other = SearchIndex(ws.config.index, catalog=ws.catalog)
+    seen = []
+
+    def progress(done, total):
+        if done < total:
+            with pytest.raises(IndexRebuilding) as e:
+                other.search("议军")
+            seen.append(describe(e.value).text)
+
+    ws.index.sync(ws.catalog, items_of=ws.items_of, progress=progress)
+    assert seen and "搜索索引正在建立(已完成 2/5 个文件)" in seen[0], seen
+    assert other.search("议军会议").total == 5
+    seen.clear()
+    ws.index.rebuild(ws.catalog, items_of=ws.items_of, progress=progress)
+    assert seen and "搜索索引正在按新版本重建" in seen[0], seen
+    other.close()

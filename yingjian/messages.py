@@ -305,6 +305,7 @@ ERRORS: dict[str, tuple[str, str]] = {
     "query_only_negative": ("只有排除条件(NOT / -),请至少输入一个要查找的词",
                             "例如:yingjian search 八一 -草稿"),
     "index_rebuilding": ("搜索索引正在按新版本重建(已完成 {done}/{total} 个文件),请稍后再搜索", ""),
+    "index_building": ("搜索索引正在建立(已完成 {done}/{total} 个文件),请稍后再搜索", ""),
     "index_rebuilding_unknown": ("搜索索引正在按新版本重建,请稍后再搜索",
                                  "下次 yingjian ingest 或 watch 会完成重建"),
     # the standard (the problems themselves are listed below)
