@@ -305,6 +305,7 @@ print("\\n".join(failed))
 """
 
 
+@pytest.mark.slow
 def test_processes_opening_a_new_catalog_at_once_all_wait_their_turn(tmp_path):
     """Two watchers (or a watcher and the web app) started together on a new workspace make
     its catalog at the same moment. SQLite answers the WAL pragma "locked" at once, without
