@@ -106,13 +106,17 @@ def test_the_index_of_a_real_0_1_0_workspace_is_rebuilt_by_itself(tmp_path):
     reader.close()
 
 
-def test_a_search_during_a_rebuild_says_how_far_it_is(ws, inbox, monkeypatch):
+def test_a_search_during_a_build_says_how_far_it_is(ws, inbox, monkeypatch):
+    """A search meanwhile (as another process would) says how far the index is: a new
+    workspace's first build says the index is being made, not rebuilt for a new version (there
+    was none); a rebuild (reindex, a new version) says rebuilt."""
     from indexer import search as search_module
     monkeypatch.setattr(search_module, "COMMIT_EVERY", 2)
     for i in range(5):
         f.docx_file(inbox / f"人武部/纪要{i}.docx", [f"第{i}次议军会议纪要"])
-    ingest(ws)
-    other = SearchIndex(ws.config.index, catalog=ws.catalog)     # as another process would
+    ingest(ws)                              # archived and read; the index not made yet
+    assert not (ws.config.index / store.META_NAME).exists()
+    other = SearchIndex(ws.config.index, catalog=ws.catalog)
     seen = []
 
     def progress(done, total):
@@ -121,8 +125,12 @@ def test_a_search_during_a_rebuild_says_how_far_it_is(ws, inbox, monkeypatch):
                 other.search("议军")
             seen.append(describe(e.value).text)
 
+    ws.index.sync(ws.catalog, items_of=ws.items_of, progress=progress)
+    assert seen and "搜索索引正在建立(已完成 2/5 个文件)" in seen[0], seen
+    assert other.search("议军会议").total == 5
+    seen.clear()
     ws.index.rebuild(ws.catalog, items_of=ws.items_of, progress=progress)
-    assert seen and "已完成 2/5 个文件" in seen[0]
+    assert seen and "搜索索引正在按新版本重建(已完成 2/5 个文件)" in seen[0], seen
     assert other.search("议军会议").total == 5
     other.close()
 
@@ -148,31 +156,3 @@ def test_a_second_writer_is_told_the_index_is_busy(ws, inbox):
         holder.stdin.close()
         holder.wait(30)
     assert ws.sync_index() == 1
-
-
-def test_a_search_during_the_first_build_says_the_index_is_being_made(ws, inbox, monkeypatch):
-    """A new workspace's first files: a search meanwhile (another process) says the index is
-    being made and how far, not that it is being rebuilt for a new version (there was none);
-    once the first build is done, a rebuild (reindex) says rebuilt again."""
-    from indexer import search as search_module
-    monkeypatch.setattr(search_module, "COMMIT_EVERY", 2)
-    for i in range(5):
-        f.docx_file(inbox / f"人武部/纪要{i}.docx", [f"第{i}次议军会议纪要"])
-    ingest(ws)                              # archived and read; the index not made yet
-    assert not (ws.config.index / store.META_NAME).exists()
-    other = SearchIndex(ws.config.index, catalog=ws.catalog)
-    seen = []
-
-    def progress(done, total):
-        if done < total:
-            with pytest.raises(IndexRebuilding) as e:
-                other.search("议军")
-            seen.append(describe(e.value).text)
-
-    ws.index.sync(ws.catalog, items_of=ws.items_of, progress=progress)
-    assert seen and "搜索索引正在建立(已完成 2/5 个文件)" in seen[0], seen
-    assert other.search("议军会议").total == 5
-    seen.clear()
-    ws.index.rebuild(ws.catalog, items_of=ws.items_of, progress=progress)
-    assert seen and "搜索索引正在按新版本重建" in seen[0], seen
-    other.close()
