@@ -206,11 +206,12 @@ class SearchIndex:
         store.write_meta(self.folder, seq=seq, building=0, first=0)
         return len(changed)
 
-    def rebuild(self, catalog, items_of=None, progress=None) -> int:
-        """Make the index again from the catalog."""
+    def rebuild(self, catalog, items_of=None, progress=None, wait: float = 0.0) -> int:
+        """Make the index again from the catalog, waiting up to `wait` seconds for another
+        process's sync to end (IndexBusy after that)."""
         if self.catalog is None:
             self.catalog = catalog
-        with store.writer_lock(self.folder):
+        with store.writer_lock(self.folder, wait=wait):
             return self._sync_locked(catalog, items_of, progress, fresh=True)
 
     # -- asking ----------------------------------------------------------------------------

@@ -150,6 +150,38 @@ def test_a_second_writer_is_told_the_index_is_busy(ws, inbox):
     assert ws.sync_index() == 1
 
 
+def test_reindex_beside_a_process_syncing_the_index_waits_its_turn_then_says_so(ws, inbox):
+    """`yingjian reindex` while another process (a watcher, a search catching up) holds the
+    index: it waits as for the catalog (busy_timeout), rebuilds once the other is done, and
+    past the wait says so in a sentence; it used to stop at once as an unexpected error."""
+    f.docx_file(inbox / "人武部/a.docx", ["议军会议纪要"])
+    ingest(ws)
+    ws.close()
+    toml = ws.config.root / "yingjian.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("busy_timeout = 30", "busy_timeout = 1"),
+                    encoding="utf-8")
+    reindex = [sys.executable, "-m", "yingjian", "-w", str(ws.config.root), "reindex"]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from indexer import store\n"
+         "with store.writer_lock(Path(sys.argv[1])):\n    print('held', flush=True); sys.stdin.read()",
+         str(ws.config.index)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        told = subprocess.run(reindex, capture_output=True, text=True, timeout=120)
+        assert told.returncode == 1, told.stderr
+        assert "搜索索引正由另一个程序更新" in told.stderr and "错误编号" not in told.stderr
+        toml.write_text(toml.read_text(encoding="utf-8").replace("busy_timeout = 1", "busy_timeout = 60"),
+                        encoding="utf-8")
+        waiting = subprocess.Popen(reindex, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)                        # it is waiting for the holder by now (or soon)
+    finally:
+        holder.stdin.close()
+        holder.wait(30)
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert "搜索索引已重建:1 个文件" in out
+
+
 def test_a_search_during_the_first_build_says_the_index_is_being_made(ws, inbox, monkeypatch):
     """A new workspace's first files: a search meanwhile (another process) says the index is
     being made and how far, not that it is being rebuilt for a new version (there was none);
