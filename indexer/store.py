@@ -82,6 +82,10 @@ def write_meta(folder: Path, **values) -> dict:
     """Update the version file (written aside, then renamed: never half written)."""
     meta = read_meta(folder)
     meta.update(values)
+    return _replace_meta(folder, meta)
+
+
+def _replace_meta(folder: Path, meta: dict) -> dict:
     tmp = folder / (META_NAME + ".tmp")
     tmp.write_text(json.dumps(meta), encoding="utf-8")
     os.replace(tmp, folder / META_NAME)
@@ -137,10 +141,11 @@ _THREAD_LOCKS_LOCK = threading.Lock()
 # -- making, opening, writing ------------------------------------------------------------------
 
 def discard(folder: Path) -> None:
-    """Remove every file of the index (damaged, or of an older version), the lock aside."""
+    """Remove every file of the index (damaged, or of an older version), the lock and the
+    version file aside."""
     if folder.is_dir():
         for p in folder.iterdir():
-            if p.name == LOCK_NAME:
+            if p.name in (LOCK_NAME, META_NAME):
                 continue
             if p.is_dir():
                 shutil.rmtree(p, ignore_errors=True)
@@ -152,11 +157,14 @@ def discard(folder: Path) -> None:
 
 
 def create(folder: Path, **meta) -> dict:
-    """A new, empty index of this version; returns its version file."""
-    discard(folder)
+    """A new, empty index of this version; returns its version file. The version file says
+    `meta` (a rebuild: `building`) before the old files go, so that a reader meanwhile never
+    takes the emptied folder for a complete index of nothing."""
     folder.mkdir(parents=True, exist_ok=True)
+    _replace_meta(folder, dict(schema=SCHEMA_VERSION, seq=0, **meta))      # no epoch: no index yet
+    discard(folder)
     index.create_in(str(folder), schema(), indexname=INDEX_NAME).close()
-    return write_meta(folder, schema=SCHEMA_VERSION, epoch=uuid.uuid4().hex, seq=0, **meta)
+    return write_meta(folder, epoch=uuid.uuid4().hex)
 
 
 def open_index(folder: Path):

@@ -182,6 +182,51 @@ def test_reindex_beside_a_process_syncing_the_index_waits_its_turn_then_says_so(
     assert "搜索索引已重建:1 个文件" in out
 
 
+_SLOW_REINDEX = """
+import sys, time
+from archive.catalog import Catalog
+from yingjian.workspace import Workspace
+changed_since = Catalog.changed_since
+
+
+def slow(self, seq):            # a catalog of 100,000 files: reading its changes takes a while
+    print("reading", flush=True)
+    time.sleep(3)
+    return changed_since(self, seq)
+
+
+Catalog.changed_since = slow
+Workspace.open(sys.argv[1]).rebuild_index()
+"""
+
+
+def test_a_search_while_reindex_starts_never_takes_the_emptied_index_for_complete(ws, inbox):
+    """While `reindex` reads what it is to index (long on a big archive), a search in another
+    process finds the whole archive in the old index or is told the index is being made; it
+    used to find nothing, as if the archive were empty: the old index had been emptied first,
+    its version file saying "complete"."""
+    for i in range(3):
+        f.docx_file(inbox / f"人武部/纪要{i}.docx", [f"第{i}次议军会议纪要"])
+    ingest(ws)
+    ws.sync_index()
+    assert ws.search("议军").total == 3
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_REINDEX, str(ws.config.root)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "reading", proc.stderr.read()
+        other = SearchIndex(ws.config.index, catalog=ws.catalog)
+        try:
+            seen = other.search("议军").total
+        except IndexRebuilding as e:
+            seen = describe(e).text
+        other.close()
+    finally:
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert seen == 3 or "搜索索引正在" in str(seen)     # the old index whole, or "being made"
+    assert ws.search("议军").total == 3
+
+
 def test_a_search_during_the_first_build_says_the_index_is_being_made(ws, inbox, monkeypatch):
     """A new workspace's first files: a search meanwhile (another process) says the index is
     being made and how far, not that it is being rebuilt for a new version (there was none);
