@@ -549,6 +549,10 @@ class Ingestor:
                             problems += [] if known else [(rel, self._too_deep())]
                         else:
                             self._expand(inner, problems)
+                # a zip of thousands of files is no one transaction: its members commit as
+                # files do, so the clerk's decision waits a batch, not the whole zip (the zip
+                # is marked expanded only at the end: a kill midway expands it again)
+                self.batch_tick()
         if too_deep:
             self.catalog.set_problems({s.sha: self._too_deep() for s in too_deep},
                                       [(s.id, s.sha) for s in too_deep])

@@ -20,6 +20,8 @@ from .errors import CatalogBusy, CatalogDamaged, StoreFull
 
 BATCH_CACHE_KIB = 32 * 1024          # page cache of a connection that writes in batches
 BATCH_CHECKPOINT_PAGES = 4000        # its automatic checkpoints (SQLite's default is 1,000)
+BEGIN_POLL = 0.002                   # a writer waiting for the lock looks this often
+HANDOFF_SECONDS = 0.01               # a batch writer leaves the lock free this long between batches
 
 # a migration is a SQL script (statements separated by ";") or a function of the connection
 Migration = Union[str, Callable[[sqlite3.Connection], None]]
@@ -239,13 +241,28 @@ class SqliteStore:
         return self._batch_open
 
     def _begin(self) -> None:
+        """BEGIN IMMEDIATE, waiting up to busy_timeout for another process's write, looking
+        every BEGIN_POLL seconds rather than through SQLite's busy handler, which sleeps up to
+        100 ms between two looks: a batch writer (an ingest pass, a watcher's start-up scan)
+        lets go of the lock only for HANDOFF_SECONDS between two batches, and a clerk's decision
+        beside it used to miss every such moment and fail 'catalog busy' after busy_timeout."""
+        db = self._db
         start = time.monotonic()
+        db.execute("PRAGMA busy_timeout = 0")
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as e:
-            if _busy(e):
-                raise CatalogBusy(self.path, time.monotonic() - start) from e
-            raise
+            while True:
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as e:
+                    if not _busy(e):
+                        raise
+                    waited = time.monotonic() - start
+                    if waited + BEGIN_POLL > self.busy_timeout:
+                        raise CatalogBusy(self.path, waited) from e
+                time.sleep(BEGIN_POLL)
+        finally:
+            db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
 
     def _commit(self) -> None:
         self._db.execute("COMMIT")
@@ -302,6 +319,9 @@ class SqliteStore:
             raise
         self._batch_open = False
         if not end:
+            # a moment with the lock free, for a writer waiting beside (it looks every
+            # BEGIN_POLL): taken again at once, it was free only for microseconds
+            time.sleep(HANDOFF_SECONDS)
             self.begin_batch()
 
     def rollback_batch(self) -> None:

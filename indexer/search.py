@@ -166,19 +166,28 @@ class SearchIndex:
 
     def _sync(self, catalog, items_of, progress, fresh: bool) -> int:
         meta = store.read_meta(self.folder)
-        # no index before (or a first one a crash left half made): the first, not a rebuild
-        first = not fresh and (not meta or bool(meta.get("first") and meta.get("building")))
-        if fresh or not store.current(meta) or meta.get("building"):
+        # the first build, not a rebuild: no index before, or one that never held anything (a
+        # watcher's start on a new workspace makes it empty), or a first one a crash left half made
+        first = not fresh and (
+            (not meta and not store.has_files(self.folder))
+            or (store.current(meta) and not meta.get("building") and not int(meta.get("seq", 0)))
+            or bool(meta.get("first") and meta.get("building")))
+        made = fresh or not store.current(meta) or meta.get("building")
+        if made:
             # an index of another version, a damaged one, or one a crash left half built:
-            # start from nothing, so that no document is added twice
+            # start from nothing, so that no document is added twice; what is to be done is
+            # read first, and readers are told the index is being made from before its old
+            # files go until its last file is in
             self.close()
-            meta = store.create(self.folder, building=0)
-        cursor = int(meta.get("seq", 0))
-        seq, changed = catalog.changed_since(cursor)
+            seq, changed = catalog.changed_since(0)
+            meta = store.create(self.folder, building=int(bool(changed)), done=0,
+                                total=len(changed), first=int(first))
+        else:
+            seq, changed = catalog.changed_since(int(meta.get("seq", 0)))
         if not changed:
             return 0
-        building = cursor == 0
-        if building:
+        building = made or int(meta.get("seq", 0)) == 0
+        if building and not made:
             store.write_meta(self.folder, building=1, done=0, total=len(changed), first=int(first))
         ix = self._index(meta["epoch"])
         for start in range(0, len(changed), COMMIT_EVERY):
@@ -206,11 +215,12 @@ class SearchIndex:
         store.write_meta(self.folder, seq=seq, building=0, first=0)
         return len(changed)
 
-    def rebuild(self, catalog, items_of=None, progress=None) -> int:
-        """Make the index again from the catalog."""
+    def rebuild(self, catalog, items_of=None, progress=None, wait: float = 0.0) -> int:
+        """Make the index again from the catalog, waiting up to `wait` seconds for another
+        process's sync to end (IndexBusy after that)."""
         if self.catalog is None:
             self.catalog = catalog
-        with store.writer_lock(self.folder):
+        with store.writer_lock(self.folder, wait=wait):
             return self._sync_locked(catalog, items_of, progress, fresh=True)
 
     # -- asking ----------------------------------------------------------------------------

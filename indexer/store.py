@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +34,17 @@ STORED = ("path", "sha", "unit", "kind", "name", "date", "items", "status", "len
 
 
 class Busy(Exception):
-    """Another process is writing the index."""
+    """Another process is writing the index (and went on longer than we were willing to wait)."""
+
+    code = "index_busy"
+
+    def __init__(self, folder: str, waited: float = 0.0):
+        super().__init__(folder)
+        self.folder, self.waited = folder, waited
+
+    @property
+    def data(self) -> dict:
+        return {"path": self.folder, "waited": self.waited}
 
 
 class Damaged(Exception):
@@ -71,6 +82,10 @@ def write_meta(folder: Path, **values) -> dict:
     """Update the version file (written aside, then renamed: never half written)."""
     meta = read_meta(folder)
     meta.update(values)
+    return _replace_meta(folder, meta)
+
+
+def _replace_meta(folder: Path, meta: dict) -> dict:
     tmp = folder / (META_NAME + ".tmp")
     tmp.write_text(json.dumps(meta), encoding="utf-8")
     os.replace(tmp, folder / META_NAME)
@@ -87,21 +102,29 @@ def has_files(folder: Path) -> bool:
 
 
 @contextmanager
-def writer_lock(folder: Path):
+def writer_lock(folder: Path, wait: float = 0.0):
     """Held for a whole sync; a writer in another process gets Busy at once instead of waiting
-    (it is keeping the index current). An OS file lock (Whoosh's own), released by the OS if the
-    process dies. A second thread of the same process waits for the first, up to
-    THREAD_WAIT_SECONDS, then syncs what is left: the web app's upload, made searchable "at
-    once", must not return while its background OCR thread is still writing the same files."""
+    (it is keeping the index current), or after `wait` seconds (a rebuild, which must be done
+    by this process: `yingjian reindex` beside a watcher that is syncing). An OS file lock
+    (Whoosh's own), released by the OS if the process dies. A second thread of the same process
+    waits for the first, up to THREAD_WAIT_SECONDS, then syncs what is left: the web app's
+    upload, made searchable "at once", must not return while its background OCR thread is still
+    writing the same files."""
     folder.mkdir(parents=True, exist_ok=True)
     with _THREAD_LOCKS_LOCK:
         mine = _THREAD_LOCKS.setdefault(os.path.abspath(folder), threading.Lock())
-    if not mine.acquire(timeout=THREAD_WAIT_SECONDS):
-        raise Busy(str(folder))
+    if not mine.acquire(timeout=max(THREAD_WAIT_SECONDS, wait)):
+        raise Busy(str(folder), max(THREAD_WAIT_SECONDS, wait))
     try:
         lock = FileStorage(str(folder)).lock(LOCK_NAME)
-        if not lock.acquire(blocking=False):
-            raise Busy(str(folder))
+        start = time.monotonic()
+        pause = 0.05
+        while not lock.acquire(blocking=False):
+            waited = time.monotonic() - start
+            if waited + pause > wait:
+                raise Busy(str(folder), waited)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
         try:
             yield
         finally:
@@ -118,10 +141,11 @@ _THREAD_LOCKS_LOCK = threading.Lock()
 # -- making, opening, writing ------------------------------------------------------------------
 
 def discard(folder: Path) -> None:
-    """Remove every file of the index (damaged, or of an older version), the lock aside."""
+    """Remove every file of the index (damaged, or of an older version), the lock and the
+    version file aside."""
     if folder.is_dir():
         for p in folder.iterdir():
-            if p.name == LOCK_NAME:
+            if p.name in (LOCK_NAME, META_NAME):
                 continue
             if p.is_dir():
                 shutil.rmtree(p, ignore_errors=True)
@@ -133,11 +157,14 @@ def discard(folder: Path) -> None:
 
 
 def create(folder: Path, **meta) -> dict:
-    """A new, empty index of this version; returns its version file."""
-    discard(folder)
+    """A new, empty index of this version; returns its version file. The version file says
+    `meta` (a rebuild: `building`) before the old files go, so that a reader meanwhile never
+    takes the emptied folder for a complete index of nothing."""
     folder.mkdir(parents=True, exist_ok=True)
+    _replace_meta(folder, dict(schema=SCHEMA_VERSION, seq=0, **meta))      # no epoch: no index yet
+    discard(folder)
     index.create_in(str(folder), schema(), indexname=INDEX_NAME).close()
-    return write_meta(folder, schema=SCHEMA_VERSION, epoch=uuid.uuid4().hex, seq=0, **meta)
+    return write_meta(folder, epoch=uuid.uuid4().hex)
 
 
 def open_index(folder: Path):

@@ -252,6 +252,61 @@ def test_catalog_held_by_another_process_waits_then_says_so(ws, inbox):
     assert res.returncode == 0 and '"ingested": 1' in res.stdout
 
 
+_SLOW_PASS = """
+import sys, time
+from archive.catalog import Catalog
+from yingjian.workspace import Workspace
+record = Catalog.record
+
+
+def slow(self, **kw):             # the pace of files read in the guarded reader, 10 ms each
+    time.sleep(0.01)
+    print("recorded", flush=True)
+    return record(self, **kw)
+
+
+Catalog.record = slow
+ws = Workspace.open(sys.argv[1])
+ws.ingestor(stable_seconds=0, incomplete_after=0).ingest_pass()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arrives", ["folder", "zip"])
+def test_a_decision_beside_a_long_ingest_pass_waits_for_a_batch_not_the_pass(ws, inbox, arrives):
+    """A clerk's decision while a pass archives a thousand files (a watcher's start-up scan, a
+    unit's big zip) gets the catalog between two of the pass's batches. It used to wait out
+    the whole pass and fail 'catalog busy': the pass took the lock again the moment it had
+    committed, and a zip's members were all one transaction."""
+    _disable_ocr(ws.config.root)
+    p = ws.config.root / "yingjian.toml"
+    p.write_text(p.read_text(encoding="utf-8").replace("busy_timeout = 30", "busy_timeout = 3"),
+                 encoding="utf-8")
+    (inbox / "人武部/纪要.txt").write_text("议军会议纪要 2021年3月1日", encoding="utf-8")
+    ingest(ws)
+    ws.close()
+    texts = {f"记录{i:04d}.txt": f"第{i}号记录 2021年5月1日".encode() for i in range(1000)}
+    if arrives == "zip":
+        f.zip_with_names(inbox / "教育局/全年记录.zip", texts)
+    else:
+        for name, data in texts.items():
+            (inbox / "教育局" / name).write_bytes(data)
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_PASS, str(ws.config.root)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        for _ in range(50):               # well into the pass's batches
+            assert proc.stdout.readline(), "the pass ended before the decision"
+        res = subprocess.run([sys.executable, "-m", "yingjian", "-w", str(ws.config.root), "assign",
+                              "人武部/纪要.txt", "2.1a"], capture_output=True, text=True, timeout=120)
+        overlapped = proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+    assert res.returncode == 0, res.stderr
+    assert overlapped, "the pass had ended: the decision did not have to wait for it"
+
+
 def test_a_damaged_catalog_page_is_not_mistaken_for_an_empty_archive(ws, inbox):
     f.docx_file(inbox / "人武部/总结.docx", ["总结"])
     ingest(ws)

@@ -114,8 +114,9 @@ def test_a_search_during_a_build_says_how_far_it_is(ws, inbox, monkeypatch):
     monkeypatch.setattr(search_module, "COMMIT_EVERY", 2)
     for i in range(5):
         f.docx_file(inbox / f"人武部/纪要{i}.docx", [f"第{i}次议军会议纪要"])
-    ingest(ws)                              # archived and read; the index not made yet
-    assert not (ws.config.index / store.META_NAME).exists()
+    ws.sync_index()                         # a watcher's start on the new workspace: empty
+    assert store.read_meta(ws.config.index)["seq"] == 0
+    ingest(ws)                              # archived and read; the index not brought up yet
     other = SearchIndex(ws.config.index, catalog=ws.catalog)
     seen = []
 
@@ -156,3 +157,81 @@ def test_a_second_writer_is_told_the_index_is_busy(ws, inbox):
         holder.stdin.close()
         holder.wait(30)
     assert ws.sync_index() == 1
+
+
+def test_reindex_beside_a_process_syncing_the_index_waits_its_turn_then_says_so(ws, inbox):
+    """`yingjian reindex` while another process (a watcher, a search catching up) holds the
+    index: it waits as for the catalog (busy_timeout), rebuilds once the other is done, and
+    past the wait says so in a sentence; it used to stop at once as an unexpected error."""
+    f.docx_file(inbox / "人武部/a.docx", ["议军会议纪要"])
+    ingest(ws)
+    ws.close()
+    toml = ws.config.root / "yingjian.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("busy_timeout = 30", "busy_timeout = 1"),
+                    encoding="utf-8")
+    reindex = [sys.executable, "-m", "yingjian", "-w", str(ws.config.root), "reindex"]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from indexer import store\n"
+         "with store.writer_lock(Path(sys.argv[1])):\n    print('held', flush=True); sys.stdin.read()",
+         str(ws.config.index)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        told = subprocess.run(reindex, capture_output=True, text=True, timeout=120)
+        assert told.returncode == 1, told.stderr
+        assert "搜索索引正由另一个程序更新" in told.stderr and "错误编号" not in told.stderr
+        toml.write_text(toml.read_text(encoding="utf-8").replace("busy_timeout = 1", "busy_timeout = 60"),
+                        encoding="utf-8")
+        waiting = subprocess.Popen(reindex, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)                        # it is waiting for the holder by now (or soon)
+    finally:
+        holder.stdin.close()
+        holder.wait(30)
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert "搜索索引已重建:1 个文件" in out
+
+
+_SLOW_REINDEX = """
+import sys, time
+from archive.catalog import Catalog
+from yingjian.workspace import Workspace
+changed_since = Catalog.changed_since
+
+
+def slow(self, seq):            # a catalog of 100,000 files: reading its changes takes a while
+    print("reading", flush=True)
+    time.sleep(3)
+    return changed_since(self, seq)
+
+
+Catalog.changed_since = slow
+Workspace.open(sys.argv[1]).rebuild_index()
+"""
+
+
+def test_a_search_while_reindex_starts_never_takes_the_emptied_index_for_complete(ws, inbox):
+    """While `reindex` reads what it is to index (long on a big archive), a search in another
+    process finds the whole archive in the old index or is told the index is being made; it
+    used to find nothing, as if the archive were empty: the old index had been emptied first,
+    its version file saying "complete"."""
+    for i in range(3):
+        f.docx_file(inbox / f"人武部/纪要{i}.docx", [f"第{i}次议军会议纪要"])
+    ingest(ws)
+    ws.sync_index()
+    assert ws.search("议军").total == 3
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_REINDEX, str(ws.config.root)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "reading", proc.stderr.read()
+        other = SearchIndex(ws.config.index, catalog=ws.catalog)
+        try:
+            seen = other.search("议军").total
+        except IndexRebuilding as e:
+            seen = describe(e).text
+        other.close()
+    finally:
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert seen == 3 or "搜索索引正在" in str(seen)     # the old index whole, or "being made"
+    assert ws.search("议军").total == 3
+

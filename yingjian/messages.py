@@ -305,6 +305,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     "query_only_negative": ("只有排除条件(NOT / -),请至少输入一个要查找的词",
                             "例如:yingjian search 八一 -草稿"),
     "index_rebuilding": ("搜索索引正在按新版本重建(已完成 {done}/{total} 个文件),请稍后再搜索", ""),
+    "index_busy": ("搜索索引正由另一个程序更新(已等待 {waited:.0f} 秒)",
+                   "稍后再试,或等正在运行的另一个 yingjian(如 watch 的首次建立索引)完成"),
     "index_building": ("搜索索引正在建立(已完成 {done}/{total} 个文件),请稍后再搜索", ""),
     "index_rebuilding_unknown": ("搜索索引正在按新版本重建,请稍后再搜索",
                                  "下次 yingjian ingest 或 watch 会完成重建"),

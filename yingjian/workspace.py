@@ -245,8 +245,11 @@ class Workspace:
         return self.index.search(query, text_of=self.text_of, **options)
 
     def rebuild_index(self, progress=None) -> int:
-        """Rebuild the search index from the catalog, with every file's materials."""
-        return self.index.rebuild(self.catalog, items_of=self._items_of(), progress=progress)
+        """Rebuild the search index from the catalog, with every file's materials. A watcher's
+        or another command's sync in progress is waited for as the catalog is (busy_timeout),
+        then IndexBusy, a sentence for the clerk."""
+        return self.index.rebuild(self.catalog, items_of=self._items_of(), progress=progress,
+                                  wait=self.config.busy_timeout)
 
     # -- readiness and reports ---------------------------------------------------------------
 
