@@ -136,18 +136,25 @@ def test_a_search_during_a_build_says_how_far_it_is(ws, inbox, monkeypatch):
     other.close()
 
 
+def _hold_index(folder: Path) -> subprocess.Popen:
+    """Another process holding the index's writer lock (as a watcher's sync does) until its
+    stdin is closed."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from indexer import store\n"
+         "with store.writer_lock(Path(sys.argv[1])):\n    print('held', flush=True); sys.stdin.read()",
+         str(folder)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert holder.stdout.readline().strip() == b"held"
+    return holder
+
+
 def test_a_second_writer_is_told_the_index_is_busy(ws, inbox):
     """Another process writing the index (a watcher beside `serve`): this one is told at once,
     and searches what is there; once that process is done, it syncs."""
     from indexer import IndexBusy
     f.docx_file(inbox / "人武部/a.docx", ["议军会议纪要"])
     ingest(ws)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from pathlib import Path; from indexer import store\n"
-         "with store.writer_lock(Path(sys.argv[1])):\n    print('held', flush=True); sys.stdin.read()",
-         str(ws.config.index)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    holder = _hold_index(ws.config.index)
     try:
-        assert holder.stdout.readline().strip() == b"held"
         start = time.monotonic()
         with pytest.raises(IndexBusy):
             SearchIndex(ws.config.index).sync(ws.catalog)
@@ -170,12 +177,8 @@ def test_reindex_beside_a_process_syncing_the_index_waits_its_turn_then_says_so(
     toml.write_text(toml.read_text(encoding="utf-8").replace("busy_timeout = 30", "busy_timeout = 1"),
                     encoding="utf-8")
     reindex = [sys.executable, "-m", "yingjian", "-w", str(ws.config.root), "reindex"]
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from pathlib import Path; from indexer import store\n"
-         "with store.writer_lock(Path(sys.argv[1])):\n    print('held', flush=True); sys.stdin.read()",
-         str(ws.config.index)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    holder = _hold_index(ws.config.index)
     try:
-        assert holder.stdout.readline().strip() == b"held"
         told = subprocess.run(reindex, capture_output=True, text=True, timeout=120)
         assert told.returncode == 1, told.stderr
         assert "搜索索引正由另一个程序更新" in told.stderr and "错误编号" not in told.stderr
