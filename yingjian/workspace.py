@@ -212,7 +212,11 @@ class Workspace:
             if old is not None:
                 self.catalog.log_changed(None, "standard")
             self.decisions.keep_only(fingerprint)     # the caches of the old standard go
-            fp_file.write_text(fingerprint, encoding="utf-8")
+            # written aside, then renamed: another process reading it meanwhile (or after a
+            # power cut) never sees it empty, which would redo every file's index entry
+            tmp = fp_file.with_name(f"{fp_file.name}.{os.getpid()}.tmp")
+            tmp.write_text(fingerprint, encoding="utf-8")
+            os.replace(tmp, fp_file)
         return self.items_of
 
     def catch_up(self, progress=None) -> int:
