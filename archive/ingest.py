@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -37,7 +38,7 @@ from .guard import IN_PROCESS, IN_PROCESS_MAX_BYTES, in_process, read_in_memory,
 from .limits import Limits
 from .scan import Candidate, candidate, scan, unit_problem
 from .stability import StabilityTracker
-from .store import ObjectStore, ObjectTooLarge
+from .store import HOST, ObjectStore, ObjectTooLarge, alive
 from .zips import open_members
 
 CONTAINERS = ("zip", "7z")      # unpacked into members; an OFD is one document, never here
@@ -113,6 +114,7 @@ class Ingestor:
         self._batch: _Batch | None = None
         self._unfinished: dict[str, int] | None = None     # sha -> reads a killed process began
         self._journal_fd: int | None = None
+        self._journal_name: str | None = None
         # [cluster]: stage 4 is a task for the workers, sent once its record is committed
         self.dispatch = dispatch
         self._to_send: list[str] = []
@@ -222,9 +224,7 @@ class Ingestor:
         self.catalog.commit_batch(end=True)
         self._reads_done()
         self._send()
-        if self._journal_fd is not None:
-            os.close(self._journal_fd)
-            self._journal_fd = None
+        self._close_journal()
 
     # -- reads in flight -----------------------------------------------------------------------
     # A read is counted in the catalog before it starts (start_read), so that a file that takes
@@ -234,16 +234,30 @@ class Ingestor:
     # the catalog (one line, no fsync: the operating system keeps it when the process dies),
     # emptied once the batch commits; the next pass counts the reads it lists as begun and not
     # ended ("+sha" when a read begins, "-sha" when it has ended, whatever its outcome).
+    # Each ingestor has a journal of its own, named for its process (a watcher, the web app's
+    # uploads and a clerk's `ingest` run at once): one process's commit never empties another's
+    # notes, and only the journals of processes that are gone are counted and taken over.
+
+    @property
+    def _journals(self) -> str:
+        return os.path.join(os.path.dirname(str(self.store.root)), "reads-in-flight.d")
 
     @property
     def _journal(self) -> str:
-        return os.path.join(os.path.dirname(str(self.store.root)), "reads-in-flight")
+        if self._journal_name is None:
+            self._journal_name = os.path.join(
+                self._journals, f"{os.getpid()}-{HOST}.{uuid.uuid4().hex[:12]}")
+        return self._journal_name
 
-    def _note_read(self, sha: str, mark: bytes) -> None:
+    def _journal_open(self) -> int:
         if self._journal_fd is None:          # kept open while the ingestor lives
+            os.makedirs(self._journals, exist_ok=True)
             self._journal_fd = os.open(self._journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
                                        0o600)
-        os.write(self._journal_fd, mark + sha.encode("ascii") + b"\n")
+        return self._journal_fd
+
+    def _note_read(self, sha: str, mark: bytes) -> None:
+        os.write(self._journal_open(), mark + sha.encode("ascii") + b"\n")
 
     def _read_begins(self, sha: str) -> None:
         self._note_read(sha, b"+")
@@ -254,27 +268,61 @@ class Ingestor:
     def _reads_done(self) -> None:
         """The batch is committed with its counts: the journal keeps only the reads of a killed
         process that this one has not met again yet."""
-        if self._journal_fd is None:
-            if not os.path.exists(self._journal):
-                return                        # nothing noted, by this process or a killed one
-            self._journal_fd = os.open(self._journal, os.O_WRONLY | os.O_APPEND, 0o600)
-        os.ftruncate(self._journal_fd, 0)
+        if self._journal_fd is None and not self._unfinished:
+            return                            # nothing noted, by this process or a killed one
+        os.ftruncate(self._journal_open(), 0)
         for sha, n in (self._unfinished or {}).items():
             for _ in range(n):
                 self._read_begins(sha)
 
+    def _close_journal(self) -> None:
+        """At the end of a batch: a journal with nothing left in it goes."""
+        if self._journal_fd is None:
+            return
+        os.close(self._journal_fd)
+        self._journal_fd = None
+        if not self._unfinished:
+            try:
+                os.unlink(self._journal)
+            except OSError:
+                pass
+
     def _load_unfinished_reads(self) -> None:
-        """The reads a killed process began in a batch it never committed (its records, counts
-        included, were never committed either): counted when this process meets each file."""
+        """The reads killed processes began in a batch they never committed (their records,
+        counts included, were never committed either): counted when this process meets each
+        file. A journal is taken over (renamed to this ingestor's, read, written into its own,
+        then removed) only when its process is gone: one of this machine whose process id no
+        longer runs, or the single journal of releases before 0.9. On Windows a live process's
+        journal, held open, cannot be renamed."""
+        theirs = [os.path.join(os.path.dirname(self._journals), "reads-in-flight")]
         try:
-            with open(self._journal, "rb") as f:
-                for line in f:
-                    line = line.strip().decode("ascii", "replace")
-                    sha, step = line[1:], {"+": 1, "-": -1}.get(line[:1], 0)
-                    if sha and step:
-                        self._unfinished[sha] = self._unfinished.get(sha, 0) + step
-        except FileNotFoundError:
-            pass
+            names = os.listdir(self._journals)
+        except OSError:
+            names = []
+        for name in names:
+            pid, _, host = name.split(".", 1)[0].partition("-")
+            if pid.isdigit() and host == HOST and int(pid) != os.getpid() and not alive(int(pid)):
+                theirs.append(os.path.join(self._journals, name))
+        for path in theirs:
+            claimed = f"{self._journal}.{len(self._unfinished)}.taken"
+            try:
+                os.makedirs(self._journals, exist_ok=True)
+                os.replace(path, claimed)     # one taker only, and never a live writer's
+                with open(claimed, "rb") as f:
+                    lines = f.read().splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                line = line.strip().decode("ascii", "replace")
+                sha, step = line[1:], {"+": 1, "-": -1}.get(line[:1], 0)
+                if sha and step:
+                    self._unfinished[sha] = self._unfinished.get(sha, 0) + step
+            self._unfinished = {sha: n for sha, n in self._unfinished.items() if n > 0}
+            self._reads_done()                # into this ingestor's own journal, then theirs goes
+            try:
+                os.unlink(claimed)
+            except OSError:
+                pass
         self._unfinished = {sha: n for sha, n in self._unfinished.items() if n > 0}
 
     def withdraw_missing(self, seen: set[str], present: dict | None = None) -> int:

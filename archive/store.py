@@ -275,7 +275,7 @@ class ObjectStore:
             try:
                 stale = now - p.stat().st_mtime > older_than
                 if not stale and host in ("", HOST) and pid.isdigit() and int(pid) != os.getpid():
-                    stale = not _alive(int(pid))
+                    stale = not alive(int(pid))
                 if stale:
                     p.unlink()
                     removed += 1
@@ -322,7 +322,7 @@ def _fsync(path: str) -> None:
         os.close(fd)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     """Whether process `pid` exists. Windows has no signal 0: a file another process still
     writes cannot be deleted there anyway, so report it gone and let unlink decide."""
     if os.name == "nt":

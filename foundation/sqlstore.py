@@ -197,8 +197,17 @@ class SqliteStore:
         return 0
 
     def _migrate(self) -> None:
-        """Apply the migrations this database has not had yet, all in one transaction."""
+        """Apply the migrations this database has not had yet, all in one transaction. A
+        database already at this version is only read: opening a store never waits for
+        another process's write (a watcher's batch in the middle of a long read)."""
         known = len(self.MIGRATIONS)
+        try:
+            row = self._db.execute("SELECT version FROM schema_versions WHERE store = ?",
+                                   (self.STORE,)).fetchone()
+        except sqlite3.OperationalError:    # no such table yet: a new database
+            row = None
+        if row is not None and row[0] == known:
+            return
         with self._transaction() as db:
             db.execute("CREATE TABLE IF NOT EXISTS schema_versions "
                        "(store TEXT PRIMARY KEY, version INTEGER NOT NULL)")

@@ -255,3 +255,41 @@ def test_a_read_in_a_batch_the_killed_process_never_committed_is_still_counted(w
     (row,) = [r for r in records.files(ws.catalog) if r["path"] == "人武部/通知.pdf"]
     assert row["status"] == "ok"
     assert ws.catalog.object(row["id"])["read_attempts"] == 2     # the killed read, and this one
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX")
+def test_another_live_process_s_reads_in_flight_are_neither_counted_nor_erased(ws, inbox):
+    """A watcher, the web app's uploads and a clerk's `ingest` run at once, each noting the reads
+    it begins. A process starting while another is in the middle of a read must not count that
+    read as a killed process's (three such counts give a good file up unread), nor erase its
+    note; once that process is killed, the next one counts its read, once."""
+    f.text_pdf(inbox / "人武部/通知.pdf", ["关于开展双拥工作的通知\n2021年3月1日"])
+    script = (
+        "import sys\n"
+        "import archive.ingest as ingest\n"
+        "from yingjian.workspace import Workspace\n"
+        "ingest.read_object = lambda *a, **k: (print('reading', flush=True), sys.stdin.read())\n"
+        "ws = Workspace.open(sys.argv[1])\n"
+        "ws.ingestor(stable_seconds=0, incomplete_after=0).ingest_pass()\n")
+    reader = subprocess.Popen([sys.executable, "-c", script, str(ws.config.root)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "reading"
+        journals = ws.config.archive / "reads-in-flight.d"
+        (theirs,) = list(journals.iterdir())
+        assert theirs.read_text().startswith("+")
+        beside = ws.ingestor(stable_seconds=0, incomplete_after=0)
+        beside.catch_up()                   # what a second process does first
+        assert beside._unfinished == {}
+        assert theirs.read_text().startswith("+")
+    finally:
+        reader.kill()
+        reader.wait(30)
+    after = ws.ingestor(stable_seconds=0, incomplete_after=0)
+    after.catch_up()
+    assert list(after._unfinished.values()) == [1] and not theirs.exists()
+    after.ingest_pass()
+    (row,) = [r for r in records.files(ws.catalog) if r["path"] == "人武部/通知.pdf"]
+    assert row["status"] == "ok"
+    assert ws.catalog.object(row["id"])["read_attempts"] == 2     # the killed read, and this one
+    assert not list(journals.iterdir())                            # nothing left to take over
