@@ -744,6 +744,11 @@ class PgStore:
     def _tune_for_batches(self) -> None:
         """SQLite's cache and checkpoint settings have no PostgreSQL counterpart a client sets."""
 
+    def _someone_waiting(self) -> bool:
+        """Never a pause between two batches: PostgreSQL queues the writers waiting for the
+        advisory lock and gives it to the first of them when a batch commits."""
+        return False
+
     def _begin(self) -> None:
         """BEGIN, then the write lock (SQLite's BEGIN IMMEDIATE): one writer at a time; and the
         transaction's id, in the same round trip, for `_commit` to ask about."""

@@ -8,6 +8,7 @@ import ast
 import gc
 import hashlib
 import re
+import time
 import zipfile
 from pathlib import Path
 
@@ -325,3 +326,44 @@ def test_processes_opening_a_new_catalog_at_once_all_wait_their_turn(tmp_path):
         cat = Catalog(tmp_path / str(n) / "catalog.sqlite")
         assert cat.schema_version() == len(Catalog.MIGRATIONS)
         cat.close()
+
+
+def test_a_writer_waiting_for_the_catalog_says_so_and_a_batch_pauses_only_then(tmp_path):
+    """A batch writer leaves the lock free a moment between two batches only while another
+    writer says (a file beside the catalog) that it waits for it: a pass that nobody waits for
+    does not pause at every batch."""
+    import subprocess
+    import sys
+    import threading
+    path = tmp_path / "catalog.sqlite"
+    Catalog(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys\n"
+         "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+         "db.execute('BEGIN IMMEDIATE'); print('held', flush=True); sys.stdin.read()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    batch, waiter = Catalog(path), Catalog(path)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert not batch._someone_waiting()
+        done = threading.Event()
+
+        def write():
+            with waiter._transaction():
+                pass
+            done.set()
+        t = threading.Thread(target=write)
+        t.start()
+        deadline = time.monotonic() + 30
+        while not batch._someone_waiting() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert batch._someone_waiting() and not done.is_set()
+        assert [p.name for p in tmp_path.iterdir() if "-waiting-" in p.name]
+    finally:
+        holder.stdin.close()
+        holder.wait(30)
+    t.join(30)
+    assert done.is_set() and not batch._someone_waiting()
+    assert not [p.name for p in tmp_path.iterdir() if "-waiting-" in p.name]
+    batch.close()
+    waiter.close()
