@@ -308,6 +308,7 @@ class SqliteStore:
                         try:
                             if now - entry.stat().st_mtime <= self.busy_timeout + 1:
                                 return True
+                            os.unlink(entry.path)       # a killed writer's
                         except OSError:
                             pass
         except OSError:
