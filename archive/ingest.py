@@ -292,7 +292,7 @@ class Ingestor:
         counts included, were never committed either): counted when this process meets each
         file. A journal is taken over (renamed to this ingestor's, read, written into its own,
         then removed) only when its process is gone: one of this machine whose process id no
-        longer runs, or the single journal of releases before 0.9. On Windows a live process's
+        longer runs, or the single journal earlier releases kept. On Windows a live process's
         journal, held open, cannot be renamed."""
         theirs = [os.path.join(os.path.dirname(self._journals), "reads-in-flight")]
         try:
@@ -303,8 +303,9 @@ class Ingestor:
             pid, _, host = name.split(".", 1)[0].partition("-")
             if pid.isdigit() and host == HOST and int(pid) != os.getpid() and not alive(int(pid)):
                 theirs.append(os.path.join(self._journals, name))
-        for path in theirs:
-            claimed = f"{self._journal}.{len(self._unfinished)}.taken"
+        taken = []
+        for n, path in enumerate(theirs):
+            claimed = f"{self._journal}.{n}.taken"
             try:
                 os.makedirs(self._journals, exist_ok=True)
                 os.replace(path, claimed)     # one taker only, and never a live writer's
@@ -312,18 +313,20 @@ class Ingestor:
                     lines = f.read().splitlines()
             except OSError:
                 continue
+            taken.append(claimed)
             for line in lines:
                 line = line.strip().decode("ascii", "replace")
                 sha, step = line[1:], {"+": 1, "-": -1}.get(line[:1], 0)
                 if sha and step:
                     self._unfinished[sha] = self._unfinished.get(sha, 0) + step
-            self._unfinished = {sha: n for sha, n in self._unfinished.items() if n > 0}
-            self._reads_done()                # into this ingestor's own journal, then theirs goes
-            try:
-                os.unlink(claimed)
-            except OSError:
-                pass
         self._unfinished = {sha: n for sha, n in self._unfinished.items() if n > 0}
+        if taken:
+            self._reads_done()                # into this ingestor's own journal, then theirs go
+            for claimed in taken:
+                try:
+                    os.unlink(claimed)
+                except OSError:
+                    pass
 
     def withdraw_missing(self, seen: set[str], present: dict | None = None) -> int:
         """Paths the catalog has as present that the scan no longer saw: the unit deleted them.

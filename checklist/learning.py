@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation import replace_text
 from indexer.analysis import tokens
 
 from .learning_store import LearningStore
@@ -109,9 +110,7 @@ class Features:
         self.folder.mkdir(parents=True, exist_ok=True)
         marker = self.folder / "generation"
         if not marker.is_file():
-            tmp = self.folder / f".generation-{uuid.uuid4().hex}"
-            tmp.write_text(f"{FORMAT}-{uuid.uuid4().hex}", encoding="ascii")
-            os.replace(tmp, marker)
+            replace_text(marker, f"{FORMAT}-{uuid.uuid4().hex}", encoding="ascii")
         return marker.read_text(encoding="ascii").strip()
 
     def load(self) -> bool:

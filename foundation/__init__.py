@@ -1,11 +1,14 @@
 """What every layer may stand on, and nothing of any layer: the base of the SQLite stores
 (`sqlstore`: connections per thread, transactions and batches, migrations), the stores' errors,
 the catalog's clock (`now_iso`) and the "did you mean" of every name a person types
-(`closest`). `archive`, `indexer`, `checklist` and `yingjian` import it; it imports none of them."""
+(`closest`), and a small file replaced whole (`replace_text`). `archive`, `indexer`, `checklist`
+and `yingjian` import it; it imports none of them."""
 from __future__ import annotations
 
 import difflib
+import os
 import time
+import uuid
 from datetime import datetime, timezone
 
 _now = [0, ""]
@@ -31,3 +34,20 @@ def closest(name: str, choices, n: int = 3) -> list[str]:
         if c not in near:
             near.append(c)
     return near[:n]
+
+
+def replace_text(path, text: str, encoding: str = "utf-8") -> None:
+    """Write a small file whole: written aside (a name of this writer's own, so that processes
+    writing it at once never share one), then renamed over. A reader, or the file after a
+    power cut, has the old content or the new, never an empty or half-written one."""
+    tmp = f"{path}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        with open(tmp, "w", encoding=encoding) as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

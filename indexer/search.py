@@ -186,7 +186,7 @@ class SearchIndex:
             seq, changed = catalog.changed_since(int(meta.get("seq", 0)))
         if not changed:
             return 0
-        building = made or int(meta.get("seq", 0)) == 0
+        building = not int(meta.get("seq", 0))     # a new index (made above) or an empty one
         if building and not made:
             store.write_meta(self.folder, building=1, done=0, total=len(changed), first=int(first))
         ix = self._index(meta["epoch"])

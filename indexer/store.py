@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from foundation import replace_text
+
 from ._whoosh import FileStorage, Grams, LockError, SegmentReader, fields, index, writing
 
 SCHEMA_VERSION = 4         # 2: release 0.1.0 (Whoosh, 3/4-grams); 3: SQLite postings
@@ -86,9 +88,7 @@ def write_meta(folder: Path, **values) -> dict:
 
 
 def _replace_meta(folder: Path, meta: dict) -> dict:
-    tmp = folder / (META_NAME + ".tmp")
-    tmp.write_text(json.dumps(meta), encoding="utf-8")
-    os.replace(tmp, folder / META_NAME)
+    replace_text(folder / META_NAME, json.dumps(meta))
     return meta
 
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from archive import Ingestor, OcrQueue, Thumbnails
 from archive.scan import NO_UNIT
-from foundation import closest
+from foundation import closest, replace_text
 from indexer import IndexBusy
 from checklist import (DEFAULT_STANDARD, Check, Mapping, MappingError, Standard, StandardError,
                        dump, load)
@@ -212,11 +212,9 @@ class Workspace:
             if old is not None:
                 self.catalog.log_changed(None, "standard")
             self.decisions.keep_only(fingerprint)     # the caches of the old standard go
-            # written aside, then renamed: another process reading it meanwhile (or after a
-            # power cut) never sees it empty, which would redo every file's index entry
-            tmp = fp_file.with_name(f"{fp_file.name}.{os.getpid()}.tmp")
-            tmp.write_text(fingerprint, encoding="utf-8")
-            os.replace(tmp, fp_file)
+            # never seen empty by another process (or after a power cut): that would redo
+            # every file's index entry
+            replace_text(fp_file, fingerprint)
         return self.items_of
 
     def catch_up(self, progress=None) -> int:
